@@ -1,0 +1,315 @@
+/* Reads rtmphooks.conf with libconfig. Each setting of the server section
+ * is described once in server_settings[]: name, type, bounds, where it is
+ * stored. The table drives parsing, validation and defaults. */
+#include "config.h"
+
+#include "configuration.h"
+
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <string.h>
+
+typedef enum {
+  SETTING_INT,
+  SETTING_SECONDS,
+  SETTING_BOOL,
+  SETTING_LISTEN,
+  SETTING_CHOICE,
+} SettingType;
+
+typedef struct {
+  const char *name;
+  SettingType type;
+  gsize offset;          /* into RhServerConfig */
+  double min, max;
+  const char *const *choices;  /* SETTING_CHOICE: index stored as gint */
+} SettingSpec;
+
+static const char *const duplicate_publish_choices[] = { "reject", "replace", NULL };
+
+#define FIELD(f) offsetof (RhServerConfig, f)
+
+static const SettingSpec server_settings[] = {
+  { "listen", SETTING_LISTEN, FIELD (listen), 0, 0, NULL },
+  { "chunk_size", SETTING_INT, FIELD (chunk_size), 128, 65536, NULL },
+  { "max_connections", SETTING_INT, FIELD (max_connections), 1, 1000000, NULL },
+  { "max_connections_per_ip", SETTING_INT, FIELD (max_connections_per_ip), 0, 1000000, NULL },
+  { "handshake_timeout", SETTING_SECONDS, FIELD (handshake_timeout), 0.1, 3600, NULL },
+  { "idle_timeout", SETTING_SECONDS, FIELD (idle_timeout), 1, 86400, NULL },
+  { "max_message_size", SETTING_INT, FIELD (max_message_size), 1024, 64 * 1024 * 1024, NULL },
+  { "duplicate_publish", SETTING_CHOICE, FIELD (duplicate_publish), 0, 0, duplicate_publish_choices },
+  { "gop_cache", SETTING_BOOL, FIELD (gop_cache), 0, 0, NULL },
+  { "gop_cache_max_bytes", SETTING_INT, FIELD (gop_cache_max_bytes), 0, 512 * 1024 * 1024, NULL },
+  { "player_queue_soft_limit", SETTING_INT, FIELD (player_queue_soft_limit), 64 * 1024, 1024 * 1024 * 1024, NULL },
+  { "player_queue_hard_limit", SETTING_INT, FIELD (player_queue_hard_limit), 64 * 1024, 1024 * 1024 * 1024, NULL },
+};
+
+static void
+server_config_init (RhServerConfig *server)
+{
+  server->listen = g_array_new (FALSE, TRUE, sizeof (RhListenAddress));
+  g_array_set_clear_func (server->listen, (GDestroyNotify) rh_listen_address_clear);
+  RhListenAddress any = { NULL, 1935 };
+  g_array_append_val (server->listen, any);
+  server->chunk_size = 4096;
+  server->max_connections = 1000;
+  server->max_connections_per_ip = 0;
+  server->handshake_timeout = 10.0;
+  server->idle_timeout = 60.0;
+  server->max_message_size = 16 * 1024 * 1024;
+  server->duplicate_publish = RH_DUPLICATE_PUBLISH_REJECT;
+  server->gop_cache = TRUE;
+  server->gop_cache_max_bytes = 64 * 1024 * 1024;
+  server->player_queue_soft_limit = 8 * 1024 * 1024;
+  server->player_queue_hard_limit = 32 * 1024 * 1024;
+}
+
+void
+rh_config_error (GPtrArray *errors, const config_setting_t *setting, const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  g_autofree char *message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  const char *file = setting != NULL ? config_setting_source_file (setting) : NULL;
+  guint line = setting != NULL ? config_setting_source_line (setting) : 0;
+  g_ptr_array_add (errors, g_strdup_printf ("%s:%u: %s", file != NULL ? file : "(config)",
+                                            line, message));
+}
+
+static gboolean
+read_number (const config_setting_t *setting, double *out)
+{
+  switch (config_setting_type (setting))
+    {
+    case CONFIG_TYPE_INT:
+    case CONFIG_TYPE_INT64:
+      *out = (double) config_setting_get_int64 (setting);
+      return TRUE;
+    case CONFIG_TYPE_FLOAT:
+      *out = config_setting_get_float (setting);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+static void
+load_listen (const config_setting_t *setting, RhServerConfig *server, GPtrArray *errors)
+{
+  int type = config_setting_type (setting);
+  if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_STRING)
+    {
+      rh_config_error (errors, setting, "listen must be a string or a list of strings");
+      return;
+    }
+  g_array_set_size (server->listen, 0);
+  int n = type == CONFIG_TYPE_STRING ? 1 : config_setting_length (setting);
+  for (int i = 0; i < n; i++)
+    {
+      const config_setting_t *item = type == CONFIG_TYPE_STRING ? setting
+                                     : config_setting_get_elem (setting, (unsigned) i);
+      const char *text = config_setting_get_string (item);
+      RhListenAddress address = { NULL, 0 };
+      g_autoptr (GError) error = NULL;
+      if (text == NULL)
+        rh_config_error (errors, item, "listen entries must be strings");
+      else if (!rh_listen_address_parse (text, &address, &error))
+        rh_config_error (errors, item, "%s", error->message);
+      else
+        g_array_append_val (server->listen, address);
+    }
+  if (n == 0)
+    rh_config_error (errors, setting, "listen must name at least one address");
+}
+
+static void
+load_setting (const SettingSpec *spec, const config_setting_t *setting,
+              RhServerConfig *server, GPtrArray *errors)
+{
+  void *field = (char *) server + spec->offset;
+  double number;
+
+  switch (spec->type)
+    {
+    case SETTING_LISTEN:
+      load_listen (setting, server, errors);
+      return;
+    case SETTING_BOOL:
+      if (config_setting_type (setting) != CONFIG_TYPE_BOOL)
+        rh_config_error (errors, setting, "%s must be true or false", spec->name);
+      else
+        *(gboolean *) field = config_setting_get_bool (setting) ? TRUE : FALSE;
+      return;
+    case SETTING_CHOICE:
+      {
+        const char *text = config_setting_get_string (setting);
+        for (int i = 0; text != NULL && spec->choices[i] != NULL; i++)
+          if (strcmp (text, spec->choices[i]) == 0)
+            {
+              *(gint *) field = i;
+              return;
+            }
+        g_autofree char *list = g_strjoinv ("\", \"", (char **) spec->choices);
+        rh_config_error (errors, setting, "%s must be one of \"%s\"", spec->name, list);
+        return;
+      }
+    case SETTING_INT:
+    case SETTING_SECONDS:
+      if (!read_number (setting, &number)
+          || (spec->type == SETTING_INT && config_setting_type (setting) == CONFIG_TYPE_FLOAT))
+        {
+          rh_config_error (errors, setting, "%s must be %s", spec->name,
+                           spec->type == SETTING_INT ? "an integer" : "a number of seconds");
+          return;
+        }
+      if (number < spec->min || number > spec->max)
+        {
+          rh_config_error (errors, setting, "%s = %g is out of range [%g, %g]",
+                           spec->name, number, spec->min, spec->max);
+          return;
+        }
+      if (spec->type == SETTING_INT)
+        *(gint *) field = (gint) number;
+      else
+        *(double *) field = number;
+      return;
+    }
+}
+
+static void
+load_server_section (const config_setting_t *section, RhServerConfig *server, GPtrArray *errors)
+{
+  if (!config_setting_is_group (section))
+    {
+      rh_config_error (errors, section, "server must be a group: server = { ... };");
+      return;
+    }
+  for (int i = 0; i < config_setting_length (section); i++)
+    {
+      const config_setting_t *setting = config_setting_get_elem (section, (unsigned) i);
+      const char *name = config_setting_name (setting);
+      const SettingSpec *spec = NULL;
+      for (gsize j = 0; j < G_N_ELEMENTS (server_settings); j++)
+        if (strcmp (server_settings[j].name, name) == 0)
+          spec = &server_settings[j];
+      if (spec == NULL)
+        rh_config_error (errors, setting, "unknown setting server.%s", name);
+      else
+        load_setting (spec, setting, server, errors);
+    }
+}
+
+static void
+check_server (const config_setting_t *section, const RhServerConfig *server, GPtrArray *errors)
+{
+  if (server->player_queue_hard_limit < server->player_queue_soft_limit)
+    rh_config_error (errors, section,
+                     "server.player_queue_hard_limit (%d) is below player_queue_soft_limit (%d)",
+                     server->player_queue_hard_limit, server->player_queue_soft_limit);
+}
+
+static void
+apply_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray *errors)
+{
+  if (overrides == NULL)
+    return;
+  if (overrides->listen != NULL && overrides->listen[0] != NULL)
+    {
+      g_array_set_size (config->server.listen, 0);
+      for (char **l = overrides->listen; *l != NULL; l++)
+        {
+          RhListenAddress address = { NULL, 0 };
+          g_autoptr (GError) error = NULL;
+          if (rh_listen_address_parse (*l, &address, &error))
+            g_array_append_val (config->server.listen, address);
+          else
+            g_ptr_array_add (errors, g_strdup_printf ("--listen: %s", error->message));
+        }
+    }
+  if (overrides->chunk_size != 0)
+    {
+      if (overrides->chunk_size < 128 || overrides->chunk_size > 65536)
+        g_ptr_array_add (errors, g_strdup_printf ("--chunk-size: %d is out of range [128, 65536]",
+                                                  overrides->chunk_size));
+      else
+        config->server.chunk_size = overrides->chunk_size;
+    }
+}
+
+RhConfig *
+rh_config_load (const char *path, gboolean must_exist,
+                const RhConfigOverrides *overrides, GPtrArray *errors)
+{
+  g_autoptr (RhConfig) config = g_new0 (RhConfig, 1);
+  guint errors_before = errors->len;
+
+  config->ref_count = 1;
+  server_config_init (&config->server);
+
+  if (path != NULL && !must_exist && !g_file_test (path, G_FILE_TEST_EXISTS))
+    path = NULL;  /* no default file: built-in defaults */
+
+  if (path != NULL)
+    {
+      config_t cfg;
+      config_init (&cfg);
+      config_set_options (&cfg, CONFIG_OPTION_AUTOCONVERT);
+      g_autofree char *dir = g_path_get_dirname (path);
+      config_set_include_dir (&cfg, dir);
+      if (!config_read_file (&cfg, path))
+        {
+          if (config_error_type (&cfg) == CONFIG_ERR_FILE_IO)
+            g_ptr_array_add (errors, g_strdup_printf ("%s: %s", path, g_strerror (errno)));
+          else
+            g_ptr_array_add (errors, g_strdup_printf ("%s:%d: %s",
+                                                      config_error_file (&cfg) != NULL
+                                                      ? config_error_file (&cfg) : path,
+                                                      config_error_line (&cfg),
+                                                      config_error_text (&cfg)));
+          config_destroy (&cfg);
+          return NULL;
+        }
+      config->path = g_strdup (path);
+      const config_setting_t *root = config_root_setting (&cfg);
+      for (int i = 0; i < config_setting_length (root); i++)
+        {
+          const config_setting_t *section = config_setting_get_elem (root, (unsigned) i);
+          const char *name = config_setting_name (section);
+          if (strcmp (name, "server") == 0)
+            {
+              load_server_section (section, &config->server, errors);
+              check_server (section, &config->server, errors);
+            }
+          else
+            {
+              rh_config_error (errors, section, "unknown section \"%s\" (expected server)", name);
+            }
+        }
+      config_destroy (&cfg);
+    }
+
+  apply_overrides (config, overrides, errors);
+  if (errors->len > errors_before)
+    return NULL;
+  return g_steal_pointer (&config);
+}
+
+RhConfig *
+rh_config_ref (RhConfig *config)
+{
+  g_atomic_int_inc (&config->ref_count);
+  return config;
+}
+
+void
+rh_config_unref (RhConfig *config)
+{
+  if (config == NULL || !g_atomic_int_dec_and_test (&config->ref_count))
+    return;
+  g_array_unref (config->server.listen);
+  g_free (config->path);
+  g_free (config);
+}

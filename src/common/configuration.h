@@ -1,0 +1,57 @@
+/* The configuration snapshot: one loader for start-up, reload and -t.
+ * A snapshot is immutable once loaded and shared by reference. */
+#pragma once
+
+#include <glib.h>
+#include <libconfig.h>
+
+#include "address.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  RH_DUPLICATE_PUBLISH_REJECT,
+  RH_DUPLICATE_PUBLISH_REPLACE,
+} RhDuplicatePublish;
+
+typedef struct {
+  GArray *listen;                  /* RhListenAddress */
+  gint chunk_size;                 /* outbound chunk size */
+  gint max_connections;
+  gint max_connections_per_ip;     /* 0 = no limit */
+  double handshake_timeout;        /* seconds */
+  double idle_timeout;             /* seconds */
+  gint max_message_size;           /* bytes */
+  gint duplicate_publish;          /* RhDuplicatePublish */
+  gboolean gop_cache;
+  gint gop_cache_max_bytes;
+  gint player_queue_soft_limit;    /* bytes: drop non-key frames above */
+  gint player_queue_hard_limit;    /* bytes: disconnect above */
+} RhServerConfig;
+
+typedef struct {
+  gint ref_count;
+  char *path;  /* NULL: built-in defaults */
+  RhServerConfig server;
+} RhConfig;
+
+/* What the command line sets on top of the file; unset fields are NULL/0. */
+typedef struct {
+  char **listen;
+  gint chunk_size;
+} RhConfigOverrides;
+
+/* Loads path (NULL or a missing optional file: built-in defaults) and
+ * applies overrides. Every problem found is appended to errors as
+ * "FILE:LINE: message"; NULL is returned if there was any. */
+RhConfig *rh_config_load (const char *path, gboolean must_exist,
+                          const RhConfigOverrides *overrides, GPtrArray *errors);
+RhConfig *rh_config_ref (RhConfig *config);
+void rh_config_unref (RhConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhConfig, rh_config_unref)
+
+/* Helpers for section loaders: where a setting is, as "FILE:LINE". */
+void rh_config_error (GPtrArray *errors, const config_setting_t *setting,
+                      const char *format, ...) G_GNUC_PRINTF (3, 4);
+
+G_END_DECLS

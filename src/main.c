@@ -1,0 +1,97 @@
+/* rtmphooksd: parses the command line and hands over to the daemon. */
+#include "config.h"
+
+#include "common/configuration.h"
+#include "common/log.h"
+#include "server/daemon.h"
+
+#include <glib/gi18n.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define DEFAULT_CONFIG SYSCONFDIR "/rtmphooks.conf"
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *config_path = NULL;
+  g_auto (GStrv) listen = NULL;
+  g_autofree char *log_level = NULL;
+  gboolean test_config = FALSE;
+  gboolean version = FALSE;
+  gint chunk_size = 0;
+  GOptionEntry entries[] = {
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
+      N_("Configuration file (default " DEFAULT_CONFIG ")"), N_("FILE") },
+    { "test-config", 't', 0, G_OPTION_ARG_NONE, &test_config,
+      N_("Check the configuration, report every error, and exit"), NULL },
+    { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &listen,
+      N_("Listen on ADDR (\":1935\", \"IP:PORT\", \"[IPv6]:PORT\"); repeatable; replaces server.listen"),
+      N_("ADDR") },
+    { "chunk-size", 0, 0, G_OPTION_ARG_INT, &chunk_size,
+      N_("Outgoing chunk size (128-65536)"), N_("N") },
+    { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level,
+      N_("error, warning, notice (default), info or debug"), N_("LEVEL") },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+  g_autoptr (GError) error = NULL;
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  g_autoptr (GOptionContext) context = g_option_context_new (_("- RTMP server with event hooks"));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "rtmphooksd: %s\n", error->message);
+      return 2;
+    }
+  if (argc > 1)
+    {
+      fprintf (stderr, _("rtmphooksd: unexpected argument \"%s\"\n"), argv[1]);
+      return 2;
+    }
+  if (version)
+    {
+      printf ("rtmphooksd %s\n", PACKAGE_VERSION);
+      return 0;
+    }
+
+  GLogLevelFlags level = G_LOG_LEVEL_MESSAGE;
+  if (log_level != NULL && !rh_log_level_parse (log_level, &level))
+    {
+      fprintf (stderr, _("rtmphooksd: --log-level: unknown level \"%s\"\n"), log_level);
+      return 2;
+    }
+  rh_log_init (level);
+
+  /* The default file is optional; one named with -c must exist. */
+  gboolean must_exist = config_path != NULL;
+  if (config_path == NULL)
+    config_path = g_strdup (DEFAULT_CONFIG);
+
+  RhConfigOverrides overrides = { listen, chunk_size };
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = rh_config_load (config_path, must_exist, &overrides, errors);
+  for (guint i = 0; i < errors->len; i++)
+    fprintf (stderr, "%s\n", (const char *) g_ptr_array_index (errors, i));
+  if (config == NULL)
+    {
+      fprintf (stderr, _("rtmphooksd: %u configuration error(s)\n"), errors->len);
+      return 1;
+    }
+  if (test_config)
+    {
+      fprintf (stderr, _("rtmphooksd: configuration %s is valid\n"),
+               config->path != NULL ? config->path : _("(built-in defaults)"));
+      return 0;
+    }
+
+  g_autoptr (RhDaemon) daemon = rh_daemon_new (config_path, must_exist, &overrides, config);
+  return rh_daemon_run (daemon);
+}

@@ -1,0 +1,489 @@
+#include "config.h"
+
+#include "connection.h"
+
+#include "registry.h"
+#include "send-queue.h"
+#include "server.h"
+#include "session.h"
+#include "protocol/chunk-reader.h"
+#include "protocol/command.h"
+#include "protocol/handshake.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <string.h>
+
+/* Reads per wake-up before yielding to other connections. */
+#define READS_PER_DISPATCH 4
+#define MAX_VECTORS 64
+
+struct _RhConnection {
+  gint ref_count;
+  RhServer *server;
+  guint64 number;
+  char id[24];
+  GSocketConnection *socket_connection;
+  GSocket *socket;
+  char *client_ip;
+  guint16 client_port;
+  char *server_ip;
+  guint16 server_port;
+
+  GSource *read_source;
+  GSource *write_source;
+  RhHandshake *handshake;     /* until the handshake is done */
+  RhChunkReader *reader;      /* after it */
+  RhSession *session;
+  RhSendQueue *queue;
+  guint32 chunk_size;         /* outbound */
+  gboolean flush_scheduled;
+
+  guint64 bytes_received;
+  guint64 bytes_sent;
+  guint32 peer_window;
+  guint64 acknowledged;       /* bytes_received when we last sent an ack */
+
+  gint64 created_at;
+  gint64 last_read_at;
+  gint64 last_write_at;       /* last progress writing, or when the queue last became non-empty */
+  gboolean closed;
+};
+
+/* IPv4 clients of a dual-stack listener show up as ::ffff:a.b.c.d. */
+static char *
+address_to_string (GInetAddress *address)
+{
+  if (g_inet_address_get_family (address) == G_SOCKET_FAMILY_IPV6)
+    {
+      const guint8 *b = g_inet_address_to_bytes (address);
+      static const guint8 mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+      if (memcmp (b, mapped, sizeof mapped) == 0)
+        return g_strdup_printf ("%u.%u.%u.%u", b[12], b[13], b[14], b[15]);
+    }
+  return g_inet_address_to_string (address);
+}
+
+static void
+read_endpoint (GSocketAddress *socket_address, char **ip, guint16 *port)
+{
+  if (G_IS_INET_SOCKET_ADDRESS (socket_address))
+    {
+      GInetSocketAddress *inet = G_INET_SOCKET_ADDRESS (socket_address);
+      *ip = address_to_string (g_inet_socket_address_get_address (inet));
+      *port = g_inet_socket_address_get_port (inet);
+    }
+  else
+    {
+      *ip = g_strdup ("unknown");
+      *port = 0;
+    }
+}
+
+RhConnection *
+rh_connection_new (RhServer *server, GSocketConnection *socket_connection, guint64 number)
+{
+  RhConnection *connection = g_new0 (RhConnection, 1);
+  connection->ref_count = 1;
+  connection->server = server;
+  connection->number = number;
+  g_snprintf (connection->id, sizeof connection->id, "c%06" G_GUINT64_FORMAT, number);
+  connection->socket_connection = g_object_ref (socket_connection);
+  connection->socket = g_socket_connection_get_socket (socket_connection);
+  connection->handshake = rh_handshake_new ();
+  connection->queue = rh_send_queue_new ();
+  connection->chunk_size = RH_CHUNK_DEFAULT_SIZE;
+  connection->created_at = g_get_monotonic_time ();
+  connection->last_read_at = connection->created_at;
+  connection->last_write_at = connection->created_at;
+
+  g_autoptr (GSocketAddress) remote = g_socket_get_remote_address (connection->socket, NULL);
+  g_autoptr (GSocketAddress) local = g_socket_get_local_address (connection->socket, NULL);
+  read_endpoint (remote, &connection->client_ip, &connection->client_port);
+  read_endpoint (local, &connection->server_ip, &connection->server_port);
+
+  g_socket_set_blocking (connection->socket, FALSE);
+  /* Media is latency-sensitive and we already batch writes ourselves. */
+  g_socket_set_option (connection->socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  return connection;
+}
+
+RhConnection *
+rh_connection_ref (RhConnection *connection)
+{
+  connection->ref_count++;
+  return connection;
+}
+
+void
+rh_connection_unref (RhConnection *connection)
+{
+  if (connection == NULL || --connection->ref_count > 0)
+    return;
+  g_assert (connection->read_source == NULL && connection->write_source == NULL);
+  rh_session_free (connection->session);
+  rh_handshake_free (connection->handshake);
+  rh_chunk_reader_free (connection->reader);
+  rh_send_queue_free (connection->queue);
+  g_object_unref (connection->socket_connection);
+  g_free (connection->client_ip);
+  g_free (connection->server_ip);
+  g_free (connection);
+}
+
+const char *
+rh_connection_get_id (const RhConnection *connection)
+{
+  return connection->id;
+}
+
+guint64
+rh_connection_get_number (const RhConnection *connection)
+{
+  return connection->number;
+}
+
+const char *
+rh_connection_get_client_ip (const RhConnection *connection)
+{
+  return connection->client_ip;
+}
+
+guint16
+rh_connection_get_client_port (const RhConnection *connection)
+{
+  return connection->client_port;
+}
+
+const char *
+rh_connection_get_server_ip (const RhConnection *connection)
+{
+  return connection->server_ip;
+}
+
+guint16
+rh_connection_get_server_port (const RhConnection *connection)
+{
+  return connection->server_port;
+}
+
+gboolean
+rh_connection_is_closed (const RhConnection *connection)
+{
+  return connection->closed;
+}
+
+gsize
+rh_connection_get_queued_bytes (const RhConnection *connection)
+{
+  return rh_send_queue_get_bytes (connection->queue);
+}
+
+/* ---- writing ---- */
+
+static void
+schedule_flush (RhConnection *connection)
+{
+  /* With a write watch armed the socket is full: it will call us. */
+  if (connection->flush_scheduled || connection->write_source != NULL)
+    return;
+  connection->flush_scheduled = TRUE;
+  rh_server_schedule_flush (connection->server, connection);
+}
+
+static void
+queue_message (RhConnection *connection, guint32 csid, guint8 type, guint32 stream_id,
+               guint32 timestamp, GBytes *payload)
+{
+  if (connection->closed)
+    return;
+  if (rh_send_queue_get_length (connection->queue) == 0)
+    connection->last_write_at = g_get_monotonic_time ();
+  rh_send_queue_push (connection->queue, csid, type, stream_id, timestamp, payload,
+                      connection->chunk_size);
+  schedule_flush (connection);
+}
+
+void
+rh_connection_send (RhConnection *connection, guint32 csid, guint8 type, guint32 stream_id,
+                    guint32 timestamp, GBytes *payload)
+{
+  queue_message (connection, csid, type, stream_id, timestamp, payload);
+}
+
+void
+rh_connection_send_control (RhConnection *connection, guint8 type, GBytes *payload)
+{
+  queue_message (connection, RH_CSID_CONTROL, type, 0, 0, payload);
+}
+
+void
+rh_connection_set_chunk_size (RhConnection *connection, guint32 chunk_size)
+{
+  g_autoptr (GBytes) payload = rh_control_u32 (chunk_size);
+  rh_connection_send_control (connection, RH_MSG_SET_CHUNK_SIZE, payload);
+  connection->chunk_size = chunk_size;
+}
+
+void
+rh_connection_set_peer_window (RhConnection *connection, guint32 window)
+{
+  connection->peer_window = window;
+}
+
+/* Writes until the queue is empty or the socket is full. FALSE on a
+ * socket error (message in error). */
+static gboolean
+write_queued (RhConnection *connection, GError **error)
+{
+  GOutputVector vectors[MAX_VECTORS];
+
+  while (rh_send_queue_get_length (connection->queue) > 0)
+    {
+      guint n = rh_send_queue_gather (connection->queue, vectors, MAX_VECTORS);
+      g_autoptr (GError) local_error = NULL;
+      gssize written = g_socket_send_message (connection->socket, NULL, vectors, (gint) n, NULL, 0,
+                                              G_SOCKET_MSG_NONE, NULL, &local_error);
+      if (written < 0)
+        {
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            return TRUE;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+      rh_send_queue_advance (connection->queue, (gsize) written);
+      connection->bytes_sent += (guint64) written;
+      connection->last_write_at = g_get_monotonic_time ();
+    }
+  return TRUE;
+}
+
+static gboolean on_writable (GSocket *socket, GIOCondition condition, gpointer user_data);
+
+static void
+update_write_watch (RhConnection *connection)
+{
+  gboolean pending = rh_send_queue_get_length (connection->queue) > 0;
+  if (pending && connection->write_source == NULL)
+    {
+      connection->write_source = g_socket_create_source (connection->socket, G_IO_OUT, NULL);
+      g_source_set_callback (connection->write_source, G_SOURCE_FUNC (on_writable), connection, NULL);
+      g_source_attach (connection->write_source, NULL);
+    }
+  else if (!pending && connection->write_source != NULL)
+    {
+      g_source_destroy (connection->write_source);
+      g_clear_pointer (&connection->write_source, g_source_unref);
+    }
+}
+
+void
+rh_connection_flush (RhConnection *connection)
+{
+  g_autoptr (GError) error = NULL;
+
+  connection->flush_scheduled = FALSE;
+  if (connection->closed)
+    return;
+  if (!write_queued (connection, &error))
+    {
+      rh_connection_close (connection, RH_REASON_CLIENT_DISCONNECT, error->message);
+      return;
+    }
+  update_write_watch (connection);
+}
+
+static gboolean
+on_writable (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  RhConnection *connection = user_data;
+  g_autoptr (RhConnection) hold = rh_connection_ref (connection);
+
+  rh_connection_flush (connection);
+  return G_SOURCE_CONTINUE;
+}
+
+/* ---- reading ---- */
+
+static gboolean
+on_message (const RhMessage *message, gpointer user_data)
+{
+  RhConnection *connection = user_data;
+  g_autoptr (GError) error = NULL;
+
+  if (connection->closed)
+    return FALSE;
+  if (!rh_session_handle_message (connection->session, message, &error))
+    {
+      RhReason reason = g_error_matches (error, RH_SESSION_ERROR, RH_SESSION_ERROR_REJECTED)
+                        ? RH_REASON_REJECTED : RH_REASON_PROTOCOL_ERROR;
+      rh_connection_close (connection, reason, error->message);
+      return FALSE;
+    }
+  return !connection->closed;
+}
+
+static void
+finish_handshake (RhConnection *connection)
+{
+  RhHandshakeScheme scheme = rh_handshake_get_scheme (connection->handshake);
+  const RhServerConfig *config = &rh_server_get_config (connection->server)->server;
+
+  g_info ("%s handshake complete (%s)", connection->id, rh_handshake_scheme_to_string (scheme));
+  g_clear_pointer (&connection->handshake, rh_handshake_free);
+  connection->reader = rh_chunk_reader_new ((gsize) config->max_message_size);
+  connection->session = rh_session_new (connection, rh_server_get_registry (connection->server));
+}
+
+/* FALSE when the connection was closed. */
+static gboolean
+process_input (RhConnection *connection, const guint8 *data, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (connection->handshake != NULL)
+    {
+      g_autoptr (GByteArray) reply = g_byte_array_new ();
+      gssize used = rh_handshake_feed (connection->handshake, data, len, reply, &error);
+      if (used < 0)
+        {
+          rh_connection_close (connection, RH_REASON_PROTOCOL_ERROR, error->message);
+          return FALSE;
+        }
+      if (reply->len > 0)
+        {
+          g_autoptr (GBytes) bytes = g_byte_array_free_to_bytes (g_steal_pointer (&reply));
+          if (rh_send_queue_get_length (connection->queue) == 0)
+            connection->last_write_at = g_get_monotonic_time ();
+          rh_send_queue_push_raw (connection->queue, bytes);
+          schedule_flush (connection);
+        }
+      if (rh_handshake_get_state (connection->handshake) != RH_HANDSHAKE_DONE)
+        return TRUE;
+      finish_handshake (connection);
+      data += used;
+      len -= (gsize) used;
+    }
+
+  if (!rh_chunk_reader_feed (connection->reader, data, len, on_message, connection, &error))
+    {
+      if (error != NULL)
+        rh_connection_close (connection, RH_REASON_PROTOCOL_ERROR, error->message);
+      return FALSE;
+    }
+  return !connection->closed;
+}
+
+static void
+acknowledge (RhConnection *connection)
+{
+  if (connection->peer_window == 0 || connection->reader == NULL
+      || connection->bytes_received - connection->acknowledged < connection->peer_window)
+    return;
+  connection->acknowledged = connection->bytes_received;
+  /* The sequence number is the byte count modulo 2^32. */
+  g_autoptr (GBytes) payload = rh_control_u32 ((guint32) connection->bytes_received);
+  rh_connection_send_control (connection, RH_MSG_ACKNOWLEDGEMENT, payload);
+}
+
+static gboolean
+on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
+{
+  RhConnection *connection = user_data;
+  g_autoptr (RhConnection) hold = rh_connection_ref (connection);
+  gsize size;
+  guint8 *buffer = rh_server_get_read_buffer (connection->server, &size);
+
+  for (int round = 0; round < READS_PER_DISPATCH && !connection->closed; round++)
+    {
+      g_autoptr (GError) error = NULL;
+      gssize n = g_socket_receive (socket, (char *) buffer, size, NULL, &error);
+      if (n < 0)
+        {
+          if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+            rh_connection_close (connection, RH_REASON_CLIENT_DISCONNECT, error->message);
+          break;
+        }
+      if (n == 0)
+        {
+          rh_connection_close (connection, RH_REASON_CLIENT_DISCONNECT, "closed by peer");
+          break;
+        }
+      connection->bytes_received += (guint64) n;
+      connection->last_read_at = g_get_monotonic_time ();
+      if (!process_input (connection, buffer, (gsize) n))
+        break;
+      acknowledge (connection);
+      if ((gsize) n < size)
+        break;
+    }
+  return connection->closed ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+void
+rh_connection_start (RhConnection *connection)
+{
+  connection->read_source = g_socket_create_source (connection->socket, G_IO_IN, NULL);
+  g_source_set_callback (connection->read_source, G_SOURCE_FUNC (on_readable), connection, NULL);
+  g_source_attach (connection->read_source, NULL);
+}
+
+void
+rh_connection_close (RhConnection *connection, RhReason reason, const char *detail)
+{
+  if (connection->closed)
+    return;
+  g_autoptr (RhConnection) hold = rh_connection_ref (connection);
+  gint64 now = g_get_monotonic_time ();
+
+  connection->closed = TRUE;
+  g_message ("%s closed: %s (%s) after %.1fs, %" G_GUINT64_FORMAT " bytes in, %" G_GUINT64_FORMAT
+             " bytes out", connection->id, rh_reason_to_string (reason), detail,
+             (double) (now - connection->created_at) / G_USEC_PER_SEC,
+             connection->bytes_received, connection->bytes_sent);
+  if (connection->session != NULL)
+    rh_session_close (connection->session, reason);
+
+  /* One last try for what is queued (an error status, say); never block. */
+  write_queued (connection, NULL);
+
+  if (connection->read_source != NULL)
+    {
+      g_source_destroy (connection->read_source);
+      g_clear_pointer (&connection->read_source, g_source_unref);
+    }
+  if (connection->write_source != NULL)
+    {
+      g_source_destroy (connection->write_source);
+      g_clear_pointer (&connection->write_source, g_source_unref);
+    }
+  g_io_stream_close (G_IO_STREAM (connection->socket_connection), NULL, NULL);
+  rh_server_remove_connection (connection->server, connection);
+}
+
+void
+rh_connection_check_timeouts (RhConnection *connection, gint64 now)
+{
+  const RhServerConfig *config = &rh_server_get_config (connection->server)->server;
+  gint64 handshake_limit = (gint64) (config->handshake_timeout * G_USEC_PER_SEC);
+  gint64 idle_limit = (gint64) (config->idle_timeout * G_USEC_PER_SEC);
+
+  if (connection->closed)
+    return;
+  if (connection->handshake != NULL && now - connection->created_at > handshake_limit)
+    {
+      rh_connection_close (connection, RH_REASON_TIMEOUT, "handshake not completed in time");
+      return;
+    }
+  /* Players legitimately send nothing for long stretches: for them, idle
+   * means not reading what we send. */
+  if (connection->session != NULL && rh_session_is_playing (connection->session)
+      && !rh_session_is_publishing (connection->session))
+    {
+      if (rh_send_queue_get_length (connection->queue) > 0 && now - connection->last_write_at > idle_limit)
+        rh_connection_close (connection, RH_REASON_TIMEOUT, "player stopped reading");
+      return;
+    }
+  if (now - connection->last_read_at > idle_limit)
+    rh_connection_close (connection, RH_REASON_TIMEOUT, "nothing received within idle_timeout");
+}

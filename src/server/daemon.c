@@ -1,0 +1,121 @@
+#include "config.h"
+
+#include "daemon.h"
+
+#include "server.h"
+
+#include <glib-unix.h>
+#include <glib/gi18n.h>
+#include <signal.h>
+
+struct _RhDaemon {
+  char *config_path;
+  gboolean config_must_exist;
+  RhConfigOverrides overrides;
+  RhConfig *config;
+  RhServer *server;
+  GMainLoop *loop;
+  int exit_status;
+  guint signal_ids[4];
+};
+
+RhDaemon *
+rh_daemon_new (const char *config_path, gboolean config_must_exist,
+               const RhConfigOverrides *overrides, RhConfig *config)
+{
+  RhDaemon *daemon = g_new0 (RhDaemon, 1);
+  daemon->config_path = g_strdup (config_path);
+  daemon->config_must_exist = config_must_exist;
+  daemon->overrides.listen = g_strdupv (overrides->listen);
+  daemon->overrides.chunk_size = overrides->chunk_size;
+  daemon->config = rh_config_ref (config);
+  daemon->loop = g_main_loop_new (NULL, FALSE);
+  return daemon;
+}
+
+void
+rh_daemon_free (RhDaemon *daemon)
+{
+  if (daemon == NULL)
+    return;
+  for (gsize i = 0; i < G_N_ELEMENTS (daemon->signal_ids); i++)
+    g_clear_handle_id (&daemon->signal_ids[i], g_source_remove);
+  rh_server_free (daemon->server);
+  rh_config_unref (daemon->config);
+  g_main_loop_unref (daemon->loop);
+  g_strfreev (daemon->overrides.listen);
+  g_free (daemon->config_path);
+  g_free (daemon);
+}
+
+gboolean
+rh_daemon_reload (RhDaemon *daemon)
+{
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = rh_config_load (daemon->config_path, daemon->config_must_exist,
+                                                &daemon->overrides, errors);
+  if (config == NULL)
+    {
+      for (guint i = 0; i < errors->len; i++)
+        g_warning ("%s", (const char *) g_ptr_array_index (errors, i));
+      g_warning (_("reload failed: %u error(s); the previous configuration stays in force"),
+                 errors->len);
+      return FALSE;
+    }
+  rh_server_apply_config (daemon->server, config, FALSE, NULL);
+  rh_config_unref (daemon->config);
+  daemon->config = g_steal_pointer (&config);
+  g_message (_("configuration reloaded from %s"),
+             daemon->config_path != NULL ? daemon->config_path : _("built-in defaults"));
+  return TRUE;
+}
+
+static gboolean
+on_stop_signal (gpointer user_data)
+{
+  RhDaemon *daemon = user_data;
+  g_message (_("shutting down"));
+  rh_server_shutdown (daemon->server);
+  g_main_loop_quit (daemon->loop);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_reload_signal (gpointer user_data)
+{
+  rh_daemon_reload (user_data);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_stats_signal (gpointer user_data)
+{
+  RhDaemon *daemon = user_data;
+  rh_server_log_stats (daemon->server);
+  return G_SOURCE_CONTINUE;
+}
+
+int
+rh_daemon_run (RhDaemon *daemon)
+{
+  g_autoptr (GError) error = NULL;
+
+  /* A player that vanishes mid-write must cost an EPIPE, not the process. */
+  signal (SIGPIPE, SIG_IGN);
+
+  daemon->server = rh_server_new (daemon->config);
+  if (!rh_server_apply_config (daemon->server, daemon->config, TRUE, &error))
+    {
+      g_critical ("%s", error->message);
+      return 1;
+    }
+  daemon->signal_ids[0] = g_unix_signal_add (SIGTERM, on_stop_signal, daemon);
+  daemon->signal_ids[1] = g_unix_signal_add (SIGINT, on_stop_signal, daemon);
+  daemon->signal_ids[2] = g_unix_signal_add (SIGHUP, on_reload_signal, daemon);
+  daemon->signal_ids[3] = g_unix_signal_add (SIGUSR1, on_stats_signal, daemon);
+
+  g_message (_("rtmphooksd %s started"), PACKAGE_VERSION);
+  g_main_loop_run (daemon->loop);
+  g_message (_("stopped"));
+  return daemon->exit_status;
+}

@@ -1,0 +1,24 @@
+/* The daemon: owns the configuration snapshot, the server and the main
+ * loop; handles signals (SIGTERM/SIGINT stop, SIGHUP reloads, SIGUSR1
+ * logs counters). */
+#pragma once
+
+#include "common/configuration.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RhDaemon RhDaemon;
+
+/* config_path may be NULL (built-in defaults); overrides come from the
+ * command line and survive reloads. */
+RhDaemon *rh_daemon_new (const char *config_path, gboolean config_must_exist,
+                         const RhConfigOverrides *overrides, RhConfig *config);
+void rh_daemon_free (RhDaemon *daemon);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhDaemon, rh_daemon_free)
+
+/* Runs until SIGTERM/SIGINT. Returns the exit status. */
+int rh_daemon_run (RhDaemon *daemon);
+/* Re-reads the configuration; on error the old one stays. */
+gboolean rh_daemon_reload (RhDaemon *daemon);
+
+G_END_DECLS

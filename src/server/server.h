@@ -1,0 +1,35 @@
+/* The RTMP server: listeners, the connection table and its limits, the
+ * stream registry, and the once-per-loop-turn write flush. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "common/configuration.h"
+#include "types.h"
+
+G_BEGIN_DECLS
+
+RhServer *rh_server_new (RhConfig *config);
+void rh_server_free (RhServer *server);
+
+/* Takes the configuration in force: opens listeners it adds and closes
+ * those it drops, without touching live sessions. On start-up a listener
+ * that cannot be opened is an error; on reload it is logged and skipped. */
+gboolean rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting,
+                                 GError **error);
+/* Stops listening and closes every connection with reason server_shutdown. */
+void rh_server_shutdown (RhServer *server);
+
+RhConfig *rh_server_get_config (RhServer *server);
+RhRegistry *rh_server_get_registry (RhServer *server);
+guint rh_server_get_n_connections (RhServer *server);
+
+/* For connections. */
+guint8 *rh_server_get_read_buffer (RhServer *server, gsize *size);
+void rh_server_schedule_flush (RhServer *server, RhConnection *connection);
+void rh_server_remove_connection (RhServer *server, RhConnection *connection);
+
+/* Counters, logged on demand. */
+void rh_server_log_stats (RhServer *server);
+
+G_END_DECLS

@@ -1,0 +1,680 @@
+/* RTMP commands (SPEC section 3) with the replies real clients need; see
+ * shared/reference/rtmp-interop.md sections C-F for why each one looks the
+ * way it does. Unknown commands are logged and ignored, never fatal. */
+#include "config.h"
+
+#include "session.h"
+
+#include "connection.h"
+#include "registry.h"
+#include "stream.h"
+#include "protocol/amf0.h"
+#include "protocol/command.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+G_DEFINE_QUARK (rh-session-error-quark, rh_session_error)
+
+/* What we announce for our outgoing window and the peer's bandwidth
+ * (nginx-rtmp's values). */
+#define SERVER_WINDOW 5000000
+/* createStream calls one connection may make; OBS makes a few. */
+#define MAX_STREAMS_PER_SESSION 64
+
+struct _RhSession {
+  RhConnection *connection;
+  RhRegistry *registry;
+  char *app;
+  char *tc_url;
+  char *flash_ver;
+  gboolean connected;
+  guint32 next_stream_id;
+  GPtrArray *publishers;  /* RhPublisher*, owned */
+  GPtrArray *players;     /* RhPlayer*, owned */
+};
+
+RhSession *
+rh_session_new (RhConnection *connection, RhRegistry *registry)
+{
+  RhSession *session = g_new0 (RhSession, 1);
+  session->connection = connection;
+  session->registry = registry;
+  session->publishers = g_ptr_array_new ();
+  session->players = g_ptr_array_new ();
+  return session;
+}
+
+const char *
+rh_session_get_app (const RhSession *session)
+{
+  return session->app;
+}
+
+gboolean
+rh_session_is_publishing (const RhSession *session)
+{
+  return session->publishers->len > 0;
+}
+
+gboolean
+rh_session_is_playing (const RhSession *session)
+{
+  return session->players->len > 0;
+}
+
+gboolean
+rh_session_name_is_valid (const char *name, gsize max_len)
+{
+  gsize len = strlen (name);
+  if (len == 0 || len > max_len || name[0] == '.')
+    return FALSE;
+  for (const char *p = name; *p != '\0'; p++)
+    if (!g_ascii_isalnum (*p) && strchr ("_.~@+=:,-", *p) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/* ---- replies ---- */
+
+static void
+send_command (RhSession *session, guint32 stream_id, GBytes *payload)
+{
+  rh_connection_send (session->connection, stream_id == 0 ? RH_CSID_COMMAND : RH_CSID_STREAM_STATUS,
+                      RH_MSG_COMMAND_AMF0, stream_id, 0, payload);
+}
+
+static void
+send_status (RhSession *session, guint32 stream_id, const char *level, const char *code,
+             const char *description)
+{
+  g_autoptr (GBytes) status = rh_command_build_status (level, code, description);
+  send_command (session, stream_id, status);
+}
+
+static void
+send_user_event (RhSession *session, guint16 event, guint32 value)
+{
+  g_autoptr (GBytes) payload = rh_control_user_event (event, value);
+  rh_connection_send_control (session->connection, RH_MSG_USER_CONTROL, payload);
+}
+
+/* ---- ending publications and playbacks ---- */
+
+static void
+end_publisher (RhSession *session, RhPublisher *publisher, RhReason reason)
+{
+  RhStream *stream = publisher->stream;
+  gint64 duration = (g_get_monotonic_time () - publisher->started_at) / G_USEC_PER_SEC;
+
+  g_message ("%s publish_stop %s reason=%s duration=%" G_GINT64_FORMAT "s bytes=%" G_GUINT64_FORMAT
+             " video=%" G_GUINT64_FORMAT " audio=%" G_GUINT64_FORMAT,
+             rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
+             duration, publisher->bytes_received, publisher->video_packets, publisher->audio_packets);
+  rh_stream_clear_publisher (stream);
+  g_ptr_array_remove (session->publishers, publisher);
+  rh_registry_release (session->registry, stream);
+  g_free (publisher->query);
+  g_free (publisher->publish_type);
+  g_free (publisher);
+}
+
+static void
+end_player (RhSession *session, RhPlayer *player, RhReason reason)
+{
+  RhStream *stream = player->stream;
+  gint64 duration = (g_get_monotonic_time () - player->started_at) / G_USEC_PER_SEC;
+
+  g_message ("%s play_stop %s reason=%s duration=%" G_GINT64_FORMAT "s bytes=%" G_GUINT64_FORMAT
+             " dropped=%" G_GUINT64_FORMAT,
+             rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
+             duration, player->bytes_sent, player->dropped);
+  rh_stream_remove_player (stream, player);
+  g_ptr_array_remove (session->players, player);
+  rh_registry_release (session->registry, stream);
+  g_free (player->query);
+  g_free (player);
+}
+
+static RhPublisher *
+find_publisher (RhSession *session, guint32 stream_id)
+{
+  for (guint i = 0; i < session->publishers->len; i++)
+    {
+      RhPublisher *publisher = g_ptr_array_index (session->publishers, i);
+      if (publisher->stream_id == stream_id)
+        return publisher;
+    }
+  return NULL;
+}
+
+static RhPlayer *
+find_player (RhSession *session, guint32 stream_id)
+{
+  for (guint i = 0; i < session->players->len; i++)
+    {
+      RhPlayer *player = g_ptr_array_index (session->players, i);
+      if (player->stream_id == stream_id)
+        return player;
+    }
+  return NULL;
+}
+
+static void
+end_stream_id (RhSession *session, guint32 stream_id, RhReason publisher_reason)
+{
+  RhPublisher *publisher = find_publisher (session, stream_id);
+  RhPlayer *player = find_player (session, stream_id);
+  if (publisher != NULL)
+    end_publisher (session, publisher, publisher_reason);
+  if (player != NULL)
+    end_player (session, player, RH_REASON_CLIENT_DISCONNECT);
+}
+
+void
+rh_session_close (RhSession *session, RhReason reason)
+{
+  while (session->publishers->len > 0)
+    end_publisher (session, g_ptr_array_index (session->publishers, 0), reason);
+  while (session->players->len > 0)
+    end_player (session, g_ptr_array_index (session->players, 0), reason);
+}
+
+void
+rh_session_free (RhSession *session)
+{
+  if (session == NULL)
+    return;
+  rh_session_close (session, RH_REASON_CLIENT_DISCONNECT);
+  g_ptr_array_unref (session->publishers);
+  g_ptr_array_unref (session->players);
+  g_free (session->app);
+  g_free (session->tc_url);
+  g_free (session->flash_ver);
+  g_free (session);
+}
+
+/* ---- commands ---- */
+
+typedef gboolean (*CommandHandler) (RhSession *session, const RhMessage *message,
+                                    const RhCommand *command, GError **error);
+
+static gboolean reject (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+reject (GError **error, const char *format, ...)
+{
+  va_list ap;
+  va_start (ap, format);
+  g_autofree char *message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  g_set_error_literal (error, RH_SESSION_ERROR, RH_SESSION_ERROR_REJECTED, message);
+  return FALSE;
+}
+
+static gboolean
+require_connected (RhSession *session, const RhCommand *command, GError **error)
+{
+  if (session->connected)
+    return TRUE;
+  g_set_error (error, RH_SESSION_ERROR, RH_SESSION_ERROR_PROTOCOL,
+               "%s before connect", command->name);
+  return FALSE;
+}
+
+/* "name?query" -> name, query (NULL if none). */
+static char *
+split_query (const char *text, char **query)
+{
+  const char *mark = strchr (text, '?');
+  if (mark == NULL)
+    {
+      *query = NULL;
+      return g_strdup (text);
+    }
+  *query = g_strdup (mark + 1);
+  return g_strndup (text, (gsize) (mark - text));
+}
+
+static gboolean
+handle_connect (RhSession *session, const RhMessage *message, const RhCommand *command,
+                GError **error)
+{
+  const RhAmf0Value *object = rh_command_get (command, 0);
+  const char *app_text = rh_amf0_object_get_string (object, "app");
+  g_autofree char *app_query = NULL;
+  g_autofree char *app = split_query (app_text != NULL ? app_text : "", &app_query);
+
+  if (session->connected)
+    {
+      g_set_error (error, RH_SESSION_ERROR, RH_SESSION_ERROR_PROTOCOL, "second connect");
+      return FALSE;
+    }
+  /* "live/" from some encoders means "live". */
+  gsize len = strlen (app);
+  while (len > 0 && app[len - 1] == '/')
+    app[--len] = '\0';
+  if (!rh_session_name_is_valid (app, 128))
+    {
+      g_autoptr (GBytes) reply = rh_command_build ("_error", command->transaction_id,
+                                                   rh_amf0_null_new (),
+                                                   rh_command_status_object ("error", "NetConnection.Connect.Rejected",
+                                                                             "invalid application name"),
+                                                   NULL);
+      send_command (session, 0, reply);
+      return reject (error, "connect to invalid application name \"%s\"", app);
+    }
+
+  session->app = g_steal_pointer (&app);
+  session->tc_url = g_strdup (rh_amf0_object_get_string (object, "tcUrl"));
+  session->flash_ver = g_strdup (rh_amf0_object_get_string (object, "flashVer"));
+  session->connected = TRUE;
+
+  /* nginx-rtmp's order, which every client accepts: window, peer
+   * bandwidth, chunk size, then the result. */
+  g_autoptr (GBytes) window = rh_control_u32 (SERVER_WINDOW);
+  g_autoptr (GBytes) bandwidth = rh_control_peer_bandwidth (SERVER_WINDOW, 2);
+  rh_connection_send_control (session->connection, RH_MSG_WINDOW_ACK_SIZE, window);
+  rh_connection_send_control (session->connection, RH_MSG_SET_PEER_BANDWIDTH, bandwidth);
+  rh_connection_set_chunk_size (session->connection,
+                                (guint32) rh_registry_get_server_config (session->registry)->chunk_size);
+
+  RhAmf0Value *properties = rh_amf0_object_new ();
+  rh_amf0_object_set (properties, "fmsVer", rh_amf0_string_new ("FMS/3,0,1,123"));
+  rh_amf0_object_set (properties, "capabilities", rh_amf0_number_new (31));
+  RhAmf0Value *info = rh_command_status_object ("status", "NetConnection.Connect.Success",
+                                                "Connection succeeded.");
+  rh_amf0_object_set (info, "objectEncoding", rh_amf0_number_new (0));
+  g_autoptr (GBytes) reply = rh_command_build ("_result", command->transaction_id, properties,
+                                               info, NULL);
+  send_command (session, 0, reply);
+
+  g_message ("%s connect app=%s tcUrl=%s flashVer=%s", rh_connection_get_id (session->connection),
+             session->app, session->tc_url != NULL ? session->tc_url : "",
+             session->flash_ver != NULL ? session->flash_ver : "");
+  return TRUE;
+}
+
+static gboolean
+handle_create_stream (RhSession *session, const RhMessage *message, const RhCommand *command,
+                      GError **error)
+{
+  if (!require_connected (session, command, error))
+    return FALSE;
+  if (session->next_stream_id >= MAX_STREAMS_PER_SESSION)
+    return reject (error, "more than %d createStream calls", MAX_STREAMS_PER_SESSION);
+  session->next_stream_id++;
+  /* Exactly [_result, tid, null, id != 0]: ffmpeg and GStreamer insist. */
+  g_autoptr (GBytes) reply = rh_command_build ("_result", command->transaction_id,
+                                               rh_amf0_null_new (),
+                                               rh_amf0_number_new (session->next_stream_id), NULL);
+  send_command (session, 0, reply);
+  return TRUE;
+}
+
+static gboolean
+handle_publish (RhSession *session, const RhMessage *message, const RhCommand *command,
+                GError **error)
+{
+  const RhServerConfig *config = rh_registry_get_server_config (session->registry);
+  const char *text = rh_command_get_string (command, 1);
+  const char *type = rh_command_get_string (command, 2);
+  guint32 stream_id = message->stream_id;
+
+  if (!require_connected (session, command, error))
+    return FALSE;
+  g_autofree char *query = NULL;
+  g_autofree char *name = split_query (text != NULL ? text : "", &query);
+  if (!rh_session_name_is_valid (name, 256))
+    {
+      send_status (session, stream_id, "error", "NetStream.Publish.BadName", "invalid stream name");
+      return reject (error, "publish of invalid stream name \"%s\"", name);
+    }
+  if (find_publisher (session, stream_id) != NULL || find_player (session, stream_id) != NULL)
+    {
+      send_status (session, stream_id, "error", "NetStream.Publish.BadName", "stream id in use");
+      return reject (error, "publish on a stream id already in use (%s)", name);
+    }
+
+  RhStream *stream = rh_registry_obtain (session->registry, session->app, name);
+  if (stream->publisher != NULL)
+    {
+      if (config->duplicate_publish == RH_DUPLICATE_PUBLISH_REJECT)
+        {
+          send_status (session, stream_id, "error", "NetStream.Publish.BadName",
+                       "already publishing");
+          return reject (error, "%s is already being published", stream->key);
+        }
+      RhConnection *old = rh_connection_ref (stream->publisher->connection);
+      rh_connection_close (old, RH_REASON_REPLACED, "replaced by a new publisher");
+      rh_connection_unref (old);
+      /* Closing the old publisher may have released the stream. */
+      stream = rh_registry_obtain (session->registry, session->app, name);
+    }
+
+  RhPublisher *publisher = g_new0 (RhPublisher, 1);
+  publisher->connection = session->connection;
+  publisher->stream_id = stream_id;
+  publisher->query = g_steal_pointer (&query);
+  publisher->publish_type = g_strdup (type != NULL ? type : "live");
+  publisher->started_at = g_get_monotonic_time ();
+  g_ptr_array_add (session->publishers, publisher);
+  rh_stream_set_publisher (stream, publisher);
+
+  send_user_event (session, RH_UC_STREAM_BEGIN, stream_id);
+  send_status (session, stream_id, "status", "NetStream.Publish.Start", stream->key);
+  g_message ("%s publish_start %s type=%s", rh_connection_get_id (session->connection),
+             stream->key, publisher->publish_type);
+  return TRUE;
+}
+
+static gboolean
+start_play (RhSession *session, guint32 stream_id, const char *text, GError **error)
+{
+  g_autofree char *query = NULL;
+  g_autofree char *name = split_query (text != NULL ? text : "", &query);
+
+  if (!rh_session_name_is_valid (name, 256))
+    {
+      send_status (session, stream_id, "error", "NetStream.Play.StreamNotFound",
+                   "invalid stream name");
+      return reject (error, "play of invalid stream name \"%s\"", name);
+    }
+  RhPlayer *previous = find_player (session, stream_id);
+  if (previous != NULL)
+    end_player (session, previous, RH_REASON_CLIENT_DISCONNECT);
+  if (find_publisher (session, stream_id) != NULL)
+    return reject (error, "play on a publishing stream id (%s)", name);
+
+  RhStream *stream = rh_registry_obtain (session->registry, session->app, name);
+  RhPlayer *player = g_new0 (RhPlayer, 1);
+  player->connection = session->connection;
+  player->stream_id = stream_id;
+  player->query = g_steal_pointer (&query);
+  player->started_at = g_get_monotonic_time ();
+  g_ptr_array_add (session->players, player);
+  rh_stream_add_player (stream, player);
+  g_message ("%s play_start %s%s", rh_connection_get_id (session->connection), stream->key,
+             rh_stream_is_live (stream) ? "" : " (waiting for a publisher)");
+  return TRUE;
+}
+
+static gboolean
+handle_play (RhSession *session, const RhMessage *message, const RhCommand *command,
+             GError **error)
+{
+  if (!require_connected (session, command, error))
+    return FALSE;
+  /* Every start value means "live now" on a live server. */
+  return start_play (session, message->stream_id, rh_command_get_string (command, 1), error);
+}
+
+static gboolean
+handle_play2 (RhSession *session, const RhMessage *message, const RhCommand *command,
+              GError **error)
+{
+  if (!require_connected (session, command, error))
+    return FALSE;
+  const char *name = rh_amf0_object_get_string (rh_command_get (command, 1), "streamName");
+  return start_play (session, message->stream_id, name, error);
+}
+
+static gboolean
+handle_pause (RhSession *session, const RhMessage *message, const RhCommand *command,
+              GError **error)
+{
+  RhPlayer *player = find_player (session, message->stream_id);
+  const RhAmf0Value *flag = rh_command_get (command, 1);
+
+  if (player == NULL)
+    return TRUE;
+  player->paused = flag != NULL && flag->type == RH_AMF0_BOOLEAN && flag->v.boolean;
+  /* On resume, wait for a keyframe rather than send undecodable frames. */
+  player->skipping = !player->paused;
+  send_status (session, message->stream_id, "status",
+               player->paused ? "NetStream.Pause.Notify" : "NetStream.Unpause.Notify",
+               player->stream->key);
+  return TRUE;
+}
+
+static gboolean
+handle_fc_unpublish (RhSession *session, const RhMessage *message, const RhCommand *command,
+                     GError **error)
+{
+  g_autofree char *query = NULL;
+  const char *text = rh_command_get_string (command, 1);
+  g_autofree char *name = split_query (text != NULL ? text : "", &query);
+
+  for (guint i = 0; i < session->publishers->len; i++)
+    {
+      RhPublisher *publisher = g_ptr_array_index (session->publishers, i);
+      if (strcmp (publisher->stream->name, name) == 0)
+        {
+          end_publisher (session, publisher, RH_REASON_UNPUBLISH);
+          break;
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+handle_delete_stream (RhSession *session, const RhMessage *message, const RhCommand *command,
+                      GError **error)
+{
+  /* GStreamer sends the id as a string. */
+  const RhAmf0Value *value = rh_command_get (command, 1);
+  guint32 stream_id = 0;
+  if (value != NULL && value->type == RH_AMF0_NUMBER)
+    stream_id = (guint32) value->v.number;
+  else if (value != NULL && value->type == RH_AMF0_STRING)
+    stream_id = (guint32) g_ascii_strtoull (value->v.string.data, NULL, 10);
+  end_stream_id (session, stream_id, RH_REASON_UNPUBLISH);
+  return TRUE;
+}
+
+static gboolean
+handle_close_stream (RhSession *session, const RhMessage *message, const RhCommand *command,
+                     GError **error)
+{
+  end_stream_id (session, message->stream_id, RH_REASON_UNPUBLISH);
+  return TRUE;
+}
+
+static gboolean
+handle_check_bw (RhSession *session, const RhMessage *message, const RhCommand *command,
+                 GError **error)
+{
+  g_autoptr (GBytes) reply = rh_command_build ("_result", command->transaction_id,
+                                               rh_amf0_null_new (), NULL);
+  send_command (session, 0, reply);
+  return TRUE;
+}
+
+/* Commands nginx-rtmp answers with silence, and so do we: ffmpeg treats
+ * most _error replies as fatal. */
+static gboolean
+handle_silently (RhSession *session, const RhMessage *message, const RhCommand *command,
+                 GError **error)
+{
+  return TRUE;
+}
+
+static const struct {
+  const char *name;
+  CommandHandler handler;
+} command_handlers[] = {
+  { "connect", handle_connect },
+  { "createStream", handle_create_stream },
+  { "publish", handle_publish },
+  { "play", handle_play },
+  { "play2", handle_play2 },
+  { "pause", handle_pause },
+  { "FCUnpublish", handle_fc_unpublish },
+  { "deleteStream", handle_delete_stream },
+  { "closeStream", handle_close_stream },
+  { "_checkbw", handle_check_bw },
+  { "releaseStream", handle_silently },
+  { "FCPublish", handle_silently },
+  { "FCSubscribe", handle_silently },
+  { "getStreamLength", handle_silently },
+  { "receiveAudio", handle_silently },
+  { "receiveVideo", handle_silently },
+  { "_result", handle_silently },
+  { "_error", handle_silently },
+};
+
+static gboolean
+handle_command (RhSession *session, const RhMessage *message, GError **error)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (message->payload, &len);
+  g_autoptr (RhCommand) command = rh_command_parse (message->type, data, len, error);
+
+  if (command == NULL)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (command_handlers); i++)
+    if (strcmp (command_handlers[i].name, command->name) == 0)
+      return command_handlers[i].handler (session, message, command, error);
+  g_info ("%s ignored unknown command \"%s\"", rh_connection_get_id (session->connection),
+          command->name);
+  return TRUE;
+}
+
+/* ---- media and data from a publisher ---- */
+
+/* Metadata is sent to players as ["onMetaData", ECMA array]: ffmpeg looks
+ * for has_audio/has_video only in an ECMA array. */
+static GBytes *
+normalize_metadata (GPtrArray *values, guint first)
+{
+  GByteArray *out = g_byte_array_sized_new (256);
+  for (guint i = first; i < values->len; i++)
+    {
+      RhAmf0Value *value = g_ptr_array_index (values, i);
+      if (value->type == RH_AMF0_OBJECT)
+        value->type = RH_AMF0_ECMA_ARRAY;
+      rh_amf0_encode (out, value);
+    }
+  return g_byte_array_free_to_bytes (out);
+}
+
+static gboolean
+handle_data (RhSession *session, const RhMessage *message, GError **error)
+{
+  RhPublisher *publisher = find_publisher (session, message->stream_id);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (message->payload, &len);
+
+  if (publisher == NULL)
+    return TRUE;
+  if (message->type == RH_MSG_DATA_AMF3 && len > 0)
+    {
+      data++;
+      len--;
+    }
+  g_autoptr (GPtrArray) values = rh_amf0_decode_all (data, len, error);
+  if (values == NULL)
+    return FALSE;
+  publisher->bytes_received += len;
+
+  const RhAmf0Value *first = values->len > 0 ? g_ptr_array_index (values, 0) : NULL;
+  const char *name = first != NULL && first->type == RH_AMF0_STRING ? first->v.string.data : "";
+  guint skip = strcmp (name, "@setDataFrame") == 0 ? 1 : 0;
+  const RhAmf0Value *inner = values->len > skip ? g_ptr_array_index (values, skip) : NULL;
+  gboolean is_metadata = inner != NULL && inner->type == RH_AMF0_STRING
+                         && strcmp (inner->v.string.data, "onMetaData") == 0;
+
+  if (skip == 0 && !is_metadata && message->type == RH_MSG_DATA_AMF0)
+    {
+      rh_stream_push_data (publisher->stream, message->timestamp, message->payload, FALSE);
+      return TRUE;
+    }
+  g_autoptr (GBytes) payload = normalize_metadata (values, skip);
+  rh_stream_push_data (publisher->stream, message->timestamp, payload, is_metadata);
+  return TRUE;
+}
+
+static void
+handle_media (RhSession *session, guint32 stream_id, guint8 type, guint32 timestamp,
+              GBytes *payload)
+{
+  RhPublisher *publisher = find_publisher (session, stream_id);
+  if (publisher == NULL)
+    return;
+  publisher->bytes_received += g_bytes_get_size (payload);
+  if (type == RH_MSG_VIDEO)
+    publisher->video_packets++;
+  else
+    publisher->audio_packets++;
+  rh_stream_push_media (publisher->stream, type, timestamp, payload);
+}
+
+/* An aggregate message is a run of FLV tags: type, size(3), timestamp(3+1),
+ * stream id(3), body, previous tag size(4). Bodies are shared, not copied. */
+static gboolean
+handle_aggregate (RhSession *session, const RhMessage *message, GError **error)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (message->payload, &len);
+  gsize pos = 0;
+  gboolean first = TRUE;
+  guint32 base = 0;
+
+  while (pos + 11 <= len)
+    {
+      guint8 type = data[pos];
+      guint32 size = rh_read_u24_be (data + pos + 1);
+      guint32 timestamp = rh_read_u24_be (data + pos + 4) | ((guint32) data[pos + 7] << 24);
+      if (pos + 11 + size > len)
+        {
+          g_set_error (error, RH_SESSION_ERROR, RH_SESSION_ERROR_PROTOCOL,
+                       "aggregate message tag of %u bytes runs past its end", size);
+          return FALSE;
+        }
+      if (first)
+        base = timestamp;
+      first = FALSE;
+      guint32 at = message->timestamp + (timestamp - base);
+      g_autoptr (GBytes) body = g_bytes_new_from_bytes (message->payload, pos + 11, size);
+      if (type == RH_MSG_AUDIO || type == RH_MSG_VIDEO)
+        handle_media (session, message->stream_id, type, at, body);
+      pos += 11 + size + 4;
+    }
+  return TRUE;
+}
+
+gboolean
+rh_session_handle_message (RhSession *session, const RhMessage *message, GError **error)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (message->payload, &len);
+
+  switch (message->type)
+    {
+    case RH_MSG_AUDIO:
+    case RH_MSG_VIDEO:
+      handle_media (session, message->stream_id, message->type, message->timestamp,
+                    message->payload);
+      return TRUE;
+    case RH_MSG_COMMAND_AMF0:
+    case RH_MSG_COMMAND_AMF3:
+      return handle_command (session, message, error);
+    case RH_MSG_DATA_AMF0:
+    case RH_MSG_DATA_AMF3:
+      return handle_data (session, message, error);
+    case RH_MSG_AGGREGATE:
+      return handle_aggregate (session, message, error);
+    case RH_MSG_USER_CONTROL:
+      if (len >= 6 && rh_read_u32_be (data) >> 16 == RH_UC_PING_REQUEST)
+        send_user_event (session, RH_UC_PING_RESPONSE, rh_read_u32_be (data + 2));
+      return TRUE;
+    case RH_MSG_WINDOW_ACK_SIZE:
+      if (len >= 4)
+        rh_connection_set_peer_window (session->connection, rh_read_u32_be (data));
+      return TRUE;
+    default:
+      /* Set Chunk Size and Abort were applied by the chunk reader; acks,
+       * bandwidth and shared objects need nothing from a live server. */
+      return TRUE;
+    }
+}

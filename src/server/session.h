@@ -1,0 +1,37 @@
+/* The RTMP application state of one connection: connect, createStream,
+ * publish, play and the rest of the commands, and the media a publisher
+ * sends. Talks to the peer only through its RhConnection. */
+#pragma once
+
+#include <glib.h>
+
+#include "protocol/message.h"
+#include "types.h"
+
+G_BEGIN_DECLS
+
+#define RH_SESSION_ERROR (rh_session_error_quark ())
+GQuark rh_session_error_quark (void);
+
+typedef enum {
+  RH_SESSION_ERROR_PROTOCOL,   /* a message the session cannot make sense of */
+  RH_SESSION_ERROR_REJECTED,   /* the peer asked for something it may not have */
+} RhSessionError;
+
+RhSession *rh_session_new (RhConnection *connection, RhRegistry *registry);
+/* Ends every publication and playback of the session with reason. */
+void rh_session_close (RhSession *session, RhReason reason);
+void rh_session_free (RhSession *session);
+
+/* FALSE with error: the connection must be closed. */
+gboolean rh_session_handle_message (RhSession *session, const RhMessage *message, GError **error);
+
+const char *rh_session_get_app (const RhSession *session);
+gboolean rh_session_is_publishing (const RhSession *session);
+gboolean rh_session_is_playing (const RhSession *session);
+
+/* Stream names: 1-256 bytes of [A-Za-z0-9_.~@+=:,-], not starting with '.';
+ * apps the same up to 128 bytes. Names reach file paths and hooks. */
+gboolean rh_session_name_is_valid (const char *name, gsize max_len);
+
+G_END_DECLS

@@ -1,0 +1,299 @@
+#include "config.h"
+
+#include "stream.h"
+
+#include "connection.h"
+#include "registry.h"
+#include "protocol/amf0.h"
+#include "protocol/command.h"
+#include "protocol/media.h"
+#include "protocol/message.h"
+
+typedef struct {
+  guint8 type;
+  guint32 timestamp;
+  GBytes *payload;
+} CachedPacket;
+
+static void
+cached_packet_clear (gpointer data)
+{
+  CachedPacket *packet = data;
+  g_bytes_unref (packet->payload);
+}
+
+RhStream *
+rh_stream_new (RhRegistry *registry, const char *app, const char *name)
+{
+  RhStream *stream = g_new0 (RhStream, 1);
+  stream->registry = registry;
+  stream->app = g_strdup (app);
+  stream->name = g_strdup (name);
+  stream->key = g_strconcat (app, "/", name, NULL);
+  stream->players = g_ptr_array_new ();
+  stream->gop = g_array_new (FALSE, FALSE, sizeof (CachedPacket));
+  g_array_set_clear_func (stream->gop, cached_packet_clear);
+  return stream;
+}
+
+static void
+clear_caches (RhStream *stream)
+{
+  g_clear_pointer (&stream->metadata, g_bytes_unref);
+  g_clear_pointer (&stream->video_header, g_bytes_unref);
+  g_clear_pointer (&stream->audio_header, g_bytes_unref);
+  g_array_set_size (stream->gop, 0);
+  stream->gop_bytes = 0;
+  stream->gop_overflowed = FALSE;
+}
+
+void
+rh_stream_free (RhStream *stream)
+{
+  clear_caches (stream);
+  g_array_unref (stream->gop);
+  g_ptr_array_unref (stream->players);
+  g_free (stream->key);
+  g_free (stream->app);
+  g_free (stream->name);
+  g_free (stream);
+}
+
+gboolean
+rh_stream_is_live (const RhStream *stream)
+{
+  return stream->publisher != NULL;
+}
+
+static void
+send_status (RhPlayer *player, const char *level, const char *code, const char *description)
+{
+  g_autoptr (GBytes) status = rh_command_build_status (level, code, description);
+  rh_connection_send (player->connection, RH_CSID_STREAM_STATUS, RH_MSG_COMMAND_AMF0,
+                      player->stream_id, 0, status);
+}
+
+static void
+send_user_event (RhPlayer *player, guint16 event)
+{
+  g_autoptr (GBytes) payload = rh_control_user_event (event, player->stream_id);
+  rh_connection_send_control (player->connection, RH_MSG_USER_CONTROL, payload);
+}
+
+static void
+send_to_player (RhPlayer *player, guint8 type, guint32 timestamp, GBytes *payload)
+{
+  guint32 csid = type == RH_MSG_VIDEO ? RH_CSID_VIDEO
+                 : type == RH_MSG_AUDIO ? RH_CSID_AUDIO : RH_CSID_DATA;
+  rh_connection_send (player->connection, csid, type, player->stream_id, timestamp, payload);
+  player->bytes_sent += g_bytes_get_size (payload);
+}
+
+static void
+send_cached (RhStream *stream, RhPlayer *player)
+{
+  if (stream->metadata != NULL)
+    send_to_player (player, RH_MSG_DATA_AMF0, 0, stream->metadata);
+  if (stream->video_header != NULL)
+    send_to_player (player, RH_MSG_VIDEO, 0, stream->video_header);
+  if (stream->audio_header != NULL)
+    send_to_player (player, RH_MSG_AUDIO, 0, stream->audio_header);
+  for (guint i = 0; i < stream->gop->len; i++)
+    {
+      const CachedPacket *packet = &g_array_index (stream->gop, CachedPacket, i);
+      send_to_player (player, packet->type, packet->timestamp, packet->payload);
+    }
+  player->skipping = FALSE;
+}
+
+void
+rh_stream_set_publisher (RhStream *stream, RhPublisher *publisher)
+{
+  g_return_if_fail (stream->publisher == NULL);
+  stream->publisher = publisher;
+  publisher->stream = stream;
+  clear_caches (stream);
+  for (guint i = 0; i < stream->players->len; i++)
+    {
+      RhPlayer *player = g_ptr_array_index (stream->players, i);
+      send_user_event (player, RH_UC_STREAM_BEGIN);
+      send_status (player, "status", "NetStream.Play.PublishNotify", stream->key);
+      player->skipping = FALSE;
+    }
+}
+
+void
+rh_stream_clear_publisher (RhStream *stream)
+{
+  if (stream->publisher == NULL)
+    return;
+  stream->publisher->stream = NULL;
+  stream->publisher = NULL;
+  clear_caches (stream);
+  for (guint i = 0; i < stream->players->len; i++)
+    {
+      RhPlayer *player = g_ptr_array_index (stream->players, i);
+      send_user_event (player, RH_UC_STREAM_EOF);
+      send_status (player, "status", "NetStream.Play.UnpublishNotify", stream->key);
+    }
+}
+
+/* ["|RtmpSampleAccess", true, true]: lets Flash-era players read the
+ * samples; nginx-rtmp sends it too. */
+static GBytes *
+sample_access_message (void)
+{
+  GByteArray *out = g_byte_array_sized_new (32);
+  rh_amf0_encode_string (out, "|RtmpSampleAccess");
+  rh_amf0_encode_boolean (out, TRUE);
+  rh_amf0_encode_boolean (out, TRUE);
+  return g_byte_array_free_to_bytes (out);
+}
+
+void
+rh_stream_add_player (RhStream *stream, RhPlayer *player)
+{
+  player->stream = stream;
+  g_ptr_array_add (stream->players, player);
+
+  send_user_event (player, RH_UC_STREAM_BEGIN);
+  send_status (player, "status", "NetStream.Play.Reset", stream->key);
+  send_status (player, "status", "NetStream.Play.Start", stream->key);
+  g_autoptr (GBytes) access = sample_access_message ();
+  rh_connection_send (player->connection, RH_CSID_DATA, RH_MSG_DATA_AMF0, player->stream_id, 0,
+                      access);
+  if (rh_stream_is_live (stream))
+    send_cached (stream, player);
+}
+
+void
+rh_stream_remove_player (RhStream *stream, RhPlayer *player)
+{
+  g_ptr_array_remove (stream->players, player);
+  player->stream = NULL;
+}
+
+static void
+cache_gop (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, RhMediaFlags flags)
+{
+  const RhServerConfig *config = rh_registry_get_server_config (stream->registry);
+
+  if (!config->gop_cache)
+    return;
+  if (type == RH_MSG_VIDEO && (flags & RH_MEDIA_KEYFRAME))
+    {
+      g_array_set_size (stream->gop, 0);
+      stream->gop_bytes = 0;
+      stream->gop_overflowed = FALSE;
+    }
+  else if (stream->gop->len == 0 || stream->gop_overflowed)
+    {
+      return;  /* nothing to attach to before the first keyframe */
+    }
+
+  gsize size = g_bytes_get_size (payload);
+  if (stream->gop_bytes + size > (gsize) config->gop_cache_max_bytes)
+    {
+      g_array_set_size (stream->gop, 0);
+      stream->gop_bytes = 0;
+      stream->gop_overflowed = TRUE;
+      return;
+    }
+  CachedPacket packet = { type, timestamp, g_bytes_ref (payload) };
+  g_array_append_val (stream->gop, packet);
+  stream->gop_bytes += size;
+}
+
+typedef enum {
+  PLAYER_SEND,
+  PLAYER_DROP,
+  PLAYER_DISCONNECT,
+} PlayerVerdict;
+
+/* The slow-player policy: above the soft limit a player skips media until
+ * the next keyframe that finds its queue back under the limit; above the
+ * hard limit it is disconnected. Sequence headers always go through. */
+static PlayerVerdict
+judge_player (RhPlayer *player, const RhServerConfig *config, RhMediaFlags flags)
+{
+  gsize queued = rh_connection_get_queued_bytes (player->connection);
+
+  if (queued > (gsize) config->player_queue_hard_limit)
+    return PLAYER_DISCONNECT;
+  if (player->paused)
+    return PLAYER_DROP;
+  if (flags & (RH_MEDIA_SEQUENCE_HEADER | RH_MEDIA_SEQUENCE_END))
+    return PLAYER_SEND;
+  gboolean over = queued > (gsize) config->player_queue_soft_limit;
+  if (player->skipping && (flags & RH_MEDIA_KEYFRAME) && !over)
+    player->skipping = FALSE;
+  else if (over)
+    player->skipping = TRUE;
+  if (player->skipping)
+    {
+      player->dropped++;
+      return PLAYER_DROP;
+    }
+  return PLAYER_SEND;
+}
+
+static void
+fan_out (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, RhMediaFlags flags)
+{
+  const RhServerConfig *config = rh_registry_get_server_config (stream->registry);
+  g_autoptr (GPtrArray) too_slow = NULL;  /* allocated only when someone is */
+
+  for (guint i = 0; i < stream->players->len; i++)
+    {
+      RhPlayer *player = g_ptr_array_index (stream->players, i);
+      switch (judge_player (player, config, flags))
+        {
+        case PLAYER_SEND:
+          send_to_player (player, type, timestamp, payload);
+          break;
+        case PLAYER_DROP:
+          break;
+        case PLAYER_DISCONNECT:
+          if (too_slow == NULL)
+            too_slow = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_connection_unref);
+          g_ptr_array_add (too_slow, rh_connection_ref (player->connection));
+          break;
+        }
+    }
+  /* Closing changes stream->players: only after the loop. */
+  for (guint i = 0; too_slow != NULL && i < too_slow->len; i++)
+    rh_connection_close (g_ptr_array_index (too_slow, i), RH_REASON_TIMEOUT,
+                         "player too slow: send queue over player_queue_hard_limit");
+}
+
+void
+rh_stream_push_media (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (payload, &len);
+  RhMediaInfo info = type == RH_MSG_VIDEO ? rh_media_inspect_video (data, len)
+                                          : rh_media_inspect_audio (data, len);
+
+  if (info.flags & RH_MEDIA_SEQUENCE_HEADER)
+    {
+      GBytes **slot = type == RH_MSG_VIDEO ? &stream->video_header : &stream->audio_header;
+      g_clear_pointer (slot, g_bytes_unref);
+      *slot = g_bytes_ref (payload);
+    }
+  else if (!(info.flags & RH_MEDIA_SEQUENCE_END))
+    {
+      cache_gop (stream, type, timestamp, payload, info.flags);
+    }
+  fan_out (stream, type, timestamp, payload, info.flags);
+}
+
+void
+rh_stream_push_data (RhStream *stream, guint32 timestamp, GBytes *payload, gboolean is_metadata)
+{
+  if (is_metadata)
+    {
+      g_clear_pointer (&stream->metadata, g_bytes_unref);
+      stream->metadata = g_bytes_ref (payload);
+    }
+  fan_out (stream, RH_MSG_DATA_AMF0, timestamp, payload, RH_MEDIA_SEQUENCE_HEADER);
+}

@@ -1,0 +1,69 @@
+/* A live stream key: at most one publisher, any number of players, and the
+ * caches a late joiner needs (metadata, sequence headers, the current GOP).
+ * Media payloads are shared by reference with every player's send queue. */
+#pragma once
+
+#include <glib.h>
+
+#include "types.h"
+
+G_BEGIN_DECLS
+
+struct _RhPublisher {
+  RhConnection *connection;
+  RhStream *stream;
+  guint32 stream_id;          /* RTMP message stream id on the connection */
+  char *query;
+  char *publish_type;         /* "live", "record", "append" */
+  gint64 started_at;          /* monotonic microseconds */
+  guint64 bytes_received;
+  guint64 video_packets;
+  guint64 audio_packets;
+};
+
+struct _RhPlayer {
+  RhConnection *connection;
+  RhStream *stream;
+  guint32 stream_id;
+  char *query;
+  gint64 started_at;
+  guint64 bytes_sent;
+  guint64 dropped;            /* media messages skipped because the player was slow */
+  gboolean skipping;          /* dropping until the next keyframe */
+  gboolean paused;
+};
+
+struct _RhStream {
+  RhRegistry *registry;
+  char *key;                  /* "app/name" */
+  char *app;
+  char *name;
+  RhPublisher *publisher;
+  GPtrArray *players;         /* RhPlayer*, owned by their sessions */
+  GBytes *metadata;           /* onMetaData data message, @setDataFrame stripped */
+  GBytes *video_header;
+  GBytes *audio_header;
+  GArray *gop;                /* CachedPacket from the last keyframe on */
+  gsize gop_bytes;
+  gboolean gop_overflowed;    /* too big: cache nothing until the next keyframe */
+};
+
+RhStream *rh_stream_new (RhRegistry *registry, const char *app, const char *name);
+void rh_stream_free (RhStream *stream);
+
+gboolean rh_stream_is_live (const RhStream *stream);
+
+void rh_stream_set_publisher (RhStream *stream, RhPublisher *publisher);
+/* Players get StreamEOF + NetStream.Play.UnpublishNotify and keep waiting. */
+void rh_stream_clear_publisher (RhStream *stream);
+
+/* Sends the play start sequence, then everything cached if live. */
+void rh_stream_add_player (RhStream *stream, RhPlayer *player);
+void rh_stream_remove_player (RhStream *stream, RhPlayer *player);
+
+/* From the publisher: audio (8) or video (9). */
+void rh_stream_push_media (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload);
+/* A data message for players; metadata (onMetaData) is also cached. */
+void rh_stream_push_data (RhStream *stream, guint32 timestamp, GBytes *payload, gboolean is_metadata);
+
+G_END_DECLS
