@@ -1,0 +1,178 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "common/configuration.h"
+
+static char *
+fixture (const char *name)
+{
+  return g_build_filename (g_getenv ("RH_FIXTURES"), "config", name, NULL);
+}
+
+static gboolean
+has_error (GPtrArray *errors, const char *expected)
+{
+  for (guint i = 0; i < errors->len; i++)
+    if (strstr (g_ptr_array_index (errors, i), expected) != NULL)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+dump (GPtrArray *errors)
+{
+  for (guint i = 0; i < errors->len; i++)
+    g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));
+}
+
+static void
+test_defaults (void)
+{
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = rh_config_load ("/nonexistent/rtmphooks.conf", FALSE, NULL, errors);
+  g_assert_nonnull (config);
+  g_assert_cmpuint (errors->len, ==, 0);
+  g_assert_null (config->path);
+  g_assert_cmpuint (config->server.listen->len, ==, 1);
+  g_assert_null (g_array_index (config->server.listen, RhListenAddress, 0).host);
+  g_assert_cmpuint (g_array_index (config->server.listen, RhListenAddress, 0).port, ==, 1935);
+  g_assert_cmpint (config->server.chunk_size, ==, 4096);
+  g_assert_cmpint (config->server.duplicate_publish, ==, RH_DUPLICATE_PUBLISH_REJECT);
+  g_assert_true (config->server.gop_cache);
+
+  /* A file named explicitly must exist. */
+  g_autoptr (RhConfig) missing = rh_config_load ("/nonexistent/rtmphooks.conf", TRUE, NULL, errors);
+  g_assert_null (missing);
+  g_assert_true (has_error (errors, "/nonexistent/rtmphooks.conf: No such file"));
+}
+
+static void
+test_good (void)
+{
+  g_autofree char *path = fixture ("good.conf");
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = rh_config_load (path, TRUE, NULL, errors);
+  dump (errors);
+  g_assert_nonnull (config);
+  const RhServerConfig *s = &config->server;
+  g_assert_cmpuint (s->listen->len, ==, 3);
+  g_autofree char *l0 = rh_listen_address_to_string (&g_array_index (s->listen, RhListenAddress, 0));
+  g_autofree char *l1 = rh_listen_address_to_string (&g_array_index (s->listen, RhListenAddress, 1));
+  g_autofree char *l2 = rh_listen_address_to_string (&g_array_index (s->listen, RhListenAddress, 2));
+  g_assert_cmpstr (l0, ==, ":19350");
+  g_assert_cmpstr (l1, ==, "127.0.0.1:19351");
+  g_assert_cmpstr (l2, ==, "[::1]:19352");
+  g_assert_cmpint (s->chunk_size, ==, 8192);
+  g_assert_cmpint (s->max_connections, ==, 50);
+  g_assert_cmpint (s->max_connections_per_ip, ==, 5);
+  g_assert_cmpfloat (s->handshake_timeout, ==, 2.5);
+  g_assert_cmpfloat (s->idle_timeout, ==, 30);
+  g_assert_cmpint (s->max_message_size, ==, 1048576);
+  g_assert_cmpint (s->duplicate_publish, ==, RH_DUPLICATE_PUBLISH_REPLACE);
+  g_assert_false (s->gop_cache);
+  g_assert_cmpint (s->player_queue_hard_limit, ==, 4000000);
+}
+
+static void
+test_syntax_error (void)
+{
+  g_autofree char *path = fixture ("syntax.conf");
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = rh_config_load (path, TRUE, NULL, errors);
+  g_assert_null (config);
+  g_assert_cmpuint (errors->len, ==, 1);
+  g_autofree char *expected = g_strdup_printf ("%s:3: syntax error", path);
+  g_assert_cmpstr (g_ptr_array_index (errors, 0), ==, expected);
+}
+
+static void
+test_every_error_reported (void)
+{
+  g_autofree char *path = fixture ("bad-values.conf");
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = rh_config_load (path, TRUE, NULL, errors);
+  dump (errors);
+  g_assert_null (config);
+  const char *expected[] = {
+    ":2: invalid listen address \"nonsense\"",
+    ":2: invalid listen address \":99999\"",
+    ":3: chunk_size = 10 is out of range [128, 65536]",
+    ":4: max_connections must be an integer",
+    ":5: duplicate_publish must be one of \"reject\", \"replace\"",
+    ":6: gop_cache must be true or false",
+    ":7: unknown setting server.unknown_thing",
+    ":1: server.player_queue_hard_limit (1000000) is below player_queue_soft_limit (2000000)",
+    ":11: unknown section \"surprise\"",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *line = g_strconcat (path, expected[i], NULL);
+      if (!has_error (errors, line))
+        g_error ("missing error: %s", line);
+    }
+  g_assert_cmpuint (errors->len, ==, G_N_ELEMENTS (expected));
+}
+
+static void
+test_overrides (void)
+{
+  g_autofree char *path = fixture ("good.conf");
+  char *listen[] = { (char *) "127.0.0.2:2000", NULL };
+  RhConfigOverrides overrides = { listen, 256 };
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = rh_config_load (path, TRUE, &overrides, errors);
+  g_assert_nonnull (config);
+  g_assert_cmpuint (config->server.listen->len, ==, 1);
+  g_assert_cmpint (config->server.chunk_size, ==, 256);
+
+  char *bad_listen[] = { (char *) "[::1]", NULL };
+  RhConfigOverrides bad = { bad_listen, 5 };
+  g_autoptr (RhConfig) none = rh_config_load (path, TRUE, &bad, errors);
+  g_assert_null (none);
+  g_assert_true (has_error (errors, "--listen: invalid listen address \"[::1]\""));
+  g_assert_true (has_error (errors, "--chunk-size: 5 is out of range"));
+}
+
+static void
+test_listen_addresses (void)
+{
+  static const struct { const char *text; const char *canonical; } good[] = {
+    { ":1935", ":1935" }, { "0.0.0.0:1935", "0.0.0.0:1935" }, { "localhost:80", "127.0.0.1:80" },
+    { "[::]:1935", "[::]:1935" }, { "[fe80::1]:5", "[fe80::1]:5" },
+  };
+  static const char *const bad[] = {
+    "1935", ":0", ":65536", "::1:1935", "example.com:1935", "[1.2.3.4]:5", "[::1]:", ":", "",
+    "[::1]1935", ":12ab",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
+    {
+      RhListenAddress address = { NULL, 0 };
+      g_autoptr (GError) error = NULL;
+      g_assert_true (rh_listen_address_parse (good[i].text, &address, &error));
+      g_autofree char *text = rh_listen_address_to_string (&address);
+      g_assert_cmpstr (text, ==, good[i].canonical);
+      rh_listen_address_clear (&address);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      RhListenAddress address = { NULL, 0 };
+      g_autoptr (GError) error = NULL;
+      if (rh_listen_address_parse (bad[i], &address, &error))
+        g_error ("accepted bad listen address \"%s\"", bad[i]);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/config/defaults", test_defaults);
+  g_test_add_func ("/config/good", test_good);
+  g_test_add_func ("/config/syntax-error", test_syntax_error);
+  g_test_add_func ("/config/every-error-reported", test_every_error_reported);
+  g_test_add_func ("/config/overrides", test_overrides);
+  g_test_add_func ("/config/listen-addresses", test_listen_addresses);
+  return g_test_run ();
+}

@@ -1,0 +1,230 @@
+/* Bad input and limits against the real daemon: each bad connection is
+ * closed with one log line, and a live stream carries on undisturbed. */
+#include "config.h"
+
+#include <string.h>
+
+#include "testutil.h"
+#include "protocol/amf0.h"
+#include "protocol/chunk-writer.h"
+
+static guint
+count (const char *haystack, const char *needle)
+{
+  guint n = 0;
+  for (const char *p = haystack; (p = strstr (p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
+static void
+send_command (GSocketConnection *connection, const char *name, double tid, RhAmf0Value *object)
+{
+  g_autoptr (GByteArray) payload = g_byte_array_new ();
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  rh_amf0_encode_string (payload, name);
+  rh_amf0_encode_number (payload, tid);
+  if (object != NULL)
+    rh_amf0_encode (payload, object);
+  else
+    rh_amf0_encode_null (payload);
+  rh_chunk_write_message (wire, 128, 3, 0, 20, 0, payload->data, payload->len);
+  g_assert_true (rh_test_write (connection, wire->data, wire->len));
+}
+
+static void
+test_bad_input_during_live_stream (void)
+{
+  RhTestDaemon *daemon = rh_test_daemon_start ("server = { max_message_size = 1048576; };", NULL);
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/steady");
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *out = g_build_filename (dir, "steady.flv", NULL);
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 7, "320x180", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/steady", 10000));
+  const char *const player_argv[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", url, "-t", "4",
+                                      "-c", "copy", "-y", out, NULL };
+  g_autoptr (GSubprocess) player = rh_test_spawn (player_argv, NULL);
+  rh_test_sleep (500);
+
+  /* An HTTP request. */
+  g_autoptr (GSocketConnection) http = rh_test_connect (daemon->port);
+  static const char request[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+  g_assert_true (rh_test_write (http, request, sizeof request - 1));
+  g_assert_true (rh_test_wait_closed (http, 3000));
+
+  /* A truncated handshake: C0 and part of C1, then the client leaves. */
+  g_autoptr (GSocketConnection) truncated = rh_test_connect (daemon->port);
+  guint8 partial[200] = { 3 };
+  g_assert_true (rh_test_write (truncated, partial, sizeof partial));
+  g_io_stream_close (G_IO_STREAM (truncated), NULL, NULL);
+
+  /* Garbage after a valid handshake. */
+  g_autoptr (GSocketConnection) garbage = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (garbage));
+  guint8 noise[4096];
+  for (gsize i = 0; i < sizeof noise; i++)
+    noise[i] = (guint8) g_test_rand_int ();
+  noise[0] = 0x44;  /* type 1 header on a chunk stream never opened */
+  g_assert_true (rh_test_write (garbage, noise, sizeof noise));
+  g_assert_true (rh_test_wait_closed (garbage, 3000));
+
+  /* A chunk header announcing a 16 MB message. */
+  g_autoptr (GSocketConnection) huge = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (huge));
+  static const guint8 huge_header[] = { 0x04, 0, 0, 0, 0xff, 0xff, 0xff, 9, 1, 0, 0, 0 };
+  g_assert_true (rh_test_write (huge, huge_header, sizeof huge_header));
+  g_assert_true (rh_test_wait_closed (huge, 3000));
+
+  /* An AMF string longer than its message. */
+  g_autoptr (GSocketConnection) liar = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (liar));
+  static const guint8 lie[] = { 0x02, 0x00, 0x40, 'c', 'o', 'n' };
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  rh_chunk_write_message (wire, 128, 3, 0, 20, 0, lie, sizeof lie);
+  g_assert_true (rh_test_write (liar, wire->data, wire->len));
+  g_assert_true (rh_test_wait_closed (liar, 3000));
+
+  /* An unknown command is not fatal: connect still works after it. */
+  g_autoptr (GSocketConnection) curious = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (curious));
+  send_command (curious, "fooBar", 7, NULL);
+  RhAmf0Value *object = rh_amf0_object_new ();
+  rh_amf0_object_set (object, "app", rh_amf0_string_new ("curious"));
+  send_command (curious, "connect", 1, object);
+  rh_amf0_value_free (object);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "connect app=curious", 3000));
+  g_assert_false (rh_test_wait_closed (curious, 500));
+
+  g_assert_cmpint (rh_test_wait (player, 20000), ==, 0);
+  g_assert_cmpint (rh_test_wait (publisher, 20000), ==, 0);
+  RhTestProbe probe;
+  g_assert_true (rh_test_probe (out, &probe));
+  g_assert_cmpstr (probe.video_codec, ==, "h264");
+  g_assert_cmpuint (probe.video_frames, ==, 120);
+  rh_test_probe_clear (&probe);
+
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_cmpuint (count (log, "closed: protocol_error (handshake version 71 is not RTMP 3)"), ==, 1);
+  g_assert_cmpuint (count (log, "closed: client_disconnect (closed by peer) after"), >=, 1);
+  g_assert_cmpuint (count (log, "closed: protocol_error (chunk type 1 on chunk stream 4 that has no previous header)"), ==, 1);
+  g_assert_cmpuint (count (log, "closed: protocol_error (message of 16777215 bytes on chunk stream 4 exceeds the limit of 1048576)"), ==, 1);
+  g_assert_cmpuint (count (log, "closed: protocol_error (AMF0 value needs 64 bytes"), ==, 1);
+  g_assert_cmpuint (count (log, "ignored unknown command \"fooBar\""), ==, 1);
+  g_assert_cmpuint (count (log, "closed: protocol_error"), ==, 4);
+  /* The stream was never interrupted. */
+  g_assert_cmpuint (count (log, "publish_stop live/steady reason=unpublish"), ==, 1);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
+static void
+test_connection_limits_and_timeouts (void)
+{
+  RhTestDaemon *daemon = rh_test_daemon_start (
+    "server = { max_connections = 3; handshake_timeout = 1.0; idle_timeout = 2.0; };", NULL);
+  /* One completes its handshake and then says nothing: idle timeout. */
+  g_autoptr (GSocketConnection) quiet = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (quiet));
+  g_autoptr (GSocketConnection) a = rh_test_connect (daemon->port);
+  g_autoptr (GSocketConnection) b = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "c000003 accepted", 3000));
+  /* The fourth is over max_connections: closed at once. */
+  g_autoptr (GSocketConnection) d = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_wait_closed (d, 1000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "refused: max_connections reached", 1000));
+  /* The silent ones hit the handshake timeout. */
+  g_assert_true (rh_test_wait_closed (a, 4000));
+  g_assert_true (rh_test_wait_closed (b, 4000));
+  g_assert_true (rh_test_wait_closed (quiet, 5000));
+
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_cmpuint (count (log, "closed: timeout (handshake not completed in time)"), ==, 2);
+  g_assert_cmpuint (count (log, "closed: timeout (nothing received within idle_timeout)"), ==, 1);
+  rh_test_daemon_free (daemon);
+}
+
+static void
+test_invalid_stream_name (void)
+{
+  RhTestDaemon *daemon = rh_test_daemon_start (NULL, NULL);
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/bad!name");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 2, "320x180", NULL, NULL);
+  g_assert_cmpint (rh_test_wait (publisher, 15000), !=, 0);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_cmpuint (count (log, "closed: rejected (publish of invalid stream name \"bad!name\")"), ==, 1);
+  g_assert_cmpuint (count (log, "publish_start"), ==, 0);
+  rh_test_daemon_free (daemon);
+}
+
+static int
+run_check (const char *config_path, char **output)
+{
+  const char *const argv[] = { g_getenv ("RH_DAEMON"), "-t", "-c", config_path, NULL };
+  g_autoptr (GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                       | G_SUBPROCESS_FLAGS_STDERR_MERGE, NULL);
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, output, NULL, NULL));
+  return g_subprocess_get_exit_status (process);
+}
+
+static void
+test_config_check (void)
+{
+  g_autofree char *bad = g_build_filename (g_getenv ("RH_FIXTURES"), "config", "bad-values.conf", NULL);
+  g_autofree char *good = g_build_filename (g_getenv ("RH_FIXTURES"), "config", "good.conf", NULL);
+  g_autofree char *shipped = g_build_filename (g_getenv ("RH_FIXTURES"), "..", "..", "etc",
+                                               "rtmphooks.conf", NULL);
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (run_check (bad, &out), ==, 1);
+  g_autofree char *line = g_strdup_printf ("%s:3: chunk_size = 10 is out of range", bad);
+  g_assert_nonnull (strstr (out, line));
+  g_assert_cmpuint (count (out, bad), ==, 9);  /* every error, each with FILE:LINE */
+  g_assert_nonnull (strstr (out, "9 configuration error(s)"));
+  g_clear_pointer (&out, g_free);
+
+  g_assert_cmpint (run_check (good, &out), ==, 0);
+  g_assert_nonnull (strstr (out, "is valid"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (run_check (shipped, &out), ==, 0);
+  g_clear_pointer (&out, g_free);
+
+  /* Bad command line values get a clear error too. */
+  const char *const argv[] = { g_getenv ("RH_DAEMON"), "-t", "-c", good, "--listen", "nowhere",
+                               "--log-level", "loud", NULL };
+  g_autoptr (GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                       | G_SUBPROCESS_FLAGS_STDERR_MERGE, NULL);
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, NULL));
+  g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 2);
+  g_assert_nonnull (strstr (out, "--log-level: unknown level \"loud\""));
+}
+
+static void
+test_listen_conflict_fails_start (void)
+{
+  RhTestDaemon *first = rh_test_daemon_start (NULL, NULL);
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", first->port);
+  const char *const argv[] = { g_getenv ("RH_DAEMON"), "-c", "/dev/null", "--listen", address, NULL };
+  g_autoptr (GSubprocess) second = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                      | G_SUBPROCESS_FLAGS_STDERR_MERGE, NULL);
+  g_autofree char *out = NULL;
+  g_assert_true (g_subprocess_communicate_utf8 (second, NULL, NULL, &out, NULL, NULL));
+  g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 1);
+  g_assert_nonnull (strstr (out, "cannot listen on"));
+  g_assert_cmpint (rh_test_daemon_stop (first), ==, 0);
+  rh_test_daemon_free (first);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/robustness/bad-input-during-live-stream", test_bad_input_during_live_stream);
+  g_test_add_func ("/robustness/limits-and-timeouts", test_connection_limits_and_timeouts);
+  g_test_add_func ("/robustness/invalid-stream-name", test_invalid_stream_name);
+  g_test_add_func ("/robustness/config-check", test_config_check);
+  g_test_add_func ("/robustness/listen-conflict", test_listen_conflict_fails_start);
+  return g_test_run ();
+}

@@ -1,0 +1,386 @@
+#include "config.h"
+
+#include "testutil.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+
+#include "protocol/handshake.h"
+
+guint16
+rh_test_free_port (void)
+{
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                             G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_assert_true (g_socket_bind (socket, address, FALSE, NULL));
+  g_autoptr (GSocketAddress) bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+char *
+rh_test_make_dir (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("rtmphooks-test-XXXXXX", &error);
+  g_assert_no_error (error);
+  return dir;
+}
+
+void
+rh_test_remove_tree (const char *path)
+{
+  g_autoptr (GFile) file = g_file_new_for_path (path);
+  g_autoptr (GFileEnumerator) children = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME,
+                                                                    G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS,
+                                                                    NULL, NULL);
+  GFileInfo *info;
+  while (children != NULL && (info = g_file_enumerator_next_file (children, NULL, NULL)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
+      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+        rh_test_remove_tree (child);
+      else
+        g_unlink (child);
+      g_object_unref (info);
+    }
+  g_rmdir (path);
+}
+
+void
+rh_test_sleep (guint ms)
+{
+  g_usleep ((gulong) ms * 1000);
+}
+
+GSocketConnection *
+rh_test_connect (guint16 port)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_socket_client_set_timeout (client, 5);
+  return g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+}
+
+RhTestDaemon *
+rh_test_daemon_start (const char *config_text, const char *const *extra_args)
+{
+  RhTestDaemon *daemon = g_new0 (RhTestDaemon, 1);
+  const char *binary = g_getenv ("RH_DAEMON");
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+
+  g_assert_nonnull (binary);
+  daemon->dir = rh_test_make_dir ();
+  daemon->port = rh_test_free_port ();
+  daemon->log_path = g_build_filename (daemon->dir, "daemon.log", NULL);
+  g_ptr_array_add (argv, g_strdup (binary));
+  if (config_text != NULL)
+    {
+      daemon->config_path = g_build_filename (daemon->dir, "rtmphooks.conf", NULL);
+      g_assert_true (g_file_set_contents (daemon->config_path, config_text, -1, NULL));
+      g_ptr_array_add (argv, g_strdup ("-c"));
+      g_ptr_array_add (argv, g_strdup (daemon->config_path));
+    }
+  else
+    {
+      /* Never pick up an installed /etc/rtmphooks.conf. */
+      g_autofree char *empty = g_build_filename (daemon->dir, "empty.conf", NULL);
+      g_assert_true (g_file_set_contents (empty, "", -1, NULL));
+      g_ptr_array_add (argv, g_strdup ("-c"));
+      g_ptr_array_add (argv, g_strdup (empty));
+    }
+  g_ptr_array_add (argv, g_strdup ("--listen"));
+  g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", daemon->port));
+  g_ptr_array_add (argv, g_strdup ("--log-level"));
+  g_ptr_array_add (argv, g_strdup ("info"));
+  for (gsize i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (extra_args[i]));
+  g_ptr_array_add (argv, NULL);
+
+  daemon->process = rh_test_spawn ((const char *const *) argv->pdata, daemon->log_path);
+  for (int i = 0; i < 200; i++)
+    {
+      g_autoptr (GSocketConnection) probe = rh_test_connect (daemon->port);
+      if (probe != NULL)
+        return daemon;
+      rh_test_sleep (50);
+    }
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_error ("daemon did not start listening:\n%s", log);
+}
+
+char *
+rh_test_daemon_log (RhTestDaemon *daemon)
+{
+  char *contents = NULL;
+  if (!g_file_get_contents (daemon->log_path, &contents, NULL, NULL))
+    return g_strdup ("");
+  return contents;
+}
+
+gboolean
+rh_test_daemon_wait_log (RhTestDaemon *daemon, const char *needle, guint timeout_ms)
+{
+  for (guint waited = 0; waited <= timeout_ms; waited += 50)
+    {
+      g_autofree char *log = rh_test_daemon_log (daemon);
+      if (strstr (log, needle) != NULL)
+        return TRUE;
+      rh_test_sleep (50);
+    }
+  return FALSE;
+}
+
+char *
+rh_test_daemon_url (RhTestDaemon *daemon, const char *key)
+{
+  return g_strdup_printf ("rtmp://127.0.0.1:%u/%s", daemon->port, key);
+}
+
+int
+rh_test_daemon_stop (RhTestDaemon *daemon)
+{
+  g_subprocess_send_signal (daemon->process, SIGTERM);
+  int status = rh_test_wait (daemon->process, 10000);
+  if (g_test_verbose () || status != 0)
+    {
+      g_autofree char *log = rh_test_daemon_log (daemon);
+      g_test_message ("daemon log:\n%s", log);
+    }
+  return status;
+}
+
+void
+rh_test_daemon_free (RhTestDaemon *daemon)
+{
+  if (daemon == NULL)
+    return;
+  if (daemon->process != NULL && g_subprocess_get_identifier (daemon->process) != NULL)
+    {
+      g_subprocess_force_exit (daemon->process);
+      rh_test_wait (daemon->process, 5000);
+    }
+  g_clear_object (&daemon->process);
+  rh_test_remove_tree (daemon->dir);
+  g_free (daemon->dir);
+  g_free (daemon->config_path);
+  g_free (daemon->log_path);
+  g_free (daemon);
+}
+
+GSubprocess *
+rh_test_spawn (const char *const *argv, const char *log_path)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (log_path != NULL)
+    {
+      launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDERR_MERGE);
+      g_subprocess_launcher_set_stdout_file_path (launcher, log_path);
+    }
+  else
+    {
+      launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
+                                            | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    }
+  GSubprocess *process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+static void
+on_waited (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  gboolean *done = user_data;
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  *done = TRUE;
+}
+
+static gboolean
+on_deadline (gpointer user_data)
+{
+  gboolean *expired = user_data;
+  *expired = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+int
+rh_test_wait (GSubprocess *process, guint timeout_ms)
+{
+  gboolean done = FALSE;
+  gboolean expired = FALSE;
+  g_autoptr (GMainContext) context = g_main_context_new ();
+
+  g_main_context_push_thread_default (context);
+  g_subprocess_wait_async (process, NULL, on_waited, &done);
+  g_autoptr (GSource) deadline = g_timeout_source_new (timeout_ms);
+  g_source_set_callback (deadline, on_deadline, &expired, NULL);
+  g_source_attach (deadline, context);
+  while (!done && !expired)
+    g_main_context_iteration (context, TRUE);
+  if (!done)
+    {
+      g_subprocess_force_exit (process);
+      while (!done)
+        g_main_context_iteration (context, TRUE);
+    }
+  g_source_destroy (deadline);
+  g_main_context_pop_thread_default (context);
+  if (expired && !g_subprocess_get_if_exited (process))
+    return -1;
+  if (g_subprocess_get_if_exited (process))
+    return g_subprocess_get_exit_status (process);
+  return 128 + g_subprocess_get_term_sig (process);
+}
+
+GSubprocess *
+rh_test_publish_ffmpeg (const char *url, guint seconds, const char *size,
+                        const char *const *extra_output_args, const char *log_path)
+{
+  g_autofree char *source = g_strdup_printf ("testsrc=size=%s:rate=30", size);
+  g_autofree char *duration = g_strdup_printf ("%u", seconds);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  const char *const head[] = {
+    "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "warning", "-re",
+    "-f", "lavfi", "-i", source, "-f", "lavfi", "-i", "sine=frequency=1000:sample_rate=44100",
+    "-t", duration, "-c:v", "libx264", "-preset", "veryfast", "-tune", "zerolatency",
+    "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k", NULL
+  };
+  for (gsize i = 0; head[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) head[i]);
+  for (gsize i = 0; extra_output_args != NULL && extra_output_args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) extra_output_args[i]);
+  g_ptr_array_add (argv, (gpointer) "-f");
+  g_ptr_array_add (argv, (gpointer) "flv");
+  g_ptr_array_add (argv, (gpointer) url);
+  g_ptr_array_add (argv, NULL);
+  return rh_test_spawn ((const char *const *) argv->pdata, log_path);
+}
+
+static char *
+run_capture (const char *const *argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                       | G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error);
+  char *out = NULL;
+  g_assert_no_error (error);
+  if (!g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error))
+    return NULL;
+  return out;
+}
+
+gboolean
+rh_test_probe (const char *path, RhTestProbe *probe)
+{
+  memset (probe, 0, sizeof *probe);
+  const char *const streams_argv[] = {
+    "ffprobe", "-v", "error", "-count_frames", "-show_streams", "-of", "json", path, NULL
+  };
+  g_autofree char *streams_json = run_capture (streams_argv);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (streams_json == NULL || !json_parser_load_from_data (parser, streams_json, -1, NULL))
+    return FALSE;
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  if (!json_object_has_member (root, "streams"))
+    return FALSE;
+  JsonArray *streams = json_object_get_array_member (root, "streams");
+  for (guint i = 0; i < json_array_get_length (streams); i++)
+    {
+      JsonObject *s = json_array_get_object_element (streams, i);
+      const char *type = json_object_get_string_member_with_default (s, "codec_type", "");
+      const char *codec = json_object_get_string_member_with_default (s, "codec_name", "");
+      guint frames = (guint) g_ascii_strtoull (json_object_get_string_member_with_default (s, "nb_read_frames", "0"),
+                                               NULL, 10);
+      if (strcmp (type, "video") == 0)
+        {
+          probe->video_codec = g_strdup (codec);
+          probe->video_profile = g_strdup (json_object_get_string_member_with_default (s, "profile", ""));
+          probe->video_frames = frames;
+          probe->width = (guint) json_object_get_int_member_with_default (s, "width", 0);
+          probe->height = (guint) json_object_get_int_member_with_default (s, "height", 0);
+        }
+      else if (strcmp (type, "audio") == 0)
+        {
+          probe->audio_codec = g_strdup (codec);
+          probe->audio_frames = frames;
+        }
+    }
+
+  const char *const packets_argv[] = {
+    "ffprobe", "-v", "error", "-select_streams", "v:0", "-read_intervals", "%+#1",
+    "-show_entries", "packet=pts_time,flags", "-of", "json", path, NULL
+  };
+  g_autofree char *packets_json = run_capture (packets_argv);
+  g_autoptr (JsonParser) packets_parser = json_parser_new ();
+  if (packets_json != NULL && json_parser_load_from_data (packets_parser, packets_json, -1, NULL))
+    {
+      JsonObject *proot = json_node_get_object (json_parser_get_root (packets_parser));
+      JsonArray *packets = json_object_has_member (proot, "packets")
+                           ? json_object_get_array_member (proot, "packets") : NULL;
+      if (packets != NULL && json_array_get_length (packets) > 0)
+        {
+          JsonObject *first = json_array_get_object_element (packets, 0);
+          const char *flags = json_object_get_string_member_with_default (first, "flags", "");
+          probe->first_video_is_key = flags[0] == 'K';
+          probe->first_video_pts = g_ascii_strtod (json_object_get_string_member_with_default (first, "pts_time", "0"),
+                                                   NULL);
+        }
+    }
+  return TRUE;
+}
+
+void
+rh_test_probe_clear (RhTestProbe *probe)
+{
+  g_clear_pointer (&probe->video_codec, g_free);
+  g_clear_pointer (&probe->audio_codec, g_free);
+  g_clear_pointer (&probe->video_profile, g_free);
+}
+
+gboolean
+rh_test_write (GSocketConnection *connection, const void *data, gsize len)
+{
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  return g_output_stream_write_all (out, data, len, NULL, NULL, NULL);
+}
+
+gboolean
+rh_test_wait_closed (GSocketConnection *connection, guint timeout_ms)
+{
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  guint8 buffer[4096];
+
+  g_socket_set_timeout (socket, 1);
+  while (g_get_monotonic_time () < deadline)
+    {
+      g_autoptr (GError) error = NULL;
+      gssize n = g_socket_receive (socket, (char *) buffer, sizeof buffer, NULL, &error);
+      if (n == 0)
+        return TRUE;
+      if (n < 0 && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT))
+        return TRUE;  /* reset by peer counts as closed */
+    }
+  return FALSE;
+}
+
+gboolean
+rh_test_client_handshake (GSocketConnection *connection)
+{
+  guint8 c0c1[1 + RH_HANDSHAKE_SIZE] = { 3 };
+  guint8 s0s1s2[1 + 2 * RH_HANDSHAKE_SIZE];
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  gsize got = 0;
+
+  for (gsize i = 9; i < sizeof c0c1; i++)
+    c0c1[i] = (guint8) g_random_int ();
+  if (!rh_test_write (connection, c0c1, sizeof c0c1))
+    return FALSE;
+  if (!g_input_stream_read_all (in, s0s1s2, sizeof s0s1s2, &got, NULL, NULL) || got != sizeof s0s1s2)
+    return FALSE;
+  return rh_test_write (connection, s0s1s2 + 1, RH_HANDSHAKE_SIZE);
+}

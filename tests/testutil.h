@@ -1,0 +1,69 @@
+/* Shared by the tests: start the real daemon on a free loopback port, run
+ * real clients with a deadline, and read what they wrote with ffprobe. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  GSubprocess *process;
+  guint16 port;
+  char *dir;          /* scratch directory, removed at the end */
+  char *config_path;
+  char *log_path;
+} RhTestDaemon;
+
+/* A free TCP port on 127.0.0.1. */
+guint16 rh_test_free_port (void);
+/* A fresh scratch directory (removed by rh_test_remove_tree). */
+char *rh_test_make_dir (void);
+void rh_test_remove_tree (const char *path);
+
+/* Starts rtmphooksd with config_text (may be NULL: no file) and extra
+ * arguments, listening on a free loopback port; waits until it accepts. */
+RhTestDaemon *rh_test_daemon_start (const char *config_text, const char *const *extra_args);
+/* SIGTERM, wait; returns the exit status. */
+int rh_test_daemon_stop (RhTestDaemon *daemon);
+void rh_test_daemon_free (RhTestDaemon *daemon);
+char *rh_test_daemon_log (RhTestDaemon *daemon);
+char *rh_test_daemon_url (RhTestDaemon *daemon, const char *key);
+/* Waits up to timeout_ms for the daemon's log to contain needle. */
+gboolean rh_test_daemon_wait_log (RhTestDaemon *daemon, const char *needle, guint timeout_ms);
+
+/* Spawns argv (stdout and stderr to log_path, or discarded if NULL). */
+GSubprocess *rh_test_spawn (const char *const *argv, const char *log_path);
+/* Waits up to timeout_ms; kills the process if it is still running then.
+ * Returns the exit status, or -1 if it had to be killed. */
+int rh_test_wait (GSubprocess *process, guint timeout_ms);
+void rh_test_sleep (guint ms);
+
+/* ffmpeg publishing a test pattern with H.264 + AAC for `seconds`. */
+GSubprocess *rh_test_publish_ffmpeg (const char *url, guint seconds, const char *size,
+                                     const char *const *extra_output_args, const char *log_path);
+
+typedef struct {
+  char *video_codec;
+  char *audio_codec;
+  char *video_profile;
+  guint video_frames;
+  guint audio_frames;
+  guint width, height;
+  gboolean first_video_is_key;
+  double first_video_pts;    /* seconds */
+} RhTestProbe;
+
+/* Runs ffprobe on path; FALSE if it could not be read. */
+gboolean rh_test_probe (const char *path, RhTestProbe *probe);
+void rh_test_probe_clear (RhTestProbe *probe);
+
+/* A raw TCP connection to the daemon, for bad input and protocol tests. */
+GSocketConnection *rh_test_connect (guint16 port);
+/* TRUE if the peer closed the connection within timeout_ms. */
+gboolean rh_test_wait_closed (GSocketConnection *connection, guint timeout_ms);
+/* Writes all of data. */
+gboolean rh_test_write (GSocketConnection *connection, const void *data, gsize len);
+/* Does a plain handshake as a client; FALSE on failure. */
+gboolean rh_test_client_handshake (GSocketConnection *connection);
+
+G_END_DECLS
