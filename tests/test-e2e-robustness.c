@@ -8,15 +8,6 @@
 #include "protocol/amf0.h"
 #include "protocol/chunk-writer.h"
 
-static guint
-count (const char *haystack, const char *needle)
-{
-  guint n = 0;
-  for (const char *p = haystack; (p = strstr (p, needle)) != NULL; p++)
-    n++;
-  return n;
-}
-
 static void
 send_command (GSocketConnection *connection, const char *name, double tid, RhAmf0Value *object)
 {
@@ -105,15 +96,15 @@ test_bad_input_during_live_stream (void)
 
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   g_autofree char *log = rh_test_daemon_log (daemon);
-  g_assert_cmpuint (count (log, "closed: protocol_error (handshake version 71 is not RTMP 3)"), ==, 1);
-  g_assert_cmpuint (count (log, "closed: client_disconnect (closed by peer) after"), >=, 1);
-  g_assert_cmpuint (count (log, "closed: protocol_error (chunk type 1 on chunk stream 4 that has no previous header)"), ==, 1);
-  g_assert_cmpuint (count (log, "closed: protocol_error (message of 16777215 bytes on chunk stream 4 exceeds the limit of 1048576)"), ==, 1);
-  g_assert_cmpuint (count (log, "closed: protocol_error (AMF0 value needs 64 bytes"), ==, 1);
-  g_assert_cmpuint (count (log, "ignored unknown command \"fooBar\""), ==, 1);
-  g_assert_cmpuint (count (log, "closed: protocol_error"), ==, 4);
+  g_assert_cmpuint (rh_test_count (log, "closed: protocol_error (handshake version 71 is not RTMP 3)"), ==, 1);
+  g_assert_cmpuint (rh_test_count (log, "closed: client_disconnect (closed by peer) after"), >=, 1);
+  g_assert_cmpuint (rh_test_count (log, "closed: protocol_error (chunk type 1 on chunk stream 4 that has no previous header)"), ==, 1);
+  g_assert_cmpuint (rh_test_count (log, "closed: protocol_error (message of 16777215 bytes on chunk stream 4 exceeds the limit of 1048576)"), ==, 1);
+  g_assert_cmpuint (rh_test_count (log, "closed: protocol_error (AMF0 value needs 64 bytes"), ==, 1);
+  g_assert_cmpuint (rh_test_count (log, "ignored unknown command \"fooBar\""), ==, 1);
+  g_assert_cmpuint (rh_test_count (log, "closed: protocol_error"), ==, 4);
   /* The stream was never interrupted. */
-  g_assert_cmpuint (count (log, "publish_stop live/steady reason=unpublish"), ==, 1);
+  g_assert_cmpuint (rh_test_count (log, "publish_stop live/steady reason=unpublish"), ==, 1);
   rh_test_daemon_free (daemon);
   rh_test_remove_tree (dir);
 }
@@ -140,8 +131,8 @@ test_connection_limits_and_timeouts (void)
 
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   g_autofree char *log = rh_test_daemon_log (daemon);
-  g_assert_cmpuint (count (log, "closed: timeout (handshake not completed in time)"), ==, 2);
-  g_assert_cmpuint (count (log, "closed: timeout (nothing received within idle_timeout)"), ==, 1);
+  g_assert_cmpuint (rh_test_count (log, "closed: timeout (handshake not completed in time)"), ==, 2);
+  g_assert_cmpuint (rh_test_count (log, "closed: timeout (nothing received within idle_timeout)"), ==, 1);
   rh_test_daemon_free (daemon);
 }
 
@@ -154,8 +145,8 @@ test_invalid_stream_name (void)
   g_assert_cmpint (rh_test_wait (publisher, 15000), !=, 0);
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   g_autofree char *log = rh_test_daemon_log (daemon);
-  g_assert_cmpuint (count (log, "closed: rejected (publish of invalid stream name \"bad!name\")"), ==, 1);
-  g_assert_cmpuint (count (log, "publish_start"), ==, 0);
+  g_assert_cmpuint (rh_test_count (log, "closed: rejected (publish of invalid stream name \"bad!name\")"), ==, 1);
+  g_assert_cmpuint (rh_test_count (log, "publish_start"), ==, 0);
   rh_test_daemon_free (daemon);
 }
 
@@ -181,7 +172,7 @@ test_config_check (void)
   g_assert_cmpint (run_check (bad, &out), ==, 1);
   g_autofree char *line = g_strdup_printf ("%s:3: chunk_size = 10 is out of range", bad);
   g_assert_nonnull (strstr (out, line));
-  g_assert_cmpuint (count (out, bad), ==, 9);  /* every error, each with FILE:LINE */
+  g_assert_cmpuint (rh_test_count (out, bad), ==, 9);  /* every error, each with FILE:LINE */
   g_assert_nonnull (strstr (out, "9 configuration error(s)"));
   g_clear_pointer (&out, g_free);
 

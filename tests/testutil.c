@@ -50,6 +50,15 @@ rh_test_remove_tree (const char *path)
   g_rmdir (path);
 }
 
+guint
+rh_test_count (const char *haystack, const char *needle)
+{
+  guint n = 0;
+  for (const char *p = haystack; (p = strstr (p, needle)) != NULL; p++)
+    n++;
+  return n;
+}
+
 void
 rh_test_sleep (guint ms)
 {

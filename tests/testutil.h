@@ -31,6 +31,9 @@ char *rh_test_daemon_url (RhTestDaemon *daemon, const char *key);
 /* Waits up to timeout_ms for the daemon's log to contain needle. */
 gboolean rh_test_daemon_wait_log (RhTestDaemon *daemon, const char *needle, guint timeout_ms);
 
+/* How many times needle occurs in haystack. */
+guint rh_test_count (const char *haystack, const char *needle);
+
 /* Spawns argv (stdout and stderr to log_path, or discarded if NULL). */
 GSubprocess *rh_test_spawn (const char *const *argv, const char *log_path);
 /* Waits up to timeout_ms; kills the process if it is still running then.
