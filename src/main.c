@@ -21,6 +21,10 @@ main (int argc, char **argv)
   gboolean test_config = FALSE;
   gboolean version = FALSE;
   gint chunk_size = 0;
+  g_auto (GStrv) hook_scripts = NULL;
+  g_autofree char *hook_stdio_format = NULL;
+  g_autofree char *hook_timeout = NULL;
+  gint hook_concurrency = 0;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
       N_("Configuration file (default " DEFAULT_CONFIG ")"), N_("FILE") },
@@ -33,6 +37,14 @@ main (int argc, char **argv)
       N_("Outgoing chunk size (128-65536)"), N_("N") },
     { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level,
       N_("error, warning, notice (default), info or debug"), N_("LEVEL") },
+    { "hook-script", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hook_scripts,
+      N_("Run PATH (an executable, no shell) on EVENT; repeatable"), N_("EVENT=PATH") },
+    { "hook-stdio-format", 0, 0, G_OPTION_ARG_STRING, &hook_stdio_format,
+      N_("Print every event on stdout: json, jsonl or env"), N_("FORMAT") },
+    { "hook-timeout", 0, 0, G_OPTION_ARG_STRING, &hook_timeout,
+      N_("Time limit of each hook action (30s, 500ms, 1m); default 30s"), N_("DURATION") },
+    { "hook-concurrency", 0, 0, G_OPTION_ARG_INT, &hook_concurrency,
+      N_("Hook actions running at once; default 10"), N_("N") },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
@@ -75,7 +87,9 @@ main (int argc, char **argv)
   if (config_path == NULL)
     config_path = g_strdup (DEFAULT_CONFIG);
 
-  RhConfigOverrides overrides = { listen, chunk_size };
+  RhConfigOverrides overrides = {
+    listen, chunk_size, hook_scripts, hook_stdio_format, hook_timeout, hook_concurrency
+  };
   g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (RhConfig) config = rh_config_load (config_path, must_exist, &overrides, errors);
   for (guint i = 0; i < errors->len; i++)

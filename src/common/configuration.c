@@ -1,9 +1,12 @@
-/* Reads rtmphooks.conf with libconfig. Each setting of the server section
- * is described once in server_settings[]: name, type, bounds, where it is
- * stored. The table drives parsing, validation and defaults. */
+/* Reads rtmphooks.conf with libconfig. Each setting of a section is
+ * described once in a table (server_settings[], hooks_settings[]): name,
+ * type, bounds, where it is stored. The tables drive parsing and
+ * validation. */
 #include "config.h"
 
 #include "configuration.h"
+
+#include "duration.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>
@@ -22,12 +25,14 @@ typedef enum {
 typedef struct {
   const char *name;
   SettingType type;
-  gsize offset;          /* into RhServerConfig */
+  gsize offset;          /* into the section's struct */
   double min, max;
   const char *const *choices;  /* SETTING_CHOICE: index stored as gint */
 } SettingSpec;
 
 static const char *const duplicate_publish_choices[] = { "reject", "replace", NULL };
+/* In RhStdioFormat order. */
+static const char *const stdio_choices[] = { "", "json", "jsonl", "env", NULL };
 
 #define FIELD(f) offsetof (RhServerConfig, f)
 
@@ -45,6 +50,25 @@ static const SettingSpec server_settings[] = {
   { "player_queue_soft_limit", SETTING_INT, FIELD (player_queue_soft_limit), 64 * 1024, 1024 * 1024 * 1024, NULL },
   { "player_queue_hard_limit", SETTING_INT, FIELD (player_queue_hard_limit), 64 * 1024, 1024 * 1024 * 1024, NULL },
 };
+
+#define HOOKS_FIELD(f) offsetof (RhHooksSettings, f)
+
+static const SettingSpec hooks_settings[] = {
+  { "timeout", SETTING_SECONDS, HOOKS_FIELD (timeout), 0.001, 86400, NULL },
+  { "concurrency", SETTING_INT, HOOKS_FIELD (concurrency), 1, 10000, NULL },
+  { "queue", SETTING_INT, HOOKS_FIELD (queue), 1, 1000000, NULL },
+  { "stdio", SETTING_CHOICE, HOOKS_FIELD (stdio), 0, 0, stdio_choices },
+};
+
+static void
+hooks_settings_init (RhHooksSettings *hooks)
+{
+  hooks->timeout = 30.0;
+  hooks->concurrency = 10;
+  hooks->queue = 4096;
+  hooks->stdio = RH_STDIO_OFF;
+  hooks->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_rule_unref);
+}
 
 static void
 server_config_init (RhServerConfig *server)
@@ -97,7 +121,7 @@ read_number (const config_setting_t *setting, double *out)
 }
 
 static void
-load_listen (const config_setting_t *setting, RhServerConfig *server, GPtrArray *errors)
+load_listen (const config_setting_t *setting, GArray *listen, GPtrArray *errors)
 {
   int type = config_setting_type (setting);
   if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_STRING)
@@ -105,7 +129,7 @@ load_listen (const config_setting_t *setting, RhServerConfig *server, GPtrArray 
       rh_config_error (errors, setting, "listen must be a string or a list of strings");
       return;
     }
-  g_array_set_size (server->listen, 0);
+  g_array_set_size (listen, 0);
   int n = type == CONFIG_TYPE_STRING ? 1 : config_setting_length (setting);
   for (int i = 0; i < n; i++)
     {
@@ -119,23 +143,23 @@ load_listen (const config_setting_t *setting, RhServerConfig *server, GPtrArray 
       else if (!rh_listen_address_parse (text, &address, &error))
         rh_config_error (errors, item, "%s", error->message);
       else
-        g_array_append_val (server->listen, address);
+        g_array_append_val (listen, address);
     }
   if (n == 0)
     rh_config_error (errors, setting, "listen must name at least one address");
 }
 
 static void
-load_setting (const SettingSpec *spec, const config_setting_t *setting,
-              RhServerConfig *server, GPtrArray *errors)
+load_setting (const SettingSpec *spec, const config_setting_t *setting, void *base,
+              GPtrArray *errors)
 {
-  void *field = (char *) server + spec->offset;
+  void *field = (char *) base + spec->offset;
   double number;
 
   switch (spec->type)
     {
     case SETTING_LISTEN:
-      load_listen (setting, server, errors);
+      load_listen (setting, *(GArray **) field, errors);
       return;
     case SETTING_BOOL:
       if (config_setting_type (setting) != CONFIG_TYPE_BOOL)
@@ -180,11 +204,14 @@ load_setting (const SettingSpec *spec, const config_setting_t *setting,
 }
 
 static void
-load_server_section (const config_setting_t *section, RhServerConfig *server, GPtrArray *errors)
+load_section (const config_setting_t *section, const SettingSpec *specs, gsize n_specs,
+              void *base, GPtrArray *errors)
 {
+  const char *section_name = config_setting_name (section);
   if (!config_setting_is_group (section))
     {
-      rh_config_error (errors, section, "server must be a group: server = { ... };");
+      rh_config_error (errors, section, "%s must be a group: %s = { ... };", section_name,
+                       section_name);
       return;
     }
   for (int i = 0; i < config_setting_length (section); i++)
@@ -192,13 +219,13 @@ load_server_section (const config_setting_t *section, RhServerConfig *server, GP
       const config_setting_t *setting = config_setting_get_elem (section, (unsigned) i);
       const char *name = config_setting_name (setting);
       const SettingSpec *spec = NULL;
-      for (gsize j = 0; j < G_N_ELEMENTS (server_settings); j++)
-        if (strcmp (server_settings[j].name, name) == 0)
-          spec = &server_settings[j];
+      for (gsize j = 0; j < n_specs; j++)
+        if (strcmp (specs[j].name, name) == 0)
+          spec = &specs[j];
       if (spec == NULL)
-        rh_config_error (errors, setting, "unknown setting server.%s", name);
+        rh_config_error (errors, setting, "unknown setting %s.%s", section_name, name);
       else
-        load_setting (spec, setting, server, errors);
+        load_setting (spec, setting, base, errors);
     }
 }
 
@@ -211,11 +238,76 @@ check_server (const config_setting_t *section, const RhServerConfig *server, GPt
                      server->player_queue_hard_limit, server->player_queue_soft_limit);
 }
 
+/* --hook-script EVENT=PATH: a rule running PATH on EVENT. */
+static void
+add_script_rule (RhConfig *config, const char *text, GPtrArray *errors)
+{
+  const char *equals = strchr (text, '=');
+  g_autofree char *event_name = equals != NULL ? g_strndup (text, (gsize) (equals - text)) : NULL;
+  RhEventType type;
+
+  if (equals == NULL || !rh_event_type_from_string (event_name, &type))
+    {
+      g_ptr_array_add (errors, g_strdup_printf ("--hook-script: \"%s\" is not EVENT=PATH with a known "
+                                                "event (connection_accept, handshake_complete, "
+                                                "connection_close, stream_create, stream_delete, "
+                                                "publish_start, publish_stop, play_start, play_stop, "
+                                                "codec_detected)", text));
+      return;
+    }
+  /* Hooks run with the daemon's working directory: keep the path absolute. */
+  g_autofree char *path = g_canonicalize_filename (equals + 1, NULL);
+  if (equals[1] == '\0' || !g_file_test (path, G_FILE_TEST_IS_REGULAR)
+      || !g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_ptr_array_add (errors, g_strdup_printf ("--hook-script: %s is not an executable file",
+                                                equals + 1));
+      return;
+    }
+  g_autofree char *name = g_strdup_printf ("script:%s:%s", event_name, path);
+  const char *const argv[] = { path, NULL };
+  g_ptr_array_add (config->hooks.rules, rh_rule_new_exec (name, 1u << type, argv));
+}
+
+static void
+apply_hook_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray *errors)
+{
+  for (char **s = overrides->hook_scripts; s != NULL && *s != NULL; s++)
+    add_script_rule (config, *s, errors);
+  if (overrides->hook_stdio_format != NULL)
+    {
+      RhStdioFormat format;
+      if (rh_stdio_format_parse (overrides->hook_stdio_format, &format))
+        config->hooks.stdio = format;
+      else
+        g_ptr_array_add (errors, g_strdup_printf ("--hook-stdio-format: \"%s\" is not json, jsonl, "
+                                                  "env or empty", overrides->hook_stdio_format));
+    }
+  if (overrides->hook_timeout != NULL)
+    {
+      double seconds;
+      if (rh_duration_parse (overrides->hook_timeout, &seconds) && seconds > 0)
+        config->hooks.timeout = seconds;
+      else
+        g_ptr_array_add (errors, g_strdup_printf ("--hook-timeout: \"%s\" is not a duration "
+                                                  "such as 30s, 500ms or 1m", overrides->hook_timeout));
+    }
+  if (overrides->hook_concurrency != 0)
+    {
+      if (overrides->hook_concurrency < 1 || overrides->hook_concurrency > 10000)
+        g_ptr_array_add (errors, g_strdup_printf ("--hook-concurrency: %d is out of range [1, 10000]",
+                                                  overrides->hook_concurrency));
+      else
+        config->hooks.concurrency = overrides->hook_concurrency;
+    }
+}
+
 static void
 apply_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray *errors)
 {
   if (overrides == NULL)
     return;
+  apply_hook_overrides (config, overrides, errors);
   if (overrides->listen != NULL && overrides->listen[0] != NULL)
     {
       g_array_set_size (config->server.listen, 0);
@@ -248,6 +340,7 @@ rh_config_load (const char *path, gboolean must_exist,
 
   config->ref_count = 1;
   server_config_init (&config->server);
+  hooks_settings_init (&config->hooks);
 
   if (path != NULL && !must_exist && !g_file_test (path, G_FILE_TEST_EXISTS))
     path = NULL;  /* no default file: built-in defaults */
@@ -280,12 +373,19 @@ rh_config_load (const char *path, gboolean must_exist,
           const char *name = config_setting_name (section);
           if (strcmp (name, "server") == 0)
             {
-              load_server_section (section, &config->server, errors);
+              load_section (section, server_settings, G_N_ELEMENTS (server_settings),
+                            &config->server, errors);
               check_server (section, &config->server, errors);
+            }
+          else if (strcmp (name, "hooks") == 0)
+            {
+              load_section (section, hooks_settings, G_N_ELEMENTS (hooks_settings),
+                            &config->hooks, errors);
             }
           else
             {
-              rh_config_error (errors, section, "unknown section \"%s\" (expected server)", name);
+              rh_config_error (errors, section, "unknown section \"%s\" (expected server or hooks)",
+                               name);
             }
         }
       config_destroy (&cfg);
@@ -310,6 +410,7 @@ rh_config_unref (RhConfig *config)
   if (config == NULL || !g_atomic_int_dec_and_test (&config->ref_count))
     return;
   g_array_unref (config->server.listen);
+  g_ptr_array_unref (config->hooks.rules);
   g_free (config->path);
   g_free (config);
 }

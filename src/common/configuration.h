@@ -6,6 +6,7 @@
 #include <libconfig.h>
 
 #include "address.h"
+#include "hooks/dispatcher.h"
 
 G_BEGIN_DECLS
 
@@ -33,12 +34,17 @@ typedef struct {
   gint ref_count;
   char *path;  /* NULL: built-in defaults */
   RhServerConfig server;
+  RhHooksSettings hooks;
 } RhConfig;
 
 /* What the command line sets on top of the file; unset fields are NULL/0. */
 typedef struct {
   char **listen;
   gint chunk_size;
+  char **hook_scripts;        /* "EVENT=PATH" */
+  const char *hook_stdio_format;
+  const char *hook_timeout;   /* "30s", "500ms", "1m" */
+  gint hook_concurrency;
 } RhConfigOverrides;
 
 /* Loads path (NULL or a missing optional file: built-in defaults) and

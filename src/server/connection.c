@@ -2,6 +2,7 @@
 
 #include "connection.h"
 
+#include "events.h"
 #include "registry.h"
 #include "send-queue.h"
 #include "server.h"
@@ -129,6 +130,12 @@ rh_connection_unref (RhConnection *connection)
   g_free (connection->client_ip);
   g_free (connection->server_ip);
   g_free (connection);
+}
+
+RhServer *
+rh_connection_get_server (const RhConnection *connection)
+{
+  return connection->server;
 }
 
 const char *
@@ -330,6 +337,7 @@ finish_handshake (RhConnection *connection)
   const RhServerConfig *config = &rh_server_get_config (connection->server)->server;
 
   g_info ("%s handshake complete (%s)", connection->id, rh_handshake_scheme_to_string (scheme));
+  rh_events_handshake_complete (connection, rh_handshake_scheme_to_string (scheme));
   g_clear_pointer (&connection->handshake, rh_handshake_free);
   connection->reader = rh_chunk_reader_new ((gsize) config->max_message_size);
   connection->session = rh_session_new (connection, rh_server_get_registry (connection->server));
@@ -437,12 +445,16 @@ rh_connection_close (RhConnection *connection, RhReason reason, const char *deta
   gint64 now = g_get_monotonic_time ();
 
   connection->closed = TRUE;
+  /* Publications and playbacks end first: their stop events come before
+   * connection_close. */
+  if (connection->session != NULL)
+    rh_session_close (connection->session, reason);
   g_message ("%s closed: %s (%s) after %.1fs, %" G_GUINT64_FORMAT " bytes in, %" G_GUINT64_FORMAT
              " bytes out", connection->id, rh_reason_to_string (reason), detail,
              (double) (now - connection->created_at) / G_USEC_PER_SEC,
              connection->bytes_received, connection->bytes_sent);
-  if (connection->session != NULL)
-    rh_session_close (connection->session, reason);
+  rh_events_connection_close (connection, reason, (now - connection->created_at) / G_USEC_PER_SEC,
+                              connection->bytes_received, connection->bytes_sent);
 
   /* One last try for what is queued (an error status, say); never block. */
   write_queued (connection, NULL);

@@ -39,6 +39,7 @@ void rh_connection_flush (RhConnection *connection);
 /* Closes the connection if a timeout has passed; now is monotonic time. */
 void rh_connection_check_timeouts (RhConnection *connection, gint64 now);
 
+RhServer *rh_connection_get_server (const RhConnection *connection);
 const char *rh_connection_get_id (const RhConnection *connection);   /* "c000001" */
 guint64 rh_connection_get_number (const RhConnection *connection);
 const char *rh_connection_get_client_ip (const RhConnection *connection);

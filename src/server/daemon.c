@@ -3,10 +3,12 @@
 #include "daemon.h"
 
 #include "server.h"
+#include "hooks/dispatcher.h"
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
 #include <signal.h>
+#include <unistd.h>
 
 struct _RhDaemon {
   char *config_path;
@@ -14,7 +16,10 @@ struct _RhDaemon {
   RhConfigOverrides overrides;
   RhConfig *config;
   RhServer *server;
+  RhDispatcher *dispatcher;
   GMainLoop *loop;
+  guint drain_id;
+  gint64 drain_deadline;
   int exit_status;
   guint signal_ids[4];
 };
@@ -26,8 +31,8 @@ rh_daemon_new (const char *config_path, gboolean config_must_exist,
   RhDaemon *daemon = g_new0 (RhDaemon, 1);
   daemon->config_path = g_strdup (config_path);
   daemon->config_must_exist = config_must_exist;
-  daemon->overrides.listen = g_strdupv (overrides->listen);
-  daemon->overrides.chunk_size = overrides->chunk_size;
+  /* The overrides point into main's option storage, which outlives us. */
+  daemon->overrides = *overrides;
   daemon->config = rh_config_ref (config);
   daemon->loop = g_main_loop_new (NULL, FALSE);
   return daemon;
@@ -40,10 +45,11 @@ rh_daemon_free (RhDaemon *daemon)
     return;
   for (gsize i = 0; i < G_N_ELEMENTS (daemon->signal_ids); i++)
     g_clear_handle_id (&daemon->signal_ids[i], g_source_remove);
+  g_clear_handle_id (&daemon->drain_id, g_source_remove);
   rh_server_free (daemon->server);
+  rh_dispatcher_free (daemon->dispatcher);
   rh_config_unref (daemon->config);
   g_main_loop_unref (daemon->loop);
-  g_strfreev (daemon->overrides.listen);
   g_free (daemon->config_path);
   g_free (daemon);
 }
@@ -63,6 +69,7 @@ rh_daemon_reload (RhDaemon *daemon)
       return FALSE;
     }
   rh_server_apply_config (daemon->server, config, FALSE, NULL);
+  rh_dispatcher_configure (daemon->dispatcher, &config->hooks);
   rh_config_unref (daemon->config);
   daemon->config = g_steal_pointer (&config);
   g_message (_("configuration reloaded from %s"),
@@ -70,14 +77,46 @@ rh_daemon_reload (RhDaemon *daemon)
   return TRUE;
 }
 
+/* After shutdown, running and queued actions get up to the hook timeout
+ * to finish before the process exits. */
+static gboolean
+on_drain_tick (gpointer user_data)
+{
+  RhDaemon *daemon = user_data;
+  gboolean idle = rh_dispatcher_get_running (daemon->dispatcher) == 0
+                  && rh_dispatcher_get_queued (daemon->dispatcher) == 0;
+  if (!idle && g_get_monotonic_time () < daemon->drain_deadline)
+    return G_SOURCE_CONTINUE;
+  if (!idle)
+    g_warning (_("exiting with %u hook action(s) still running and %u queued"),
+               rh_dispatcher_get_running (daemon->dispatcher),
+               rh_dispatcher_get_queued (daemon->dispatcher));
+  rh_dispatcher_drain_stdio (daemon->dispatcher, 1000);
+  daemon->drain_id = 0;
+  g_main_loop_quit (daemon->loop);
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_stop_signal (gpointer user_data)
 {
   RhDaemon *daemon = user_data;
+  if (daemon->drain_id != 0)
+    return G_SOURCE_CONTINUE;
   g_message (_("shutting down"));
+  /* Sessions end with reason server_shutdown: their stop events fire. */
   rh_server_shutdown (daemon->server);
-  g_main_loop_quit (daemon->loop);
+  daemon->drain_deadline = g_get_monotonic_time ()
+                           + (gint64) (daemon->config->hooks.timeout * G_USEC_PER_SEC);
+  daemon->drain_id = g_timeout_add (50, on_drain_tick, daemon);
   return G_SOURCE_CONTINUE;
+}
+
+static void
+on_event (RhEvent *event, gpointer user_data)
+{
+  RhDaemon *daemon = user_data;
+  rh_dispatcher_emit (daemon->dispatcher, event);
 }
 
 static gboolean
@@ -92,6 +131,7 @@ on_stats_signal (gpointer user_data)
 {
   RhDaemon *daemon = user_data;
   rh_server_log_stats (daemon->server);
+  rh_dispatcher_log_stats (daemon->dispatcher);
   return G_SOURCE_CONTINUE;
 }
 
@@ -103,7 +143,10 @@ rh_daemon_run (RhDaemon *daemon)
   /* A player that vanishes mid-write must cost an EPIPE, not the process. */
   signal (SIGPIPE, SIG_IGN);
 
+  daemon->dispatcher = rh_dispatcher_new (STDOUT_FILENO);
+  rh_dispatcher_configure (daemon->dispatcher, &daemon->config->hooks);
   daemon->server = rh_server_new (daemon->config);
+  rh_server_set_event_sink (daemon->server, on_event, daemon);
   if (!rh_server_apply_config (daemon->server, daemon->config, TRUE, &error))
     {
       g_critical ("%s", error->message);

@@ -10,7 +10,7 @@ G_BEGIN_DECLS
 typedef struct _RhDaemon RhDaemon;
 
 /* config_path may be NULL (built-in defaults); overrides come from the
- * command line and survive reloads. */
+ * command line, survive reloads, and must outlive the daemon. */
 RhDaemon *rh_daemon_new (const char *config_path, gboolean config_must_exist,
                          const RhConfigOverrides *overrides, RhConfig *config);
 void rh_daemon_free (RhDaemon *daemon);

@@ -2,6 +2,7 @@
 
 #include "registry.h"
 
+#include "events.h"
 #include "server.h"
 #include "stream.h"
 
@@ -45,6 +46,7 @@ rh_registry_obtain (RhRegistry *registry, const char *app, const char *name)
   stream = rh_stream_new (registry, app, name);
   g_hash_table_insert (registry->streams, stream->key, stream);
   g_info ("stream %s created", stream->key);
+  rh_events_stream_create (stream);
   return stream;
 }
 
@@ -54,6 +56,7 @@ rh_registry_release (RhRegistry *registry, RhStream *stream)
   if (stream->publisher != NULL || stream->players->len > 0)
     return;
   g_info ("stream %s deleted", stream->key);
+  rh_events_stream_delete (stream);
   g_hash_table_remove (registry->streams, stream->key);
 }
 

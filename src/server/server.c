@@ -3,6 +3,7 @@
 #include "server.h"
 
 #include "connection.h"
+#include "events.h"
 #include "registry.h"
 
 #define READ_BUFFER_SIZE (64 * 1024)
@@ -29,8 +30,24 @@ struct _RhServer {
   guint64 refused;           /* over max_connections or max_connections_per_ip */
   gint64 refused_logged_at;
   guint64 refused_unlogged;
+  RhEventSinkFunc event_sink;
+  gpointer event_sink_data;
   guint8 read_buffer[READ_BUFFER_SIZE];
 };
+
+void
+rh_server_set_event_sink (RhServer *server, RhEventSinkFunc func, gpointer user_data)
+{
+  server->event_sink = func;
+  server->event_sink_data = user_data;
+}
+
+void
+rh_server_emit (RhServer *server, RhEvent *event)
+{
+  if (server->event_sink != NULL)
+    server->event_sink (event, server->event_sink_data);
+}
 
 const char *
 rh_reason_to_string (RhReason reason)
@@ -218,6 +235,7 @@ on_incoming (GSocketService *service, GSocketConnection *socket_connection, GObj
   g_info ("%s accepted from %s:%u on %s:%u", rh_connection_get_id (connection), ip,
           rh_connection_get_client_port (connection), rh_connection_get_server_ip (connection),
           rh_connection_get_server_port (connection));
+  rh_events_connection_accept (connection);
   rh_connection_start (connection);
   return TRUE;
 }

@@ -6,6 +6,7 @@
 
 #include "common/configuration.h"
 #include "types.h"
+#include "hooks/event.h"
 
 G_BEGIN_DECLS
 
@@ -28,6 +29,11 @@ guint rh_server_get_n_connections (RhServer *server);
 guint8 *rh_server_get_read_buffer (RhServer *server, gsize *size);
 void rh_server_schedule_flush (RhServer *server, RhConnection *connection);
 void rh_server_remove_connection (RhServer *server, RhConnection *connection);
+
+/* Where the server's events go (the hook dispatcher). */
+typedef void (*RhEventSinkFunc) (RhEvent *event, gpointer user_data);
+void rh_server_set_event_sink (RhServer *server, RhEventSinkFunc func, gpointer user_data);
+void rh_server_emit (RhServer *server, RhEvent *event);
 
 /* Counters, logged on demand. */
 void rh_server_log_stats (RhServer *server);

@@ -6,6 +6,7 @@
 #include "session.h"
 
 #include "connection.h"
+#include "events.h"
 #include "registry.h"
 #include "stream.h"
 #include "protocol/amf0.h"
@@ -111,6 +112,7 @@ end_publisher (RhSession *session, RhPublisher *publisher, RhReason reason)
              " video=%" G_GUINT64_FORMAT " audio=%" G_GUINT64_FORMAT,
              rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
              duration, publisher->bytes_received, publisher->video_packets, publisher->audio_packets);
+  rh_events_publish_stop (publisher, reason);
   rh_stream_clear_publisher (stream);
   g_ptr_array_remove (session->publishers, publisher);
   rh_registry_release (session->registry, stream);
@@ -129,6 +131,7 @@ end_player (RhSession *session, RhPlayer *player, RhReason reason)
              " dropped=%" G_GUINT64_FORMAT,
              rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
              duration, player->bytes_sent, player->dropped);
+  rh_events_play_stop (player, reason);
   rh_stream_remove_player (stream, player);
   g_ptr_array_remove (session->players, player);
   rh_registry_release (session->registry, stream);
@@ -365,6 +368,7 @@ handle_publish (RhSession *session, const RhMessage *message, const RhCommand *c
   send_status (session, stream_id, "status", "NetStream.Publish.Start", stream->key);
   g_message ("%s publish_start %s type=%s", rh_connection_get_id (session->connection),
              stream->key, publisher->publish_type);
+  rh_events_publish_start (publisher, session->tc_url);
   return TRUE;
 }
 
@@ -396,6 +400,7 @@ start_play (RhSession *session, guint32 stream_id, const char *text, GError **er
   rh_stream_add_player (stream, player);
   g_message ("%s play_start %s%s", rh_connection_get_id (session->connection), stream->key,
              rh_stream_is_live (stream) ? "" : " (waiting for a publisher)");
+  rh_events_play_start (player);
   return TRUE;
 }
 

@@ -3,6 +3,7 @@
 #include "stream.h"
 
 #include "connection.h"
+#include "events.h"
 #include "registry.h"
 #include "protocol/amf0.h"
 #include "protocol/command.h"
@@ -42,6 +43,8 @@ clear_caches (RhStream *stream)
   g_clear_pointer (&stream->metadata, g_bytes_unref);
   g_clear_pointer (&stream->video_header, g_bytes_unref);
   g_clear_pointer (&stream->audio_header, g_bytes_unref);
+  stream->video_codec = NULL;
+  stream->audio_codec = NULL;
   g_array_set_size (stream->gop, 0);
   stream->gop_bytes = 0;
   stream->gop_overflowed = FALSE;
@@ -274,15 +277,24 @@ rh_stream_push_media (RhStream *stream, guint8 type, guint32 timestamp, GBytes *
   RhMediaInfo info = type == RH_MSG_VIDEO ? rh_media_inspect_video (data, len)
                                           : rh_media_inspect_audio (data, len);
 
+  const char **codec = type == RH_MSG_VIDEO ? &stream->video_codec : &stream->audio_codec;
+  gboolean changed = info.codec != NULL && g_strcmp0 (*codec, info.codec) != 0;
   if (info.flags & RH_MEDIA_SEQUENCE_HEADER)
     {
       GBytes **slot = type == RH_MSG_VIDEO ? &stream->video_header : &stream->audio_header;
+      /* New decoder parameters are a change even with the same codec. */
+      changed = changed || *slot == NULL || !g_bytes_equal (*slot, payload);
       g_clear_pointer (slot, g_bytes_unref);
       *slot = g_bytes_ref (payload);
     }
   else if (!(info.flags & RH_MEDIA_SEQUENCE_END))
     {
       cache_gop (stream, type, timestamp, payload, info.flags);
+    }
+  if (changed && info.codec != NULL)
+    {
+      *codec = info.codec;
+      rh_events_codec_detected (stream, type == RH_MSG_VIDEO ? "video" : "audio", info.codec);
     }
   fan_out (stream, type, timestamp, payload, info.flags);
 }

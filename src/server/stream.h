@@ -43,6 +43,8 @@ struct _RhStream {
   GBytes *metadata;           /* onMetaData data message, @setDataFrame stripped */
   GBytes *video_header;
   GBytes *audio_header;
+  const char *video_codec;    /* as last announced by codec_detected */
+  const char *audio_codec;
   GArray *gop;                /* CachedPacket from the last keyframe on */
   gsize gop_bytes;
   gboolean gop_overflowed;    /* too big: cache nothing until the next keyframe */

@@ -1,0 +1,38 @@
+/* Takes every event from the server and turns it into work: stdio output
+ * at once (non-blocking), and one job per matching rule in a bounded FIFO
+ * queue. At most `concurrency` jobs run at once; jobs start in event
+ * order, so for one rule and one stream key a publish_stop action never
+ * starts before the publish_start one. A full queue drops with a counter
+ * and a rate-limited log line. The media path never waits for a hook. */
+#pragma once
+
+#include "event.h"
+#include "rule.h"
+#include "stdio-output.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  double timeout;          /* seconds, per action unless the rule sets one */
+  gint concurrency;
+  gint queue;
+  RhStdioFormat stdio;
+  GPtrArray *rules;        /* RhRule* */
+} RhHooksSettings;
+
+typedef struct _RhDispatcher RhDispatcher;
+
+RhDispatcher *rh_dispatcher_new (int stdout_fd);
+void rh_dispatcher_free (RhDispatcher *dispatcher);
+
+/* Rules and limits in force from now on; running jobs keep their rule. */
+void rh_dispatcher_configure (RhDispatcher *dispatcher, const RhHooksSettings *settings);
+void rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event);
+
+guint rh_dispatcher_get_running (RhDispatcher *dispatcher);
+guint rh_dispatcher_get_queued (RhDispatcher *dispatcher);
+void rh_dispatcher_log_stats (RhDispatcher *dispatcher);
+/* Flushes stdio output within timeout_ms (shutdown). */
+void rh_dispatcher_drain_stdio (RhDispatcher *dispatcher, guint timeout_ms);
+
+G_END_DECLS

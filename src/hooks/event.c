@@ -1,0 +1,212 @@
+#include "config.h"
+
+#include "event.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+static const char *const type_names[RH_EVENT_N_TYPES] = {
+  [RH_EVENT_CONNECTION_ACCEPT] = "connection_accept",
+  [RH_EVENT_HANDSHAKE_COMPLETE] = "handshake_complete",
+  [RH_EVENT_CONNECTION_CLOSE] = "connection_close",
+  [RH_EVENT_STREAM_CREATE] = "stream_create",
+  [RH_EVENT_STREAM_DELETE] = "stream_delete",
+  [RH_EVENT_PUBLISH_START] = "publish_start",
+  [RH_EVENT_PUBLISH_STOP] = "publish_stop",
+  [RH_EVENT_PLAY_START] = "play_start",
+  [RH_EVENT_PLAY_STOP] = "play_stop",
+  [RH_EVENT_CODEC_DETECTED] = "codec_detected",
+};
+
+const char *
+rh_event_type_to_string (RhEventType type)
+{
+  return type_names[type];
+}
+
+gboolean
+rh_event_type_from_string (const char *name, RhEventType *type)
+{
+  for (int i = 0; i < RH_EVENT_N_TYPES; i++)
+    if (strcmp (name, type_names[i]) == 0)
+      {
+        *type = (RhEventType) i;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static void
+field_clear (gpointer data)
+{
+  RhEventField *field = data;
+  g_free (field->string);
+}
+
+/* Ids are unique across restarts too: a random prefix per process. */
+static char *
+next_id (void)
+{
+  static char prefix[9];
+  static guint64 sequence;
+  if (prefix[0] == '\0')
+    g_snprintf (prefix, sizeof prefix, "%08x", g_random_int ());
+  return g_strdup_printf ("%s-%" G_GUINT64_FORMAT, prefix, ++sequence);
+}
+
+RhEvent *
+rh_event_new (RhEventType type, const char *conn_id, const char *stream_key)
+{
+  RhEvent *event = g_new0 (RhEvent, 1);
+  event->ref_count = 1;
+  event->type = type;
+  event->timestamp = g_get_real_time () / G_USEC_PER_SEC;
+  event->id = next_id ();
+  event->conn_id = g_strdup (conn_id);
+  event->stream_key = g_strdup (stream_key);
+  event->data = g_array_new (FALSE, TRUE, sizeof (RhEventField));
+  g_array_set_clear_func (event->data, field_clear);
+  return event;
+}
+
+RhEvent *
+rh_event_ref (RhEvent *event)
+{
+  event->ref_count++;
+  return event;
+}
+
+void
+rh_event_unref (RhEvent *event)
+{
+  if (event == NULL || --event->ref_count > 0)
+    return;
+  g_free (event->id);
+  g_free (event->conn_id);
+  g_free (event->stream_key);
+  g_array_unref (event->data);
+  g_free (event);
+}
+
+void
+rh_event_add_string (RhEvent *event, const char *key, const char *value)
+{
+  RhEventField field = { key, FALSE, 0, g_strdup (value != NULL ? value : "") };
+  g_array_append_val (event->data, field);
+}
+
+void
+rh_event_add_number (RhEvent *event, const char *key, gint64 value)
+{
+  RhEventField field = { key, TRUE, value, NULL };
+  g_array_append_val (event->data, field);
+}
+
+static const RhEventField *
+find_field (const RhEvent *event, const char *key)
+{
+  for (guint i = 0; i < event->data->len; i++)
+    {
+      const RhEventField *field = &g_array_index (event->data, RhEventField, i);
+      if (strcmp (field->key, key) == 0)
+        return field;
+    }
+  return NULL;
+}
+
+char *
+rh_event_to_json (const RhEvent *event)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "type");
+  json_builder_add_string_value (builder, type_names[event->type]);
+  json_builder_set_member_name (builder, "timestamp");
+  json_builder_add_int_value (builder, event->timestamp);
+  json_builder_set_member_name (builder, "id");
+  json_builder_add_string_value (builder, event->id);
+  if (event->conn_id != NULL)
+    {
+      json_builder_set_member_name (builder, "conn_id");
+      json_builder_add_string_value (builder, event->conn_id);
+    }
+  if (event->stream_key != NULL)
+    {
+      json_builder_set_member_name (builder, "stream_key");
+      json_builder_add_string_value (builder, event->stream_key);
+    }
+  if (event->data->len > 0)
+    {
+      json_builder_set_member_name (builder, "data");
+      json_builder_begin_object (builder);
+      for (guint i = 0; i < event->data->len; i++)
+        {
+          const RhEventField *field = &g_array_index (event->data, RhEventField, i);
+          json_builder_set_member_name (builder, field->key);
+          if (field->is_number)
+            json_builder_add_int_value (builder, field->number);
+          else
+            json_builder_add_string_value (builder, field->string);
+        }
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  return json_to_string (root, FALSE);
+}
+
+static char *
+field_value (const RhEventField *field)
+{
+  return field->is_number ? g_strdup_printf ("%" G_GINT64_FORMAT, field->number)
+                          : g_strdup (field->string);
+}
+
+/* g_strv_builder_take() is GLib 2.80; we target 2.74. */
+static void
+builder_take (GStrvBuilder *builder, char *value)
+{
+  g_strv_builder_add (builder, value);
+  g_free (value);
+}
+
+GStrv
+rh_event_to_environment (const RhEvent *event)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  builder_take (builder, g_strdup_printf ("RTMP_EVENT_TYPE=%s", type_names[event->type]));
+  builder_take (builder, g_strdup_printf ("RTMP_TIMESTAMP=%" G_GINT64_FORMAT, event->timestamp));
+  builder_take (builder, g_strdup_printf ("RTMP_EVENT_ID=%s", event->id));
+  if (event->conn_id != NULL)
+    builder_take (builder, g_strdup_printf ("RTMP_CONN_ID=%s", event->conn_id));
+  if (event->stream_key != NULL)
+    builder_take (builder, g_strdup_printf ("RTMP_STREAM_KEY=%s", event->stream_key));
+  for (guint i = 0; i < event->data->len; i++)
+    {
+      const RhEventField *field = &g_array_index (event->data, RhEventField, i);
+      g_autofree char *name = g_ascii_strup (field->key, -1);
+      g_autofree char *value = field_value (field);
+      builder_take (builder, g_strdup_printf ("RTMP_%s=%s", name, value));
+    }
+  return g_strv_builder_end (builder);
+}
+
+char *
+rh_event_lookup (const RhEvent *event, const char *name)
+{
+  if (strcmp (name, "type") == 0)
+    return g_strdup (type_names[event->type]);
+  if (strcmp (name, "timestamp") == 0)
+    return g_strdup_printf ("%" G_GINT64_FORMAT, event->timestamp);
+  if (strcmp (name, "id") == 0)
+    return g_strdup (event->id);
+  if (strcmp (name, "conn_id") == 0)
+    return g_strdup (event->conn_id);
+  if (strcmp (name, "stream_key") == 0)
+    return g_strdup (event->stream_key);
+  if (g_str_has_prefix (name, "data."))
+    name += 5;
+  const RhEventField *field = find_field (event, name);
+  return field != NULL ? field_value (field) : NULL;
+}

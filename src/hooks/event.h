@@ -1,0 +1,62 @@
+/* An event the server produces. One structure gives the JSON (SPEC 4),
+ * the RTMP_* environment of exec actions and the template variables. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  RH_EVENT_CONNECTION_ACCEPT,
+  RH_EVENT_HANDSHAKE_COMPLETE,
+  RH_EVENT_CONNECTION_CLOSE,
+  RH_EVENT_STREAM_CREATE,
+  RH_EVENT_STREAM_DELETE,
+  RH_EVENT_PUBLISH_START,
+  RH_EVENT_PUBLISH_STOP,
+  RH_EVENT_PLAY_START,
+  RH_EVENT_PLAY_STOP,
+  RH_EVENT_CODEC_DETECTED,
+  RH_EVENT_N_TYPES
+} RhEventType;
+
+typedef struct {
+  const char *key;    /* static string */
+  gboolean is_number;
+  gint64 number;
+  char *string;
+} RhEventField;
+
+typedef struct {
+  gint ref_count;
+  RhEventType type;
+  gint64 timestamp;   /* Unix seconds */
+  char *id;           /* unique per event, for idempotent receivers */
+  char *conn_id;      /* NULL where it does not apply */
+  char *stream_key;   /* NULL where it does not apply */
+  GArray *data;       /* RhEventField, in insertion order */
+} RhEvent;
+
+const char *rh_event_type_to_string (RhEventType type);
+gboolean rh_event_type_from_string (const char *name, RhEventType *type);
+
+RhEvent *rh_event_new (RhEventType type, const char *conn_id, const char *stream_key);
+RhEvent *rh_event_ref (RhEvent *event);
+void rh_event_unref (RhEvent *event);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhEvent, rh_event_unref)
+
+void rh_event_add_string (RhEvent *event, const char *key, const char *value);
+void rh_event_add_number (RhEvent *event, const char *key, gint64 value);
+
+/* {"type":..., "timestamp":..., "id":..., "conn_id":..., "stream_key":...,
+ * "data":{...}} on one line, without a newline. */
+char *rh_event_to_json (const RhEvent *event);
+/* RTMP_EVENT_TYPE, RTMP_TIMESTAMP, RTMP_EVENT_ID, RTMP_CONN_ID,
+ * RTMP_STREAM_KEY and RTMP_<UPPER(key)> for every data field, as
+ * "NAME=value" strings. */
+GStrv rh_event_to_environment (const RhEvent *event);
+/* A variable for templates: type, timestamp, id, conn_id, stream_key, any
+ * data key, or data.KEY. NULL if the event has none. */
+char *rh_event_lookup (const RhEvent *event, const char *name);
+
+G_END_DECLS

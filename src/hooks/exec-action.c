@@ -1,0 +1,208 @@
+#include "config.h"
+
+#include "exec-action.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+const char *const rh_exec_inherited_variables[] = {
+  "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "USER", "LOGNAME", "TMPDIR", NULL
+};
+
+typedef struct {
+  char *rule_name;
+  GSubprocess *process;
+  pid_t pid;
+  GCancellable *cancellable;  /* stops the output readers */
+  guint timeout_id;
+  guint kill_id;
+  guint linger_id;
+  gint64 started_at;
+  int open_streams;           /* stdout/stderr readers still running */
+  gboolean exited;
+  RhExecResult result;
+  RhExecDoneFunc done;
+  gpointer user_data;
+} Run;
+
+typedef struct {
+  Run *run;
+  GDataInputStream *input;
+  const char *label;
+  guint lines;
+} Reader;
+
+static void
+run_finish_if_done (Run *run)
+{
+  if (!run->exited || run->open_streams > 0)
+    return;
+  g_clear_handle_id (&run->timeout_id, g_source_remove);
+  g_clear_handle_id (&run->linger_id, g_source_remove);
+  /* A timed-out hook's children may outlive it: the grace is over. */
+  if (run->kill_id != 0)
+    {
+      kill (-run->pid, SIGKILL);
+      g_clear_handle_id (&run->kill_id, g_source_remove);
+    }
+  run->result.seconds = (double) (g_get_monotonic_time () - run->started_at) / G_USEC_PER_SEC;
+  run->done (&run->result, run->user_data);
+  g_object_unref (run->cancellable);
+  g_clear_object (&run->process);
+  g_free (run->rule_name);
+  g_free (run);
+}
+
+static void read_next_line (Reader *reader);
+
+static void
+on_line (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Reader *reader = user_data;
+  gsize len;
+  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (reader->input, result, &len, NULL);
+
+  if (line == NULL)
+    {
+      if (reader->lines > RH_EXEC_MAX_LOGGED_LINES)
+        g_message ("hook \"%s\" %s: %u more line(s) not logged", reader->run->rule_name, reader->label,
+                   reader->lines - RH_EXEC_MAX_LOGGED_LINES);
+      Run *run = reader->run;
+      run->open_streams--;
+      g_object_unref (reader->input);
+      g_free (reader);
+      run_finish_if_done (run);
+      return;
+    }
+  if (++reader->lines <= RH_EXEC_MAX_LOGGED_LINES)
+    g_message ("hook \"%s\" %s: %s", reader->run->rule_name, reader->label, line);
+  read_next_line (reader);
+}
+
+static void
+read_next_line (Reader *reader)
+{
+  g_data_input_stream_read_line_async (reader->input, G_PRIORITY_DEFAULT, reader->run->cancellable,
+                                       on_line, reader);
+}
+
+static void
+start_reader (Run *run, GInputStream *stream, const char *label)
+{
+  Reader *reader = g_new0 (Reader, 1);
+  reader->run = run;
+  reader->label = label;
+  reader->input = g_data_input_stream_new (stream);
+  /* A line longer than this is cut: one chatty hook cannot eat memory. */
+  g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (reader->input), 4096);
+  run->open_streams++;
+  read_next_line (reader);
+}
+
+static gboolean
+on_kill (gpointer user_data)
+{
+  Run *run = user_data;
+  run->kill_id = 0;
+  kill (-run->pid, SIGKILL);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_timeout (gpointer user_data)
+{
+  Run *run = user_data;
+  run->timeout_id = 0;
+  run->result.timed_out = TRUE;
+  g_warning ("hook \"%s\" timed out: SIGTERM to its process group", run->rule_name);
+  /* The negative pid reaches the hook's children too. */
+  kill (-run->pid, SIGTERM);
+  run->kill_id = g_timeout_add ((guint) (RH_EXEC_KILL_GRACE_SECONDS * 1000), on_kill, run);
+  return G_SOURCE_REMOVE;
+}
+
+/* A background child may keep the pipes open after the hook exits: stop
+ * reading shortly after the exit rather than wait for it. */
+static gboolean
+on_linger_over (gpointer user_data)
+{
+  Run *run = user_data;
+  run->linger_id = 0;
+  g_cancellable_cancel (run->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_exited (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Run *run = user_data;
+  g_subprocess_wait_finish (run->process, result, NULL);
+  run->exited = TRUE;
+  if (g_subprocess_get_if_exited (run->process))
+    {
+      run->result.exited = TRUE;
+      run->result.exit_status = g_subprocess_get_exit_status (run->process);
+    }
+  else if (g_subprocess_get_if_signaled (run->process))
+    {
+      run->result.signal = g_subprocess_get_term_sig (run->process);
+    }
+  g_clear_handle_id (&run->timeout_id, g_source_remove);
+  if (run->open_streams > 0)
+    run->linger_id = g_timeout_add (1000, on_linger_over, run);
+  run_finish_if_done (run);
+}
+
+static void
+on_stdin_written (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  /* A hook that exits without reading stdin is fine: ignore EPIPE. */
+  g_output_stream_write_bytes_finish (G_OUTPUT_STREAM (source), result, NULL);
+  g_output_stream_close (G_OUTPUT_STREAM (source), NULL, NULL);
+}
+
+static void
+child_setup (gpointer user_data)
+{
+  /* Its own process group, so a timeout can kill what it started. */
+  setpgid (0, 0);
+}
+
+void
+rh_exec_run (const char *rule_name, const char *const *argv, const char *const *envp,
+             GBytes *stdin_bytes, double timeout_seconds, RhExecDoneFunc done, gpointer user_data)
+{
+  Run *run = g_new0 (Run, 1);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+
+  run->rule_name = g_strdup (rule_name);
+  run->done = done;
+  run->user_data = user_data;
+  run->cancellable = g_cancellable_new ();
+  run->started_at = g_get_monotonic_time ();
+  g_subprocess_launcher_set_environ (launcher, (char **) envp);
+  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+  run->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  if (run->process == NULL)
+    {
+      g_warning ("hook \"%s\": cannot run %s: %s", rule_name, argv[0], error->message);
+      run->exited = TRUE;
+      run_finish_if_done (run);
+      return;
+    }
+  run->result.spawned = TRUE;
+  run->pid = (pid_t) atoi (g_subprocess_get_identifier (run->process));
+
+  /* The event is small: it fits the pipe buffer, so this never blocks
+   * for long; a hook that does not read stdin just gets EPIPE. */
+  GOutputStream *in = g_subprocess_get_stdin_pipe (run->process);
+  g_output_stream_write_bytes_async (in, stdin_bytes, G_PRIORITY_DEFAULT, NULL, on_stdin_written, NULL);
+
+  start_reader (run, g_subprocess_get_stdout_pipe (run->process), "stdout");
+  start_reader (run, g_subprocess_get_stderr_pipe (run->process), "stderr");
+  run->timeout_id = g_timeout_add ((guint) (timeout_seconds * 1000), on_timeout, run);
+  g_subprocess_wait_async (run->process, NULL, on_exited, run);
+}

@@ -1,0 +1,33 @@
+/* Runs one program for one event: an argv (never a shell), a built
+ * environment, the event JSON on stdin, stdout/stderr logged line by line
+ * under the rule's name (bounded), and a timeout after which the whole
+ * process group gets SIGTERM, then SIGKILL after a grace period. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gboolean spawned;
+  gboolean timed_out;
+  gboolean exited;      /* normal exit: exit_status is valid */
+  int exit_status;
+  int signal;           /* when killed by a signal */
+  double seconds;
+} RhExecResult;
+
+typedef void (*RhExecDoneFunc) (const RhExecResult *result, gpointer user_data);
+
+/* Lines of output logged per stream and run; the rest is counted. */
+#define RH_EXEC_MAX_LOGGED_LINES 50
+#define RH_EXEC_KILL_GRACE_SECONDS 2.0
+
+void rh_exec_run (const char *rule_name, const char *const *argv, const char *const *envp,
+                  GBytes *stdin_bytes, double timeout_seconds,
+                  RhExecDoneFunc done, gpointer user_data);
+
+/* The variables passed on from the daemon's own environment. */
+extern const char *const rh_exec_inherited_variables[];
+
+G_END_DECLS
