@@ -22,6 +22,7 @@ main (int argc, char **argv)
   gboolean version = FALSE;
   gint chunk_size = 0;
   g_auto (GStrv) hook_scripts = NULL;
+  g_auto (GStrv) hook_webhooks = NULL;
   g_autofree char *hook_stdio_format = NULL;
   g_autofree char *hook_timeout = NULL;
   gint hook_concurrency = 0;
@@ -39,6 +40,8 @@ main (int argc, char **argv)
       N_("error, warning, notice (default), info or debug"), N_("LEVEL") },
     { "hook-script", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hook_scripts,
       N_("Run PATH (an executable, no shell) on EVENT; repeatable"), N_("EVENT=PATH") },
+    { "hook-webhook", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hook_webhooks,
+      N_("POST the event JSON to URL on EVENT; repeatable"), N_("EVENT=URL") },
     { "hook-stdio-format", 0, 0, G_OPTION_ARG_STRING, &hook_stdio_format,
       N_("Print every event on stdout: json, jsonl or env"), N_("FORMAT") },
     { "hook-timeout", 0, 0, G_OPTION_ARG_STRING, &hook_timeout,
@@ -88,7 +91,7 @@ main (int argc, char **argv)
     config_path = g_strdup (DEFAULT_CONFIG);
 
   RhConfigOverrides overrides = {
-    listen, chunk_size, hook_scripts, hook_stdio_format, hook_timeout, hook_concurrency
+    listen, chunk_size, hook_scripts, hook_webhooks, hook_stdio_format, hook_timeout, hook_concurrency
   };
   g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (RhConfig) config = rh_config_load (config_path, must_exist, &overrides, errors);

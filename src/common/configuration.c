@@ -7,6 +7,7 @@
 #include "configuration.h"
 
 #include "duration.h"
+#include "rules-config.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>
@@ -58,6 +59,7 @@ static const SettingSpec hooks_settings[] = {
   { "concurrency", SETTING_INT, HOOKS_FIELD (concurrency), 1, 10000, NULL },
   { "queue", SETTING_INT, HOOKS_FIELD (queue), 1, 1000000, NULL },
   { "stdio", SETTING_CHOICE, HOOKS_FIELD (stdio), 0, 0, stdio_choices },
+  { "require_https", SETTING_BOOL, HOOKS_FIELD (require_https), 0, 0, NULL },
 };
 
 static void
@@ -238,35 +240,65 @@ check_server (const config_setting_t *section, const RhServerConfig *server, GPt
                      server->player_queue_hard_limit, server->player_queue_soft_limit);
 }
 
+/* "EVENT=VALUE" from a --hook-* flag. */
+static gboolean
+split_event_flag (const char *flag, const char *text, RhEventType *type, const char **value,
+                  GPtrArray *errors)
+{
+  const char *equals = strchr (text, '=');
+  g_autofree char *event_name = equals != NULL ? g_strndup (text, (gsize) (equals - text)) : NULL;
+  if (equals == NULL || equals[1] == '\0' || !rh_event_type_from_string (event_name, type))
+    {
+      g_ptr_array_add (errors, g_strdup_printf ("%s: \"%s\" is not EVENT=VALUE with a known event "
+                                                "(connection_accept, handshake_complete, "
+                                                "connection_close, stream_create, stream_delete, "
+                                                "publish_start, publish_stop, play_start, play_stop, "
+                                                "codec_detected)", flag, text));
+      return FALSE;
+    }
+  *value = equals + 1;
+  return TRUE;
+}
+
 /* --hook-script EVENT=PATH: a rule running PATH on EVENT. */
 static void
 add_script_rule (RhConfig *config, const char *text, GPtrArray *errors)
 {
-  const char *equals = strchr (text, '=');
-  g_autofree char *event_name = equals != NULL ? g_strndup (text, (gsize) (equals - text)) : NULL;
   RhEventType type;
+  const char *program;
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
 
-  if (equals == NULL || !rh_event_type_from_string (event_name, &type))
+  if (!split_event_flag ("--hook-script", text, &type, &program, errors))
+    return;
+  if (!rh_rules_check_program (program, &path, &error))
     {
-      g_ptr_array_add (errors, g_strdup_printf ("--hook-script: \"%s\" is not EVENT=PATH with a known "
-                                                "event (connection_accept, handshake_complete, "
-                                                "connection_close, stream_create, stream_delete, "
-                                                "publish_start, publish_stop, play_start, play_stop, "
-                                                "codec_detected)", text));
+      g_ptr_array_add (errors, g_strdup_printf ("--hook-script: %s", error->message));
       return;
     }
-  /* Hooks run with the daemon's working directory: keep the path absolute. */
-  g_autofree char *path = g_canonicalize_filename (equals + 1, NULL);
-  if (equals[1] == '\0' || !g_file_test (path, G_FILE_TEST_IS_REGULAR)
-      || !g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+  g_autofree char *name = g_strdup_printf ("script:%s:%s", rh_event_type_to_string (type), path);
+  g_ptr_array_add (config->hooks.rules, rh_rule_new_script (name, 1u << type, path));
+}
+
+/* --hook-webhook EVENT=URL: a rule posting EVENT to URL. */
+static void
+add_webhook_rule (RhConfig *config, const char *text, GPtrArray *errors)
+{
+  RhEventType type;
+  const char *url;
+  g_autoptr (GError) error = NULL;
+
+  if (!split_event_flag ("--hook-webhook", text, &type, &url, errors))
+    return;
+  if (strstr (url, "${") != NULL || !rh_rules_check_url (url, config->hooks.require_https, &error))
     {
-      g_ptr_array_add (errors, g_strdup_printf ("--hook-script: %s is not an executable file",
-                                                equals + 1));
+      g_ptr_array_add (errors, g_strdup_printf ("--hook-webhook: %s",
+                                                error != NULL ? error->message : "no templates here"));
       return;
     }
-  g_autofree char *name = g_strdup_printf ("script:%s:%s", event_name, path);
-  const char *const argv[] = { path, NULL };
-  g_ptr_array_add (config->hooks.rules, rh_rule_new_exec (name, 1u << type, argv));
+  g_autofree char *name = g_strdup_printf ("webhook:%s", rh_event_type_to_string (type));
+  g_ptr_array_add (config->hooks.rules, rh_rule_new_webhook (name, 1u << type,
+                                                             rh_template_new_literal (url)));
 }
 
 static void
@@ -274,6 +306,8 @@ apply_hook_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtr
 {
   for (char **s = overrides->hook_scripts; s != NULL && *s != NULL; s++)
     add_script_rule (config, *s, errors);
+  for (char **s = overrides->hook_webhooks; s != NULL && *s != NULL; s++)
+    add_webhook_rule (config, *s, errors);
   if (overrides->hook_stdio_format != NULL)
     {
       RhStdioFormat format;
@@ -367,27 +401,27 @@ rh_config_load (const char *path, gboolean must_exist,
         }
       config->path = g_strdup (path);
       const config_setting_t *root = config_root_setting (&cfg);
+      static const char *const sections[] = { "server", "hooks", "filters", "rules", NULL };
       for (int i = 0; i < config_setting_length (root); i++)
         {
           const config_setting_t *section = config_setting_get_elem (root, (unsigned) i);
-          const char *name = config_setting_name (section);
-          if (strcmp (name, "server") == 0)
-            {
-              load_section (section, server_settings, G_N_ELEMENTS (server_settings),
-                            &config->server, errors);
-              check_server (section, &config->server, errors);
-            }
-          else if (strcmp (name, "hooks") == 0)
-            {
-              load_section (section, hooks_settings, G_N_ELEMENTS (hooks_settings),
-                            &config->hooks, errors);
-            }
-          else
-            {
-              rh_config_error (errors, section, "unknown section \"%s\" (expected server or hooks)",
-                               name);
-            }
+          if (!g_strv_contains (sections, config_setting_name (section)))
+            rh_config_error (errors, section,
+                             "unknown section \"%s\" (expected server, hooks, filters or rules)",
+                             config_setting_name (section));
         }
+      /* In this order whatever the file's: rules use the hooks defaults. */
+      const config_setting_t *section;
+      if ((section = config_setting_get_member (root, "server")) != NULL)
+        {
+          load_section (section, server_settings, G_N_ELEMENTS (server_settings), &config->server,
+                        errors);
+          check_server (section, &config->server, errors);
+        }
+      if ((section = config_setting_get_member (root, "hooks")) != NULL)
+        load_section (section, hooks_settings, G_N_ELEMENTS (hooks_settings), &config->hooks, errors);
+      rh_rules_config_load (config_setting_get_member (root, "filters"),
+                            config_setting_get_member (root, "rules"), &config->hooks, errors);
       config_destroy (&cfg);
     }
 

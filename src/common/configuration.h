@@ -42,6 +42,7 @@ typedef struct {
   char **listen;
   gint chunk_size;
   char **hook_scripts;        /* "EVENT=PATH" */
+  char **hook_webhooks;       /* "EVENT=URL" */
   const char *hook_stdio_format;
   const char *hook_timeout;   /* "30s", "500ms", "1m" */
   gint hook_concurrency;

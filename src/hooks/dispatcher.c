@@ -3,6 +3,7 @@
 #include "dispatcher.h"
 
 #include "exec-action.h"
+#include "webhook-action.h"
 
 #include <string.h>
 
@@ -11,7 +12,8 @@
 
 typedef struct {
   RhDispatcher *dispatcher;
-  RhRule *rule;
+  RhRule *rule;          /* held: a reload does not change a queued job */
+  const RhAction *action;
   RhEvent *event;
   gint64 queued_at;
 } Job;
@@ -23,7 +25,8 @@ struct _RhDispatcher {
   guint concurrency;
   guint queue_limit;
   GPtrArray *rules;        /* RhRule*, the snapshot in force */
-  GStrv base_env;          /* inherited variables + configured extras */
+  GStrv base_env;          /* variables inherited from the daemon */
+  RhWebhookClient *webhooks;
   GQueue queue;            /* Job* */
   guint running;
   /* Counters. */
@@ -53,6 +56,7 @@ rh_dispatcher_new (int stdout_fd)
   dispatcher->concurrency = 10;
   dispatcher->queue_limit = 4096;
   dispatcher->timeout = 30;
+  dispatcher->webhooks = rh_webhook_client_new ();
   g_queue_init (&dispatcher->queue);
   return dispatcher;
 }
@@ -65,6 +69,7 @@ rh_dispatcher_free (RhDispatcher *dispatcher)
   g_queue_clear_full (&dispatcher->queue, (GDestroyNotify) job_free);
   g_ptr_array_unref (dispatcher->rules);
   g_strfreev (dispatcher->base_env);
+  rh_webhook_client_free (dispatcher->webhooks);
   rh_stdio_output_free (dispatcher->stdio);
   g_free (dispatcher);
 }
@@ -101,57 +106,166 @@ rh_dispatcher_configure (RhDispatcher *dispatcher, const RhHooksSettings *settin
 
 static void start_jobs (RhDispatcher *dispatcher);
 
-static void
-on_job_done (const RhExecResult *result, gpointer user_data)
+static const char *
+event_name (const Job *job)
 {
-  Job *job = user_data;
-  RhDispatcher *dispatcher = job->dispatcher;
+  return rh_event_type_to_string (job->event->type);
+}
 
+static void
+job_finished (Job *job, gboolean failed)
+{
+  RhDispatcher *dispatcher = job->dispatcher;
   dispatcher->running--;
-  if (result->timed_out)
-    dispatcher->timeouts++;
-  if (!result->exited || result->exit_status != 0)
+  job->rule->running--;
+  if (failed)
     dispatcher->failures++;
-  if (result->exited)
-    g_info ("hook \"%s\" for %s exited with status %d after %.3fs", job->rule->name,
-            rh_event_type_to_string (job->event->type), result->exit_status, result->seconds);
-  else if (result->spawned)
-    g_warning ("hook \"%s\" for %s killed by signal %d after %.3fs%s", job->rule->name,
-               rh_event_type_to_string (job->event->type), result->signal, result->seconds,
-               result->timed_out ? " (timeout)" : "");
-  if (result->exited && result->exit_status != 0)
-    g_warning ("hook \"%s\" for %s failed with status %d", job->rule->name,
-               rh_event_type_to_string (job->event->type), result->exit_status);
   job_free (job);
   start_jobs (dispatcher);
 }
 
 static void
-start_job (RhDispatcher *dispatcher, Job *job)
+on_exec_done (const RhExecResult *result, gpointer user_data)
 {
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto (GStrv) event_env = rh_event_to_environment (job->event);
-  g_strv_builder_addv (builder, (const char **) dispatcher->base_env);
-  g_strv_builder_addv (builder, (const char **) event_env);
-  g_auto (GStrv) envp = g_strv_builder_end (builder);
-  g_autofree char *json = rh_event_to_json (job->event);
-  g_autoptr (GBytes) stdin_bytes = g_bytes_new_take (g_strconcat (json, "\n", NULL), strlen (json) + 1);
-  double latency = (double) (g_get_monotonic_time () - job->queued_at) / G_USEC_PER_SEC;
+  Job *job = user_data;
+  gboolean failed = !result->exited || result->exit_status != 0;
 
-  dispatcher->running++;
-  dispatcher->runs++;
-  dispatcher->latency_total += latency;
-  dispatcher->latency_max = MAX (dispatcher->latency_max, latency);
-  rh_exec_run (job->rule->name, (const char *const *) job->rule->argv, (const char *const *) envp,
-               stdin_bytes, job->rule->timeout > 0 ? job->rule->timeout : dispatcher->timeout,
-               on_job_done, job);
+  if (result->timed_out)
+    job->dispatcher->timeouts++;
+  if (result->exited && result->exit_status == 0)
+    g_info ("hook \"%s\" for %s exited with status 0 after %.3fs", job->rule->name,
+            event_name (job), result->seconds);
+  else if (result->exited)
+    g_warning ("hook \"%s\" for %s failed with status %d after %.3fs", job->rule->name,
+               event_name (job), result->exit_status, result->seconds);
+  else if (result->spawned)
+    g_warning ("hook \"%s\" for %s killed by signal %d after %.3fs%s", job->rule->name,
+               event_name (job), result->signal, result->seconds,
+               result->timed_out ? " (timeout)" : "");
+  job_finished (job, failed);
 }
 
 static void
+on_webhook_done (const RhWebhookResult *result, gpointer user_data)
+{
+  job_finished (user_data, !result->delivered);
+}
+
+static double
+action_timeout (RhDispatcher *dispatcher, const RhAction *action)
+{
+  return action->timeout > 0 ? action->timeout : dispatcher->timeout;
+}
+
+static void
+start_exec (RhDispatcher *dispatcher, Job *job)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  for (guint i = 0; i < job->action->argv->len; i++)
+    g_ptr_array_add (argv, rh_template_expand (g_ptr_array_index (job->action->argv, i), job->event));
+  g_ptr_array_add (argv, NULL);
+
+  /* Inherited variables, then the rule's env, then RTMP_*: later wins. */
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto (GStrv) event_env = rh_event_to_environment (job->event);
+  g_strv_builder_addv (builder, (const char **) dispatcher->base_env);
+  for (guint i = 0; i < job->rule->env->len; i++)
+    {
+      const RhNamedTemplate *entry = g_ptr_array_index (job->rule->env, i);
+      g_autofree char *value = rh_template_expand (entry->value, job->event);
+      builder_take (builder, g_strdup_printf ("%s=%s", entry->name, value));
+    }
+  g_strv_builder_addv (builder, (const char **) event_env);
+  g_auto (GStrv) envp = g_strv_builder_end (builder);
+  g_auto (GStrv) merged = NULL;
+  for (char **e = envp; *e != NULL; e++)
+    {
+      /* Duplicates: keep the last definition of each name. */
+      const char *equals = strchr (*e, '=');
+      g_autofree char *name = g_strndup (*e, (gsize) (equals - *e));
+      merged = g_environ_setenv (merged, name, equals + 1, TRUE);
+    }
+
+  g_autoptr (GBytes) input = NULL;
+  if (job->action->stdin_json)
+    {
+      char *json = rh_event_to_json (job->event);
+      char *line = g_strconcat (json, "\n", NULL);
+      g_free (json);
+      input = g_bytes_new_take (line, strlen (line));
+    }
+  else
+    {
+      input = g_bytes_new_static ("", 0);
+    }
+  rh_exec_run (job->rule->name, (const char *const *) argv->pdata, (const char *const *) merged,
+               input, action_timeout (dispatcher, job->action), on_exec_done, job);
+}
+
+static void
+start_webhook (RhDispatcher *dispatcher, Job *job)
+{
+  g_autofree char *url = rh_template_expand (job->action->url, job->event);
+  g_autofree char *secret = job->action->secret != NULL
+                            ? rh_template_expand (job->action->secret, job->event) : NULL;
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  for (guint i = 0; i < job->action->headers->len; i++)
+    {
+      const RhNamedTemplate *header = g_ptr_array_index (job->action->headers, i);
+      g_strv_builder_add (builder, header->name);
+      builder_take (builder, rh_template_expand (header->value, job->event));
+    }
+  g_auto (GStrv) headers = g_strv_builder_end (builder);
+  char *json = rh_event_to_json (job->event);
+  g_autoptr (GBytes) body = g_bytes_new_take (json, strlen (json));
+
+  if (secret != NULL && *secret == '\0')
+    {
+      /* An empty secret (an unset ${env.X}) would sign with a known key. */
+      g_warning ("webhook \"%s\": its secret expanded to nothing; not sent", job->rule->name);
+      dispatcher->running++;
+      job->rule->running++;
+      job_finished (job, TRUE);
+      return;
+    }
+  rh_webhook_post (dispatcher->webhooks, job->rule->name, url, (const char *const *) headers, secret,
+                   body, job->event->id, event_name (job), (guint) job->action->retries,
+                   action_timeout (dispatcher, job->action), on_webhook_done, job);
+}
+
+static void
+start_job (RhDispatcher *dispatcher, Job *job)
+{
+  double latency = (double) (g_get_monotonic_time () - job->queued_at) / G_USEC_PER_SEC;
+
+  dispatcher->running++;
+  job->rule->running++;
+  dispatcher->runs++;
+  dispatcher->latency_total += latency;
+  dispatcher->latency_max = MAX (dispatcher->latency_max, latency);
+  if (job->action->kind == RH_ACTION_EXEC)
+    start_exec (dispatcher, job);
+  else
+    start_webhook (dispatcher, job);
+}
+
+/* FIFO, except that a job whose rule is at its own cap waits without
+ * holding back other rules; jobs of one rule still start in order. */
+static void
 start_jobs (RhDispatcher *dispatcher)
 {
-  while (dispatcher->running < dispatcher->concurrency && !g_queue_is_empty (&dispatcher->queue))
-    start_job (dispatcher, g_queue_pop_head (&dispatcher->queue));
+  GList *link = dispatcher->queue.head;
+  while (link != NULL && dispatcher->running < dispatcher->concurrency)
+    {
+      GList *next = link->next;
+      Job *job = link->data;
+      if (job->rule->concurrency == 0 || job->rule->running < job->rule->concurrency)
+        {
+          g_queue_delete_link (&dispatcher->queue, link);
+          start_job (dispatcher, job);
+        }
+      link = next;
+    }
 }
 
 static void
@@ -177,19 +291,23 @@ rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
   for (guint i = 0; i < dispatcher->rules->len; i++)
     {
       RhRule *rule = g_ptr_array_index (dispatcher->rules, i);
-      if (!rh_rule_matches (rule, event->type))
+      if (!rh_rule_matches (rule, event))
         continue;
-      if (g_queue_get_length (&dispatcher->queue) >= dispatcher->queue_limit)
+      for (guint a = 0; a < rule->actions->len; a++)
         {
-          drop (dispatcher, rule, event);
-          continue;
+          if (g_queue_get_length (&dispatcher->queue) >= dispatcher->queue_limit)
+            {
+              drop (dispatcher, rule, event);
+              continue;
+            }
+          Job *job = g_new0 (Job, 1);
+          job->dispatcher = dispatcher;
+          job->rule = rh_rule_ref (rule);
+          job->action = g_ptr_array_index (rule->actions, a);
+          job->event = rh_event_ref (event);
+          job->queued_at = g_get_monotonic_time ();
+          g_queue_push_tail (&dispatcher->queue, job);
         }
-      Job *job = g_new0 (Job, 1);
-      job->dispatcher = dispatcher;
-      job->rule = rh_rule_ref (rule);
-      job->event = rh_event_ref (event);
-      job->queued_at = g_get_monotonic_time ();
-      g_queue_push_tail (&dispatcher->queue, job);
     }
   start_jobs (dispatcher);
 }

@@ -2,8 +2,9 @@
  * at once (non-blocking), and one job per matching rule in a bounded FIFO
  * queue. At most `concurrency` jobs run at once; jobs start in event
  * order, so for one rule and one stream key a publish_stop action never
- * starts before the publish_start one. A full queue drops with a counter
- * and a rate-limited log line. The media path never waits for a hook. */
+ * starts before the publish_start one; a rule with its own concurrency cap
+ * holds back only its own jobs. A full queue drops with a counter and a
+ * rate-limited log line. The media path never waits for a hook. */
 #pragma once
 
 #include "event.h"
@@ -17,6 +18,7 @@ typedef struct {
   gint concurrency;
   gint queue;
   RhStdioFormat stdio;
+  gboolean require_https;  /* default for webhooks */
   GPtrArray *rules;        /* RhRule* */
 } RhHooksSettings;
 

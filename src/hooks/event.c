@@ -18,6 +18,77 @@ static const char *const type_names[RH_EVENT_N_TYPES] = {
   [RH_EVENT_CODEC_DETECTED] = "codec_detected",
 };
 
+/* The data fields of each event; src/server/events.c fills them. */
+static const char *const connection_accept_fields[] = { "client_ip", "client_port", "server_ip", "server_port", NULL };
+static const char *const handshake_fields[] = { "client_ip", "client_port", "handshake", NULL };
+static const char *const connection_close_fields[] = {
+  "client_ip", "client_port", "duration_seconds", "bytes_received", "bytes_sent", "reason", NULL
+};
+static const char *const stream_fields[] = { "app", "stream_name", NULL };
+static const char *const publish_start_fields[] = {
+  "app", "stream_name", "publish_type", "client_ip", "tc_url", "query", NULL
+};
+static const char *const publish_stop_fields[] = {
+  "app", "stream_name", "client_ip", "duration_seconds", "bytes_received", "video_packets",
+  "audio_packets", "reason", NULL
+};
+static const char *const play_start_fields[] = { "app", "stream_name", "client_ip", "query", NULL };
+static const char *const play_stop_fields[] = {
+  "app", "stream_name", "client_ip", "duration_seconds", "bytes_sent", "reason", NULL
+};
+static const char *const codec_fields[] = { "app", "stream_name", "track", "codec", NULL };
+
+static const char *const *const data_fields[RH_EVENT_N_TYPES] = {
+  [RH_EVENT_CONNECTION_ACCEPT] = connection_accept_fields,
+  [RH_EVENT_HANDSHAKE_COMPLETE] = handshake_fields,
+  [RH_EVENT_CONNECTION_CLOSE] = connection_close_fields,
+  [RH_EVENT_STREAM_CREATE] = stream_fields,
+  [RH_EVENT_STREAM_DELETE] = stream_fields,
+  [RH_EVENT_PUBLISH_START] = publish_start_fields,
+  [RH_EVENT_PUBLISH_STOP] = publish_stop_fields,
+  [RH_EVENT_PLAY_START] = play_start_fields,
+  [RH_EVENT_PLAY_STOP] = play_stop_fields,
+  [RH_EVENT_CODEC_DETECTED] = codec_fields,
+};
+
+static const char *const number_fields[] = {
+  "timestamp", "client_port", "server_port", "duration_seconds", "bytes_received", "bytes_sent",
+  "video_packets", "audio_packets", NULL
+};
+
+const char *const *
+rh_event_type_data_fields (RhEventType type)
+{
+  return data_fields[type];
+}
+
+gboolean
+rh_event_type_has_field (RhEventType type, const char *name, RhFieldType *field_type)
+{
+  gboolean found = FALSE;
+
+  if (g_str_has_prefix (name, "data."))
+    name += 5;
+  if (strcmp (name, "type") == 0 || strcmp (name, "timestamp") == 0 || strcmp (name, "id") == 0)
+    found = TRUE;
+  else if (strcmp (name, "conn_id") == 0)
+    found = type != RH_EVENT_STREAM_CREATE && type != RH_EVENT_STREAM_DELETE;
+  else if (strcmp (name, "stream_key") == 0)
+    found = type >= RH_EVENT_STREAM_CREATE;
+  else
+    found = g_strv_contains (data_fields[type], name);
+  if (found && field_type != NULL)
+    {
+      if (g_strv_contains (number_fields, name))
+        *field_type = RH_FIELD_NUMBER;
+      else if (g_str_has_suffix (name, "_ip"))
+        *field_type = RH_FIELD_IP;
+      else
+        *field_type = RH_FIELD_STRING;
+    }
+  return found;
+}
+
 const char *
 rh_event_type_to_string (RhEventType type)
 {

@@ -37,8 +37,21 @@ typedef struct {
   GArray *data;       /* RhEventField, in insertion order */
 } RhEvent;
 
+typedef enum {
+  RH_FIELD_STRING,
+  RH_FIELD_NUMBER,
+  RH_FIELD_IP,        /* a string holding an IP address: CIDR conditions apply */
+} RhFieldType;
+
 const char *rh_event_type_to_string (RhEventType type);
 gboolean rh_event_type_from_string (const char *name, RhEventType *type);
+
+/* Which fields an event type carries (SPEC 4): type, timestamp and id
+ * always; conn_id, stream_key and data fields where they apply. Field
+ * names may be written "data.NAME". */
+gboolean rh_event_type_has_field (RhEventType type, const char *name, RhFieldType *field_type);
+/* The data fields of an event type, NULL-terminated. */
+const char *const *rh_event_type_data_fields (RhEventType type);
 
 RhEvent *rh_event_new (RhEventType type, const char *conn_id, const char *stream_key);
 RhEvent *rh_event_ref (RhEvent *event);

@@ -1,31 +1,68 @@
-/* A hook rule: which events it reacts to and the action it runs. Rules
- * are immutable and refcounted, so an action that is running keeps the
- * rule it started with across a reload. */
+/* A hook rule: the events it reacts to, the conditions that must all
+ * hold, the extra environment, and one or more actions. Rules are
+ * immutable once loaded and refcounted, so an action that is running keeps
+ * the rule it started with across a reload. */
 #pragma once
 
 #include <glib.h>
 
+#include "condition.h"
 #include "event.h"
+#include "template.h"
 
 G_BEGIN_DECLS
+
+typedef enum {
+  RH_ACTION_EXEC,
+  RH_ACTION_WEBHOOK,
+} RhActionKind;
+
+typedef struct {
+  char *name;
+  RhTemplate *value;
+} RhNamedTemplate;
+
+typedef struct {
+  RhActionKind kind;
+  double timeout;              /* seconds; 0 = the hooks default */
+  /* exec */
+  GPtrArray *argv;             /* RhTemplate*; argv[0] is a literal path */
+  gboolean stdin_json;
+  /* webhook */
+  RhTemplate *url;
+  GPtrArray *headers;          /* RhNamedTemplate* */
+  RhTemplate *secret;          /* NULL: no signature */
+  gint retries;
+  gboolean require_https;
+} RhAction;
 
 typedef struct {
   gint ref_count;
   char *name;
-  guint32 events;    /* bit (1 << RhEventType) per event */
-  char **argv;       /* exec: program and arguments, never through a shell */
-  double timeout;    /* seconds; 0 = the hooks default */
+  guint32 events;              /* bit (1 << RhEventType) per event */
+  GPtrArray *conditions;       /* RhCondition*: all must hold */
+  GPtrArray *env;              /* RhNamedTemplate* */
+  GPtrArray *actions;          /* RhAction* */
+  gint concurrency;            /* per-rule cap; 0 = only the global one */
+  gint running;                /* the dispatcher's count, main thread only */
 } RhRule;
 
-RhRule *rh_rule_new_exec (const char *name, guint32 events, const char *const *argv);
+RhNamedTemplate *rh_named_template_new (const char *name, RhTemplate *value);
+void rh_named_template_free (RhNamedTemplate *named);
+
+RhAction *rh_action_new (RhActionKind kind);
+void rh_action_free (RhAction *action);
+
+RhRule *rh_rule_new (const char *name, guint32 events);
 RhRule *rh_rule_ref (RhRule *rule);
 void rh_rule_unref (RhRule *rule);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhRule, rh_rule_unref)
 
-static inline gboolean
-rh_rule_matches (const RhRule *rule, RhEventType type)
-{
-  return (rule->events & (1u << type)) != 0;
-}
+/* A rule running argv[0] (a literal executable) with the event on stdin. */
+RhRule *rh_rule_new_script (const char *name, guint32 events, const char *path);
+/* A rule posting the event to url. */
+RhRule *rh_rule_new_webhook (const char *name, guint32 events, RhTemplate *url);
+
+gboolean rh_rule_matches (const RhRule *rule, const RhEvent *event);
 
 G_END_DECLS

@@ -1,0 +1,562 @@
+#include "config.h"
+
+#include "rules-config.h"
+
+#include "configuration.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+typedef struct {
+  RhRule *rule;
+  GPtrArray *errors;
+  const config_setting_t *at;  /* where a field check error points */
+} RuleContext;
+
+static const char *
+setting_string (const config_setting_t *setting)
+{
+  return config_setting_type (setting) == CONFIG_TYPE_STRING ? config_setting_get_string (setting) : NULL;
+}
+
+static gboolean
+is_list (const config_setting_t *setting)
+{
+  return config_setting_is_array (setting) || config_setting_is_list (setting);
+}
+
+static gboolean
+read_seconds (const config_setting_t *setting, double min, double max, double *out,
+              GPtrArray *errors)
+{
+  int type = config_setting_type (setting);
+  double value;
+  if (type == CONFIG_TYPE_FLOAT)
+    value = config_setting_get_float (setting);
+  else if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
+    value = (double) config_setting_get_int64 (setting);
+  else
+    {
+      rh_config_error (errors, setting, "%s must be a number of seconds", config_setting_name (setting));
+      return FALSE;
+    }
+  if (value < min || value > max)
+    {
+      rh_config_error (errors, setting, "%s = %g is out of range [%g, %g]",
+                       config_setting_name (setting), value, min, max);
+      return FALSE;
+    }
+  *out = value;
+  return TRUE;
+}
+
+static gboolean
+read_int (const config_setting_t *setting, int min, int max, gint *out, GPtrArray *errors)
+{
+  int type = config_setting_type (setting);
+  if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+    {
+      rh_config_error (errors, setting, "%s must be an integer", config_setting_name (setting));
+      return FALSE;
+    }
+  long long value = config_setting_get_int64 (setting);
+  if (value < min || value > max)
+    {
+      rh_config_error (errors, setting, "%s = %lld is out of range [%d, %d]",
+                       config_setting_name (setting), value, min, max);
+      return FALSE;
+    }
+  *out = (gint) value;
+  return TRUE;
+}
+
+/* A string or a list of strings; NULL (error reported) otherwise. */
+static GStrv
+string_list (const config_setting_t *setting, const char *what, GPtrArray *errors)
+{
+  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+  if (setting_string (setting) != NULL)
+    {
+      g_strv_builder_add (builder, setting_string (setting));
+      return g_strv_builder_end (builder);
+    }
+  if (!is_list (setting))
+    {
+      rh_config_error (errors, setting, "%s must be a string or a list of strings", what);
+      return NULL;
+    }
+  for (int i = 0; i < config_setting_length (setting); i++)
+    {
+      const config_setting_t *item = config_setting_get_elem (setting, (unsigned) i);
+      if (setting_string (item) == NULL)
+        {
+          rh_config_error (errors, item, "%s must be a string or a list of strings", what);
+          return NULL;
+        }
+      g_strv_builder_add (builder, setting_string (item));
+    }
+  return g_strv_builder_end (builder);
+}
+
+/* Numbers in conditions (duration_seconds = 60;) mean equality. */
+static GStrv
+condition_values (const config_setting_t *setting, GPtrArray *errors)
+{
+  int type = config_setting_type (setting);
+  if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
+    {
+      GStrv values = g_new0 (char *, 2);
+      values[0] = g_strdup_printf ("%lld", config_setting_get_int64 (setting));
+      return values;
+    }
+  return string_list (setting, config_setting_name (setting), errors);
+}
+
+/* ---- checks shared with the command line ---- */
+
+gboolean
+rh_rules_check_program (const char *program, char **absolute, GError **error)
+{
+  g_autofree char *path = g_path_is_absolute (program) ? g_strdup (program)
+                          : strchr (program, '/') != NULL ? g_canonicalize_filename (program, NULL)
+                          : g_find_program_in_path (program);
+  if (path == NULL || !g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "program %s not found", program);
+      return FALSE;
+    }
+  if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) || !g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s is not an executable file", path);
+      return FALSE;
+    }
+  *absolute = g_steal_pointer (&path);
+  return TRUE;
+}
+
+/* Scheme and host must be literal so they can be checked here; templates
+ * may fill the path and query. */
+gboolean
+rh_rules_check_url (const char *text, gboolean require_https, GError **error)
+{
+  g_autofree char *scheme = g_uri_parse_scheme (text);
+  const char *rest = strstr (text, "://");
+  const char *variable = strstr (text, "${");
+  if (scheme == NULL || rest == NULL
+      || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "webhook URL \"%s\" must start with http:// or https://", text);
+      return FALSE;
+    }
+  const char *host_end = strpbrk (rest + 3, "/?#");
+  g_autofree char *authority = host_end != NULL ? g_strndup (rest + 3, (gsize) (host_end - rest - 3))
+                                                : g_strdup (rest + 3);
+  if (authority[0] == '\0' || (variable != NULL && (host_end == NULL || variable < host_end)))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "webhook URL \"%s\" needs a literal host", text);
+      return FALSE;
+    }
+  if (variable == NULL && !g_uri_is_valid (text, G_URI_FLAGS_NONE, error))
+    {
+      g_prefix_error (error, "webhook URL \"%s\": ", text);
+      return FALSE;
+    }
+  if (require_https && g_ascii_strcasecmp (scheme, "https") != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "webhook URL \"%s\" is not https and require_https is set", text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ---- fields against events ---- */
+
+static void
+check_field (const char *field, gpointer user_data)
+{
+  RuleContext *ctx = user_data;
+  for (int type = 0; type < RH_EVENT_N_TYPES; type++)
+    if ((ctx->rule->events & (1u << type)) && !rh_event_type_has_field ((RhEventType) type, field, NULL))
+      {
+        rh_config_error (ctx->errors, ctx->at, "rule \"%s\": field \"%s\" is not carried by %s",
+                         ctx->rule->name, field, rh_event_type_to_string ((RhEventType) type));
+        return;
+      }
+}
+
+static RhTemplate *
+load_template (RuleContext *ctx, const config_setting_t *setting, const char *text)
+{
+  g_autoptr (GError) error = NULL;
+  RhTemplate *template_ = rh_template_new (text, &error);
+  if (template_ == NULL)
+    {
+      rh_config_error (ctx->errors, setting, "rule \"%s\": %s", ctx->rule->name, error->message);
+      return NULL;
+    }
+  ctx->at = setting;
+  rh_template_foreach_required_field (template_, check_field, ctx);
+  return template_;
+}
+
+/* The field type to parse a condition with: the same in every event of the
+ * rule that carries it. */
+static RhFieldType
+field_type_for (RhRule *rule, const char *field)
+{
+  RhFieldType type = RH_FIELD_STRING;
+  for (int t = 0; t < RH_EVENT_N_TYPES; t++)
+    if ((rule->events & (1u << t)) && rh_event_type_has_field ((RhEventType) t, field, &type))
+      return type;
+  return type;
+}
+
+static void
+load_conditions (RuleContext *ctx, const config_setting_t *group)
+{
+  if (!config_setting_is_group (group))
+    {
+      rh_config_error (ctx->errors, group, "rule \"%s\": %s must be a group of field = value",
+                       ctx->rule->name, config_setting_name (group));
+      return;
+    }
+  for (int i = 0; i < config_setting_length (group); i++)
+    {
+      const config_setting_t *setting = config_setting_get_elem (group, (unsigned) i);
+      const char *field = config_setting_name (setting);
+      g_auto (GStrv) values = condition_values (setting, ctx->errors);
+      if (values == NULL)
+        continue;
+      ctx->at = setting;
+      check_field (field, ctx);
+      g_autoptr (GError) error = NULL;
+      RhCondition *condition = rh_condition_new (field, field_type_for (ctx->rule, field),
+                                                 (const char *const *) values, &error);
+      if (condition == NULL)
+        rh_config_error (ctx->errors, setting, "rule \"%s\": %s", ctx->rule->name, error->message);
+      else
+        g_ptr_array_add (ctx->rule->conditions, condition);
+    }
+}
+
+static gboolean
+valid_env_name (const char *name)
+{
+  if (!g_ascii_isalpha (name[0]) && name[0] != '_')
+    return FALSE;
+  for (const char *c = name; *c != '\0'; c++)
+    if (!g_ascii_isalnum (*c) && *c != '_')
+      return FALSE;
+  return TRUE;
+}
+
+static void
+load_env (RuleContext *ctx, const config_setting_t *group)
+{
+  if (!config_setting_is_group (group))
+    {
+      rh_config_error (ctx->errors, group, "rule \"%s\": env must be a group of NAME = \"value\"",
+                       ctx->rule->name);
+      return;
+    }
+  for (int i = 0; i < config_setting_length (group); i++)
+    {
+      const config_setting_t *setting = config_setting_get_elem (group, (unsigned) i);
+      const char *name = config_setting_name (setting);
+      const char *text = setting_string (setting);
+      if (!valid_env_name (name) || g_str_has_prefix (name, "RTMP_"))
+        {
+          rh_config_error (ctx->errors, setting, "rule \"%s\": env name \"%s\" is invalid or reserved "
+                           "(RTMP_* is the event's)", ctx->rule->name, name);
+          continue;
+        }
+      if (text == NULL)
+        {
+          rh_config_error (ctx->errors, setting, "rule \"%s\": env %s must be a string", ctx->rule->name, name);
+          continue;
+        }
+      RhTemplate *value = load_template (ctx, setting, text);
+      if (value != NULL)
+        g_ptr_array_add (ctx->rule->env, rh_named_template_new (name, value));
+    }
+}
+
+static gboolean
+check_keys (RuleContext *ctx, const config_setting_t *group, const char *what,
+            const char *const *known)
+{
+  gboolean ok = TRUE;
+  for (int i = 0; i < config_setting_length (group); i++)
+    {
+      const config_setting_t *setting = config_setting_get_elem (group, (unsigned) i);
+      if (!g_strv_contains (known, config_setting_name (setting)))
+        {
+          g_autofree char *list = g_strjoinv (", ", (char **) known);
+          rh_config_error (ctx->errors, setting, "rule \"%s\": unknown key %s.%s (expected %s)",
+                           ctx->rule->name, what, config_setting_name (setting), list);
+          ok = FALSE;
+        }
+    }
+  return ok;
+}
+
+static void
+load_exec (RuleContext *ctx, const config_setting_t *group)
+{
+  static const char *const keys[] = { "command", "stdin", "timeout", NULL };
+  RhAction *action = rh_action_new (RH_ACTION_EXEC);
+  const config_setting_t *setting;
+
+  check_keys (ctx, group, "exec", keys);
+  setting = config_setting_get_member (group, "command");
+  g_auto (GStrv) command = setting != NULL ? string_list (setting, "exec.command", ctx->errors) : NULL;
+  if (setting == NULL)
+    rh_config_error (ctx->errors, group, "rule \"%s\": exec needs command = [ \"/path/to/program\", ... ]",
+                     ctx->rule->name);
+  for (int i = 0; command != NULL && command[i] != NULL; i++)
+    {
+      if (i == 0)
+        {
+          g_autofree char *path = NULL;
+          g_autoptr (GError) error = NULL;
+          if (strstr (command[0], "${") != NULL)
+            rh_config_error (ctx->errors, setting, "rule \"%s\": the program must be a literal path, "
+                             "not a template", ctx->rule->name);
+          else if (!rh_rules_check_program (command[0], &path, &error))
+            rh_config_error (ctx->errors, setting, "rule \"%s\": %s", ctx->rule->name, error->message);
+          else
+            g_ptr_array_add (action->argv, rh_template_new_literal (path));
+          continue;
+        }
+      RhTemplate *argument = load_template (ctx, setting, command[i]);
+      if (argument != NULL)
+        g_ptr_array_add (action->argv, argument);
+    }
+  if ((setting = config_setting_get_member (group, "stdin")) != NULL)
+    {
+      const char *text = setting_string (setting);
+      if (g_strcmp0 (text, "json") == 0 || g_strcmp0 (text, "none") == 0)
+        action->stdin_json = g_strcmp0 (text, "json") == 0;
+      else
+        rh_config_error (ctx->errors, setting, "rule \"%s\": exec.stdin must be \"json\" or \"none\"",
+                         ctx->rule->name);
+    }
+  if ((setting = config_setting_get_member (group, "timeout")) != NULL)
+    read_seconds (setting, 0.001, 86400, &action->timeout, ctx->errors);
+  g_ptr_array_add (ctx->rule->actions, action);
+}
+
+static gboolean
+valid_header_name (const char *name)
+{
+  for (const char *c = name; *c != '\0'; c++)
+    if (!g_ascii_isalnum (*c) && strchr ("!#$%&'*+-.^_`|~", *c) == NULL)
+      return FALSE;
+  return *name != '\0';
+}
+
+static void
+load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSettings *hooks)
+{
+  static const char *const keys[] = { "url", "headers", "secret", "retries", "timeout", "require_https", NULL };
+  RhAction *action = rh_action_new (RH_ACTION_WEBHOOK);
+  const config_setting_t *setting;
+
+  check_keys (ctx, group, "webhook", keys);
+  action->require_https = hooks->require_https;
+  if ((setting = config_setting_get_member (group, "require_https")) != NULL)
+    {
+      if (config_setting_type (setting) == CONFIG_TYPE_BOOL)
+        action->require_https = config_setting_get_bool (setting);
+      else
+        rh_config_error (ctx->errors, setting, "require_https must be true or false");
+    }
+  setting = config_setting_get_member (group, "url");
+  const char *url = setting != NULL ? setting_string (setting) : NULL;
+  g_autoptr (GError) error = NULL;
+  if (url == NULL)
+    rh_config_error (ctx->errors, setting != NULL ? setting : group,
+                     "rule \"%s\": webhook needs url = \"https://...\"", ctx->rule->name);
+  else if (!rh_rules_check_url (url, action->require_https, &error))
+    rh_config_error (ctx->errors, setting, "rule \"%s\": %s", ctx->rule->name, error->message);
+  else
+    action->url = load_template (ctx, setting, url);
+
+  if ((setting = config_setting_get_member (group, "headers")) != NULL)
+    {
+      if (!config_setting_is_group (setting))
+        rh_config_error (ctx->errors, setting, "rule \"%s\": headers must be a group of Name = \"value\"",
+                         ctx->rule->name);
+      for (int i = 0; config_setting_is_group (setting) && i < config_setting_length (setting); i++)
+        {
+          const config_setting_t *header = config_setting_get_elem (setting, (unsigned) i);
+          const char *text = setting_string (header);
+          if (!valid_header_name (config_setting_name (header)) || text == NULL)
+            {
+              rh_config_error (ctx->errors, header, "rule \"%s\": bad header %s", ctx->rule->name,
+                               config_setting_name (header));
+              continue;
+            }
+          RhTemplate *value = load_template (ctx, header, text);
+          if (value != NULL)
+            g_ptr_array_add (action->headers, rh_named_template_new (config_setting_name (header), value));
+        }
+    }
+  if ((setting = config_setting_get_member (group, "secret")) != NULL)
+    {
+      const char *text = setting_string (setting);
+      if (text == NULL || *text == '\0')
+        rh_config_error (ctx->errors, setting, "rule \"%s\": secret must be a non-empty string",
+                         ctx->rule->name);
+      else
+        action->secret = load_template (ctx, setting, text);
+    }
+  if ((setting = config_setting_get_member (group, "retries")) != NULL)
+    read_int (setting, 0, 10, &action->retries, ctx->errors);
+  if ((setting = config_setting_get_member (group, "timeout")) != NULL)
+    read_seconds (setting, 0.001, 3600, &action->timeout, ctx->errors);
+  g_ptr_array_add (ctx->rule->actions, action);
+}
+
+/* exec = { ... } or exec = ( { ... }, { ... } ): one or more actions. */
+static void
+load_actions (RuleContext *ctx, const config_setting_t *setting, const RhHooksSettings *hooks)
+{
+  gboolean webhook = strcmp (config_setting_name (setting), "webhook") == 0;
+  int n = config_setting_is_group (setting) ? 1 : is_list (setting) ? config_setting_length (setting) : 0;
+  if (n == 0)
+    rh_config_error (ctx->errors, setting, "rule \"%s\": %s must be a group or a list of groups",
+                     ctx->rule->name, config_setting_name (setting));
+  for (int i = 0; i < n; i++)
+    {
+      const config_setting_t *group = config_setting_is_group (setting) ? setting
+                                      : config_setting_get_elem (setting, (unsigned) i);
+      if (!config_setting_is_group (group))
+        {
+          rh_config_error (ctx->errors, group, "rule \"%s\": %s must be a group or a list of groups",
+                           ctx->rule->name, config_setting_name (setting));
+          continue;
+        }
+      if (webhook)
+        load_webhook (ctx, group, hooks);
+      else
+        load_exec (ctx, group);
+    }
+}
+
+static guint32
+load_events (const char *name, const config_setting_t *setting, GPtrArray *errors)
+{
+  g_auto (GStrv) names = string_list (setting, "on", errors);
+  guint32 events = 0;
+  for (int i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      RhEventType type;
+      if (strcmp (names[i], "*") == 0)
+        events |= (1u << RH_EVENT_N_TYPES) - 1;
+      else if (rh_event_type_from_string (names[i], &type))
+        events |= 1u << type;
+      else
+        rh_config_error (errors, setting, "rule \"%s\": unknown event \"%s\"", name, names[i]);
+    }
+  if (names != NULL && names[0] == NULL)
+    rh_config_error (errors, setting, "rule \"%s\": on lists no event", name);
+  return events;
+}
+
+static void
+load_rule (const config_setting_t *group, const config_setting_t *filters, RhHooksSettings *hooks,
+           GHashTable *names, GPtrArray *errors)
+{
+  static const char *const keys[] = {
+    "name", "on", "filter", "where", "env", "exec", "webhook", "concurrency", NULL
+  };
+  const config_setting_t *setting = config_setting_get_member (group, "name");
+  const char *name = setting != NULL ? setting_string (setting) : NULL;
+  guint errors_before = errors->len;
+
+  if (name == NULL || *name == '\0')
+    {
+      rh_config_error (errors, group, "a rule needs name = \"...\"");
+      return;
+    }
+  if (!g_hash_table_add (names, (gpointer) name))
+    rh_config_error (errors, setting, "rule name \"%s\" is used twice", name);
+  setting = config_setting_get_member (group, "on");
+  if (setting == NULL)
+    {
+      rh_config_error (errors, group, "rule \"%s\" needs on = [ \"event\", ... ]", name);
+      return;
+    }
+
+  g_autoptr (RhRule) rule = rh_rule_new (name, load_events (name, setting, errors));
+  RuleContext ctx = { rule, errors, group };
+  check_keys (&ctx, group, "rule", keys);
+
+  if ((setting = config_setting_get_member (group, "filter")) != NULL)
+    {
+      g_auto (GStrv) filter_names = string_list (setting, "filter", errors);
+      for (int i = 0; filter_names != NULL && filter_names[i] != NULL; i++)
+        {
+          const config_setting_t *filter = filters != NULL ? config_setting_get_member (filters, filter_names[i]) : NULL;
+          if (filter == NULL)
+            rh_config_error (errors, setting, "rule \"%s\": no filter named \"%s\"", name, filter_names[i]);
+          else
+            load_conditions (&ctx, filter);
+        }
+    }
+  if ((setting = config_setting_get_member (group, "where")) != NULL)
+    load_conditions (&ctx, setting);
+  if ((setting = config_setting_get_member (group, "env")) != NULL)
+    load_env (&ctx, setting);
+  if ((setting = config_setting_get_member (group, "exec")) != NULL)
+    load_actions (&ctx, setting, hooks);
+  if ((setting = config_setting_get_member (group, "webhook")) != NULL)
+    load_actions (&ctx, setting, hooks);
+  if ((setting = config_setting_get_member (group, "concurrency")) != NULL)
+    read_int (setting, 0, 10000, &rule->concurrency, errors);
+  if (rule->actions->len == 0 && errors->len == errors_before)
+    rh_config_error (errors, group, "rule \"%s\" has no action (exec or webhook)", name);
+
+  if (errors->len == errors_before)
+    g_ptr_array_add (hooks->rules, g_steal_pointer (&rule));
+}
+
+void
+rh_rules_config_load (const config_setting_t *filters, const config_setting_t *rules,
+                      RhHooksSettings *hooks, GPtrArray *errors)
+{
+  if (filters != NULL && !config_setting_is_group (filters))
+    {
+      rh_config_error (errors, filters, "filters must be a group: filters = { name = { ... }; };");
+      filters = NULL;
+    }
+  /* A filter's fields are checked against each rule that uses it; here
+   * only its shape. */
+  for (int i = 0; filters != NULL && i < config_setting_length (filters); i++)
+    {
+      const config_setting_t *filter = config_setting_get_elem (filters, (unsigned) i);
+      if (!config_setting_is_group (filter))
+        rh_config_error (errors, filter, "filter \"%s\" must be a group of field = value",
+                         config_setting_name (filter));
+    }
+  if (rules == NULL)
+    return;
+  if (!is_list (rules))
+    {
+      rh_config_error (errors, rules, "rules must be a list: rules = ( { ... }, { ... } );");
+      return;
+    }
+  g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+  for (int i = 0; i < config_setting_length (rules); i++)
+    {
+      const config_setting_t *group = config_setting_get_elem (rules, (unsigned) i);
+      if (!config_setting_is_group (group))
+        rh_config_error (errors, group, "each rule must be a group { name = ...; on = ...; ... }");
+      else
+        load_rule (group, filters, hooks, names, errors);
+    }
+}

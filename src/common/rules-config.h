@@ -1,0 +1,22 @@
+/* Loads the filters and rules sections of rtmphooks.conf into RhRule
+ * objects, checking everything an operator can get wrong: unknown events
+ * and keys, fields a rule's events do not carry, bad regex/CIDR/URL,
+ * missing or non-executable programs. Errors read "FILE:LINE: message". */
+#pragma once
+
+#include <libconfig.h>
+
+#include "hooks/dispatcher.h"
+
+G_BEGIN_DECLS
+
+/* filters and rules may be NULL (section absent). Appends rules to
+ * hooks->rules. */
+void rh_rules_config_load (const config_setting_t *filters, const config_setting_t *rules,
+                           RhHooksSettings *hooks, GPtrArray *errors);
+
+/* Shared with the command line flags. */
+gboolean rh_rules_check_program (const char *program, char **absolute, GError **error);
+gboolean rh_rules_check_url (const char *text, gboolean require_https, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,219 @@
+#include "config.h"
+
+#include "webhook-action.h"
+
+#include <libsoup/soup.h>
+
+struct _RhWebhookClient {
+  SoupSession *session;
+};
+
+typedef struct {
+  RhWebhookClient *client;
+  char *rule_name;
+  char *url;
+  char *safe_url;        /* for logs: no query, no user info */
+  GStrv headers;
+  char *signature;
+  GBytes *body;
+  char *event_id;
+  char *event_type;
+  guint retries;
+  double timeout;
+  guint attempts;
+  guint last_status;
+  gint64 started_at;
+  GCancellable *cancellable;
+  guint timer_id;        /* attempt timeout or retry delay */
+  RhWebhookDoneFunc done;
+  gpointer user_data;
+} Post;
+
+RhWebhookClient *
+rh_webhook_client_new (void)
+{
+  RhWebhookClient *client = g_new0 (RhWebhookClient, 1);
+  client->session = soup_session_new_with_options ("user-agent", "rtmphooks/" PACKAGE_VERSION,
+                                                   "max-conns-per-host", 16, NULL);
+  return client;
+}
+
+void
+rh_webhook_client_free (RhWebhookClient *client)
+{
+  if (client == NULL)
+    return;
+  soup_session_abort (client->session);
+  g_object_unref (client->session);
+  g_free (client);
+}
+
+char *
+rh_webhook_signature (const char *secret, GBytes *body)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (body, &len);
+  return g_compute_hmac_for_data (G_CHECKSUM_SHA256, (const guchar *) secret, strlen (secret), data, len);
+}
+
+static void
+post_free (Post *post)
+{
+  g_clear_handle_id (&post->timer_id, g_source_remove);
+  g_clear_object (&post->cancellable);
+  g_free (post->rule_name);
+  g_free (post->url);
+  g_free (post->safe_url);
+  g_strfreev (post->headers);
+  g_free (post->signature);
+  g_bytes_unref (post->body);
+  g_free (post->event_id);
+  g_free (post->event_type);
+  g_free (post);
+}
+
+static void
+finish (Post *post, gboolean delivered)
+{
+  RhWebhookResult result = {
+    delivered, post->last_status, post->attempts,
+    (double) (g_get_monotonic_time () - post->started_at) / G_USEC_PER_SEC
+  };
+  post->done (&result, post->user_data);
+  post_free (post);
+}
+
+static void attempt (Post *post);
+
+static gboolean
+on_retry (gpointer user_data)
+{
+  Post *post = user_data;
+  post->timer_id = 0;
+  attempt (post);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+retry_or_fail (Post *post, const char *why)
+{
+  if (post->attempts > post->retries)
+    {
+      g_warning ("webhook \"%s\" to %s failed after %u attempt(s): %s", post->rule_name,
+                 post->safe_url, post->attempts, why);
+      finish (post, FALSE);
+      return;
+    }
+  double delay = RH_WEBHOOK_BACKOFF_SECONDS * (double) (1u << (post->attempts - 1))
+                 * (1.0 + g_random_double_range (0.0, 0.5));
+  g_info ("webhook \"%s\" to %s: %s; retry %u in %.2fs", post->rule_name, post->safe_url, why,
+          post->attempts, delay);
+  post->timer_id = g_timeout_add ((guint) (delay * 1000), on_retry, post);
+}
+
+static gboolean
+on_attempt_timeout (gpointer user_data)
+{
+  Post *post = user_data;
+  post->timer_id = 0;
+  g_cancellable_cancel (post->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_response (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Post *post = user_data;
+  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) reply = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
+  gboolean timed_out = g_cancellable_is_cancelled (post->cancellable);
+
+  g_clear_handle_id (&post->timer_id, g_source_remove);
+  g_clear_object (&post->cancellable);
+  if (reply == NULL)
+    {
+      post->last_status = 0;
+      retry_or_fail (post, timed_out ? "timed out" : error->message);
+      return;
+    }
+  post->last_status = soup_message_get_status (message);
+  if (SOUP_STATUS_IS_SUCCESSFUL (post->last_status))
+    {
+      g_info ("webhook \"%s\" to %s: %u after %u attempt(s)", post->rule_name, post->safe_url,
+              post->last_status, post->attempts);
+      finish (post, TRUE);
+      return;
+    }
+  g_autofree char *why = g_strdup_printf ("HTTP %u", post->last_status);
+  if (SOUP_STATUS_IS_SERVER_ERROR (post->last_status))
+    {
+      retry_or_fail (post, why);
+      return;
+    }
+  /* 4xx (and anything else): the receiver said no; asking again will not help. */
+  g_warning ("webhook \"%s\" to %s refused: %s, not retried", post->rule_name, post->safe_url, why);
+  finish (post, FALSE);
+}
+
+static void
+attempt (Post *post)
+{
+  g_autoptr (SoupMessage) message = soup_message_new (SOUP_METHOD_POST, post->url);
+  post->attempts++;
+  if (message == NULL)
+    {
+      g_warning ("webhook \"%s\": invalid URL %s", post->rule_name, post->safe_url);
+      finish (post, FALSE);
+      return;
+    }
+  SoupMessageHeaders *headers = soup_message_get_request_headers (message);
+  for (char **h = post->headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
+    soup_message_headers_replace (headers, h[0], h[1]);
+  soup_message_headers_replace (headers, "Idempotency-Key", post->event_id);
+  soup_message_headers_replace (headers, "X-RTMPHooks-Event", post->event_type);
+  if (post->signature != NULL)
+    {
+      g_autofree char *value = g_strconcat ("sha256=", post->signature, NULL);
+      soup_message_headers_replace (headers, "X-RTMPHooks-Signature", value);
+    }
+  soup_message_set_request_body_from_bytes (message, "application/json", post->body);
+
+  post->cancellable = g_cancellable_new ();
+  post->timer_id = g_timeout_add ((guint) (post->timeout * 1000), on_attempt_timeout, post);
+  soup_session_send_and_read_async (post->client->session, message, G_PRIORITY_DEFAULT,
+                                    post->cancellable, on_response, post);
+}
+
+static char *
+safe_url (const char *url)
+{
+  g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL)
+    return g_strdup ("(invalid URL)");
+  return g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO | G_URI_HIDE_QUERY | G_URI_HIDE_FRAGMENT);
+}
+
+void
+rh_webhook_post (RhWebhookClient *client, const char *rule_name, const char *url,
+                 const char *const *headers, const char *secret, GBytes *body,
+                 const char *event_id, const char *event_type, guint retries,
+                 double timeout_seconds, RhWebhookDoneFunc done, gpointer user_data)
+{
+  Post *post = g_new0 (Post, 1);
+  post->client = client;
+  post->rule_name = g_strdup (rule_name);
+  post->url = g_strdup (url);
+  post->safe_url = safe_url (url);
+  post->headers = g_strdupv ((char **) headers);
+  post->signature = secret != NULL ? rh_webhook_signature (secret, body) : NULL;
+  post->body = g_bytes_ref (body);
+  post->event_id = g_strdup (event_id);
+  post->event_type = g_strdup (event_type);
+  post->retries = retries;
+  post->timeout = timeout_seconds;
+  post->started_at = g_get_monotonic_time ();
+  post->done = done;
+  post->user_data = user_data;
+  attempt (post);
+}

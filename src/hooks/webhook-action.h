@@ -1,0 +1,38 @@
+/* Posts an event's JSON to a URL with libsoup, asynchronously. Retries
+ * connection errors, timeouts and 5xx answers (never 4xx) with exponential
+ * backoff and jitter. Sends Idempotency-Key (the event id) and, with a
+ * secret, X-RTMPHooks-Signature: sha256=HMAC-SHA256(secret, body) in hex.
+ * Logs the URL without its query or user info; never logs secrets. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct {
+  gboolean delivered;
+  guint status;        /* last HTTP status, 0 if none */
+  guint attempts;
+  double seconds;
+} RhWebhookResult;
+
+typedef void (*RhWebhookDoneFunc) (const RhWebhookResult *result, gpointer user_data);
+
+/* First retry after this many seconds, doubling each time, plus up to 50%. */
+#define RH_WEBHOOK_BACKOFF_SECONDS 0.25
+
+typedef struct _RhWebhookClient RhWebhookClient;
+
+RhWebhookClient *rh_webhook_client_new (void);
+void rh_webhook_client_free (RhWebhookClient *client);
+
+/* headers: "Name", "value", ... NULL-terminated pairs. */
+void rh_webhook_post (RhWebhookClient *client, const char *rule_name, const char *url,
+                      const char *const *headers, const char *secret, GBytes *body,
+                      const char *event_id, const char *event_type, guint retries,
+                      double timeout_seconds, RhWebhookDoneFunc done, gpointer user_data);
+
+/* hex HMAC-SHA256 of body keyed with secret (what receivers verify). */
+char *rh_webhook_signature (const char *secret, GBytes *body);
+
+G_END_DECLS

@@ -1,0 +1,396 @@
+/* The hook engine's pure parts: events, conditions, templates, durations,
+ * stdio formats and the rules loader. */
+#include "config.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "common/configuration.h"
+#include "common/duration.h"
+#include "hooks/condition.h"
+#include "hooks/event.h"
+#include "hooks/stdio-output.h"
+#include "hooks/template.h"
+#include "hooks/webhook-action.h"
+
+static RhEvent *
+publish_stop_event (void)
+{
+  RhEvent *event = rh_event_new (RH_EVENT_PUBLISH_STOP, "c000042", "live/cam1");
+  rh_event_add_string (event, "app", "live");
+  rh_event_add_string (event, "stream_name", "cam1");
+  rh_event_add_string (event, "client_ip", "10.1.2.3");
+  rh_event_add_number (event, "duration_seconds", 300);
+  rh_event_add_number (event, "bytes_received", 15728640);
+  rh_event_add_number (event, "video_packets", 9000);
+  rh_event_add_number (event, "audio_packets", 15000);
+  rh_event_add_string (event, "reason", "client_disconnect");
+  return event;
+}
+
+static void
+test_event_json_and_env (void)
+{
+  g_autoptr (RhEvent) event = publish_stop_event ();
+  g_autofree char *json = rh_event_to_json (event);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (parser, json, -1, NULL));
+  g_assert_null (strchr (json, '\n'));
+  JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+  g_assert_cmpstr (json_object_get_string_member (root, "type"), ==, "publish_stop");
+  g_assert_cmpint (json_object_get_int_member (root, "timestamp"), ==, event->timestamp);
+  g_assert_cmpstr (json_object_get_string_member (root, "conn_id"), ==, "c000042");
+  g_assert_cmpstr (json_object_get_string_member (root, "stream_key"), ==, "live/cam1");
+  g_assert_cmpstr (json_object_get_string_member (root, "id"), ==, event->id);
+  JsonObject *data = json_object_get_object_member (root, "data");
+  g_assert_cmpint (json_object_get_int_member (data, "duration_seconds"), ==, 300);
+  g_assert_cmpint (json_object_get_int_member (data, "bytes_received"), ==, 15728640);
+  g_assert_cmpstr (json_object_get_string_member (data, "reason"), ==, "client_disconnect");
+  g_assert_cmpuint (json_object_get_size (data), ==, 8);
+
+  g_auto (GStrv) env = rh_event_to_environment (event);
+  g_assert_cmpstr (g_environ_getenv (env, "RTMP_EVENT_TYPE"), ==, "publish_stop");
+  g_assert_cmpstr (g_environ_getenv (env, "RTMP_CONN_ID"), ==, "c000042");
+  g_assert_cmpstr (g_environ_getenv (env, "RTMP_STREAM_KEY"), ==, "live/cam1");
+  g_assert_cmpstr (g_environ_getenv (env, "RTMP_DURATION_SECONDS"), ==, "300");
+  g_assert_cmpstr (g_environ_getenv (env, "RTMP_BYTES_RECEIVED"), ==, "15728640");
+  g_assert_cmpstr (g_environ_getenv (env, "RTMP_CLIENT_IP"), ==, "10.1.2.3");
+  g_autofree char *ts = g_strdup_printf ("%" G_GINT64_FORMAT, event->timestamp);
+  g_assert_cmpstr (g_environ_getenv (env, "RTMP_TIMESTAMP"), ==, ts);
+
+  /* Where they do not apply, conn_id and stream_key are left out. */
+  g_autoptr (RhEvent) created = rh_event_new (RH_EVENT_STREAM_CREATE, NULL, "live/x");
+  g_autofree char *created_json = rh_event_to_json (created);
+  g_assert_null (strstr (created_json, "conn_id"));
+  g_assert_null (strstr (created_json, "\"data\""));
+
+  /* Ids are unique. */
+  g_autoptr (RhEvent) other = publish_stop_event ();
+  g_assert_cmpstr (event->id, !=, other->id);
+}
+
+static void
+test_event_schema (void)
+{
+  RhFieldType type;
+  g_assert_true (rh_event_type_has_field (RH_EVENT_PUBLISH_STOP, "duration_seconds", &type));
+  g_assert_cmpint (type, ==, RH_FIELD_NUMBER);
+  g_assert_true (rh_event_type_has_field (RH_EVENT_PUBLISH_START, "data.client_ip", &type));
+  g_assert_cmpint (type, ==, RH_FIELD_IP);
+  g_assert_false (rh_event_type_has_field (RH_EVENT_PUBLISH_START, "duration_seconds", NULL));
+  g_assert_false (rh_event_type_has_field (RH_EVENT_STREAM_CREATE, "conn_id", NULL));
+  g_assert_false (rh_event_type_has_field (RH_EVENT_CONNECTION_ACCEPT, "stream_key", NULL));
+  g_assert_true (rh_event_type_has_field (RH_EVENT_CODEC_DETECTED, "codec", NULL));
+  g_assert_true (rh_event_type_has_field (RH_EVENT_HANDSHAKE_COMPLETE, "timestamp", &type));
+  g_assert_cmpint (type, ==, RH_FIELD_NUMBER);
+}
+
+static gboolean
+matches (const char *field, RhFieldType type, const char *const *values, const RhEvent *event)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RhCondition) condition = rh_condition_new (field, type, values, &error);
+  g_assert_no_error (error);
+  return rh_condition_matches (condition, event);
+}
+
+#define V(...) ((const char *const[]) { __VA_ARGS__, NULL })
+
+static void
+test_conditions (void)
+{
+  g_autoptr (RhEvent) e = publish_stop_event ();
+  g_assert_true (matches ("app", RH_FIELD_STRING, V ("live"), e));
+  g_assert_false (matches ("app", RH_FIELD_STRING, V ("liv"), e));
+  g_assert_true (matches ("stream_name", RH_FIELD_STRING, V ("cam*"), e));
+  g_assert_false (matches ("stream_name", RH_FIELD_STRING, V ("cam?2"), e));
+  g_assert_true (matches ("stream_name", RH_FIELD_STRING, V ("~^cam[0-9]+$"), e));
+  g_assert_false (matches ("stream_name", RH_FIELD_STRING, V ("~^cam[0-9]{2}$"), e));
+  g_assert_true (matches ("stream_name", RH_FIELD_STRING, V ("!studio*"), e));
+  g_assert_false (matches ("stream_name", RH_FIELD_STRING, V ("!cam1"), e));
+  g_assert_false (matches ("stream_name", RH_FIELD_STRING, V ("!~^cam"), e));
+  g_assert_true (matches ("stream_name", RH_FIELD_STRING, V ("studio", "cam1"), e));
+  g_assert_true (matches ("data.reason", RH_FIELD_STRING, V ("client_disconnect"), e));
+  g_assert_true (matches ("stream_key", RH_FIELD_STRING, V ("live/*"), e));
+  g_assert_true (matches ("type", RH_FIELD_STRING, V ("publish_*"), e));
+
+  g_assert_true (matches ("duration_seconds", RH_FIELD_NUMBER, V ("> 60"), e));
+  g_assert_true (matches ("duration_seconds", RH_FIELD_NUMBER, V (">=300"), e));
+  g_assert_false (matches ("duration_seconds", RH_FIELD_NUMBER, V ("< 300"), e));
+  g_assert_true (matches ("duration_seconds", RH_FIELD_NUMBER, V ("<= 300"), e));
+  g_assert_true (matches ("duration_seconds", RH_FIELD_NUMBER, V ("300"), e));
+  g_assert_true (matches ("duration_seconds", RH_FIELD_NUMBER, V ("== 300"), e));
+  g_assert_false (matches ("duration_seconds", RH_FIELD_NUMBER, V ("!= 300"), e));
+  g_assert_true (matches ("duration_seconds", RH_FIELD_NUMBER, V ("!< 60"), e));
+
+  g_assert_true (matches ("client_ip", RH_FIELD_IP, V ("10.0.0.0/8"), e));
+  g_assert_false (matches ("client_ip", RH_FIELD_IP, V ("192.168.0.0/16"), e));
+  g_assert_true (matches ("client_ip", RH_FIELD_IP, V ("192.168.0.0/16", "10.1.0.0/16"), e));
+  g_assert_false (matches ("client_ip", RH_FIELD_IP, V ("::/0"), e));  /* v6 never holds a v4 */
+  g_assert_true (matches ("client_ip", RH_FIELD_IP, V ("!127.0.0.0/8"), e));
+  g_assert_true (matches ("client_ip", RH_FIELD_IP, V ("10.1.2.3"), e));
+
+  /* A field the event lacks never matches, negated or not. */
+  g_assert_false (matches ("query", RH_FIELD_STRING, V ("!x"), e));
+
+  g_autoptr (GError) error = NULL;
+  g_assert_null (rh_condition_new ("stream_name", RH_FIELD_STRING, V ("~(unclosed"), &error));
+  g_assert_nonnull (strstr (error->message, "bad regular expression"));
+  g_clear_error (&error);
+  g_assert_null (rh_condition_new ("client_ip", RH_FIELD_IP, V ("10.0.0.0/40"), &error));
+  g_assert_nonnull (strstr (error->message, "bad CIDR"));
+  g_clear_error (&error);
+  g_assert_null (rh_condition_new ("duration_seconds", RH_FIELD_NUMBER, V ("long"), &error));
+  g_assert_nonnull (strstr (error->message, "is numeric"));
+}
+
+static char *
+expand (const char *text, const RhEvent *event)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RhTemplate) t = rh_template_new (text, &error);
+  g_assert_no_error (error);
+  return rh_template_expand (t, event);
+}
+
+static void
+collect_field (const char *field, gpointer user_data)
+{
+  g_ptr_array_add (user_data, g_strdup (field));
+}
+
+static void
+test_templates (void)
+{
+  g_autoptr (RhEvent) e = publish_stop_event ();
+  struct { const char *text; const char *expected; } cases[] = {
+    { "/srv/${app}/${stream_name}.flv", "/srv/live/cam1.flv" },
+    { "${data.stream_name}-${duration_seconds}", "cam1-300" },
+    { "${stream_key}", "live/cam1" },
+    { "${type}@${conn_id}", "publish_stop@c000042" },
+    { "${query:-none}", "none" },
+    { "${app:-none}", "live" },
+    { "${stream_key|url}", "live%2Fcam1" },
+    { "${stream_name|upper}", "CAM1" },
+    { "$${app} costs $$5", "${app} costs $5" },
+    { "${env.RH_TEST_TOKEN}", "t0k\"en" },
+    { "{\"k\":\"${env.RH_TEST_TOKEN|json}\"}", "{\"k\":\"t0k\\\"en\"}" },
+    { "${env.RH_TEST_UNSET:-fallback}", "fallback" },
+    { "no variables", "no variables" },
+  };
+  g_setenv ("RH_TEST_TOKEN", "t0k\"en", TRUE);
+  g_unsetenv ("RH_TEST_UNSET");
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autofree char *got = expand (cases[i].text, e);
+      g_assert_cmpstr (got, ==, cases[i].expected);
+    }
+  g_autofree char *ts = expand ("${timestamp}", e);
+  g_assert_cmpint (g_ascii_strtoll (ts, NULL, 10), ==, e->timestamp);
+
+  g_autoptr (RhTemplate) t = rh_template_new ("${app}/${query:-x}/${env.HOME}/${data.reason}", NULL);
+  g_autoptr (GPtrArray) required = g_ptr_array_new_with_free_func (g_free);
+  rh_template_foreach_required_field (t, collect_field, required);
+  g_assert_cmpuint (required->len, ==, 2);
+  g_assert_cmpstr (g_ptr_array_index (required, 0), ==, "app");
+  g_assert_cmpstr (g_ptr_array_index (required, 1), ==, "data.reason");
+  g_assert_false (rh_template_is_literal (t));
+  g_autoptr (RhTemplate) literal = rh_template_new_literal ("/opt/${weird}");
+  g_assert_true (rh_template_is_literal (literal));
+  g_autofree char *raw = rh_template_expand (literal, e);
+  g_assert_cmpstr (raw, ==, "/opt/${weird}");
+
+  const char *const bad[] = { "${app", "${}", "${app|base64}", "${a b}", "${env.}" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_null (rh_template_new (bad[i], &error));
+      g_assert_nonnull (error);
+    }
+}
+
+static void
+test_durations (void)
+{
+  double s;
+  g_assert_true (rh_duration_parse ("30s", &s) && s == 30);
+  g_assert_true (rh_duration_parse ("500ms", &s) && s == 0.5);
+  g_assert_true (rh_duration_parse ("1m", &s) && s == 60);
+  g_assert_true (rh_duration_parse ("2h", &s) && s == 7200);
+  g_assert_true (rh_duration_parse ("2.5", &s) && s == 2.5);
+  const char *const bad[] = { "", "s", "10 s", "-1s", "1d", "abc", " 5s", "inf" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    g_assert_false (rh_duration_parse (bad[i], &s));
+}
+
+static void
+test_stdio_formats (void)
+{
+  g_autoptr (RhEvent) e = publish_stop_event ();
+  g_autofree char *json = rh_stdio_format_event (RH_STDIO_JSON, e);
+  g_autofree char *jsonl = rh_stdio_format_event (RH_STDIO_JSONL, e);
+  g_autofree char *env = rh_stdio_format_event (RH_STDIO_ENV, e);
+  g_autofree char *bare = rh_event_to_json (e);
+  g_autofree char *expected_json = g_strdup_printf ("RTMP_EVENT: %s\n", bare);
+  g_autofree char *expected_jsonl = g_strdup_printf ("%s\n", bare);
+  g_assert_cmpstr (json, ==, expected_json);
+  g_assert_cmpstr (jsonl, ==, expected_jsonl);
+  g_assert_true (g_str_has_prefix (env, "# RTMP Event: publish_stop\nRTMP_EVENT_TYPE=publish_stop\n"));
+  g_assert_nonnull (strstr (env, "\nRTMP_STREAM_KEY=live/cam1\n"));
+  g_assert_nonnull (strstr (env, "\nRTMP_DURATION_SECONDS=300\n"));
+  g_assert_true (g_str_has_suffix (env, "\n\n"));
+
+  RhStdioFormat format;
+  g_assert_true (rh_stdio_format_parse ("env", &format) && format == RH_STDIO_ENV);
+  g_assert_true (rh_stdio_format_parse ("", &format) && format == RH_STDIO_OFF);
+  g_assert_false (rh_stdio_format_parse ("xml", &format));
+}
+
+static void
+test_signature (void)
+{
+  /* RFC 4231 test case 2. */
+  g_autoptr (GBytes) body = g_bytes_new_static ("what do ya want for nothing?", 28);
+  g_autofree char *hex = rh_webhook_signature ("Jefe", body);
+  g_assert_cmpstr (hex, ==, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+}
+
+static char *
+fixture (const char *name)
+{
+  return g_build_filename (g_getenv ("RH_FIXTURES"), "hooks", name, NULL);
+}
+
+static void
+test_rules_good (void)
+{
+  g_autofree char *path = fixture ("good.conf");
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = rh_config_load (path, TRUE, NULL, errors);
+  for (guint i = 0; i < errors->len; i++)
+    g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));
+  g_assert_nonnull (config);
+  g_assert_cmpfloat (config->hooks.timeout, ==, 5.0);
+  g_assert_cmpint (config->hooks.concurrency, ==, 3);
+  g_assert_cmpint (config->hooks.queue, ==, 100);
+  g_assert_cmpint (config->hooks.stdio, ==, RH_STDIO_JSONL);
+  g_assert_cmpuint (config->hooks.rules->len, ==, 3);
+
+  RhRule *recording = g_ptr_array_index (config->hooks.rules, 0);
+  g_assert_cmpstr (recording->name, ==, "start-recording");
+  g_assert_cmpuint (recording->events, ==, 1u << RH_EVENT_PUBLISH_START);
+  g_assert_cmpuint (recording->conditions->len, ==, 4);  /* 3 from the filter + where */
+  g_assert_cmpint (recording->concurrency, ==, 1);
+  RhAction *exec = g_ptr_array_index (recording->actions, 0);
+  g_assert_cmpint (exec->kind, ==, RH_ACTION_EXEC);
+  g_assert_cmpfloat (exec->timeout, ==, 10.0);
+  g_assert_cmpuint (exec->argv->len, ==, 3);
+
+  RhEvent *event = rh_event_new (RH_EVENT_PUBLISH_START, "c000001", "live/cam7");
+  rh_event_add_string (event, "app", "live");
+  rh_event_add_string (event, "stream_name", "cam7");
+  rh_event_add_string (event, "client_ip", "127.0.0.1");
+  g_assert_true (rh_rule_matches (recording, event));
+  rh_event_unref (event);
+  event = rh_event_new (RH_EVENT_PUBLISH_START, "c000001", "live/camera");
+  rh_event_add_string (event, "app", "live");
+  rh_event_add_string (event, "stream_name", "camera");  /* glob yes, regex no */
+  rh_event_add_string (event, "client_ip", "127.0.0.1");
+  g_assert_false (rh_rule_matches (recording, event));
+  rh_event_unref (event);
+
+  RhRule *notify = g_ptr_array_index (config->hooks.rules, 1);
+  RhAction *webhook = g_ptr_array_index (notify->actions, 0);
+  g_assert_cmpint (webhook->kind, ==, RH_ACTION_WEBHOOK);
+  g_assert_cmpint (webhook->retries, ==, 2);
+  g_assert_nonnull (webhook->secret);
+  g_assert_cmpuint (webhook->headers->len, ==, 1);
+
+  RhRule *sessions = g_ptr_array_index (config->hooks.rules, 2);
+  g_assert_cmpuint (sessions->actions->len, ==, 2);
+  RhAction *second = g_ptr_array_index (sessions->actions, 1);
+  g_assert_false (second->stdin_json);
+  /* "true" was found on PATH and made absolute. */
+  RhAction *first = g_ptr_array_index (sessions->actions, 0);
+  g_assert_true (g_path_is_absolute (rh_template_get_text (g_ptr_array_index (first->argv, 0))));
+}
+
+static void
+test_rules_bad (void)
+{
+  g_autofree char *path = fixture ("bad.conf");
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = rh_config_load (path, TRUE, NULL, errors);
+  g_assert_null (config);
+  const char *expected[] = {
+    ":1: stdio must be one of",
+    ":6: rule \"a\": unknown event \"publish_begin\"",
+    ":7: rule \"b\": field \"client_ip\" is not carried by stream_create",
+    ":8: rule \"c\": stream_name: bad regular expression",
+    ":3: rule \"d\": client_ip: bad CIDR \"10.0.0.0/99\"",
+    ":10: rule \"e\": webhook URL \"ftp://example.com/x\" must start with http:// or https://",
+    ":11: rule \"f\": program /nonexistent/program not found",
+    ":12: rule \"g\": /usr/share/common-licenses/GPL-3 is not an executable file",
+    ":13: rule \"h\": unknown key exec.colour",
+    ":14: rule \"i\": webhook URL \"http://example.com/x\" is not https and require_https is set",
+    ":15: rule name \"a\" is used twice",
+    ":15: rule \"a\": field \"duration_seconds\" is not carried by publish_start",
+    ":16: rule \"j\" has no action",
+    ":17: rule \"k\": no filter named \"nosuch\"",
+    ":18: rule \"l\": duration_seconds is numeric",
+    ":19: rule \"m\": unknown template filter \"base64\"",
+  };
+  for (guint i = 0; i < errors->len; i++)
+    g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *want = g_strconcat (path, expected[i], NULL);
+      gboolean found = FALSE;
+      for (guint j = 0; j < errors->len && !found; j++)
+        found = g_str_has_prefix (g_ptr_array_index (errors, j), want);
+      if (!found)
+        g_error ("missing error: %s", want);
+    }
+  g_assert_cmpuint (errors->len, ==, G_N_ELEMENTS (expected));
+}
+
+static void
+test_cli_flags (void)
+{
+  char *scripts[] = { (char *) "publish_start=/bin/true", NULL };
+  char *webhooks[] = { (char *) "play_stop=http://127.0.0.1:9/hook", NULL };
+  RhConfigOverrides overrides = { NULL, 0, scripts, webhooks, "env", "500ms", 4 };
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = rh_config_load (NULL, FALSE, &overrides, errors);
+  g_assert_nonnull (config);
+  g_assert_cmpuint (config->hooks.rules->len, ==, 2);
+  g_assert_cmpint (config->hooks.stdio, ==, RH_STDIO_ENV);
+  g_assert_cmpfloat (config->hooks.timeout, ==, 0.5);
+  g_assert_cmpint (config->hooks.concurrency, ==, 4);
+
+  char *bad_scripts[] = { (char *) "publish=/bin/true", (char *) "publish_start=/nonexistent", NULL };
+  char *bad_webhooks[] = { (char *) "play_stop=gopher://x", NULL };
+  RhConfigOverrides bad = { NULL, 0, bad_scripts, bad_webhooks, "xml", "soon", -1 };
+  g_autoptr (RhConfig) none = rh_config_load (NULL, FALSE, &bad, errors);
+  g_assert_null (none);
+  for (guint i = 0; i < errors->len; i++)
+    g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));
+  g_assert_cmpuint (errors->len, ==, 6);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/hooks/event-json-env", test_event_json_and_env);
+  g_test_add_func ("/hooks/event-schema", test_event_schema);
+  g_test_add_func ("/hooks/conditions", test_conditions);
+  g_test_add_func ("/hooks/templates", test_templates);
+  g_test_add_func ("/hooks/durations", test_durations);
+  g_test_add_func ("/hooks/stdio-formats", test_stdio_formats);
+  g_test_add_func ("/hooks/signature", test_signature);
+  g_test_add_func ("/hooks/rules-good", test_rules_good);
+  g_test_add_func ("/hooks/rules-bad", test_rules_bad);
+  g_test_add_func ("/hooks/cli-flags", test_cli_flags);
+  return g_test_run ();
+}
