@@ -9,6 +9,8 @@
 
 #include "protocol/handshake.h"
 
+#include <libsoup/soup.h>
+
 guint16
 rh_test_free_port (void)
 {
@@ -74,7 +76,8 @@ rh_test_connect (guint16 port)
 }
 
 RhTestDaemon *
-rh_test_daemon_start (const char *config_text, const char *const *extra_args)
+rh_test_daemon_start_full (const char *config_text, const char *const *extra_args,
+                           const char *const *extra_env, gboolean use_default_config)
 {
   RhTestDaemon *daemon = g_new0 (RhTestDaemon, 1);
   const char *binary = g_getenv ("RH_DAEMON");
@@ -84,21 +87,15 @@ rh_test_daemon_start (const char *config_text, const char *const *extra_args)
   daemon->dir = rh_test_make_dir ();
   daemon->port = rh_test_free_port ();
   daemon->log_path = g_build_filename (daemon->dir, "daemon.log", NULL);
+  daemon->stdout_path = g_build_filename (daemon->dir, "daemon.stdout", NULL);
+  daemon->config_path = g_build_filename (daemon->dir, "rtmphooks.conf", NULL);
+  g_assert_true (g_file_set_contents (daemon->config_path, config_text != NULL ? config_text : "", -1, NULL));
   g_ptr_array_add (argv, g_strdup (binary));
-  if (config_text != NULL)
-    {
-      daemon->config_path = g_build_filename (daemon->dir, "rtmphooks.conf", NULL);
-      g_assert_true (g_file_set_contents (daemon->config_path, config_text, -1, NULL));
-      g_ptr_array_add (argv, g_strdup ("-c"));
-      g_ptr_array_add (argv, g_strdup (daemon->config_path));
-    }
-  else
+  if (!use_default_config)
     {
       /* Never pick up an installed /etc/rtmphooks.conf. */
-      g_autofree char *empty = g_build_filename (daemon->dir, "empty.conf", NULL);
-      g_assert_true (g_file_set_contents (empty, "", -1, NULL));
       g_ptr_array_add (argv, g_strdup ("-c"));
-      g_ptr_array_add (argv, g_strdup (empty));
+      g_ptr_array_add (argv, g_strdup (daemon->config_path));
     }
   g_ptr_array_add (argv, g_strdup ("--listen"));
   g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", daemon->port));
@@ -108,16 +105,35 @@ rh_test_daemon_start (const char *config_text, const char *const *extra_args)
     g_ptr_array_add (argv, g_strdup (extra_args[i]));
   g_ptr_array_add (argv, NULL);
 
-  daemon->process = rh_test_spawn ((const char *const *) argv->pdata, daemon->log_path);
-  for (int i = 0; i < 200; i++)
-    {
-      g_autoptr (GSocketConnection) probe = rh_test_connect (daemon->port);
-      if (probe != NULL)
-        return daemon;
-      rh_test_sleep (50);
-    }
+  daemon->process = rh_test_spawn_full ((const char *const *) argv->pdata, daemon->stdout_path,
+                                        daemon->log_path, extra_env);
+  /* Not a probe connection: that would be an event for the hooks too. */
+  if (rh_test_daemon_wait_log (daemon, " started", 10000))
+    return daemon;
   g_autofree char *log = rh_test_daemon_log (daemon);
   g_error ("daemon did not start listening:\n%s", log);
+}
+
+RhTestDaemon *
+rh_test_daemon_start (const char *config_text, const char *const *extra_args)
+{
+  return rh_test_daemon_start_full (config_text, extra_args, NULL, FALSE);
+}
+
+void
+rh_test_daemon_reload (RhTestDaemon *daemon, const char *config_text)
+{
+  g_assert_true (g_file_set_contents (daemon->config_path, config_text, -1, NULL));
+  g_subprocess_send_signal (daemon->process, SIGHUP);
+}
+
+char *
+rh_test_daemon_stdout (RhTestDaemon *daemon)
+{
+  char *contents = NULL;
+  if (!g_file_get_contents (daemon->stdout_path, &contents, NULL, NULL))
+    return g_strdup ("");
+  return contents;
 }
 
 char *
@@ -176,6 +192,7 @@ rh_test_daemon_free (RhTestDaemon *daemon)
   g_free (daemon->dir);
   g_free (daemon->config_path);
   g_free (daemon->log_path);
+  g_free (daemon->stdout_path);
   g_free (daemon);
 }
 
@@ -198,6 +215,51 @@ rh_test_spawn (const char *const *argv, const char *log_path)
   GSubprocess *process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   return process;
+}
+
+GSubprocess *
+rh_test_spawn_full (const char *const *argv, const char *stdout_path, const char *stderr_path,
+                    const char *const *extra_env)
+{
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE);
+  g_autoptr (GError) error = NULL;
+  g_subprocess_launcher_set_stdout_file_path (launcher, stdout_path);
+  g_subprocess_launcher_set_stderr_file_path (launcher, stderr_path);
+  for (gsize i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
+    {
+      const char *equals = strchr (extra_env[i], '=');
+      g_autofree char *name = g_strndup (extra_env[i], (gsize) (equals - extra_env[i]));
+      g_subprocess_launcher_setenv (launcher, name, equals + 1, TRUE);
+    }
+  GSubprocess *process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  g_assert_no_error (error);
+  return process;
+}
+
+char *
+rh_test_write_script (const char *dir, const char *name, const char *text)
+{
+  char *path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_assert_cmpint (g_chmod (path, 0755), ==, 0);
+  return path;
+}
+
+GHashTable *
+rh_test_read_env_file (const char *path)
+{
+  GHashTable *env = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree char *contents = NULL;
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return env;
+  g_auto (GStrv) lines = g_strsplit (contents, "\n", -1);
+  for (char **line = lines; *line != NULL; line++)
+    {
+      const char *equals = strchr (*line, '=');
+      if (equals != NULL)
+        g_hash_table_insert (env, g_strndup (*line, (gsize) (equals - *line)), g_strdup (equals + 1));
+    }
+  return env;
 }
 
 static void
@@ -392,4 +454,175 @@ rh_test_client_handshake (GSocketConnection *connection)
   if (!g_input_stream_read_all (in, s0s1s2, sizeof s0s1s2, &got, NULL, NULL) || got != sizeof s0s1s2)
     return FALSE;
   return rh_test_write (connection, s0s1s2 + 1, RH_HANDSHAKE_SIZE);
+}
+
+/* ---- HTTP server for webhook tests ---- */
+
+struct _RhTestHttp {
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupServer *server;
+  guint16 port;
+  GMutex lock;
+  GCond ready;
+  gboolean started;
+  GPtrArray *requests;   /* RhTestRequest* */
+  guint flaky_seen;
+};
+
+static void
+request_free (gpointer data)
+{
+  RhTestRequest *request = data;
+  g_free (request->path);
+  g_free (request->body);
+  g_hash_table_unref (request->headers);
+  g_free (request);
+}
+
+static void
+on_http_request (SoupServer *server, SoupServerMessage *message, const char *path,
+                 GHashTable *query, gpointer user_data)
+{
+  RhTestHttp *http = user_data;
+  RhTestRequest *request = g_new0 (RhTestRequest, 1);
+  SoupMessageBody *body = soup_server_message_get_request_body (message);
+  g_autoptr (GBytes) flat = soup_message_body_flatten (body);
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+  guint status;
+
+  request->path = g_strdup (path);
+  request->body = g_strndup (g_bytes_get_data (flat, NULL), g_bytes_get_size (flat));
+  request->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  soup_message_headers_iter_init (&iter, soup_server_message_get_request_headers (message));
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    g_hash_table_insert (request->headers, g_ascii_strdown (name, -1), g_strdup (value));
+
+  g_mutex_lock (&http->lock);
+  g_ptr_array_add (http->requests, request);
+  if (strcmp (path, "/ok") == 0)
+    status = 200;
+  else if (strcmp (path, "/bad") == 0)
+    status = 400;
+  else if (strcmp (path, "/flaky") == 0)
+    status = http->flaky_seen++ == 0 ? 500 : 200;
+  else
+    status = 404;
+  g_mutex_unlock (&http->lock);
+  soup_server_message_set_status (message, status, NULL);
+  soup_server_message_set_response (message, "text/plain", SOUP_MEMORY_STATIC, "done", 4);
+}
+
+static gpointer
+http_thread (gpointer user_data)
+{
+  RhTestHttp *http = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_main_context_push_thread_default (http->context);
+  http->server = soup_server_new (NULL, NULL);
+  soup_server_add_handler (http->server, NULL, on_http_request, http, NULL);
+  g_assert_true (soup_server_listen_local (http->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  GSList *uris = soup_server_get_uris (http->server);
+  http->port = (guint16) g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  g_mutex_lock (&http->lock);
+  http->started = TRUE;
+  g_cond_signal (&http->ready);
+  g_mutex_unlock (&http->lock);
+
+  g_main_loop_run (http->loop);
+  soup_server_disconnect (http->server);
+  g_clear_object (&http->server);
+  g_main_context_pop_thread_default (http->context);
+  return NULL;
+}
+
+RhTestHttp *
+rh_test_http_start (void)
+{
+  RhTestHttp *http = g_new0 (RhTestHttp, 1);
+  g_mutex_init (&http->lock);
+  g_cond_init (&http->ready);
+  http->requests = g_ptr_array_new_with_free_func (request_free);
+  http->context = g_main_context_new ();
+  http->loop = g_main_loop_new (http->context, FALSE);
+  http->thread = g_thread_new ("http", http_thread, http);
+  g_mutex_lock (&http->lock);
+  while (!http->started)
+    g_cond_wait (&http->ready, &http->lock);
+  g_mutex_unlock (&http->lock);
+  return http;
+}
+
+static gboolean
+quit_loop (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+rh_test_http_stop (RhTestHttp *http)
+{
+  g_main_context_invoke (http->context, quit_loop, http->loop);
+  g_thread_join (http->thread);
+  g_main_loop_unref (http->loop);
+  g_main_context_unref (http->context);
+  g_ptr_array_unref (http->requests);
+  g_mutex_clear (&http->lock);
+  g_cond_clear (&http->ready);
+  g_free (http);
+}
+
+guint16
+rh_test_http_port (RhTestHttp *http)
+{
+  return http->port;
+}
+
+static RhTestRequest *
+request_copy (const RhTestRequest *request)
+{
+  RhTestRequest *copy = g_new0 (RhTestRequest, 1);
+  GHashTableIter iter;
+  gpointer key, value;
+  copy->path = g_strdup (request->path);
+  copy->body = g_strdup (request->body);
+  copy->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_iter_init (&iter, request->headers);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy->headers, g_strdup (key), g_strdup (value));
+  return copy;
+}
+
+GPtrArray *
+rh_test_http_requests (RhTestHttp *http, const char *path)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (request_free);
+  g_mutex_lock (&http->lock);
+  for (guint i = 0; i < http->requests->len; i++)
+    {
+      RhTestRequest *request = g_ptr_array_index (http->requests, i);
+      if (strcmp (request->path, path) == 0)
+        g_ptr_array_add (out, request_copy (request));
+    }
+  g_mutex_unlock (&http->lock);
+  return out;
+}
+
+gboolean
+rh_test_http_wait (RhTestHttp *http, const char *path, guint count, guint timeout_ms)
+{
+  for (guint waited = 0; waited <= timeout_ms; waited += 50)
+    {
+      g_autoptr (GPtrArray) requests = rh_test_http_requests (http, path);
+      if (requests->len >= count)
+        return TRUE;
+      rh_test_sleep (50);
+    }
+  return FALSE;
 }

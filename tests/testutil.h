@@ -11,7 +11,8 @@ typedef struct {
   guint16 port;
   char *dir;          /* scratch directory, removed at the end */
   char *config_path;
-  char *log_path;
+  char *log_path;     /* stderr: the log */
+  char *stdout_path;  /* stdout: event output */
 } RhTestDaemon;
 
 /* A free TCP port on 127.0.0.1. */
@@ -23,6 +24,14 @@ void rh_test_remove_tree (const char *path);
 /* Starts rtmphooksd with config_text (may be NULL: no file) and extra
  * arguments, listening on a free loopback port; waits until it accepts. */
 RhTestDaemon *rh_test_daemon_start (const char *config_text, const char *const *extra_args);
+/* The same with "NAME=value" added to the daemon's environment; with
+ * use_default_config no -c is given at all (built-in defaults when the
+ * default file does not exist). */
+RhTestDaemon *rh_test_daemon_start_full (const char *config_text, const char *const *extra_args,
+                                         const char *const *extra_env, gboolean use_default_config);
+/* Rewrites the config file and sends SIGHUP. */
+void rh_test_daemon_reload (RhTestDaemon *daemon, const char *config_text);
+char *rh_test_daemon_stdout (RhTestDaemon *daemon);
 /* SIGTERM, wait; returns the exit status. */
 int rh_test_daemon_stop (RhTestDaemon *daemon);
 void rh_test_daemon_free (RhTestDaemon *daemon);
@@ -36,6 +45,12 @@ guint rh_test_count (const char *haystack, const char *needle);
 
 /* Spawns argv (stdout and stderr to log_path, or discarded if NULL). */
 GSubprocess *rh_test_spawn (const char *const *argv, const char *log_path);
+GSubprocess *rh_test_spawn_full (const char *const *argv, const char *stdout_path,
+                                 const char *stderr_path, const char *const *extra_env);
+/* Writes an executable script into dir and returns its path. */
+char *rh_test_write_script (const char *dir, const char *name, const char *text);
+/* Reads a file of NAME=value lines. */
+GHashTable *rh_test_read_env_file (const char *path);
 /* Waits up to timeout_ms; kills the process if it is still running then.
  * Returns the exit status, or -1 if it had to be killed. */
 int rh_test_wait (GSubprocess *process, guint timeout_ms);
@@ -68,5 +83,23 @@ gboolean rh_test_wait_closed (GSocketConnection *connection, guint timeout_ms);
 gboolean rh_test_write (GSocketConnection *connection, const void *data, gsize len);
 /* Does a plain handshake as a client; FALSE on failure. */
 gboolean rh_test_client_handshake (GSocketConnection *connection);
+
+/* A real HTTP server on 127.0.0.1, in its own thread, that records every
+ * request. Paths: /ok answers 200, /bad 400, /flaky 500 the first time and
+ * 200 after, anything else 404. */
+typedef struct {
+  char *path;
+  char *body;
+  GHashTable *headers;   /* lower-case name -> value */
+} RhTestRequest;
+
+typedef struct _RhTestHttp RhTestHttp;
+
+RhTestHttp *rh_test_http_start (void);
+void rh_test_http_stop (RhTestHttp *http);
+guint16 rh_test_http_port (RhTestHttp *http);
+/* Requests received so far on path (a copy; free with g_ptr_array_unref). */
+GPtrArray *rh_test_http_requests (RhTestHttp *http, const char *path);
+gboolean rh_test_http_wait (RhTestHttp *http, const char *path, guint count, guint timeout_ms);
 
 G_END_DECLS

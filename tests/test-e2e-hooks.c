@@ -1,0 +1,647 @@
+/* The hook engine end to end: the real daemon with rules, real encoders
+ * and players, real scripts, a real HTTP server. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <string.h>
+
+#include "testutil.h"
+
+static char *
+recorder (void)
+{
+  return g_build_filename (g_getenv ("RH_FIXTURES"), "hooks", "recorder.sh", NULL);
+}
+
+static guint
+count_entries (const char *dir)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+  const char *name;
+  while (d != NULL && (name = g_dir_read_name (d)) != NULL)
+    if (!g_str_has_suffix (name, ".tmp"))
+      n++;
+  return n;
+}
+
+static gboolean
+wait_entries (const char *dir, guint count, guint timeout_ms)
+{
+  for (guint waited = 0; waited <= timeout_ms; waited += 50)
+    {
+      if (count_entries (dir) >= count)
+        return TRUE;
+      rh_test_sleep (50);
+    }
+  return FALSE;
+}
+
+/* JSON lines of the daemon's stdout, parsed. */
+static GPtrArray *
+read_events (RhTestDaemon *daemon, const char *prefix)
+{
+  GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autofree char *out = rh_test_daemon_stdout (daemon);
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  for (char **line = lines; *line != NULL; line++)
+    {
+      if (**line == '\0')
+        continue;
+      g_assert_true (g_str_has_prefix (*line, prefix));
+      g_autoptr (GError) error = NULL;
+      JsonNode *node = json_from_string (*line + strlen (prefix), &error);
+      g_assert_no_error (error);
+      g_ptr_array_add (events, node);
+    }
+  return events;
+}
+
+static guint
+count_type (GPtrArray *events, const char *type)
+{
+  guint n = 0;
+  for (guint i = 0; i < events->len; i++)
+    if (strcmp (json_object_get_string_member (json_node_get_object (g_ptr_array_index (events, i)), "type"),
+                type) == 0)
+      n++;
+  return n;
+}
+
+static JsonObject *
+find_event (GPtrArray *events, const char *type)
+{
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *o = json_node_get_object (g_ptr_array_index (events, i));
+      if (strcmp (json_object_get_string_member (o, "type"), type) == 0)
+        return o;
+    }
+  return NULL;
+}
+
+/* The data fields of each event, as SPEC section 4 lists them. */
+static const struct {
+  const char *type;
+  const char *fields;
+} spec_fields[] = {
+  { "connection_accept", "client_ip client_port server_ip server_port" },
+  { "handshake_complete", "client_ip client_port handshake" },
+  { "connection_close", "client_ip client_port duration_seconds bytes_received bytes_sent reason" },
+  { "stream_create", "app stream_name" },
+  { "stream_delete", "app stream_name" },
+  { "publish_start", "app stream_name publish_type client_ip tc_url query" },
+  { "publish_stop", "app stream_name client_ip duration_seconds bytes_received video_packets audio_packets reason" },
+  { "play_start", "app stream_name client_ip query" },
+  { "play_stop", "app stream_name client_ip duration_seconds bytes_sent reason" },
+  { "codec_detected", "app stream_name track codec" },
+};
+
+static void
+assert_fields (JsonObject *event)
+{
+  const char *type = json_object_get_string_member (event, "type");
+  JsonObject *data = json_object_get_object_member (event, "data");
+  for (gsize i = 0; i < G_N_ELEMENTS (spec_fields); i++)
+    if (strcmp (spec_fields[i].type, type) == 0)
+      {
+        g_auto (GStrv) fields = g_strsplit (spec_fields[i].fields, " ", -1);
+        g_assert_cmpuint (json_object_get_size (data), ==, g_strv_length (fields));
+        for (char **f = fields; *f != NULL; f++)
+          if (!json_object_has_member (data, *f))
+            g_error ("%s lacks %s", type, *f);
+        g_assert_true (json_object_has_member (event, "timestamp"));
+        g_assert_true (json_object_has_member (event, "id"));
+        gboolean stream_event = g_str_has_prefix (type, "stream_");
+        gboolean connection_event = g_str_has_prefix (type, "connection_") || g_str_has_prefix (type, "handshake_");
+        g_assert_cmpint (json_object_has_member (event, "conn_id"), ==, !stream_event);
+        g_assert_cmpint (json_object_has_member (event, "stream_key"), ==, !connection_event);
+        if (!stream_event)
+          g_assert_true (g_regex_match_simple ("^c[0-9]{6,}$", json_object_get_string_member (event, "conn_id"), 0, 0));
+        return;
+      }
+  g_error ("unknown event type %s", type);
+}
+
+/* Every event type, exact fields, start/stop pairs, exec environment and
+ * stdin, templates, filters. */
+static void
+test_events_and_exec (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *script = recorder ();
+  g_autofree char *config = g_strdup_printf (
+    "hooks = { stdio = \"jsonl\"; timeout = 10.0; };\n"
+    "filters = { local = { client_ip = [ \"127.0.0.0/8\", \"::1/128\" ]; }; };\n"
+    "rules = (\n"
+    "  { name = \"all\"; on = \"*\"; env = { RECORD_DIR = \"%1$s/all\"; };\n"
+    "    exec = { command = [ \"%2$s\" ]; }; },\n"
+    "  { name = \"never\"; on = [ \"publish_start\" ]; where = { stream_name = \"other*\"; };\n"
+    "    env = { RECORD_DIR = \"%1$s/never\"; }; exec = { command = [ \"%2$s\" ]; }; },\n"
+    "  { name = \"templated\"; on = [ \"publish_start\" ]; filter = \"local\";\n"
+    "    where = { stream_name = \"~^cam[0-9]+$\"; };\n"
+    "    env = { RECORD_DIR = \"%1$s/templated\"; OUT = \"/rec/${app}/${stream_name}.flv\"; };\n"
+    "    exec = { command = [ \"%2$s\", \"${stream_key}\", \"${query:-none}\", \"${stream_name|upper}\",\n"
+    "                         \"${tc_url}\", \"a b;$(rm -rf /)\" ]; }; },\n"
+    "  { name = \"long\"; on = [ \"publish_stop\" ];\n"
+    "    where = { duration_seconds = \">= 2\"; video_packets = \"> 10\"; reason = \"!timeout\"; };\n"
+    "    env = { RECORD_DIR = \"%1$s/long\"; }; exec = { command = [ \"%2$s\" ]; }; }\n"
+    ");\n", dir, script);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/cam1?token=abc");
+  g_autofree char *play_url = rh_test_daemon_url (daemon, "live/cam1");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 3, "320x180", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/cam1", 10000));
+  const char *const player_argv[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", play_url, "-t", "1",
+                                      "-f", "null", "-", NULL };
+  g_autoptr (GSubprocess) player = rh_test_spawn (player_argv, NULL);
+  g_assert_cmpint (rh_test_wait (player, 15000), ==, 0);
+  g_assert_cmpint (rh_test_wait (publisher, 15000), ==, 0);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "c000001 closed", 5000));
+
+  /* 2 connections x (accept, handshake, close) + stream create/delete +
+   * publish start/stop + play start/stop + 2 codecs = 14 events. */
+  g_autofree char *all = g_build_filename (dir, "all", NULL);
+  g_assert_true (wait_entries (all, 14, 10000));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+
+  g_autoptr (GPtrArray) events = read_events (daemon, "");
+  g_assert_cmpuint (events->len, ==, 14);
+  for (gsize i = 0; i < G_N_ELEMENTS (spec_fields); i++)
+    g_assert_cmpuint (count_type (events, spec_fields[i].type), >=, 1);
+  g_assert_cmpuint (count_type (events, "connection_accept"), ==, 2);
+  g_assert_cmpuint (count_type (events, "connection_close"), ==, 2);
+  g_assert_cmpuint (count_type (events, "handshake_complete"), ==, 2);
+  g_assert_cmpuint (count_type (events, "publish_start"), ==, count_type (events, "publish_stop"));
+  g_assert_cmpuint (count_type (events, "play_start"), ==, count_type (events, "play_stop"));
+  g_assert_cmpuint (count_type (events, "stream_create"), ==, count_type (events, "stream_delete"));
+  g_assert_cmpuint (count_type (events, "codec_detected"), ==, 2);
+
+  for (guint i = 0; i < events->len; i++)
+    {
+      JsonObject *event = json_node_get_object (g_ptr_array_index (events, i));
+      assert_fields (event);
+      /* The recorder saw this very event: environment and stdin. */
+      const char *id = json_object_get_string_member (event, "id");
+      g_autofree char *env_path = g_build_filename (all, id, "env", NULL);
+      g_autofree char *stdin_path = g_build_filename (all, id, "stdin", NULL);
+      g_autoptr (GHashTable) env = rh_test_read_env_file (env_path);
+      g_assert_cmpstr (g_hash_table_lookup (env, "RTMP_EVENT_TYPE"), ==, json_object_get_string_member (event, "type"));
+      g_assert_cmpstr (g_hash_table_lookup (env, "RTMP_EVENT_ID"), ==, id);
+      g_assert_nonnull (g_hash_table_lookup (env, "PATH"));
+      g_assert_null (g_hash_table_lookup (env, "RH_DAEMON"));  /* not inherited */
+      JsonObject *data = json_object_get_object_member (event, "data");
+      GList *members = json_object_get_members (data);
+      for (GList *m = members; m != NULL; m = m->next)
+        {
+          g_autofree char *upper = g_ascii_strup (m->data, -1);
+          g_autofree char *name = g_strconcat ("RTMP_", upper, NULL);
+          JsonNode *node = json_object_get_member (data, m->data);
+          g_autofree char *expected = json_node_get_value_type (node) == G_TYPE_INT64
+                                      ? g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node))
+                                      : g_strdup (json_node_get_string (node));
+          g_assert_cmpstr (g_hash_table_lookup (env, name), ==, expected);
+        }
+      g_list_free (members);
+      g_autofree char *stdin_text = NULL;
+      g_assert_true (g_file_get_contents (stdin_path, &stdin_text, NULL, NULL));
+      g_autoptr (JsonNode) stdin_json = json_from_string (stdin_text, NULL);
+      g_assert_true (json_node_equal (stdin_json, g_ptr_array_index (events, i)));
+    }
+
+  JsonObject *start = find_event (events, "publish_start");
+  JsonObject *start_data = json_object_get_object_member (start, "data");
+  g_assert_cmpstr (json_object_get_string_member (start, "stream_key"), ==, "live/cam1");
+  g_assert_cmpstr (json_object_get_string_member (start_data, "query"), ==, "token=abc");
+  g_assert_cmpstr (json_object_get_string_member (start_data, "publish_type"), ==, "live");
+  JsonObject *stop_data = json_object_get_object_member (find_event (events, "publish_stop"), "data");
+  g_assert_cmpstr (json_object_get_string_member (stop_data, "reason"), ==, "unpublish");
+  g_assert_cmpint (json_object_get_int_member (stop_data, "video_packets"), >=, 90);
+  g_assert_cmpint (json_object_get_int_member (stop_data, "duration_seconds"), >=, 2);
+  JsonObject *play_stop = json_object_get_object_member (find_event (events, "play_stop"), "data");
+  g_assert_cmpstr (json_object_get_string_member (play_stop, "reason"), ==, "client_disconnect");
+  g_assert_cmpint (json_object_get_int_member (play_stop, "bytes_sent"), >, 1000);
+
+  /* The filtered-out rule never ran; the others ran once, templated. */
+  g_autofree char *never = g_build_filename (dir, "never", NULL);
+  g_assert_false (g_file_test (never, G_FILE_TEST_EXISTS));
+  g_autofree char *long_dir = g_build_filename (dir, "long", NULL);
+  g_assert_cmpuint (count_entries (long_dir), ==, 1);
+  g_autofree char *templated = g_build_filename (dir, "templated", NULL);
+  g_assert_cmpuint (count_entries (templated), ==, 1);
+  g_autofree char *argv_path = g_build_filename (templated, json_object_get_string_member (start, "id"), "argv", NULL);
+  g_autofree char *argv_text = NULL;
+  g_assert_true (g_file_get_contents (argv_path, &argv_text, NULL, NULL));
+  g_autofree char *expected_argv = g_strdup_printf ("live/cam1\ntoken=abc\nCAM1\nrtmp://127.0.0.1:%u/live\n"
+                                                    "a b;$(rm -rf /)\n", daemon->port);
+  g_assert_cmpstr (argv_text, ==, expected_argv);
+  g_autofree char *env_path = g_build_filename (templated, json_object_get_string_member (start, "id"), "env", NULL);
+  g_autoptr (GHashTable) env = rh_test_read_env_file (env_path);
+  g_assert_cmpstr (g_hash_table_lookup (env, "OUT"), ==, "/rec/live/cam1.flv");
+
+  /* The hooks' stdout is logged under their rule's name. */
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_nonnull (strstr (log, "hook \"templated\" stdout: recorded publish_start"));
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
+static void
+assert_signature (const RhTestRequest *request, const char *secret)
+{
+  g_autofree char *hex = g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *) secret,
+                                                    strlen (secret), request->body, -1);
+  g_autofree char *expected = g_strconcat ("sha256=", hex, NULL);
+  g_assert_cmpstr (g_hash_table_lookup (request->headers, "x-rtmphooks-signature"), ==, expected);
+}
+
+static void
+test_webhooks (void)
+{
+  RhTestHttp *http = rh_test_http_start ();
+  guint16 port = rh_test_http_port (http);
+  guint16 closed_port = rh_test_free_port ();
+  g_autofree char *config = g_strdup_printf (
+    "hooks = { timeout = 5.0; };\n"
+    "rules = (\n"
+    "  { name = \"signed\"; on = [ \"publish_start\" ];\n"
+    "    webhook = { url = \"http://127.0.0.1:%1$u/ok\"; secret = \"${env.RH_HOOK_SECRET}\";\n"
+    "                headers = { X-Stream = \"${stream_key}\"; Authorization = \"Bearer ${env.RH_API_TOKEN}\"; }; }; },\n"
+    "  { name = \"flaky\"; on = [ \"publish_start\" ]; webhook = { url = \"http://127.0.0.1:%1$u/flaky\"; retries = 3; }; },\n"
+    "  { name = \"refused\"; on = [ \"publish_start\" ]; webhook = { url = \"http://127.0.0.1:%1$u/bad\"; retries = 3; }; },\n"
+    "  { name = \"down\"; on = [ \"publish_start\" ]; webhook = { url = \"http://127.0.0.1:%2$u/x?key=hidden\"; retries = 2; }; }\n"
+    ");\n", port, closed_port);
+  const char *const env[] = { "RH_HOOK_SECRET=s3cr3t-value", "RH_API_TOKEN=tok-123", NULL };
+  const char *const args[] = { "--hook-webhook", NULL, NULL };
+  g_autofree char *flag = g_strdup_printf ("publish_stop=http://127.0.0.1:%u/ok", port);
+  const char *const flag_args[] = { args[0], flag, NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start_full (config, flag_args, env, FALSE);
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/hooked");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 2, "320x180", NULL, NULL);
+  g_assert_cmpint (rh_test_wait (publisher, 15000), ==, 0);
+
+  g_assert_true (rh_test_http_wait (http, "/ok", 2, 10000));
+  g_assert_true (rh_test_http_wait (http, "/flaky", 2, 10000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "webhook \"down\" to http://127.0.0.1", 10000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "failed after 3 attempt(s)", 10000));
+  rh_test_sleep (1500);  /* time for any wrong retry of /bad to show */
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+
+  g_autoptr (GPtrArray) ok = rh_test_http_requests (http, "/ok");
+  g_assert_cmpuint (ok->len, ==, 2);  /* the rule's publish_start, the flag's publish_stop */
+  RhTestRequest *signed_request = NULL, *flag_request = NULL;
+  for (guint i = 0; i < ok->len; i++)
+    {
+      RhTestRequest *r = g_ptr_array_index (ok, i);
+      if (g_hash_table_contains (r->headers, "x-rtmphooks-signature"))
+        signed_request = r;
+      else
+        flag_request = r;
+    }
+  g_assert_nonnull (signed_request);
+  g_assert_nonnull (flag_request);
+  g_autoptr (JsonNode) body = json_from_string (signed_request->body, NULL);
+  JsonObject *event = json_node_get_object (body);
+  g_assert_cmpstr (json_object_get_string_member (event, "type"), ==, "publish_start");
+  g_assert_cmpstr (json_object_get_string_member (event, "stream_key"), ==, "live/hooked");
+  g_assert_cmpstr (g_hash_table_lookup (signed_request->headers, "content-type"), ==, "application/json");
+  g_assert_cmpstr (g_hash_table_lookup (signed_request->headers, "x-stream"), ==, "live/hooked");
+  g_assert_cmpstr (g_hash_table_lookup (signed_request->headers, "authorization"), ==, "Bearer tok-123");
+  g_assert_cmpstr (g_hash_table_lookup (signed_request->headers, "idempotency-key"), ==,
+                   json_object_get_string_member (event, "id"));
+  g_assert_cmpstr (g_hash_table_lookup (signed_request->headers, "x-rtmphooks-event"), ==, "publish_start");
+  assert_signature (signed_request, "s3cr3t-value");
+  g_autoptr (JsonNode) flag_body = json_from_string (flag_request->body, NULL);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (flag_body), "type"), ==, "publish_stop");
+
+  /* 500 then retried (same idempotency key); 400 never retried. */
+  g_autoptr (GPtrArray) flaky = rh_test_http_requests (http, "/flaky");
+  g_assert_cmpuint (flaky->len, ==, 2);
+  g_assert_cmpstr (g_hash_table_lookup (((RhTestRequest *) g_ptr_array_index (flaky, 0))->headers, "idempotency-key"), ==,
+                   g_hash_table_lookup (((RhTestRequest *) g_ptr_array_index (flaky, 1))->headers, "idempotency-key"));
+  g_autoptr (GPtrArray) bad = rh_test_http_requests (http, "/bad");
+  g_assert_cmpuint (bad->len, ==, 1);
+
+  /* Secrets and URL queries never reach the log. */
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_null (strstr (log, "s3cr3t-value"));
+  g_assert_null (strstr (log, "tok-123"));
+  g_assert_null (strstr (log, "hidden"));
+  g_assert_nonnull (strstr (log, "webhook \"refused\" to http://127.0.0.1"));
+  rh_test_daemon_free (daemon);
+  rh_test_http_stop (http);
+}
+
+static gboolean
+process_alive (const char *pid_file)
+{
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (pid_file, &text, NULL, NULL))
+    return FALSE;
+  int pid = atoi (text);
+  return pid > 0 && kill (pid, 0) == 0;
+}
+
+/* A hook that outlives its timeout is killed, and so is its child. */
+static void
+test_timeout_kills_children (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *body = g_strdup_printf ("#!/bin/sh\n"
+                                           "sleep 300 &\n"
+                                           "echo $! > %1$s/child.pid\n"
+                                           "echo $$ > %1$s/hook.pid\n"
+                                           "trap '' TERM\n"  /* ignores SIGTERM: SIGKILL must follow */
+                                           "sleep 300\n", dir);
+  g_autofree char *script = rh_test_write_script (dir, "hang.sh", body);
+  g_autofree char *config = g_strdup_printf (
+    "rules = ( { name = \"hang\"; on = [ \"connection_accept\" ]; exec = { command = [ \"%s\" ]; timeout = 1.0; }; } );",
+    script);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  g_autoptr (GSocketConnection) connection = rh_test_connect (daemon->port);
+  g_autofree char *child_pid = g_build_filename (dir, "child.pid", NULL);
+  g_autofree char *hook_pid = g_build_filename (dir, "hook.pid", NULL);
+  for (int i = 0; i < 100 && !g_file_test (hook_pid, G_FILE_TEST_EXISTS); i++)
+    rh_test_sleep (50);
+  rh_test_sleep (200);
+  g_assert_true (process_alive (child_pid));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "hook \"hang\" timed out", 3000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "killed by signal 9", 5000));
+  rh_test_sleep (200);
+  g_assert_false (process_alive (hook_pid));
+  g_assert_false (process_alive (child_pid));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
+/* With concurrency 2, ten slow hooks never run more than two at a time. */
+static void
+test_concurrency_cap (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *body = g_strdup_printf ("#!/bin/sh\n"
+                                           "exec 9>%1$s/lock\n"
+                                           "flock 9; n=$(( $(cat %1$s/running 2>/dev/null || echo 0) + 1 ));\n"
+                                           "echo $n > %1$s/running; echo $n >> %1$s/seen; flock -u 9\n"
+                                           "sleep 0.3\n"
+                                           "flock 9; echo $(( $(cat %1$s/running) - 1 )) > %1$s/running; flock -u 9\n"
+                                           "echo done >> %1$s/done\n", dir);
+  g_autofree char *script = rh_test_write_script (dir, "slow.sh", body);
+  g_autofree char *script_flag = g_strdup_printf ("connection_accept=%s", script);
+  const char *const args[] = { "--hook-script", script_flag, "--hook-concurrency", "2", NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start (NULL, args);
+  GSocketConnection *connections[10];
+  for (int i = 0; i < 10; i++)
+    connections[i] = rh_test_connect (daemon->port);
+  g_autofree char *done = g_build_filename (dir, "done", NULL);
+  g_autofree char *seen = g_build_filename (dir, "seen", NULL);
+  g_autofree char *text = NULL;
+  for (int i = 0; i < 200; i++)
+    {
+      g_clear_pointer (&text, g_free);
+      if (g_file_get_contents (done, &text, NULL, NULL) && rh_test_count (text, "done") == 10)
+        break;
+      rh_test_sleep (50);
+    }
+  g_assert_cmpuint (rh_test_count (text, "done"), ==, 10);
+  g_autofree char *seen_text = NULL;
+  g_assert_true (g_file_get_contents (seen, &seen_text, NULL, NULL));
+  g_assert_cmpuint (rh_test_count (seen_text, "\n"), ==, 10);
+  g_assert_null (strstr (seen_text, "3"));
+  g_assert_nonnull (strstr (seen_text, "2"));
+  for (int i = 0; i < 10; i++)
+    g_object_unref (connections[i]);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
+/* A full queue drops, counts and says so. */
+static void
+test_queue_full (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *script = rh_test_write_script (dir, "slow.sh", "#!/bin/sh\nsleep 1\n");
+  g_autofree char *config = g_strdup_printf (
+    "hooks = { concurrency = 1; queue = 2; };\n"
+    "rules = ( { name = \"slow\"; on = [ \"connection_accept\" ]; exec = { command = [ \"%s\" ]; }; } );", script);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  GSocketConnection *connections[6];
+  for (int i = 0; i < 6; i++)
+    connections[i] = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "hooks: queue full (2), dropped \"slow\" for connection_accept", 3000));
+  g_subprocess_send_signal (daemon->process, SIGUSR1);
+  /* 1 running + 2 queued of 6: 3 dropped. */
+  g_assert_true (rh_test_daemon_wait_log (daemon, "drops=3 ", 3000));
+  for (int i = 0; i < 6; i++)
+    g_object_unref (connections[i]);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
+static char *
+marker_rule (const char *dir, const char *name, const char *script)
+{
+  return g_strdup_printf ("rules = ( { name = \"%2$s\"; on = [ \"connection_accept\" ];\n"
+                          "  env = { RECORD_DIR = \"%1$s/%2$s\"; }; exec = { command = [ \"%3$s\" ]; }; } );\n",
+                          dir, name, script);
+}
+
+/* SIGHUP: a new rule applies to the next event; a broken file keeps the
+ * old rules. */
+static void
+test_reload (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *script = recorder ();
+  g_autofree char *first = marker_rule (dir, "first", script);
+  g_autofree char *second = marker_rule (dir, "second", script);
+  g_autofree char *first_dir = g_build_filename (dir, "first", NULL);
+  g_autofree char *second_dir = g_build_filename (dir, "second", NULL);
+  RhTestDaemon *daemon = rh_test_daemon_start (first, NULL);
+
+  g_autoptr (GSocketConnection) a = rh_test_connect (daemon->port);
+  g_assert_true (wait_entries (first_dir, 1, 5000));
+
+  rh_test_daemon_reload (daemon, second);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "configuration reloaded", 5000));
+  g_autoptr (GSocketConnection) b = rh_test_connect (daemon->port);
+  g_assert_true (wait_entries (second_dir, 1, 5000));
+  g_assert_cmpuint (count_entries (first_dir), ==, 1);
+
+  rh_test_daemon_reload (daemon, "rules = ( { name = \"broken\"; on = [ \"nonsense\" ]; } );\n");
+  g_assert_true (rh_test_daemon_wait_log (daemon, "reload failed", 5000));
+  g_autoptr (GSocketConnection) c = rh_test_connect (daemon->port);
+  g_assert_true (wait_entries (second_dir, 2, 5000));
+  g_assert_cmpuint (count_entries (first_dir), ==, 1);
+
+  /* The live session made before the reloads is still there. */
+  g_assert_false (rh_test_wait_closed (a, 200));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_nonnull (strstr (log, "rtmphooks.conf:1: rule \"broken\": unknown event \"nonsense\""));
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
+/* The seed's flags, without any config file: all three stdio formats,
+ * parsed back. */
+static void
+test_stdio_formats (void)
+{
+  static const char *const formats[] = { "json", "jsonl", "env" };
+  for (gsize f = 0; f < G_N_ELEMENTS (formats); f++)
+    {
+      const char *const args[] = { "--hook-stdio-format", formats[f], "--hook-timeout", "5s", NULL };
+      RhTestDaemon *daemon = rh_test_daemon_start_full (NULL, args, NULL, TRUE);
+      g_autoptr (GSocketConnection) connection = rh_test_connect (daemon->port);
+      g_assert_true (rh_test_client_handshake (connection));
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      g_assert_true (rh_test_daemon_wait_log (daemon, "c000001 closed", 5000));
+      g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+      g_autofree char *log = rh_test_daemon_log (daemon);
+      g_assert_nonnull (strstr (log, "started"));
+      g_assert_null (strstr (log, "RTMP_EVENT"));  /* events never go to the log */
+
+      if (strcmp (formats[f], "env") == 0)
+        {
+          g_autofree char *out = rh_test_daemon_stdout (daemon);
+          g_auto (GStrv) blocks = g_strsplit (out, "\n\n", -1);
+          static const char *const types[] = { "connection_accept", "handshake_complete", "connection_close" };
+          g_assert_cmpuint (g_strv_length (blocks), ==, 4);  /* 3 events + the empty tail */
+          for (guint i = 0; i < 3; i++)
+            {
+              g_autofree char *header = g_strdup_printf ("# RTMP Event: %s\n", types[i]);
+              g_assert_true (g_str_has_prefix (blocks[i], header));
+              g_autofree char *type_line = g_strdup_printf ("\nRTMP_EVENT_TYPE=%s\n", types[i]);
+              g_assert_nonnull (strstr (blocks[i], type_line));
+              g_assert_nonnull (strstr (blocks[i], "\nRTMP_CONN_ID=c000001\n"));
+              g_assert_nonnull (strstr (blocks[i], "\nRTMP_CLIENT_IP=127.0.0.1\n"));
+            }
+          g_assert_nonnull (strstr (blocks[2], "\nRTMP_REASON=client_disconnect"));
+        }
+      else
+        {
+          g_autoptr (GPtrArray) events = read_events (daemon, strcmp (formats[f], "json") == 0 ? "RTMP_EVENT: " : "");
+          g_assert_cmpuint (events->len, ==, 3);
+          g_assert_cmpuint (count_type (events, "connection_accept"), ==, 1);
+          g_assert_cmpuint (count_type (events, "handshake_complete"), ==, 1);
+          g_assert_cmpuint (count_type (events, "connection_close"), ==, 1);
+          JsonObject *hs = json_object_get_object_member (find_event (events, "handshake_complete"), "data");
+          g_assert_cmpstr (json_object_get_string_member (hs, "handshake"), ==, "simple");
+        }
+      rh_test_daemon_free (daemon);
+    }
+}
+
+/* Shutdown: live sessions end with server_shutdown, their hooks still run. */
+static void
+test_shutdown_stop_events (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *script = recorder ();
+  g_autofree char *config = g_strdup_printf (
+    "hooks = { stdio = \"jsonl\"; };\n"
+    "rules = ( { name = \"stops\"; on = [ \"publish_stop\", \"connection_close\" ];\n"
+    "  env = { RECORD_DIR = \"%s/stops\"; }; exec = { command = [ \"%s\" ]; }; } );\n", dir, script);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/forever");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 30, "320x180", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/forever", 10000));
+  rh_test_sleep (500);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_subprocess_force_exit (publisher);
+  rh_test_wait (publisher, 5000);
+
+  g_autoptr (GPtrArray) events = read_events (daemon, "");
+  JsonObject *stop = json_object_get_object_member (find_event (events, "publish_stop"), "data");
+  g_assert_cmpstr (json_object_get_string_member (stop, "reason"), ==, "server_shutdown");
+  JsonObject *close = json_object_get_object_member (find_event (events, "connection_close"), "data");
+  g_assert_cmpstr (json_object_get_string_member (close, "reason"), ==, "server_shutdown");
+  /* Both actions ran before the daemon exited. */
+  g_autofree char *stops = g_build_filename (dir, "stops", NULL);
+  g_assert_cmpuint (count_entries (stops), ==, 2);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
+/* The seed's example scripts, as shipped: start and cleanup hooks around
+ * a real recording, and the JSON event processor reading stdio output. */
+static void
+test_seed_examples (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  const char *examples = g_getenv ("RH_EXAMPLES");
+  g_autofree char *start = g_strdup_printf ("publish_start=%s/notify-start.sh", examples);
+  g_autofree char *stop = g_strdup_printf ("publish_stop=%s/cleanup.sh", examples);
+  g_autofree char *tmpdir = g_strdup_printf ("TMPDIR=%s", dir);
+  const char *const args[] = { "--hook-script", start, "--hook-script", stop, "--hook-stdio-format", "json", NULL };
+  const char *const env[] = { tmpdir, NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start_full (NULL, args, env, FALSE);
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/seed");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 4, "320x180", NULL, NULL);
+  g_assert_cmpint (rh_test_wait (publisher, 15000), ==, 0);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "stdout: Recording stopped (PID:", 10000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "play_stop live/seed", 10000));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_nonnull (strstr (log, "stdout: LIVE: live/seed started at"));
+  g_assert_nonnull (strstr (log, "stdout: Client: 127.0.0.1"));
+  g_assert_nonnull (strstr (log, "stdout: Duration: 4s"));
+  g_assert_nonnull (strstr (log, "stdout: Recording started: live_seed_"));
+
+  /* The recording holds the stream. */
+  g_autofree char *recordings = g_build_filename (dir, "rtmphooks-recordings", NULL);
+  g_autoptr (GDir) d = g_dir_open (recordings, 0, NULL);
+  g_assert_nonnull (d);
+  const char *name = g_dir_read_name (d);
+  g_assert_nonnull (name);
+  g_autofree char *recording = g_build_filename (recordings, name, NULL);
+  RhTestProbe probe;
+  g_assert_true (rh_test_probe (recording, &probe));
+  g_assert_cmpstr (probe.video_codec, ==, "h264");
+  g_assert_cmpuint (probe.video_frames, >=, 60);
+  g_assert_true (probe.first_video_is_key);
+  rh_test_probe_clear (&probe);
+  g_autofree char *pidfile = g_build_filename (dir, "recording_c000001.pid", NULL);
+  g_assert_false (g_file_test (pidfile, G_FILE_TEST_EXISTS));
+
+  /* The processor reads what --hook-stdio-format json printed. */
+  g_autofree char *processor = g_strdup_printf ("%s/event-processor.sh", examples);
+  g_autofree char *processed = g_build_filename (dir, "processed.txt", NULL);
+  const char *const argv[] = { processor, NULL };
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_set_stdin_file_path (launcher, daemon->stdout_path);
+  g_subprocess_launcher_set_stdout_file_path (launcher, processed);
+  g_autoptr (GSubprocess) run = g_subprocess_launcher_spawnv (launcher, argv, NULL);
+  g_assert_cmpint (rh_test_wait (run, 20000), ==, 0);
+  g_autofree char *output = NULL;
+  g_assert_true (g_file_get_contents (processed, &output, NULL, NULL));
+  g_assert_nonnull (strstr (output, "New connection: c000001\n"));
+  g_assert_nonnull (strstr (output, "Stream started: live/seed (c000001)\n"));
+  g_assert_nonnull (strstr (output, "Stream stopped: live/seed (c000001)\n"));
+  g_assert_nonnull (strstr (output, "Other event: play_start\n"));  /* the recorder */
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/hooks-e2e/events-and-exec", test_events_and_exec);
+  g_test_add_func ("/hooks-e2e/webhooks", test_webhooks);
+  g_test_add_func ("/hooks-e2e/timeout-kills-children", test_timeout_kills_children);
+  g_test_add_func ("/hooks-e2e/concurrency-cap", test_concurrency_cap);
+  g_test_add_func ("/hooks-e2e/queue-full", test_queue_full);
+  g_test_add_func ("/hooks-e2e/reload", test_reload);
+  g_test_add_func ("/hooks-e2e/stdio-formats", test_stdio_formats);
+  g_test_add_func ("/hooks-e2e/shutdown-stop-events", test_shutdown_stop_events);
+  g_test_add_func ("/hooks-e2e/seed-examples", test_seed_examples);
+  return g_test_run ();
+}
