@@ -29,6 +29,7 @@ struct _RhDispatcher {
   RhWebhookClient *webhooks;
   GQueue queue;            /* Job* */
   guint running;
+  guint start_id;          /* idle source starting queued jobs */
   /* Counters. */
   guint64 runs;
   guint64 failures;
@@ -66,6 +67,7 @@ rh_dispatcher_free (RhDispatcher *dispatcher)
 {
   if (dispatcher == NULL)
     return;
+  g_clear_handle_id (&dispatcher->start_id, g_source_remove);
   g_queue_clear_full (&dispatcher->queue, (GDestroyNotify) job_free);
   g_ptr_array_unref (dispatcher->rules);
   g_strfreev (dispatcher->base_env);
@@ -249,23 +251,47 @@ start_job (RhDispatcher *dispatcher, Job *job)
     start_webhook (dispatcher, job);
 }
 
-/* FIFO, except that a job whose rule is at its own cap waits without
- * holding back other rules; jobs of one rule still start in order. */
+/* The next job that may start: FIFO, except that a job whose rule is at
+ * its own cap waits without holding back other rules (jobs of one rule
+ * still start in order). */
+static GList *
+next_startable (RhDispatcher *dispatcher)
+{
+  if (dispatcher->running >= dispatcher->concurrency)
+    return NULL;
+  for (GList *link = dispatcher->queue.head; link != NULL; link = link->next)
+    {
+      Job *job = link->data;
+      if (job->rule->concurrency == 0 || job->rule->running < job->rule->concurrency)
+        return link;
+    }
+  return NULL;
+}
+
+/* One spawn per main loop turn: a fork costs about a millisecond, and
+ * media I/O gets its turn between two of them. */
+static gboolean
+on_start (gpointer user_data)
+{
+  RhDispatcher *dispatcher = user_data;
+  GList *link = next_startable (dispatcher);
+  if (link != NULL)
+    {
+      Job *job = link->data;
+      g_queue_delete_link (&dispatcher->queue, link);
+      start_job (dispatcher, job);
+    }
+  if (next_startable (dispatcher) != NULL)
+    return G_SOURCE_CONTINUE;
+  dispatcher->start_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static void
 start_jobs (RhDispatcher *dispatcher)
 {
-  GList *link = dispatcher->queue.head;
-  while (link != NULL && dispatcher->running < dispatcher->concurrency)
-    {
-      GList *next = link->next;
-      Job *job = link->data;
-      if (job->rule->concurrency == 0 || job->rule->running < job->rule->concurrency)
-        {
-          g_queue_delete_link (&dispatcher->queue, link);
-          start_job (dispatcher, job);
-        }
-      link = next;
-    }
+  if (dispatcher->start_id == 0 && next_startable (dispatcher) != NULL)
+    dispatcher->start_id = g_idle_add_full (G_PRIORITY_DEFAULT, on_start, dispatcher, NULL);
 }
 
 static void

@@ -33,6 +33,15 @@ typedef struct {
   guint lines;
 } Reader;
 
+/* Signals the hook's process group; never pid 0 or 1, which would
+ * reach our own group or everything. */
+static void
+signal_group (Run *run, int signal_number)
+{
+  if (run->pid > 1)
+    kill (-run->pid, signal_number);
+}
+
 static void
 run_finish_if_done (Run *run)
 {
@@ -43,7 +52,7 @@ run_finish_if_done (Run *run)
   /* A timed-out hook's children may outlive it: the grace is over. */
   if (run->kill_id != 0)
     {
-      kill (-run->pid, SIGKILL);
+      signal_group (run, SIGKILL);
       g_clear_handle_id (&run->kill_id, g_source_remove);
     }
   run->result.seconds = (double) (g_get_monotonic_time () - run->started_at) / G_USEC_PER_SEC;
@@ -105,7 +114,7 @@ on_kill (gpointer user_data)
 {
   Run *run = user_data;
   run->kill_id = 0;
-  kill (-run->pid, SIGKILL);
+  signal_group (run, SIGKILL);
   return G_SOURCE_REMOVE;
 }
 
@@ -116,8 +125,8 @@ on_timeout (gpointer user_data)
   run->timeout_id = 0;
   run->result.timed_out = TRUE;
   g_warning ("hook \"%s\" timed out: SIGTERM to its process group", run->rule_name);
-  /* The negative pid reaches the hook's children too. */
-  kill (-run->pid, SIGTERM);
+  /* The process group reaches the hook's children too. */
+  signal_group (run, SIGTERM);
   run->kill_id = g_timeout_add ((guint) (RH_EXEC_KILL_GRACE_SECONDS * 1000), on_kill, run);
   return G_SOURCE_REMOVE;
 }
@@ -194,7 +203,10 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
       return;
     }
   run->result.spawned = TRUE;
-  run->pid = (pid_t) atoi (g_subprocess_get_identifier (run->process));
+  /* NULL once the process has been reaped: a fast hook can be gone
+   * already, and then there is nothing to kill. */
+  const char *identifier = g_subprocess_get_identifier (run->process);
+  run->pid = identifier != NULL ? (pid_t) atoi (identifier) : 0;
 
   /* The event is small: it fits the pipe buffer, so this never blocks
    * for long; a hook that does not read stdin just gets EPIPE. */

@@ -38,6 +38,12 @@ rh_port=$(free_port)
 "$RH_DAEMON" -c /dev/null --listen "127.0.0.1:$rh_port" --log-level warning 2> "$work/rtmphooksd.log" &
 rh_pid=$!; pids+=("$rh_pid")
 
+# The same daemon with a stdio rule on every event (jsonl to /dev/null).
+rhh_port=$(free_port)
+"$RH_DAEMON" -c /dev/null --listen "127.0.0.1:$rhh_port" --log-level warning --hook-stdio-format jsonl \
+  > /dev/null 2> "$work/rtmphooksd-hooks.log" &
+rhh_pid=$!; pids+=("$rhh_pid")
+
 ngx_port=$(free_port)
 mkdir -p "$work/nginx/logs"
 cat > "$work/nginx/nginx.conf" <<NGINX
@@ -94,11 +100,13 @@ measure() {
 
 echo "fanout: $PLAYERS players for ${DURATION}s on each server"
 read -r rh_cpu rh_rss rh_late < <(measure rtmphooksd "$rh_pid" "$rh_port")
+read -r rhh_cpu rhh_rss rhh_late < <(measure rtmphooksd-hooks "$rhh_pid" "$rhh_port")
 read -r ngx_cpu ngx_rss ngx_late < <(measure nginx "$ngx_pid" "$ngx_port")
 
-printf '\n%-22s %12s %12s\n' "" "rtmphooksd" "nginx-rtmp"
-printf '%-22s %12s %12s\n' "CPU % (1 core = 100)" "$rh_cpu" "$ngx_cpu"
-printf '%-22s %12s %12s\n' "RSS KiB" "$rh_rss" "$ngx_rss"
-printf '%-22s %12s %12s\n' "late joiner ms" "$rh_late" "$ngx_late"
-awk -v a="$rh_cpu" -v b="$ngx_cpu" -v r="$rh_rss" -v s="$ngx_rss" 'BEGIN {
-  printf "ratios rtmphooksd/nginx-rtmp: CPU %.2f, RSS %.2f\n", (b > 0 ? a / b : 0), (s > 0 ? r / s : 0) }'
+printf '\n%-22s %12s %16s %12s\n' "" "rtmphooksd" "+stdio hooks" "nginx-rtmp"
+printf '%-22s %12s %16s %12s\n' "CPU % (1 core = 100)" "$rh_cpu" "$rhh_cpu" "$ngx_cpu"
+printf '%-22s %12s %16s %12s\n' "RSS KiB" "$rh_rss" "$rhh_rss" "$ngx_rss"
+printf '%-22s %12s %16s %12s\n' "late joiner ms" "$rh_late" "$rhh_late" "$ngx_late"
+awk -v a="$rh_cpu" -v b="$ngx_cpu" -v h="$rhh_cpu" -v r="$rh_rss" -v s="$ngx_rss" 'BEGIN {
+  printf "ratios rtmphooksd/nginx-rtmp: CPU %.2f, RSS %.2f\n", (b > 0 ? a / b : 0), (s > 0 ? r / s : 0)
+  printf "stdio hooks on every event vs off: CPU %+.1f%%\n", (a > 0 ? 100 * (h - a) / a : 0) }'
