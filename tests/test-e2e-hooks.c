@@ -2,7 +2,10 @@
  * and players, real scripts, a real HTTP server. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
 #include <string.h>
@@ -630,6 +633,121 @@ test_seed_examples (void)
   rh_test_remove_tree (dir);
 }
 
+/* A reader that never reads stdout: the server goes on serving, events
+ * past the bounded buffer are dropped and counted. */
+static void
+test_stalled_stdout (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *fifo = g_build_filename (dir, "events.fifo", NULL);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  /* Both ends held, nothing read: the daemon's writes fill the pipe. */
+  int holder = open (fifo, O_RDWR);
+  g_assert_cmpint (holder, >=, 0);
+
+  RhTestDaemon *daemon = g_new0 (RhTestDaemon, 1);
+  daemon->dir = rh_test_make_dir ();
+  daemon->port = rh_test_free_port ();
+  daemon->log_path = g_build_filename (daemon->dir, "daemon.log", NULL);
+  daemon->stdout_path = g_strdup (fifo);
+  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", daemon->port);
+  const char *const argv[] = { g_getenv ("RH_DAEMON"), "-c", "/dev/null", "--listen", listen,
+                               "--hook-stdio-format", "jsonl", NULL };
+  daemon->process = rh_test_spawn_full (argv, fifo, daemon->log_path, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, " started", 10000));
+
+  /* accept + close, ~190 bytes each: 5000 connections are well past the
+   * 64 KiB pipe + 1 MiB buffer. */
+  for (int i = 0; i < 5000; i++)
+    {
+      g_autoptr (GSocketConnection) c = rh_test_connect (daemon->port);
+      g_assert_nonnull (c);
+      g_io_stream_close (G_IO_STREAM (c), NULL, NULL);
+    }
+  g_assert_true (rh_test_daemon_wait_log (daemon, "stdio: reader too slow", 10000));
+
+  /* A stream still flows to a player. */
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/stalled");
+  g_autofree char *out = g_build_filename (dir, "stalled.flv", NULL);
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 4, "320x180", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/stalled", 10000));
+  const char *const player_argv[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", url, "-t", "2",
+                                      "-c", "copy", "-y", out, NULL };
+  g_autoptr (GSubprocess) player = rh_test_spawn (player_argv, NULL);
+  g_assert_cmpint (rh_test_wait (player, 15000), ==, 0);
+  g_assert_cmpint (rh_test_wait (publisher, 15000), ==, 0);
+  RhTestProbe probe;
+  g_assert_true (rh_test_probe (out, &probe));
+  g_assert_cmpuint (probe.video_frames, ==, 60);
+  rh_test_probe_clear (&probe);
+
+  g_subprocess_send_signal (daemon->process, SIGUSR1);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "stdio_dropped=", 3000));
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  const char *stats = strstr (log, "stdio_dropped=");
+  g_assert_cmpint (g_ascii_strtoll (stats + strlen ("stdio_dropped="), NULL, 10), >, 1000);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  close (holder);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
+/* SIGHUP opens new listeners and closes dropped ones without touching the
+ * sessions made through them; rules from the command line survive. */
+static void
+test_reload_listeners (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *script = rh_test_write_script (dir, "hello.sh", "#!/bin/sh\necho cli hook ran\n");
+  guint16 first = rh_test_free_port ();
+  guint16 second = rh_test_free_port ();
+  g_autofree char *config_path = g_build_filename (dir, "rtmphooks.conf", NULL);
+  g_autofree char *log_path = g_build_filename (dir, "daemon.log", NULL);
+  g_autofree char *out_path = g_build_filename (dir, "daemon.stdout", NULL);
+  g_autofree char *config1 = g_strdup_printf ("server = { listen = [ \"127.0.0.1:%u\" ]; };\n", first);
+  g_autofree char *config2 = g_strdup_printf ("server = { listen = [ \"127.0.0.1:%u\" ]; };\n", second);
+  g_assert_true (g_file_set_contents (config_path, config1, -1, NULL));
+  g_autofree char *flag = g_strdup_printf ("connection_accept=%s", script);
+  const char *const argv[] = { g_getenv ("RH_DAEMON"), "-c", config_path, "--log-level", "info",
+                               "--hook-script", flag, NULL };
+  RhTestDaemon *daemon = g_new0 (RhTestDaemon, 1);
+  daemon->dir = g_strdup (dir);
+  daemon->log_path = g_strdup (log_path);
+  daemon->stdout_path = g_strdup (out_path);
+  daemon->process = rh_test_spawn_full (argv, out_path, log_path, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, " started", 10000));
+
+  g_autoptr (GSocketConnection) old = rh_test_connect (first);
+  g_assert_nonnull (old);
+  g_assert_true (rh_test_client_handshake (old));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "stdout: cli hook ran", 5000));
+
+  g_assert_true (g_file_set_contents (config_path, config2, -1, NULL));
+  g_subprocess_send_signal (daemon->process, SIGHUP);
+  g_autofree char *closing = g_strdup_printf ("no longer listening on 127.0.0.1:%u", first);
+  g_assert_true (rh_test_daemon_wait_log (daemon, closing, 5000));
+  g_autoptr (GSocketConnection) fresh = rh_test_connect (second);
+  g_assert_nonnull (fresh);
+  g_autoptr (GSocketConnection) refused = rh_test_connect (first);
+  g_assert_null (refused);
+  /* The session made through the closed listener is still open, and the
+   * command line's rule ran again after the reload. */
+  g_assert_false (rh_test_wait_closed (old, 300));
+  for (int i = 0; i < 100; i++)
+    {
+      g_autofree char *log = rh_test_daemon_log (daemon);
+      if (rh_test_count (log, "stdout: cli hook ran") >= 2)
+        break;
+      rh_test_sleep (50);
+    }
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_cmpuint (rh_test_count (log, "stdout: cli hook ran"), ==, 2);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+  g_free (dir);
+  dir = NULL;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -643,5 +761,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hooks-e2e/stdio-formats", test_stdio_formats);
   g_test_add_func ("/hooks-e2e/shutdown-stop-events", test_shutdown_stop_events);
   g_test_add_func ("/hooks-e2e/seed-examples", test_seed_examples);
+  g_test_add_func ("/hooks-e2e/stalled-stdout", test_stalled_stdout);
+  g_test_add_func ("/hooks-e2e/reload-listeners", test_reload_listeners);
   return g_test_run ();
 }

@@ -3,6 +3,7 @@
 #include "stdio-output.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <poll.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 struct _RhStdioOutput {
   int fd;
+  int original_flags;     /* -1 until we made the fd non-blocking */
   gsize max_buffered;
   GByteArray *buffer;     /* formatted, not yet written */
   guint watch_id;         /* armed while the fd is full */
@@ -39,7 +41,7 @@ rh_stdio_output_new (int fd, gsize max_buffered)
   output->fd = fd;
   output->max_buffered = max_buffered;
   output->buffer = g_byte_array_new ();
-  g_unix_set_fd_nonblocking (fd, TRUE, NULL);
+  output->original_flags = -1;
   return output;
 }
 
@@ -49,6 +51,9 @@ rh_stdio_output_free (RhStdioOutput *output)
   if (output == NULL)
     return;
   g_clear_handle_id (&output->watch_id, g_source_remove);
+  /* The fd may be a terminal shared with a shell: give it back as it was. */
+  if (output->original_flags != -1)
+    fcntl (output->fd, F_SETFL, output->original_flags);
   g_byte_array_unref (output->buffer);
   g_free (output);
 }
@@ -127,6 +132,12 @@ rh_stdio_output_write (RhStdioOutput *output, RhStdioFormat format, const RhEven
 
   if (len == 0 || output->broken)
     return;
+  if (output->original_flags == -1)
+    {
+      /* Only once there is output: a slow reader must never block us. */
+      output->original_flags = fcntl (output->fd, F_GETFL);
+      g_unix_set_fd_nonblocking (output->fd, TRUE, NULL);
+    }
   if (output->buffer->len + len > output->max_buffered)
     {
       gint64 now = g_get_monotonic_time ();
