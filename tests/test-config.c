@@ -72,6 +72,7 @@ test_good (void)
   g_assert_cmpint (s->duplicate_publish, ==, RH_DUPLICATE_PUBLISH_REPLACE);
   g_assert_false (s->gop_cache);
   g_assert_cmpint (s->player_queue_hard_limit, ==, 4000000);
+  g_assert_cmpint (s->player_send_buffer, ==, 131072);
 }
 
 static void

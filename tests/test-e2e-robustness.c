@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include "testutil.h"
 #include "protocol/amf0.h"
@@ -21,6 +22,88 @@ send_command (GSocketConnection *connection, const char *name, double tid, RhAmf
     rh_amf0_encode_null (payload);
   rh_chunk_write_message (wire, 128, 3, 0, 20, 0, payload->data, payload->len);
   g_assert_true (rh_test_write (connection, wire->data, wire->len));
+}
+
+static void
+send_command_on (GSocketConnection *connection, guint32 stream_id, const char *name, double tid,
+                 const char *argument)
+{
+  g_autoptr (GByteArray) payload = g_byte_array_new ();
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  rh_amf0_encode_string (payload, name);
+  rh_amf0_encode_number (payload, tid);
+  rh_amf0_encode_null (payload);
+  if (argument != NULL)
+    rh_amf0_encode_string (payload, argument);
+  rh_chunk_write_message (wire, 128, stream_id == 0 ? 3 : 8, 0, 20, stream_id, payload->data, payload->len);
+  g_assert_true (rh_test_write (connection, wire->data, wire->len));
+}
+
+/* A player that never reads: above the soft limit it skips frames (so
+ * its queue stays bounded), and once its socket has been full for
+ * idle_timeout it is disconnected; the daemon goes on. */
+static void
+test_slow_player (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *clip = g_build_filename (dir, "clip.flv", NULL);
+  const char *const encode[] = {
+    "ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30",
+    "-t", "8", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "4M", "-g", "30", "-pix_fmt", "yuv420p",
+    "-y", clip, NULL
+  };
+  g_autoptr (GSubprocess) encoder = rh_test_spawn (encode, NULL);
+  g_assert_cmpint (rh_test_wait (encoder, 60000), ==, 0);
+
+  RhTestDaemon *daemon = rh_test_daemon_start (
+    "server = { player_queue_soft_limit = 65536; player_queue_hard_limit = 1048576; idle_timeout = 2;\n"
+    "           player_send_buffer = 65536; };", NULL);
+  /* A small receive buffer set before connecting turns off the kernel's
+   * autotuning, so the flood fills the daemon's side instead. */
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
+                                             G_SOCKET_PROTOCOL_TCP, NULL);
+  g_assert_true (g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, 4096, NULL));
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, daemon->port);
+  g_assert_true (g_socket_connect (socket, address, NULL, NULL));
+  g_autoptr (GSocketConnection) lazy = g_socket_connection_factory_create_connection (socket);
+  g_assert_true (rh_test_client_handshake (lazy));
+  RhAmf0Value *object = rh_amf0_object_new ();
+  rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
+  send_command (lazy, "connect", 1, object);
+  rh_amf0_value_free (object);
+  send_command_on (lazy, 0, "createStream", 2, NULL);
+  send_command_on (lazy, 1, "play", 0, "flood");
+  g_assert_true (rh_test_daemon_wait_log (daemon, "play_start live/flood", 5000));
+  /* Never reads from here on. */
+
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/flood");
+  for (int round = 0; round < 5; round++)
+    {
+      /* As fast as it can: no -re. */
+      const char *const publish[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", clip, "-c", "copy",
+                                      "-f", "flv", url, NULL };
+      g_autoptr (GSubprocess) publisher = rh_test_spawn (publish, NULL);
+      g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
+      g_autofree char *log = rh_test_daemon_log (daemon);
+      if (strstr (log, "closed: timeout (player stopped reading)") != NULL)
+        break;
+    }
+  g_assert_true (rh_test_daemon_wait_log (daemon, "c000001 closed: timeout (player stopped reading)", 8000));
+  g_assert_true (rh_test_wait_closed (lazy, 5000));
+
+  /* It skipped frames before it was cut off, and says how many; its
+   * queue never reached the hard limit. */
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  const char *stop = strstr (log, "play_stop live/flood reason=timeout");
+  g_assert_nonnull (stop);
+  const char *dropped = strstr (stop, "dropped=");
+  g_assert_nonnull (dropped);
+  g_assert_cmpint (g_ascii_strtoll (dropped + strlen ("dropped="), NULL, 10), >, 0);
+  g_assert_null (strstr (log, "player too slow"));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
 }
 
 static void
@@ -214,6 +297,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/robustness/bad-input-during-live-stream", test_bad_input_during_live_stream);
   g_test_add_func ("/robustness/limits-and-timeouts", test_connection_limits_and_timeouts);
+  g_test_add_func ("/robustness/slow-player", test_slow_player);
   g_test_add_func ("/robustness/invalid-stream-name", test_invalid_stream_name);
   g_test_add_func ("/robustness/config-check", test_config_check);
   g_test_add_func ("/robustness/listen-conflict", test_listen_conflict_fails_start);

@@ -50,6 +50,7 @@ static const SettingSpec server_settings[] = {
   { "gop_cache_max_bytes", SETTING_INT, FIELD (gop_cache_max_bytes), 0, 512 * 1024 * 1024, NULL },
   { "player_queue_soft_limit", SETTING_INT, FIELD (player_queue_soft_limit), 64 * 1024, 1024 * 1024 * 1024, NULL },
   { "player_queue_hard_limit", SETTING_INT, FIELD (player_queue_hard_limit), 64 * 1024, 1024 * 1024 * 1024, NULL },
+  { "player_send_buffer", SETTING_INT, FIELD (player_send_buffer), 0, 64 * 1024 * 1024, NULL },
 };
 
 #define HOOKS_FIELD(f) offsetof (RhHooksSettings, f)
@@ -90,6 +91,7 @@ server_config_init (RhServerConfig *server)
   server->gop_cache_max_bytes = 64 * 1024 * 1024;
   server->player_queue_soft_limit = 8 * 1024 * 1024;
   server->player_queue_hard_limit = 32 * 1024 * 1024;
+  server->player_send_buffer = 256 * 1024;
 }
 
 void

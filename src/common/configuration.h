@@ -28,6 +28,7 @@ typedef struct {
   gint gop_cache_max_bytes;
   gint player_queue_soft_limit;    /* bytes: drop non-key frames above */
   gint player_queue_hard_limit;    /* bytes: disconnect above */
+  gint player_send_buffer;         /* SO_SNDBUF of players; 0 = kernel autotuning */
 } RhServerConfig;
 
 typedef struct {

@@ -12,6 +12,7 @@
 #include "protocol/handshake.h"
 
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <netinet/tcp.h>
 #include <string.h>
 
@@ -47,7 +48,7 @@ struct _RhConnection {
 
   gint64 created_at;
   gint64 last_read_at;
-  gint64 last_write_at;       /* last progress writing, or when the queue last became non-empty */
+  gint64 blocked_since;       /* when a write last found the socket full; 0 = not blocked */
   gboolean closed;
 };
 
@@ -96,7 +97,6 @@ rh_connection_new (RhServer *server, GSocketConnection *socket_connection, guint
   connection->chunk_size = RH_CHUNK_DEFAULT_SIZE;
   connection->created_at = g_get_monotonic_time ();
   connection->last_read_at = connection->created_at;
-  connection->last_write_at = connection->created_at;
 
   g_autoptr (GSocketAddress) remote = g_socket_get_remote_address (connection->socket, NULL);
   g_autoptr (GSocketAddress) local = g_socket_get_local_address (connection->socket, NULL);
@@ -204,8 +204,6 @@ queue_message (RhConnection *connection, guint32 csid, guint8 type, guint32 stre
 {
   if (connection->closed)
     return;
-  if (rh_send_queue_get_length (connection->queue) == 0)
-    connection->last_write_at = g_get_monotonic_time ();
   rh_send_queue_push (connection->queue, csid, type, stream_id, timestamp, payload,
                       connection->chunk_size);
   schedule_flush (connection);
@@ -233,13 +231,21 @@ rh_connection_set_chunk_size (RhConnection *connection, guint32 chunk_size)
 }
 
 void
+rh_connection_limit_send_buffer (RhConnection *connection, gint bytes)
+{
+  if (bytes > 0)
+    g_socket_set_option (connection->socket, SOL_SOCKET, SO_SNDBUF, bytes, NULL);
+}
+
+void
 rh_connection_set_peer_window (RhConnection *connection, guint32 window)
 {
   connection->peer_window = window;
 }
 
 /* Writes until the queue is empty or the socket is full. FALSE on a
- * socket error (message in error). */
+ * socket error (message in error). No clock reads here: this runs per
+ * player per packet; only a full socket is timed. */
 static gboolean
 write_queued (RhConnection *connection, GError **error)
 {
@@ -254,13 +260,17 @@ write_queued (RhConnection *connection, GError **error)
       if (written < 0)
         {
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
-            return TRUE;
+            {
+              if (connection->blocked_since == 0)
+                connection->blocked_since = g_get_monotonic_time ();
+              return TRUE;
+            }
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
       rh_send_queue_advance (connection->queue, (gsize) written);
       connection->bytes_sent += (guint64) written;
-      connection->last_write_at = g_get_monotonic_time ();
+      connection->blocked_since = 0;
     }
   return TRUE;
 }
@@ -361,8 +371,6 @@ process_input (RhConnection *connection, const guint8 *data, gsize len)
       if (reply->len > 0)
         {
           g_autoptr (GBytes) bytes = g_byte_array_free_to_bytes (g_steal_pointer (&reply));
-          if (rh_send_queue_get_length (connection->queue) == 0)
-            connection->last_write_at = g_get_monotonic_time ();
           rh_send_queue_push_raw (connection->queue, bytes);
           schedule_flush (connection);
         }
@@ -425,6 +433,9 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
       if ((gsize) n < size)
         break;
     }
+  /* What this input made us send (fan-out included) goes out now, not
+   * one main loop turn (and one poll over every socket) later. */
+  rh_server_flush (connection->server);
   return connection->closed ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
 }
 
@@ -492,7 +503,7 @@ rh_connection_check_timeouts (RhConnection *connection, gint64 now)
   if (connection->session != NULL && rh_session_is_playing (connection->session)
       && !rh_session_is_publishing (connection->session))
     {
-      if (rh_send_queue_get_length (connection->queue) > 0 && now - connection->last_write_at > idle_limit)
+      if (connection->blocked_since != 0 && now - connection->blocked_since > idle_limit)
         rh_connection_close (connection, RH_REASON_TIMEOUT, "player stopped reading");
       return;
     }

@@ -30,6 +30,8 @@ void rh_connection_send (RhConnection *connection, guint32 csid, guint8 type, gu
 void rh_connection_send_control (RhConnection *connection, guint8 type, GBytes *payload);
 /* Sends Set Chunk Size and uses the new size for everything queued after. */
 void rh_connection_set_chunk_size (RhConnection *connection, guint32 chunk_size);
+/* Caps the kernel's send buffer (SO_SNDBUF); 0 leaves autotuning on. */
+void rh_connection_limit_send_buffer (RhConnection *connection, gint bytes);
 /* The peer's Window Acknowledgement Size: we acknowledge every so many bytes. */
 void rh_connection_set_peer_window (RhConnection *connection, guint32 window);
 

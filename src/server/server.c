@@ -23,6 +23,7 @@ struct _RhServer {
   RhRegistry *registry;
   GSource *flush_source;
   GPtrArray *dirty;          /* connections with writes pending (ref'd) */
+  GPtrArray *flushing;       /* the other of two arrays swapped per flush */
   guint tick_id;
   guint64 next_number;
   gboolean shutting_down;
@@ -78,15 +79,22 @@ flush_check (GSource *source)
   return ((FlushSource *) source)->server->dirty->len > 0;
 }
 
+void
+rh_server_flush (RhServer *server)
+{
+  /* Flushing can close connections, which can schedule more: swap first. */
+  GPtrArray *dirty = server->dirty;
+  server->dirty = server->flushing;
+  for (guint i = 0; i < dirty->len; i++)
+    rh_connection_flush (g_ptr_array_index (dirty, i));
+  g_ptr_array_set_size (dirty, 0);
+  server->flushing = dirty;
+}
+
 static gboolean
 flush_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
 {
-  RhServer *server = ((FlushSource *) source)->server;
-  g_autoptr (GPtrArray) dirty = server->dirty;
-
-  server->dirty = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_connection_unref);
-  for (guint i = 0; i < dirty->len; i++)
-    rh_connection_flush (g_ptr_array_index (dirty, i));
+  rh_server_flush (((FlushSource *) source)->server);
   return G_SOURCE_CONTINUE;
 }
 
@@ -120,6 +128,7 @@ rh_server_new (RhConfig *config)
   server->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   server->registry = rh_registry_new (server);
   server->dirty = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_connection_unref);
+  server->flushing = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_connection_unref);
   server->flush_source = g_source_new (&flush_funcs, sizeof (FlushSource));
   ((FlushSource *) server->flush_source)->server = server;
   g_source_set_priority (server->flush_source, G_PRIORITY_DEFAULT);
@@ -146,6 +155,7 @@ rh_server_free (RhServer *server)
   g_source_destroy (server->flush_source);
   g_source_unref (server->flush_source);
   g_ptr_array_unref (server->dirty);
+  g_ptr_array_unref (server->flushing);
   g_hash_table_unref (server->listeners);
   g_hash_table_unref (server->connections);
   g_hash_table_unref (server->per_ip);

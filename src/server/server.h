@@ -28,6 +28,8 @@ guint rh_server_get_n_connections (RhServer *server);
 /* For connections. */
 guint8 *rh_server_get_read_buffer (RhServer *server, gsize *size);
 void rh_server_schedule_flush (RhServer *server, RhConnection *connection);
+/* Writes everything scheduled, now. */
+void rh_server_flush (RhServer *server);
 void rh_server_remove_connection (RhServer *server, RhConnection *connection);
 
 /* Where the server's events go (the hook dispatcher). */

@@ -390,6 +390,10 @@ start_play (RhSession *session, guint32 stream_id, const char *text, GError **er
   if (find_publisher (session, stream_id) != NULL)
     return reject (error, "play on a publishing stream id (%s)", name);
 
+  /* Left to autotuning, the kernel would buffer seconds of video for a
+   * slow player before our own queue (and its skip policy) saw any. */
+  rh_connection_limit_send_buffer (session->connection,
+                                   rh_registry_get_server_config (session->registry)->player_send_buffer);
   RhStream *stream = rh_registry_obtain (session->registry, session->app, name);
   RhPlayer *player = g_new0 (RhPlayer, 1);
   player->connection = session->connection;
