@@ -337,6 +337,33 @@ test_webhooks (void)
   rh_test_http_stop (http);
 }
 
+/* TLS is verified: a server whose certificate nobody vouches for gets no
+ * event, and the failure is logged. */
+static void
+test_webhook_tls_verified (void)
+{
+  g_autofree char *cert = g_build_filename (g_getenv ("RH_FIXTURES"), "hooks", "untrusted-cert.pem", NULL);
+  g_autofree char *key = g_build_filename (g_getenv ("RH_FIXTURES"), "hooks", "untrusted-key.pem", NULL);
+  RhTestHttp *https = rh_test_http_start_tls (cert, key);
+  g_autofree char *config = g_strdup_printf (
+    "hooks = { require_https = true; };\n"
+    "rules = ( { name = \"tls\"; on = [ \"connection_accept\" ];\n"
+    "  webhook = { url = \"https://127.0.0.1:%u/ok\"; retries = 0; }; } );\n", rh_test_http_port (https));
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  g_autoptr (GSocketConnection) connection = rh_test_connect (daemon->port);
+  g_autofree char *failed = g_strdup_printf ("webhook \"tls\" to https://127.0.0.1:%u/ok failed after 1 attempt(s)",
+                                             rh_test_http_port (https));
+  g_assert_true (rh_test_daemon_wait_log (daemon, failed, 10000));
+  g_autoptr (GPtrArray) requests = rh_test_http_requests (https, "/ok");
+  g_assert_cmpuint (requests->len, ==, 0);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_test_message ("%s", strstr (log, failed));
+  g_assert_nonnull (strstr (strstr (log, failed), "TLS certificate"));
+  rh_test_daemon_free (daemon);
+  rh_test_http_stop (https);
+}
+
 static gboolean
 process_alive (const char *pid_file)
 {
@@ -754,6 +781,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/hooks-e2e/events-and-exec", test_events_and_exec);
   g_test_add_func ("/hooks-e2e/webhooks", test_webhooks);
+  g_test_add_func ("/hooks-e2e/webhook-tls-verified", test_webhook_tls_verified);
   g_test_add_func ("/hooks-e2e/timeout-kills-children", test_timeout_kills_children);
   g_test_add_func ("/hooks-e2e/concurrency-cap", test_concurrency_cap);
   g_test_add_func ("/hooks-e2e/queue-full", test_queue_full);

@@ -469,6 +469,7 @@ struct _RhTestHttp {
   gboolean started;
   GPtrArray *requests;   /* RhTestRequest* */
   guint flaky_seen;
+  GTlsCertificate *certificate;  /* NULL: plain HTTP */
 };
 
 static void
@@ -522,9 +523,11 @@ http_thread (gpointer user_data)
   g_autoptr (GError) error = NULL;
 
   g_main_context_push_thread_default (http->context);
-  http->server = soup_server_new (NULL, NULL);
+  http->server = soup_server_new ("tls-certificate", http->certificate, NULL);
   soup_server_add_handler (http->server, NULL, on_http_request, http, NULL);
-  g_assert_true (soup_server_listen_local (http->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY, &error));
+  g_assert_true (soup_server_listen_local (http->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY
+                                           | (http->certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0),
+                                           &error));
   GSList *uris = soup_server_get_uris (http->server);
   http->port = (guint16) g_uri_get_port (uris->data);
   g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
@@ -541,10 +544,11 @@ http_thread (gpointer user_data)
   return NULL;
 }
 
-RhTestHttp *
-rh_test_http_start (void)
+static RhTestHttp *
+http_start (GTlsCertificate *certificate)
 {
   RhTestHttp *http = g_new0 (RhTestHttp, 1);
+  http->certificate = certificate;
   g_mutex_init (&http->lock);
   g_cond_init (&http->ready);
   http->requests = g_ptr_array_new_with_free_func (request_free);
@@ -556,6 +560,21 @@ rh_test_http_start (void)
     g_cond_wait (&http->ready, &http->lock);
   g_mutex_unlock (&http->lock);
   return http;
+}
+
+RhTestHttp *
+rh_test_http_start (void)
+{
+  return http_start (NULL);
+}
+
+RhTestHttp *
+rh_test_http_start_tls (const char *cert_path, const char *key_path)
+{
+  g_autoptr (GError) error = NULL;
+  GTlsCertificate *certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_assert_no_error (error);
+  return http_start (certificate);
 }
 
 static gboolean
@@ -573,6 +592,7 @@ rh_test_http_stop (RhTestHttp *http)
   g_main_loop_unref (http->loop);
   g_main_context_unref (http->context);
   g_ptr_array_unref (http->requests);
+  g_clear_object (&http->certificate);
   g_mutex_clear (&http->lock);
   g_cond_clear (&http->ready);
   g_free (http);

@@ -96,6 +96,8 @@ typedef struct {
 typedef struct _RhTestHttp RhTestHttp;
 
 RhTestHttp *rh_test_http_start (void);
+/* The same over TLS with the given certificate and key (PEM files). */
+RhTestHttp *rh_test_http_start_tls (const char *cert_path, const char *key_path);
 void rh_test_http_stop (RhTestHttp *http);
 guint16 rh_test_http_port (RhTestHttp *http);
 /* Requests received so far on path (a copy; free with g_ptr_array_unref). */
