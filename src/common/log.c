@@ -83,12 +83,6 @@ write_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoint
 }
 
 void
-rh_log_set_level (GLogLevelFlags level)
-{
-  max_level = level;
-}
-
-void
 rh_log_init (GLogLevelFlags level)
 {
   max_level = level;

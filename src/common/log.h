@@ -9,7 +9,6 @@ G_BEGIN_DECLS
 /* Accepts error, warning, notice, info, debug. */
 gboolean rh_log_level_parse (const char *name, GLogLevelFlags *level);
 void rh_log_init (GLogLevelFlags level);
-void rh_log_set_level (GLogLevelFlags level);
 gboolean rh_log_enabled (GLogLevelFlags level);
 
 G_END_DECLS

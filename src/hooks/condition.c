@@ -161,12 +161,6 @@ rh_condition_free (RhCondition *condition)
   g_free (condition);
 }
 
-const char *
-rh_condition_get_field (const RhCondition *condition)
-{
-  return condition->field;
-}
-
 static gboolean
 compare (Comparison op, double a, double b)
 {

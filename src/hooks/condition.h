@@ -22,7 +22,6 @@ RhCondition *rh_condition_new (const char *field, RhFieldType field_type,
 void rh_condition_free (RhCondition *condition);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhCondition, rh_condition_free)
 
-const char *rh_condition_get_field (const RhCondition *condition);
 /* An event without the field never matches (negated or not). */
 gboolean rh_condition_matches (const RhCondition *condition, const RhEvent *event);
 

@@ -56,12 +56,6 @@ static const char *const number_fields[] = {
   "video_packets", "audio_packets", NULL
 };
 
-const char *const *
-rh_event_type_data_fields (RhEventType type)
-{
-  return data_fields[type];
-}
-
 gboolean
 rh_event_type_has_field (RhEventType type, const char *name, RhFieldType *field_type)
 {

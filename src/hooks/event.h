@@ -50,8 +50,6 @@ gboolean rh_event_type_from_string (const char *name, RhEventType *type);
  * always; conn_id, stream_key and data fields where they apply. Field
  * names may be written "data.NAME". */
 gboolean rh_event_type_has_field (RhEventType type, const char *name, RhFieldType *field_type);
-/* The data fields of an event type, NULL-terminated. */
-const char *const *rh_event_type_data_fields (RhEventType type);
 
 RhEvent *rh_event_new (RhEventType type, const char *conn_id, const char *stream_key);
 RhEvent *rh_event_ref (RhEvent *event);

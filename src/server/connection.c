@@ -144,12 +144,6 @@ rh_connection_get_id (const RhConnection *connection)
   return connection->id;
 }
 
-guint64
-rh_connection_get_number (const RhConnection *connection)
-{
-  return connection->number;
-}
-
 const char *
 rh_connection_get_client_ip (const RhConnection *connection)
 {
@@ -172,12 +166,6 @@ guint16
 rh_connection_get_server_port (const RhConnection *connection)
 {
   return connection->server_port;
-}
-
-gboolean
-rh_connection_is_closed (const RhConnection *connection)
-{
-  return connection->closed;
 }
 
 gsize

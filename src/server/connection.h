@@ -22,7 +22,6 @@ void rh_connection_start (RhConnection *connection);
  * one last non-blocking write, the socket closes, the server forgets it.
  * Safe to call more than once and from inside its own callbacks. */
 void rh_connection_close (RhConnection *connection, RhReason reason, const char *detail);
-gboolean rh_connection_is_closed (const RhConnection *connection);
 
 void rh_connection_send (RhConnection *connection, guint32 csid, guint8 type, guint32 stream_id,
                          guint32 timestamp, GBytes *payload);
@@ -43,7 +42,6 @@ void rh_connection_check_timeouts (RhConnection *connection, gint64 now);
 
 RhServer *rh_connection_get_server (const RhConnection *connection);
 const char *rh_connection_get_id (const RhConnection *connection);   /* "c000001" */
-guint64 rh_connection_get_number (const RhConnection *connection);
 const char *rh_connection_get_client_ip (const RhConnection *connection);
 guint16 rh_connection_get_client_port (const RhConnection *connection);
 const char *rh_connection_get_server_ip (const RhConnection *connection);

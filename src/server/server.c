@@ -176,12 +176,6 @@ rh_server_get_registry (RhServer *server)
   return server->registry;
 }
 
-guint
-rh_server_get_n_connections (RhServer *server)
-{
-  return g_hash_table_size (server->connections);
-}
-
 guint8 *
 rh_server_get_read_buffer (RhServer *server, gsize *size)
 {

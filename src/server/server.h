@@ -23,7 +23,6 @@ void rh_server_shutdown (RhServer *server);
 
 RhConfig *rh_server_get_config (RhServer *server);
 RhRegistry *rh_server_get_registry (RhServer *server);
-guint rh_server_get_n_connections (RhServer *server);
 
 /* For connections. */
 guint8 *rh_server_get_read_buffer (RhServer *server, gsize *size);

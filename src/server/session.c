@@ -46,12 +46,6 @@ rh_session_new (RhConnection *connection, RhRegistry *registry)
   return session;
 }
 
-const char *
-rh_session_get_app (const RhSession *session)
-{
-  return session->app;
-}
-
 gboolean
 rh_session_is_publishing (const RhSession *session)
 {

@@ -26,7 +26,6 @@ void rh_session_free (RhSession *session);
 /* FALSE with error: the connection must be closed. */
 gboolean rh_session_handle_message (RhSession *session, const RhMessage *message, GError **error);
 
-const char *rh_session_get_app (const RhSession *session);
 gboolean rh_session_is_publishing (const RhSession *session);
 gboolean rh_session_is_playing (const RhSession *session);
 
