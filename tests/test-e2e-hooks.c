@@ -672,16 +672,11 @@ test_stalled_stdout (void)
   int holder = open (fifo, O_RDWR);
   g_assert_cmpint (holder, >=, 0);
 
-  RhTestDaemon *daemon = g_new0 (RhTestDaemon, 1);
-  daemon->dir = rh_test_make_dir ();
-  daemon->port = rh_test_free_port ();
-  daemon->log_path = g_build_filename (daemon->dir, "daemon.log", NULL);
-  daemon->stdout_path = g_strdup (fifo);
-  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", daemon->port);
+  guint16 port = rh_test_free_port ();
+  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", port);
   const char *const argv[] = { g_getenv ("RH_DAEMON"), "-c", "/dev/null", "--listen", listen,
                                "--hook-stdio-format", "jsonl", NULL };
-  daemon->process = rh_test_spawn_full (argv, fifo, daemon->log_path, NULL);
-  g_assert_true (rh_test_daemon_wait_log (daemon, " started", 10000));
+  RhTestDaemon *daemon = rh_test_daemon_spawn (argv, NULL, fifo, NULL, port);
 
   /* accept + close, ~190 bytes each: 5000 connections are well past the
    * 64 KiB pipe + 1 MiB buffer. */
@@ -729,20 +724,13 @@ test_reload_listeners (void)
   guint16 first = rh_test_free_port ();
   guint16 second = rh_test_free_port ();
   g_autofree char *config_path = g_build_filename (dir, "rtmphooks.conf", NULL);
-  g_autofree char *log_path = g_build_filename (dir, "daemon.log", NULL);
-  g_autofree char *out_path = g_build_filename (dir, "daemon.stdout", NULL);
   g_autofree char *config1 = g_strdup_printf ("server = { listen = [ \"127.0.0.1:%u\" ]; };\n", first);
   g_autofree char *config2 = g_strdup_printf ("server = { listen = [ \"127.0.0.1:%u\" ]; };\n", second);
   g_assert_true (g_file_set_contents (config_path, config1, -1, NULL));
   g_autofree char *flag = g_strdup_printf ("connection_accept=%s", script);
   const char *const argv[] = { g_getenv ("RH_DAEMON"), "-c", config_path, "--log-level", "info",
                                "--hook-script", flag, NULL };
-  RhTestDaemon *daemon = g_new0 (RhTestDaemon, 1);
-  daemon->dir = g_strdup (dir);
-  daemon->log_path = g_strdup (log_path);
-  daemon->stdout_path = g_strdup (out_path);
-  daemon->process = rh_test_spawn_full (argv, out_path, log_path, NULL);
-  g_assert_true (rh_test_daemon_wait_log (daemon, " started", 10000));
+  RhTestDaemon *daemon = rh_test_daemon_spawn (argv, NULL, NULL, NULL, 0);
 
   g_autoptr (GSocketConnection) old = rh_test_connect (first);
   g_assert_nonnull (old);
@@ -771,8 +759,7 @@ test_reload_listeners (void)
   g_assert_cmpuint (rh_test_count (log, "stdout: cli hook ran"), ==, 2);
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   rh_test_daemon_free (daemon);
-  g_free (dir);
-  dir = NULL;
+  rh_test_remove_tree (dir);
 }
 
 int

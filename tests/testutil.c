@@ -76,42 +76,54 @@ rh_test_connect (guint16 port)
 }
 
 RhTestDaemon *
+rh_test_daemon_spawn (const char *const *argv, char *dir, const char *stdout_path,
+                      const char *const *extra_env, guint16 port)
+{
+  RhTestDaemon *daemon = g_new0 (RhTestDaemon, 1);
+  daemon->dir = dir != NULL ? dir : rh_test_make_dir ();
+  daemon->port = port;
+  daemon->log_path = g_build_filename (daemon->dir, "daemon.log", NULL);
+  daemon->stdout_path = stdout_path != NULL ? g_strdup (stdout_path)
+                                            : g_build_filename (daemon->dir, "daemon.stdout", NULL);
+  daemon->process = rh_test_spawn_full (argv, daemon->stdout_path, daemon->log_path, extra_env);
+  /* Not a probe connection: that would be an event for the hooks too. */
+  if (rh_test_daemon_wait_log (daemon, " started", 10000))
+    return daemon;
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_error ("daemon did not start listening:\n%s", log);
+}
+
+RhTestDaemon *
 rh_test_daemon_start_full (const char *config_text, const char *const *extra_args,
                            const char *const *extra_env, gboolean use_default_config)
 {
-  RhTestDaemon *daemon = g_new0 (RhTestDaemon, 1);
   const char *binary = g_getenv ("RH_DAEMON");
+  guint16 port = rh_test_free_port ();
+  char *dir = rh_test_make_dir ();
+  char *config_path = g_build_filename (dir, "rtmphooks.conf", NULL);
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
 
   g_assert_nonnull (binary);
-  daemon->dir = rh_test_make_dir ();
-  daemon->port = rh_test_free_port ();
-  daemon->log_path = g_build_filename (daemon->dir, "daemon.log", NULL);
-  daemon->stdout_path = g_build_filename (daemon->dir, "daemon.stdout", NULL);
-  daemon->config_path = g_build_filename (daemon->dir, "rtmphooks.conf", NULL);
-  g_assert_true (g_file_set_contents (daemon->config_path, config_text != NULL ? config_text : "", -1, NULL));
+  g_assert_true (g_file_set_contents (config_path, config_text != NULL ? config_text : "", -1, NULL));
   g_ptr_array_add (argv, g_strdup (binary));
   if (!use_default_config)
     {
       /* Never pick up an installed /etc/rtmphooks.conf. */
       g_ptr_array_add (argv, g_strdup ("-c"));
-      g_ptr_array_add (argv, g_strdup (daemon->config_path));
+      g_ptr_array_add (argv, g_strdup (config_path));
     }
   g_ptr_array_add (argv, g_strdup ("--listen"));
-  g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", daemon->port));
+  g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", port));
   g_ptr_array_add (argv, g_strdup ("--log-level"));
   g_ptr_array_add (argv, g_strdup ("info"));
   for (gsize i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
     g_ptr_array_add (argv, g_strdup (extra_args[i]));
   g_ptr_array_add (argv, NULL);
 
-  daemon->process = rh_test_spawn_full ((const char *const *) argv->pdata, daemon->stdout_path,
-                                        daemon->log_path, extra_env);
-  /* Not a probe connection: that would be an event for the hooks too. */
-  if (rh_test_daemon_wait_log (daemon, " started", 10000))
-    return daemon;
-  g_autofree char *log = rh_test_daemon_log (daemon);
-  g_error ("daemon did not start listening:\n%s", log);
+  RhTestDaemon *daemon = rh_test_daemon_spawn ((const char *const *) argv->pdata, dir, NULL,
+                                               extra_env, port);
+  daemon->config_path = config_path;
+  return daemon;
 }
 
 RhTestDaemon *

@@ -29,6 +29,12 @@ RhTestDaemon *rh_test_daemon_start (const char *config_text, const char *const *
  * default file does not exist). */
 RhTestDaemon *rh_test_daemon_start_full (const char *config_text, const char *const *extra_args,
                                          const char *const *extra_env, gboolean use_default_config);
+/* Runs argv (a daemon command line the caller built) with stderr as the
+ * log in dir (NULL: a new scratch directory, which the daemon then owns)
+ * and stdout to stdout_path (NULL: a file in dir); waits until it has
+ * started. port is what rh_test_daemon_url will use. */
+RhTestDaemon *rh_test_daemon_spawn (const char *const *argv, char *dir, const char *stdout_path,
+                                    const char *const *extra_env, guint16 port);
 /* Rewrites the config file and sends SIGHUP. */
 void rh_test_daemon_reload (RhTestDaemon *daemon, const char *config_text);
 char *rh_test_daemon_stdout (RhTestDaemon *daemon);
