@@ -3,11 +3,12 @@
 #include <string.h>
 
 #include "common/configuration.h"
+#include "testutil.h"
 
 static char *
 fixture (const char *name)
 {
-  return g_build_filename (g_getenv ("RH_FIXTURES"), "config", name, NULL);
+  return g_build_filename (rh_test_env ("RH_FIXTURES"), "config", name, NULL);
 }
 
 static gboolean
@@ -120,7 +121,7 @@ test_overrides (void)
 {
   g_autofree char *path = fixture ("good.conf");
   char *listen[] = { (char *) "127.0.0.2:2000", NULL };
-  RhConfigOverrides overrides = { listen, 256 };
+  RhConfigOverrides overrides = { listen, 256, .hook_concurrency = RH_OVERRIDE_UNSET };
   g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (RhConfig) config = rh_config_load (path, TRUE, &overrides, errors);
   g_assert_nonnull (config);
@@ -128,7 +129,7 @@ test_overrides (void)
   g_assert_cmpint (config->server.chunk_size, ==, 256);
 
   char *bad_listen[] = { (char *) "[::1]", NULL };
-  RhConfigOverrides bad = { bad_listen, 5 };
+  RhConfigOverrides bad = { bad_listen, 5, .hook_concurrency = RH_OVERRIDE_UNSET };
   g_autoptr (RhConfig) none = rh_config_load (path, TRUE, &bad, errors);
   g_assert_null (none);
   g_assert_true (has_error (errors, "--listen: invalid listen address \"[::1]\""));

@@ -15,7 +15,7 @@
 static char *
 recorder (void)
 {
-  return g_build_filename (g_getenv ("RH_FIXTURES"), "hooks", "recorder.sh", NULL);
+  return g_build_filename (rh_test_env ("RH_FIXTURES"), "hooks", "recorder.sh", NULL);
 }
 
 static guint
@@ -342,15 +342,15 @@ test_webhooks (void)
 static void
 test_webhook_tls_verified (void)
 {
-  g_autofree char *cert = g_build_filename (g_getenv ("RH_FIXTURES"), "hooks", "untrusted-cert.pem", NULL);
-  g_autofree char *key = g_build_filename (g_getenv ("RH_FIXTURES"), "hooks", "untrusted-key.pem", NULL);
+  g_autofree char *cert = g_build_filename (rh_test_env ("RH_FIXTURES"), "hooks", "untrusted-cert.pem", NULL);
+  g_autofree char *key = g_build_filename (rh_test_env ("RH_FIXTURES"), "hooks", "untrusted-key.pem", NULL);
   RhTestHttp *https = rh_test_http_start_tls (cert, key);
   g_autofree char *config = g_strdup_printf (
     "hooks = { require_https = true; };\n"
     "rules = ( { name = \"tls\"; on = [ \"connection_accept\" ];\n"
     "  webhook = { url = \"https://127.0.0.1:%u/ok\"; retries = 0; }; } );\n", rh_test_http_port (https));
   RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
-  g_autoptr (GSocketConnection) connection = rh_test_connect (daemon->port);
+  g_autoptr (GSocketConnection) connection G_GNUC_UNUSED = rh_test_connect (daemon->port);
   g_autofree char *failed = g_strdup_printf ("webhook \"tls\" to https://127.0.0.1:%u/ok failed after 1 attempt(s)",
                                              rh_test_http_port (https));
   g_assert_true (rh_test_daemon_wait_log (daemon, failed, 10000));
@@ -390,7 +390,7 @@ test_timeout_kills_children (void)
     "rules = ( { name = \"hang\"; on = [ \"connection_accept\" ]; exec = { command = [ \"%s\" ]; timeout = 1.0; }; } );",
     script);
   RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
-  g_autoptr (GSocketConnection) connection = rh_test_connect (daemon->port);
+  g_autoptr (GSocketConnection) connection G_GNUC_UNUSED = rh_test_connect (daemon->port);
   g_autofree char *child_pid = g_build_filename (dir, "child.pid", NULL);
   g_autofree char *hook_pid = g_build_filename (dir, "hook.pid", NULL);
   for (int i = 0; i < 100 && !g_file_test (hook_pid, G_FILE_TEST_EXISTS); i++)
@@ -454,18 +454,28 @@ static void
 test_queue_full (void)
 {
   g_autofree char *dir = rh_test_make_dir ();
-  g_autofree char *script = rh_test_write_script (dir, "slow.sh", "#!/bin/sh\nsleep 1\n");
+  g_autofree char *release = g_build_filename (dir, "release", NULL);
+  /* The hook holds its slot until the test releases it, so nothing leaves
+   * the queue while the six events arrive. */
+  g_autofree char *started = g_build_filename (dir, "started", NULL);
+  g_autofree char *body = g_strdup_printf ("#!/bin/sh\ntouch %s\nwhile [ ! -e %s ]; do sleep 0.05; done\n",
+                                           started, release);
+  g_autofree char *script = rh_test_write_script (dir, "slow.sh", body);
   g_autofree char *config = g_strdup_printf (
     "hooks = { concurrency = 1; queue = 2; };\n"
     "rules = ( { name = \"slow\"; on = [ \"connection_accept\" ]; exec = { command = [ \"%s\" ]; }; } );", script);
   RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
   GSocketConnection *connections[6];
-  for (int i = 0; i < 6; i++)
+  connections[0] = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_wait_file (started, 10000));
+  for (int i = 1; i < 6; i++)
     connections[i] = rh_test_connect (daemon->port);
-  g_assert_true (rh_test_daemon_wait_log (daemon, "hooks: queue full (2), dropped \"slow\" for connection_accept", 3000));
+  /* 1 running + 2 queued of 6: 3 dropped, each logged. */
+  g_assert_true (rh_test_daemon_wait_log_count (daemon, " accepted from ", 6, 10000));
+  g_assert_true (rh_test_daemon_wait_log_count (daemon, "hooks: queue full (2), dropped \"slow\" for connection_accept", 1, 10000));
   g_subprocess_send_signal (daemon->process, SIGUSR1);
-  /* 1 running + 2 queued of 6: 3 dropped. */
-  g_assert_true (rh_test_daemon_wait_log (daemon, "drops=3 ", 3000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "drops=3 ", 10000));
+  g_assert_true (g_file_set_contents (release, "", 0, NULL));
   for (int i = 0; i < 6; i++)
     g_object_unref (connections[i]);
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
@@ -499,13 +509,13 @@ test_reload (void)
 
   rh_test_daemon_reload (daemon, second);
   g_assert_true (rh_test_daemon_wait_log (daemon, "configuration reloaded", 5000));
-  g_autoptr (GSocketConnection) b = rh_test_connect (daemon->port);
+  g_autoptr (GSocketConnection) b G_GNUC_UNUSED = rh_test_connect (daemon->port);
   g_assert_true (wait_entries (second_dir, 1, 5000));
   g_assert_cmpuint (count_entries (first_dir), ==, 1);
 
   rh_test_daemon_reload (daemon, "rules = ( { name = \"broken\"; on = [ \"nonsense\" ]; } );\n");
   g_assert_true (rh_test_daemon_wait_log (daemon, "reload failed", 5000));
-  g_autoptr (GSocketConnection) c = rh_test_connect (daemon->port);
+  g_autoptr (GSocketConnection) c G_GNUC_UNUSED = rh_test_connect (daemon->port);
   g_assert_true (wait_entries (second_dir, 2, 5000));
   g_assert_cmpuint (count_entries (first_dir), ==, 1);
 
@@ -605,7 +615,7 @@ static void
 test_seed_examples (void)
 {
   g_autofree char *dir = rh_test_make_dir ();
-  const char *examples = g_getenv ("RH_EXAMPLES");
+  const char *examples = rh_test_env ("RH_EXAMPLES");
   g_autofree char *start = g_strdup_printf ("publish_start=%s/notify-start.sh", examples);
   g_autofree char *stop = g_strdup_printf ("publish_stop=%s/cleanup.sh", examples);
   g_autofree char *tmpdir = g_strdup_printf ("TMPDIR=%s", dir);
@@ -674,7 +684,7 @@ test_stalled_stdout (void)
 
   guint16 port = rh_test_free_port ();
   g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", port);
-  const char *const argv[] = { g_getenv ("RH_DAEMON"), "-c", "/dev/null", "--listen", listen,
+  const char *const argv[] = { rh_test_env ("RH_DAEMON"), "-c", "/dev/null", "--listen", listen,
                                "--hook-stdio-format", "jsonl", NULL };
   RhTestDaemon *daemon = rh_test_daemon_spawn (argv, NULL, fifo, NULL, port);
 
@@ -728,7 +738,7 @@ test_reload_listeners (void)
   g_autofree char *config2 = g_strdup_printf ("server = { listen = [ \"127.0.0.1:%u\" ]; };\n", second);
   g_assert_true (g_file_set_contents (config_path, config1, -1, NULL));
   g_autofree char *flag = g_strdup_printf ("connection_accept=%s", script);
-  const char *const argv[] = { g_getenv ("RH_DAEMON"), "-c", config_path, "--log-level", "info",
+  const char *const argv[] = { rh_test_env ("RH_DAEMON"), "-c", config_path, "--log-level", "info",
                                "--hook-script", flag, NULL };
   RhTestDaemon *daemon = rh_test_daemon_spawn (argv, NULL, NULL, NULL, 0);
 

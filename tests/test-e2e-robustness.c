@@ -233,10 +233,54 @@ test_invalid_stream_name (void)
   rh_test_daemon_free (daemon);
 }
 
+/* Client strings reach the log escaped, cut and with secrets masked; a
+ * newline cannot forge a log line. Events keep the real values. */
+static void
+test_hostile_strings_in_logs (void)
+{
+  const char *const args[] = { "--hook-stdio-format", "jsonl", NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start (NULL, args);
+  g_autoptr (GSocketConnection) client = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (client));
+  RhAmf0Value *object = rh_amf0_object_new ();
+  rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
+  rh_amf0_object_set (object, "tcUrl", rh_amf0_string_new ("rtmp://user:PASSWORD@127.0.0.1/live?auth=SECRET"));
+  rh_amf0_object_set (object, "flashVer", rh_amf0_string_new ("FMLE\n2026-01-01T00:00:00.000 rtmphooksd[1] notice: forged"));
+  send_command (client, "connect", 1, object);
+  rh_amf0_value_free (object);
+  send_command (client, "createStream", 2, NULL);
+  send_command_on (client, 1, "publish", 3, "cam?key=SECRET2");
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/cam", 10000));
+  g_autoptr (GSocketConnection) second = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (second));
+  RhAmf0Value *second_object = rh_amf0_object_new ();
+  rh_amf0_object_set (second_object, "app", rh_amf0_string_new ("live"));
+  send_command (second, "connect", 1, second_object);
+  rh_amf0_value_free (second_object);
+  send_command (second, "createStream", 2, NULL);
+  send_command_on (second, 1, "play", 3, "bad\nforged line");
+  g_assert_true (rh_test_wait_closed (second, 10000));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_null (strstr (log, "SECRET"));
+  g_assert_null (strstr (log, "PASSWORD"));
+  g_assert_null (strstr (log, "\nforged"));
+  g_assert_null (strstr (log, "\n2026-01-01T00:00:00.000"));
+  g_assert_nonnull (strstr (log, "tcUrl=\"rtmp://user:***@127.0.0.1/live?auth=***\""));
+  g_assert_nonnull (strstr (log, "flashVer=\"FMLE\\x0a2026-01-01T00:00:00.000 rtmphooksd[1] notice: forged\""));
+  g_assert_nonnull (strstr (log, "play of invalid stream name \"bad\\x0aforged line\""));
+  /* Hooks need the real values: the events carry them. */
+  g_autofree char *events = rh_test_daemon_stdout (daemon);
+  g_assert_nonnull (strstr (events, "\"tc_url\":\"rtmp://user:PASSWORD@127.0.0.1/live?auth=SECRET\""));
+  g_assert_nonnull (strstr (events, "\"query\":\"key=SECRET2\""));
+  rh_test_daemon_free (daemon);
+}
+
 static int
 run_check (const char *config_path, char **output)
 {
-  const char *const argv[] = { g_getenv ("RH_DAEMON"), "-t", "-c", config_path, NULL };
+  const char *const argv[] = { rh_test_env ("RH_DAEMON"), "-t", "-c", config_path, NULL };
   g_autoptr (GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE, NULL);
   g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, output, NULL, NULL));
@@ -246,9 +290,9 @@ run_check (const char *config_path, char **output)
 static void
 test_config_check (void)
 {
-  g_autofree char *bad = g_build_filename (g_getenv ("RH_FIXTURES"), "config", "bad-values.conf", NULL);
-  g_autofree char *good = g_build_filename (g_getenv ("RH_FIXTURES"), "config", "good.conf", NULL);
-  g_autofree char *shipped = g_build_filename (g_getenv ("RH_FIXTURES"), "..", "..", "etc",
+  g_autofree char *bad = g_build_filename (rh_test_env ("RH_FIXTURES"), "config", "bad-values.conf", NULL);
+  g_autofree char *good = g_build_filename (rh_test_env ("RH_FIXTURES"), "config", "good.conf", NULL);
+  g_autofree char *shipped = g_build_filename (rh_test_env ("RH_FIXTURES"), "..", "..", "etc",
                                                "rtmphooks.conf", NULL);
   g_autofree char *out = NULL;
 
@@ -266,7 +310,7 @@ test_config_check (void)
   g_clear_pointer (&out, g_free);
 
   /* Bad command line values get a clear error too. */
-  const char *const argv[] = { g_getenv ("RH_DAEMON"), "-t", "-c", good, "--listen", "nowhere",
+  const char *const argv[] = { rh_test_env ("RH_DAEMON"), "-t", "-c", good, "--listen", "nowhere",
                                "--log-level", "loud", NULL };
   g_autoptr (GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                                        | G_SUBPROCESS_FLAGS_STDERR_MERGE, NULL);
@@ -280,7 +324,7 @@ test_listen_conflict_fails_start (void)
 {
   RhTestDaemon *first = rh_test_daemon_start (NULL, NULL);
   g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", first->port);
-  const char *const argv[] = { g_getenv ("RH_DAEMON"), "-c", "/dev/null", "--listen", address, NULL };
+  const char *const argv[] = { rh_test_env ("RH_DAEMON"), "-c", "/dev/null", "--listen", address, NULL };
   g_autoptr (GSubprocess) second = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
                                                       | G_SUBPROCESS_FLAGS_STDERR_MERGE, NULL);
   g_autofree char *out = NULL;
@@ -299,6 +343,7 @@ main (int argc, char **argv)
   g_test_add_func ("/robustness/limits-and-timeouts", test_connection_limits_and_timeouts);
   g_test_add_func ("/robustness/slow-player", test_slow_player);
   g_test_add_func ("/robustness/invalid-stream-name", test_invalid_stream_name);
+  g_test_add_func ("/robustness/hostile-strings-in-logs", test_hostile_strings_in_logs);
   g_test_add_func ("/robustness/config-check", test_config_check);
   g_test_add_func ("/robustness/listen-conflict", test_listen_conflict_fails_start);
   return g_test_run ();

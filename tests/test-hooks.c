@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/configuration.h"
+#include "testutil.h"
 #include "common/duration.h"
 #include "hooks/condition.h"
 #include "hooks/event.h"
@@ -258,7 +259,7 @@ test_signature (void)
 static char *
 fixture (const char *name)
 {
-  return g_build_filename (g_getenv ("RH_FIXTURES"), "hooks", name, NULL);
+  return g_build_filename (rh_test_env ("RH_FIXTURES"), "hooks", name, NULL);
 }
 
 static void
@@ -339,6 +340,7 @@ test_rules_bad (void)
     ":17: rule \"k\": no filter named \"nosuch\"",
     ":18: rule \"l\": duration_seconds is numeric",
     ":19: rule \"m\": unknown template filter \"base64\"",
+    ":20: rule \"n\": exec needs command",
   };
   for (guint i = 0; i < errors->len; i++)
     g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));
@@ -359,7 +361,7 @@ test_cli_flags (void)
 {
   char *scripts[] = { (char *) "publish_start=/bin/true", NULL };
   char *webhooks[] = { (char *) "play_stop=http://127.0.0.1:9/hook", NULL };
-  RhConfigOverrides overrides = { NULL, 0, scripts, webhooks, "env", "500ms", 4 };
+  RhConfigOverrides overrides = { NULL, RH_OVERRIDE_UNSET, scripts, webhooks, "env", "500ms", 4 };
   g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (RhConfig) config = rh_config_load (NULL, FALSE, &overrides, errors);
   g_assert_nonnull (config);
@@ -370,12 +372,51 @@ test_cli_flags (void)
 
   char *bad_scripts[] = { (char *) "publish=/bin/true", (char *) "publish_start=/nonexistent", NULL };
   char *bad_webhooks[] = { (char *) "play_stop=gopher://x", NULL };
-  RhConfigOverrides bad = { NULL, 0, bad_scripts, bad_webhooks, "xml", "soon", -1 };
+  RhConfigOverrides bad = { NULL, RH_OVERRIDE_UNSET, bad_scripts, bad_webhooks, "xml", "soon", -1 };
   g_autoptr (RhConfig) none = rh_config_load (NULL, FALSE, &bad, errors);
   g_assert_null (none);
   for (guint i = 0; i < errors->len; i++)
     g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));
   g_assert_cmpuint (errors->len, ==, 6);
+
+  /* 0 is a value given, not "unset": refused like any out-of-range count. */
+  g_ptr_array_set_size (errors, 0);
+  RhConfigOverrides zero = { NULL, RH_OVERRIDE_UNSET, .hook_concurrency = 0 };
+  g_autoptr (RhConfig) zero_config = rh_config_load (NULL, FALSE, &zero, errors);
+  g_assert_null (zero_config);
+  g_assert_cmpuint (errors->len, ==, 1);
+  g_assert_cmpstr (g_ptr_array_index (errors, 0), ==, "--hook-concurrency: 0 is out of range [1, 10000]");
+}
+
+/* GRegex and GPatternSpec crash on invalid UTF-8: such a file is refused
+ * at load, with the line of every bad string. */
+static void
+test_rules_invalid_utf8 (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *path = g_build_filename (dir, "utf8.conf", NULL);
+  const char text[] = "rules = (\n"
+                      "  { name = \"r\"; on = [ \"publish_start\" ]; where = { stream_name = \"~\xff(\"; };\n"
+                      "    exec = { command = [ \"/bin/true\" ]; }; },\n"
+                      "  { name = \"g\"; on = [ \"publish_start\" ]; where = { app = \"\xc3*\"; };\n"
+                      "    exec = { command = [ \"/bin/true\" ]; }; }\n"
+                      ");\n";
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = rh_config_load (path, TRUE, NULL, errors);
+  g_assert_null (config);
+  g_assert_cmpuint (errors->len, ==, 2);
+  g_autofree char *first = g_strdup_printf ("%s:2: stream_name: the string is not valid UTF-8", path);
+  g_autofree char *second = g_strdup_printf ("%s:4: app: the string is not valid UTF-8", path);
+  g_assert_cmpstr (g_ptr_array_index (errors, 0), ==, first);
+  g_assert_cmpstr (g_ptr_array_index (errors, 1), ==, second);
+
+  /* The same values from code (the command line's path) are refused too. */
+  g_autoptr (GError) error = NULL;
+  const char *const values[] = { "\xc3*", NULL };
+  g_assert_null (rh_condition_new ("app", RH_FIELD_STRING, values, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  rh_test_remove_tree (dir);
 }
 
 int
@@ -392,5 +433,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hooks/rules-good", test_rules_good);
   g_test_add_func ("/hooks/rules-bad", test_rules_bad);
   g_test_add_func ("/hooks/cli-flags", test_cli_flags);
+  g_test_add_func ("/hooks/rules-invalid-utf8", test_rules_invalid_utf8);
   return g_test_run ();
 }

@@ -4,8 +4,11 @@
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
+#include <ftw.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "protocol/handshake.h"
 
@@ -23,13 +26,74 @@ rh_test_free_port (void)
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
 
+/* Every scratch directory of this test program lives below one root, so
+ * that a failed assertion (SIGABRT) or a crash still removes them all. */
+static char *scratch_root;
+
+static int
+remove_entry (const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+  remove (path);
+  return 0;
+}
+
+static void
+remove_scratch_root (void)
+{
+  if (scratch_root != NULL)
+    nftw (scratch_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+on_fatal_signal (int sig)
+{
+  remove_scratch_root ();
+  signal (sig, SIG_DFL);
+  raise (sig);
+}
+
+static const char *
+scratch_root_get (void)
+{
+  if (scratch_root == NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      scratch_root = g_dir_make_tmp ("rtmphooks-test-XXXXXX", &error);
+      g_assert_no_error (error);
+      atexit (remove_scratch_root);
+      /* g_assert aborts, g_error traps. */
+      static const int fatal[] = { SIGABRT, SIGTRAP, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTERM, SIGINT };
+      for (gsize i = 0; i < G_N_ELEMENTS (fatal); i++)
+        signal (fatal[i], on_fatal_signal);
+    }
+  return scratch_root;
+}
+
 char *
 rh_test_make_dir (void)
 {
-  g_autoptr (GError) error = NULL;
-  char *dir = g_dir_make_tmp ("rtmphooks-test-XXXXXX", &error);
-  g_assert_no_error (error);
+  char *dir = g_build_filename (scratch_root_get (), "XXXXXX", NULL);
+  g_assert_nonnull (g_mkdtemp (dir));
   return dir;
+}
+
+const char *
+rh_test_env (const char *name)
+{
+  const char *value = g_getenv (name);
+  if (value == NULL)
+    g_error ("%s is not set. Run the tests with \"make check\", or by hand from the build "
+             "directory with RH_DAEMON=src/rtmphooksd RH_FIXTURES=$srcdir/tests/fixtures "
+             "RH_EXAMPLES=$srcdir/data/examples set.", name);
+  return value;
+}
+
+/* Children die with the test program, even when it aborts on a failed
+ * assertion: no daemon or client is left behind under PID 1. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
 }
 
 void
@@ -97,13 +161,12 @@ RhTestDaemon *
 rh_test_daemon_start_full (const char *config_text, const char *const *extra_args,
                            const char *const *extra_env, gboolean use_default_config)
 {
-  const char *binary = g_getenv ("RH_DAEMON");
+  const char *binary = rh_test_env ("RH_DAEMON");
   guint16 port = rh_test_free_port ();
   char *dir = rh_test_make_dir ();
   char *config_path = g_build_filename (dir, "rtmphooks.conf", NULL);
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
 
-  g_assert_nonnull (binary);
   g_assert_true (g_file_set_contents (config_path, config_text != NULL ? config_text : "", -1, NULL));
   g_ptr_array_add (argv, g_strdup (binary));
   if (!use_default_config)
@@ -170,6 +233,32 @@ rh_test_daemon_wait_log (RhTestDaemon *daemon, const char *needle, guint timeout
   return FALSE;
 }
 
+gboolean
+rh_test_daemon_wait_log_count (RhTestDaemon *daemon, const char *needle, guint count,
+                               guint timeout_ms)
+{
+  for (guint waited = 0; waited <= timeout_ms; waited += 50)
+    {
+      g_autofree char *log = rh_test_daemon_log (daemon);
+      if (rh_test_count (log, needle) >= count)
+        return TRUE;
+      rh_test_sleep (50);
+    }
+  return FALSE;
+}
+
+gboolean
+rh_test_wait_file (const char *path, guint timeout_ms)
+{
+  for (guint waited = 0; waited <= timeout_ms; waited += 20)
+    {
+      if (g_file_test (path, G_FILE_TEST_EXISTS))
+        return TRUE;
+      rh_test_sleep (20);
+    }
+  return FALSE;
+}
+
 char *
 rh_test_daemon_url (RhTestDaemon *daemon, const char *key)
 {
@@ -224,6 +313,7 @@ rh_test_spawn (const char *const *argv, const char *log_path)
       launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_SILENCE
                                             | G_SUBPROCESS_FLAGS_STDERR_SILENCE);
     }
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   GSubprocess *process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   return process;
@@ -243,6 +333,7 @@ rh_test_spawn_full (const char *const *argv, const char *stdout_path, const char
       g_autofree char *name = g_strndup (extra_env[i], (gsize) (equals - extra_env[i]));
       g_subprocess_launcher_setenv (launcher, name, equals + 1, TRUE);
     }
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
   GSubprocess *process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   g_assert_no_error (error);
   return process;

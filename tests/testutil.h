@@ -17,8 +17,12 @@ typedef struct {
 
 /* A free TCP port on 127.0.0.1. */
 guint16 rh_test_free_port (void);
-/* A fresh scratch directory (removed by rh_test_remove_tree). */
+/* A fresh scratch directory (removed by rh_test_remove_tree, and in any
+ * case when the test program ends, even by a failed assertion). */
 char *rh_test_make_dir (void);
+/* The value of a variable that make check sets; tells a person running a
+ * test program by hand what to set when it is missing. */
+const char *rh_test_env (const char *name);
 void rh_test_remove_tree (const char *path);
 
 /* Starts rtmphooksd with config_text (may be NULL: no file) and extra
@@ -45,6 +49,13 @@ char *rh_test_daemon_log (RhTestDaemon *daemon);
 char *rh_test_daemon_url (RhTestDaemon *daemon, const char *key);
 /* Waits up to timeout_ms for the daemon's log to contain needle. */
 gboolean rh_test_daemon_wait_log (RhTestDaemon *daemon, const char *needle, guint timeout_ms);
+
+/* Waits up to timeout_ms for needle to occur count times in the log. */
+gboolean rh_test_daemon_wait_log_count (RhTestDaemon *daemon, const char *needle, guint count,
+                                        guint timeout_ms);
+
+/* Waits up to timeout_ms for path to exist. */
+gboolean rh_test_wait_file (const char *path, guint timeout_ms);
 
 /* How many times needle occurs in haystack. */
 guint rh_test_count (const char *haystack, const char *needle);

@@ -98,11 +98,11 @@ rh_amf0_strict_array_new (void)
 }
 
 RhAmf0Value *
-rh_amf0_date_new (double ms, gint16 timezone)
+rh_amf0_date_new (double ms, gint16 timezone_minutes)
 {
   RhAmf0Value *value = value_new (RH_AMF0_DATE);
   value->v.number = ms;
-  value->date_timezone = timezone;
+  value->date_timezone = timezone_minutes;
   return value;
 }
 

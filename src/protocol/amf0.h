@@ -67,7 +67,7 @@ RhAmf0Value *rh_amf0_undefined_new (void);
 RhAmf0Value *rh_amf0_object_new (void);
 RhAmf0Value *rh_amf0_ecma_array_new (void);
 RhAmf0Value *rh_amf0_strict_array_new (void);
-RhAmf0Value *rh_amf0_date_new (double ms, gint16 timezone);
+RhAmf0Value *rh_amf0_date_new (double ms, gint16 timezone_minutes);
 RhAmf0Value *rh_amf0_value_copy (const RhAmf0Value *value);
 void rh_amf0_value_free (RhAmf0Value *value);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhAmf0Value, rh_amf0_value_free)

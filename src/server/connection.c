@@ -302,7 +302,8 @@ static gboolean
 on_writable (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
   RhConnection *connection = user_data;
-  g_autoptr (RhConnection) hold = rh_connection_ref (connection);
+  /* Keeps the connection alive until the callback returns, whatever it closes. */
+  g_autoptr (RhConnection) hold G_GNUC_UNUSED = rh_connection_ref (connection);
 
   rh_connection_flush (connection);
   return G_SOURCE_CONTINUE;
@@ -394,7 +395,8 @@ static gboolean
 on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
   RhConnection *connection = user_data;
-  g_autoptr (RhConnection) hold = rh_connection_ref (connection);
+  /* Keeps the connection alive until the callback returns, whatever it closes. */
+  g_autoptr (RhConnection) hold G_GNUC_UNUSED = rh_connection_ref (connection);
   gsize size;
   guint8 *buffer = rh_server_get_read_buffer (connection->server, &size);
 
@@ -440,7 +442,8 @@ rh_connection_close (RhConnection *connection, RhReason reason, const char *deta
 {
   if (connection->closed)
     return;
-  g_autoptr (RhConnection) hold = rh_connection_ref (connection);
+  /* Keeps the connection alive until the callback returns, whatever it closes. */
+  g_autoptr (RhConnection) hold G_GNUC_UNUSED = rh_connection_ref (connection);
   gint64 now = g_get_monotonic_time ();
 
   connection->closed = TRUE;
