@@ -20,12 +20,12 @@ main (int argc, char **argv)
   g_autofree char *log_level = NULL;
   gboolean test_config = FALSE;
   gboolean version = FALSE;
-  gint chunk_size = 0;
+  gint chunk_size = RH_OVERRIDE_UNSET;
   g_auto (GStrv) hook_scripts = NULL;
   g_auto (GStrv) hook_webhooks = NULL;
   g_autofree char *hook_stdio_format = NULL;
   g_autofree char *hook_timeout = NULL;
-  gint hook_concurrency = 0;
+  gint hook_concurrency = RH_OVERRIDE_UNSET;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
       N_("Configuration file (default " DEFAULT_CONFIG ")"), N_("FILE") },

@@ -328,7 +328,7 @@ apply_hook_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtr
         g_ptr_array_add (errors, g_strdup_printf ("--hook-timeout: \"%s\" is not a duration "
                                                   "such as 30s, 500ms or 1m", overrides->hook_timeout));
     }
-  if (overrides->hook_concurrency != 0)
+  if (overrides->hook_concurrency != RH_OVERRIDE_UNSET)
     {
       if (overrides->hook_concurrency < 1 || overrides->hook_concurrency > 10000)
         g_ptr_array_add (errors, g_strdup_printf ("--hook-concurrency: %d is out of range [1, 10000]",
@@ -357,7 +357,7 @@ apply_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray
             g_ptr_array_add (errors, g_strdup_printf ("--listen: %s", error->message));
         }
     }
-  if (overrides->chunk_size != 0)
+  if (overrides->chunk_size != RH_OVERRIDE_UNSET)
     {
       if (overrides->chunk_size < 128 || overrides->chunk_size > 65536)
         g_ptr_array_add (errors, g_strdup_printf ("--chunk-size: %d is out of range [128, 65536]",
@@ -365,6 +365,29 @@ apply_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray
       else
         config->server.chunk_size = overrides->chunk_size;
     }
+}
+
+/* Every string in the file must be UTF-8: GLib's regex, glob and JSON
+ * code downstream assume it. Returns FALSE after reporting each one. */
+static gboolean
+check_utf8 (const config_setting_t *setting, GPtrArray *errors)
+{
+  gboolean ok = TRUE;
+  if (config_setting_type (setting) == CONFIG_TYPE_STRING)
+    {
+      if (!g_utf8_validate (config_setting_get_string (setting), -1, NULL))
+        {
+          rh_config_error (errors, setting, "%s: the string is not valid UTF-8",
+                           config_setting_name (setting) != NULL ? config_setting_name (setting)
+                                                                 : "list item");
+          ok = FALSE;
+        }
+      return ok;
+    }
+  if (config_setting_is_aggregate (setting))
+    for (int i = 0; i < config_setting_length (setting); i++)
+      ok = check_utf8 (config_setting_get_elem (setting, (unsigned) i), errors) && ok;
+  return ok;
 }
 
 RhConfig *
@@ -403,6 +426,11 @@ rh_config_load (const char *path, gboolean must_exist,
         }
       config->path = g_strdup (path);
       const config_setting_t *root = config_root_setting (&cfg);
+      if (!check_utf8 (root, errors))
+        {
+          config_destroy (&cfg);
+          return NULL;
+        }
       static const char *const sections[] = { "server", "hooks", "filters", "rules", NULL };
       for (int i = 0; i < config_setting_length (root); i++)
         {

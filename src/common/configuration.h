@@ -38,7 +38,12 @@ typedef struct {
   RhHooksSettings hooks;
 } RhConfig;
 
-/* What the command line sets on top of the file; unset fields are NULL/0. */
+/* An integer option the command line did not give (0 is a value, and
+ * is refused where it is out of range). */
+#define RH_OVERRIDE_UNSET G_MININT
+
+/* What the command line sets on top of the file; unset fields are NULL or
+ * RH_OVERRIDE_UNSET. */
 typedef struct {
   char **listen;
   gint chunk_size;

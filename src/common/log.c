@@ -3,6 +3,7 @@
 #include "log.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 /* The most verbose level printed: lower enum values are more severe. */
@@ -88,4 +89,88 @@ rh_log_init (GLogLevelFlags level)
   max_level = level;
   to_journal = g_log_writer_is_journald (fileno (stderr));
   g_log_set_writer_func (write_log, NULL, NULL);
+}
+
+/* Client-supplied text in a log line: control bytes, quotes, backslashes
+ * and invalid UTF-8 escaped (a newline cannot forge a line), and cut after
+ * RH_LOG_TEXT_MAX bytes (a 4 MB name costs one short line). */
+char *
+rh_log_quote (const char *text)
+{
+  if (text == NULL)
+    return g_strdup ("");
+  GString *out = g_string_new (NULL);
+  const char *p = text;
+  gsize len = strlen (text);
+  const char *end = text + len;
+  while (p < end && out->len < RH_LOG_TEXT_MAX)
+    {
+      gunichar c = g_utf8_get_char_validated (p, end - p);
+      if (c == (gunichar) -1 || c == (gunichar) -2)
+        {
+          g_string_append_printf (out, "\\x%02x", (guint8) *p);
+          p++;
+          continue;
+        }
+      if (c < 0x20 || c == 0x7f)
+        g_string_append_printf (out, "\\x%02x", c);
+      else if (c == '"' || c == '\\')
+        g_string_append_printf (out, "\\%c", (char) c);
+      else
+        g_string_append_unichar (out, c);
+      p = g_utf8_next_char (p);
+    }
+  if (p < end)
+    g_string_append_printf (out, "...(%" G_GSIZE_FORMAT " bytes)", len);
+  return g_string_free (out, FALSE);
+}
+
+/* A URL or a stream name with its query in a log line: each query value
+ * and a password in the user info become "***". Events keep the real
+ * values, since hooks need them; logs are read by more people. */
+char *
+rh_log_mask_secrets (const char *text)
+{
+  if (text == NULL)
+    return g_strdup ("");
+  GString *masked = g_string_new (NULL);
+  const char *query = strchr (text, '?');
+  const char *scheme_end = strstr (text, "://");
+  const char *path_start = text;
+  if (scheme_end != NULL && (query == NULL || scheme_end < query))
+    {
+      const char *authority = scheme_end + 3;
+      const char *authority_end = authority + strcspn (authority, "/?#");
+      const char *at = g_strstr_len (authority, authority_end - authority, "@");
+      g_string_append_len (masked, text, authority - text);
+      if (at != NULL)
+        {
+          const char *colon = g_strstr_len (authority, at - authority, ":");
+          g_string_append_len (masked, authority, (colon != NULL ? colon : at) - authority);
+          g_string_append (masked, colon != NULL ? ":***" : "");
+          authority = at;
+        }
+      path_start = authority;
+    }
+  g_string_append_len (masked, path_start, (query != NULL ? query : text + strlen (text)) - path_start);
+  if (query != NULL)
+    {
+      g_auto (GStrv) pairs = g_strsplit (query + 1, "&", -1);
+      g_string_append_c (masked, '?');
+      for (char **pair = pairs; *pair != NULL; pair++)
+        {
+          const char *equals = strchr (*pair, '=');
+          if (pair != pairs)
+            g_string_append_c (masked, '&');
+          if (equals != NULL)
+            {
+              g_string_append_len (masked, *pair, equals - *pair);
+              g_string_append (masked, "=***");
+            }
+          else if (**pair != '\0')
+            g_string_append (masked, "***");
+        }
+    }
+  g_autofree char *joined = g_string_free (masked, FALSE);
+  return rh_log_quote (joined);
 }

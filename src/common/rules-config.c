@@ -313,9 +313,9 @@ load_exec (RuleContext *ctx, const config_setting_t *group)
   check_keys (ctx, group, "exec", keys);
   setting = config_setting_get_member (group, "command");
   g_auto (GStrv) command = setting != NULL ? string_list (setting, "exec.command", ctx->errors) : NULL;
-  if (setting == NULL)
-    rh_config_error (ctx->errors, group, "rule \"%s\": exec needs command = [ \"/path/to/program\", ... ]",
-                     ctx->rule->name);
+  if (setting == NULL || (command != NULL && command[0] == NULL))
+    rh_config_error (ctx->errors, setting != NULL ? setting : group,
+                     "rule \"%s\": exec needs command = [ \"/path/to/program\", ... ]", ctx->rule->name);
   for (int i = 0; command != NULL && command[i] != NULL; i++)
     {
       if (i == 0)

@@ -136,6 +136,13 @@ rh_condition_new (const char *field, RhFieldType field_type, const char *const *
   for (const char *const *v = values; *v != NULL; v++)
     {
       Alternative a = { 0 };
+      /* GRegex and GPatternSpec assume UTF-8: anything else crashes them. */
+      if (!g_utf8_validate (*v, -1, NULL))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: a value is not valid UTF-8",
+                       field);
+          return NULL;
+        }
       if (!parse_alternative (&a, field, field_type, *v, error))
         {
           alternative_clear (&a);

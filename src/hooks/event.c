@@ -153,10 +153,12 @@ rh_event_unref (RhEvent *event)
   g_free (event);
 }
 
+/* Client strings (a query, a tcUrl) may hold any bytes; JSON parsers
+ * reject invalid UTF-8, so each invalid sequence becomes U+FFFD. */
 void
 rh_event_add_string (RhEvent *event, const char *key, const char *value)
 {
-  RhEventField field = { key, FALSE, 0, g_strdup (value != NULL ? value : "") };
+  RhEventField field = { key, FALSE, 0, g_utf8_make_valid (value != NULL ? value : "", -1) };
   g_array_append_val (event->data, field);
 }
 

@@ -11,6 +11,7 @@
 #include "stream.h"
 #include "protocol/amf0.h"
 #include "protocol/command.h"
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <string.h>
@@ -259,7 +260,8 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
                                                                              "invalid application name"),
                                                    NULL);
       send_command (session, 0, reply);
-      return reject (error, "connect to invalid application name \"%s\"", app);
+      g_autofree char *shown = rh_log_quote (app);
+      return reject (error, "connect to invalid application name \"%s\"", shown);
     }
 
   session->app = g_steal_pointer (&app);
@@ -286,9 +288,10 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
                                                info, NULL);
   send_command (session, 0, reply);
 
-  g_message ("%s connect app=%s tcUrl=%s flashVer=%s", rh_connection_get_id (session->connection),
-             session->app, session->tc_url != NULL ? session->tc_url : "",
-             session->flash_ver != NULL ? session->flash_ver : "");
+  g_autofree char *tc_url_shown = rh_log_mask_secrets (session->tc_url);
+  g_autofree char *flash_ver_shown = rh_log_quote (session->flash_ver);
+  g_message ("%s connect app=%s tcUrl=\"%s\" flashVer=\"%s\"", rh_connection_get_id (session->connection),
+             session->app, tc_url_shown, flash_ver_shown);
   return TRUE;
 }
 
@@ -325,12 +328,14 @@ handle_publish (RhSession *session, const RhMessage *message, const RhCommand *c
   if (!rh_session_name_is_valid (name, 256))
     {
       send_status (session, stream_id, "error", "NetStream.Publish.BadName", "invalid stream name");
-      return reject (error, "publish of invalid stream name \"%s\"", name);
+      g_autofree char *shown = rh_log_quote (name);
+      return reject (error, "publish of invalid stream name \"%s\"", shown);
     }
   if (find_publisher (session, stream_id) != NULL || find_player (session, stream_id) != NULL)
     {
       send_status (session, stream_id, "error", "NetStream.Publish.BadName", "stream id in use");
-      return reject (error, "publish on a stream id already in use (%s)", name);
+      g_autofree char *shown = rh_log_quote (name);
+      return reject (error, "publish on a stream id already in use (%s)", shown);
     }
 
   RhStream *stream = rh_registry_obtain (session->registry, session->app, name);
@@ -360,8 +365,9 @@ handle_publish (RhSession *session, const RhMessage *message, const RhCommand *c
 
   send_user_event (session, RH_UC_STREAM_BEGIN, stream_id);
   send_status (session, stream_id, "status", "NetStream.Publish.Start", stream->key);
+  g_autofree char *type_shown = rh_log_quote (publisher->publish_type);
   g_message ("%s publish_start %s type=%s", rh_connection_get_id (session->connection),
-             stream->key, publisher->publish_type);
+             stream->key, type_shown);
   rh_events_publish_start (publisher, session->tc_url);
   return TRUE;
 }
@@ -376,13 +382,17 @@ start_play (RhSession *session, guint32 stream_id, const char *text, GError **er
     {
       send_status (session, stream_id, "error", "NetStream.Play.StreamNotFound",
                    "invalid stream name");
-      return reject (error, "play of invalid stream name \"%s\"", name);
+      g_autofree char *shown = rh_log_quote (name);
+      return reject (error, "play of invalid stream name \"%s\"", shown);
     }
   RhPlayer *previous = find_player (session, stream_id);
   if (previous != NULL)
     end_player (session, previous, RH_REASON_CLIENT_DISCONNECT);
   if (find_publisher (session, stream_id) != NULL)
-    return reject (error, "play on a publishing stream id (%s)", name);
+    {
+      g_autofree char *shown = rh_log_quote (name);
+      return reject (error, "play on a publishing stream id (%s)", shown);
+    }
 
   /* Left to autotuning, the kernel would buffer seconds of video for a
    * slow player before our own queue (and its skip policy) saw any. */
@@ -538,8 +548,9 @@ handle_command (RhSession *session, const RhMessage *message, GError **error)
   for (gsize i = 0; i < G_N_ELEMENTS (command_handlers); i++)
     if (strcmp (command_handlers[i].name, command->name) == 0)
       return command_handlers[i].handler (session, message, command, error);
+  g_autofree char *name_shown = rh_log_quote (command->name);
   g_info ("%s ignored unknown command \"%s\"", rh_connection_get_id (session->connection),
-          command->name);
+          name_shown);
   return TRUE;
 }
 
