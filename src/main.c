@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "common/configuration.h"
-#include "common/log.h"
+#include "util/log.h"
 #include "server/daemon.h"
 
 #include <glib/gi18n.h>
@@ -27,8 +27,7 @@ main (int argc, char **argv)
   g_autofree char *hook_timeout = NULL;
   gint hook_concurrency = RH_OVERRIDE_UNSET;
   GOptionEntry entries[] = {
-    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path,
-      N_("Configuration file (default " DEFAULT_CONFIG ")"), N_("FILE") },
+    { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, NULL, N_("FILE") },
     { "test-config", 't', 0, G_OPTION_ARG_NONE, &test_config,
       N_("Check the configuration, report every error, and exit"), NULL },
     { "listen", 0, 0, G_OPTION_ARG_STRING_ARRAY, &listen,
@@ -54,9 +53,15 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
 
   setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
+  /* RTMPHOOKS_LOCALEDIR: catalogues of an uninstalled build (the tests). */
+  const char *localedir = g_getenv ("RTMPHOOKS_LOCALEDIR");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
+
+  /* Built here: a translated string cannot hold the path macro. */
+  g_autofree char *config_help = g_strdup_printf (_("Configuration file (default %s)"), DEFAULT_CONFIG);
+  entries[0].description = config_help;
 
   g_autoptr (GOptionContext) context = g_option_context_new (_("- RTMP server with event hooks"));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "common/log.h"
+#include "util/log.h"
 #include "hooks/event.h"
 
 static void
@@ -69,6 +69,50 @@ test_event_invalid_utf8 (void)
   rh_event_unref (event);
 }
 
+static GLogWriterOutput
+capture_journal (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  GHashTable *captured = user_data;
+  for (gsize i = 0; i < n_fields; i++)
+    g_hash_table_insert (captured, g_strdup (fields[i].key),
+                         fields[i].length < 0 ? g_strdup (fields[i].value)
+                                              : g_strndup (fields[i].value, (gsize) fields[i].length));
+  return G_LOG_WRITER_HANDLED;
+}
+
+/* On the journal a line about a connection, a stream or a rule carries
+ * them as fields (journalctl RTMP_STREAM_KEY=live/cam). */
+static void
+test_journal_fields (void)
+{
+  g_autoptr (GHashTable) captured = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  rh_log_init_full (G_LOG_LEVEL_INFO, TRUE, capture_journal, captured);
+
+  rh_log (G_LOG_LEVEL_WARNING, "c000042", "live/cam", "recorder", "hook \"%s\" failed", "recorder");
+  g_assert_cmpstr (g_hash_table_lookup (captured, "MESSAGE"), ==, "hook \"recorder\" failed");
+  g_assert_cmpstr (g_hash_table_lookup (captured, "PRIORITY"), ==, "4");
+  g_assert_cmpstr (g_hash_table_lookup (captured, "RTMP_CONN_ID"), ==, "c000042");
+  g_assert_cmpstr (g_hash_table_lookup (captured, "RTMP_STREAM_KEY"), ==, "live/cam");
+  g_assert_cmpstr (g_hash_table_lookup (captured, "RTMP_RULE"), ==, "recorder");
+  g_assert_cmpstr (g_hash_table_lookup (captured, "GLIB_DOMAIN"), ==, "rtmphooks");
+
+  /* Fields a line does not have are absent, not empty. */
+  g_hash_table_remove_all (captured);
+  rh_log (G_LOG_LEVEL_MESSAGE, NULL, "live/cam", NULL, "stream %s", "live/cam");
+  g_assert_cmpstr (g_hash_table_lookup (captured, "PRIORITY"), ==, "5");
+  g_assert_false (g_hash_table_contains (captured, "RTMP_CONN_ID"));
+  g_assert_false (g_hash_table_contains (captured, "RTMP_RULE"));
+
+  /* Below the configured level nothing is written. */
+  g_hash_table_remove_all (captured);
+  rh_log (G_LOG_LEVEL_DEBUG, "c000001", NULL, NULL, "noise");
+  g_assert_cmpuint (g_hash_table_size (captured), ==, 0);
+
+  /* Plain g_message lines reach the journal too. */
+  g_message ("plain %d", 7);
+  g_assert_cmpstr (g_hash_table_lookup (captured, "MESSAGE"), ==, "plain 7");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -76,5 +120,6 @@ main (int argc, char **argv)
   g_test_add_func ("/log/quote", test_quote);
   g_test_add_func ("/log/mask-secrets", test_mask_secrets);
   g_test_add_func ("/log/event-invalid-utf8", test_event_invalid_utf8);
+  g_test_add_func ("/log/journal-fields", test_journal_fields);
   return g_test_run ();
 }

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "address.h"
 
 #include <stdlib.h>
@@ -53,7 +55,7 @@ rh_listen_address_parse (const char *text, RhListenAddress *out, GError **error)
 
 bad:
   g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-               "invalid listen address \"%s\" (expected \":PORT\", \"IP:PORT\" or \"[IPv6]:PORT\")",
+               _("invalid listen address \"%s\" (expected \":PORT\", \"IP:PORT\" or \"[IPv6]:PORT\")"),
                text);
   return FALSE;
 }

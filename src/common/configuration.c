@@ -130,7 +130,7 @@ load_listen (const config_setting_t *setting, GArray *listen, GPtrArray *errors)
   int type = config_setting_type (setting);
   if (type != CONFIG_TYPE_ARRAY && type != CONFIG_TYPE_LIST && type != CONFIG_TYPE_STRING)
     {
-      rh_config_error (errors, setting, "listen must be a string or a list of strings");
+      rh_config_error (errors, setting, _("listen must be a string or a list of strings"));
       return;
     }
   g_array_set_size (listen, 0);
@@ -143,14 +143,14 @@ load_listen (const config_setting_t *setting, GArray *listen, GPtrArray *errors)
       RhListenAddress address = { NULL, 0 };
       g_autoptr (GError) error = NULL;
       if (text == NULL)
-        rh_config_error (errors, item, "listen entries must be strings");
+        rh_config_error (errors, item, _("listen entries must be strings"));
       else if (!rh_listen_address_parse (text, &address, &error))
         rh_config_error (errors, item, "%s", error->message);
       else
         g_array_append_val (listen, address);
     }
   if (n == 0)
-    rh_config_error (errors, setting, "listen must name at least one address");
+    rh_config_error (errors, setting, _("listen must name at least one address"));
 }
 
 static void
@@ -167,7 +167,7 @@ load_setting (const SettingSpec *spec, const config_setting_t *setting, void *ba
       return;
     case SETTING_BOOL:
       if (config_setting_type (setting) != CONFIG_TYPE_BOOL)
-        rh_config_error (errors, setting, "%s must be true or false", spec->name);
+        rh_config_error (errors, setting, _("%s must be true or false"), spec->name);
       else
         *(gboolean *) field = config_setting_get_bool (setting) ? TRUE : FALSE;
       return;
@@ -181,7 +181,7 @@ load_setting (const SettingSpec *spec, const config_setting_t *setting, void *ba
               return;
             }
         g_autofree char *list = g_strjoinv ("\", \"", (char **) spec->choices);
-        rh_config_error (errors, setting, "%s must be one of \"%s\"", spec->name, list);
+        rh_config_error (errors, setting, _("%s must be one of \"%s\""), spec->name, list);
         return;
       }
     case SETTING_INT:
@@ -189,13 +189,13 @@ load_setting (const SettingSpec *spec, const config_setting_t *setting, void *ba
       if (!read_number (setting, &number)
           || (spec->type == SETTING_INT && config_setting_type (setting) == CONFIG_TYPE_FLOAT))
         {
-          rh_config_error (errors, setting, "%s must be %s", spec->name,
+          rh_config_error (errors, setting, _("%s must be %s"), spec->name,
                            spec->type == SETTING_INT ? "an integer" : "a number of seconds");
           return;
         }
       if (number < spec->min || number > spec->max)
         {
-          rh_config_error (errors, setting, "%s = %g is out of range [%g, %g]",
+          rh_config_error (errors, setting, _("%s = %g is out of range [%g, %g]"),
                            spec->name, number, spec->min, spec->max);
           return;
         }
@@ -214,7 +214,7 @@ load_section (const config_setting_t *section, const SettingSpec *specs, gsize n
   const char *section_name = config_setting_name (section);
   if (!config_setting_is_group (section))
     {
-      rh_config_error (errors, section, "%s must be a group: %s = { ... };", section_name,
+      rh_config_error (errors, section, _("%s must be a group: %s = { ... };"), section_name,
                        section_name);
       return;
     }
@@ -227,7 +227,7 @@ load_section (const config_setting_t *section, const SettingSpec *specs, gsize n
         if (strcmp (specs[j].name, name) == 0)
           spec = &specs[j];
       if (spec == NULL)
-        rh_config_error (errors, setting, "unknown setting %s.%s", section_name, name);
+        rh_config_error (errors, setting, _("unknown setting %s.%s"), section_name, name);
       else
         load_setting (spec, setting, base, errors);
     }
@@ -238,7 +238,7 @@ check_server (const config_setting_t *section, const RhServerConfig *server, GPt
 {
   if (server->player_queue_hard_limit < server->player_queue_soft_limit)
     rh_config_error (errors, section,
-                     "server.player_queue_hard_limit (%d) is below player_queue_soft_limit (%d)",
+                     _("server.player_queue_hard_limit (%d) is below player_queue_soft_limit (%d)"),
                      server->player_queue_hard_limit, server->player_queue_soft_limit);
 }
 
@@ -251,11 +251,11 @@ split_event_flag (const char *flag, const char *text, RhEventType *type, const c
   g_autofree char *event_name = equals != NULL ? g_strndup (text, (gsize) (equals - text)) : NULL;
   if (equals == NULL || equals[1] == '\0' || !rh_event_type_from_string (event_name, type))
     {
-      g_ptr_array_add (errors, g_strdup_printf ("%s: \"%s\" is not EVENT=VALUE with a known event "
+      g_ptr_array_add (errors, g_strdup_printf (_("%s: \"%s\" is not EVENT=VALUE with a known event "
                                                 "(connection_accept, handshake_complete, "
                                                 "connection_close, stream_create, stream_delete, "
                                                 "publish_start, publish_stop, play_start, play_stop, "
-                                                "codec_detected)", flag, text));
+                                                "codec_detected)"), flag, text));
       return FALSE;
     }
   *value = equals + 1;
@@ -275,7 +275,7 @@ add_script_rule (RhConfig *config, const char *text, GPtrArray *errors)
     return;
   if (!rh_rules_check_program (program, &path, &error))
     {
-      g_ptr_array_add (errors, g_strdup_printf ("--hook-script: %s", error->message));
+      g_ptr_array_add (errors, g_strdup_printf (_("--hook-script: %s"), error->message));
       return;
     }
   g_autofree char *name = g_strdup_printf ("script:%s:%s", rh_event_type_to_string (type), path);
@@ -294,7 +294,7 @@ add_webhook_rule (RhConfig *config, const char *text, GPtrArray *errors)
     return;
   if (strstr (url, "${") != NULL || !rh_rules_check_url (url, config->hooks.require_https, &error))
     {
-      g_ptr_array_add (errors, g_strdup_printf ("--hook-webhook: %s",
+      g_ptr_array_add (errors, g_strdup_printf (_("--hook-webhook: %s"),
                                                 error != NULL ? error->message : "no templates here"));
       return;
     }
@@ -316,8 +316,8 @@ apply_hook_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtr
       if (rh_stdio_format_parse (overrides->hook_stdio_format, &format))
         config->hooks.stdio = format;
       else
-        g_ptr_array_add (errors, g_strdup_printf ("--hook-stdio-format: \"%s\" is not json, jsonl, "
-                                                  "env or empty", overrides->hook_stdio_format));
+        g_ptr_array_add (errors, g_strdup_printf (_("--hook-stdio-format: \"%s\" is not json, jsonl, "
+                                                  "env or empty"), overrides->hook_stdio_format));
     }
   if (overrides->hook_timeout != NULL)
     {
@@ -325,13 +325,13 @@ apply_hook_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtr
       if (rh_duration_parse (overrides->hook_timeout, &seconds) && seconds > 0)
         config->hooks.timeout = seconds;
       else
-        g_ptr_array_add (errors, g_strdup_printf ("--hook-timeout: \"%s\" is not a duration "
-                                                  "such as 30s, 500ms or 1m", overrides->hook_timeout));
+        g_ptr_array_add (errors, g_strdup_printf (_("--hook-timeout: \"%s\" is not a duration "
+                                                  "such as 30s, 500ms or 1m"), overrides->hook_timeout));
     }
   if (overrides->hook_concurrency != RH_OVERRIDE_UNSET)
     {
       if (overrides->hook_concurrency < 1 || overrides->hook_concurrency > 10000)
-        g_ptr_array_add (errors, g_strdup_printf ("--hook-concurrency: %d is out of range [1, 10000]",
+        g_ptr_array_add (errors, g_strdup_printf (_("--hook-concurrency: %d is out of range [1, 10000]"),
                                                   overrides->hook_concurrency));
       else
         config->hooks.concurrency = overrides->hook_concurrency;
@@ -354,13 +354,13 @@ apply_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray
           if (rh_listen_address_parse (*l, &address, &error))
             g_array_append_val (config->server.listen, address);
           else
-            g_ptr_array_add (errors, g_strdup_printf ("--listen: %s", error->message));
+            g_ptr_array_add (errors, g_strdup_printf (_("--listen: %s"), error->message));
         }
     }
   if (overrides->chunk_size != RH_OVERRIDE_UNSET)
     {
       if (overrides->chunk_size < 128 || overrides->chunk_size > 65536)
-        g_ptr_array_add (errors, g_strdup_printf ("--chunk-size: %d is out of range [128, 65536]",
+        g_ptr_array_add (errors, g_strdup_printf (_("--chunk-size: %d is out of range [128, 65536]"),
                                                   overrides->chunk_size));
       else
         config->server.chunk_size = overrides->chunk_size;
@@ -377,7 +377,7 @@ check_utf8 (const config_setting_t *setting, GPtrArray *errors)
     {
       if (!g_utf8_validate (config_setting_get_string (setting), -1, NULL))
         {
-          rh_config_error (errors, setting, "%s: the string is not valid UTF-8",
+          rh_config_error (errors, setting, _("%s: the string is not valid UTF-8"),
                            config_setting_name (setting) != NULL ? config_setting_name (setting)
                                                                  : "list item");
           ok = FALSE;
@@ -437,7 +437,7 @@ rh_config_load (const char *path, gboolean must_exist,
           const config_setting_t *section = config_setting_get_elem (root, (unsigned) i);
           if (!g_strv_contains (sections, config_setting_name (section)))
             rh_config_error (errors, section,
-                             "unknown section \"%s\" (expected server, hooks, filters or rules)",
+                             _("unknown section \"%s\" (expected server, hooks, filters or rules)"),
                              config_setting_name (section));
         }
       /* In this order whatever the file's: rules use the hooks defaults. */

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "rules-config.h"
 
 #include "configuration.h"
@@ -37,12 +39,12 @@ read_seconds (const config_setting_t *setting, double min, double max, double *o
     value = (double) config_setting_get_int64 (setting);
   else
     {
-      rh_config_error (errors, setting, "%s must be a number of seconds", config_setting_name (setting));
+      rh_config_error (errors, setting, _("%s must be a number of seconds"), config_setting_name (setting));
       return FALSE;
     }
   if (value < min || value > max)
     {
-      rh_config_error (errors, setting, "%s = %g is out of range [%g, %g]",
+      rh_config_error (errors, setting, _("%s = %g is out of range [%g, %g]"),
                        config_setting_name (setting), value, min, max);
       return FALSE;
     }
@@ -56,13 +58,13 @@ read_int (const config_setting_t *setting, int min, int max, gint *out, GPtrArra
   int type = config_setting_type (setting);
   if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
     {
-      rh_config_error (errors, setting, "%s must be an integer", config_setting_name (setting));
+      rh_config_error (errors, setting, _("%s must be an integer"), config_setting_name (setting));
       return FALSE;
     }
   long long value = config_setting_get_int64 (setting);
   if (value < min || value > max)
     {
-      rh_config_error (errors, setting, "%s = %lld is out of range [%d, %d]",
+      rh_config_error (errors, setting, _("%s = %lld is out of range [%d, %d]"),
                        config_setting_name (setting), value, min, max);
       return FALSE;
     }
@@ -82,7 +84,7 @@ string_list (const config_setting_t *setting, const char *what, GPtrArray *error
     }
   if (!is_list (setting))
     {
-      rh_config_error (errors, setting, "%s must be a string or a list of strings", what);
+      rh_config_error (errors, setting, _("%s must be a string or a list of strings"), what);
       return NULL;
     }
   for (int i = 0; i < config_setting_length (setting); i++)
@@ -90,7 +92,7 @@ string_list (const config_setting_t *setting, const char *what, GPtrArray *error
       const config_setting_t *item = config_setting_get_elem (setting, (unsigned) i);
       if (setting_string (item) == NULL)
         {
-          rh_config_error (errors, item, "%s must be a string or a list of strings", what);
+          rh_config_error (errors, item, _("%s must be a string or a list of strings"), what);
           return NULL;
         }
       g_strv_builder_add (builder, setting_string (item));
@@ -122,12 +124,12 @@ rh_rules_check_program (const char *program, char **absolute, GError **error)
                           : g_find_program_in_path (program);
   if (path == NULL || !g_file_test (path, G_FILE_TEST_EXISTS))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "program %s not found", program);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, _("program %s not found"), program);
       return FALSE;
     }
   if (!g_file_test (path, G_FILE_TEST_IS_REGULAR) || !g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "%s is not an executable file", path);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, _("%s is not an executable file"), path);
       return FALSE;
     }
   *absolute = g_steal_pointer (&path);
@@ -146,7 +148,7 @@ rh_rules_check_url (const char *text, gboolean require_https, GError **error)
       || (g_ascii_strcasecmp (scheme, "http") != 0 && g_ascii_strcasecmp (scheme, "https") != 0))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "webhook URL \"%s\" must start with http:// or https://", text);
+                   _("webhook URL \"%s\" must start with http:// or https://"), text);
       return FALSE;
     }
   const char *host_end = strpbrk (rest + 3, "/?#");
@@ -155,18 +157,18 @@ rh_rules_check_url (const char *text, gboolean require_https, GError **error)
   if (authority[0] == '\0' || (variable != NULL && (host_end == NULL || variable < host_end)))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "webhook URL \"%s\" needs a literal host", text);
+                   _("webhook URL \"%s\" needs a literal host"), text);
       return FALSE;
     }
   if (variable == NULL && !g_uri_is_valid (text, G_URI_FLAGS_NONE, error))
     {
-      g_prefix_error (error, "webhook URL \"%s\": ", text);
+      g_prefix_error (error, _("webhook URL \"%s\": "), text);
       return FALSE;
     }
   if (require_https && g_ascii_strcasecmp (scheme, "https") != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "webhook URL \"%s\" is not https and require_https is set", text);
+                   _("webhook URL \"%s\" is not https and require_https is set"), text);
       return FALSE;
     }
   return TRUE;
@@ -181,7 +183,7 @@ check_field (const char *field, gpointer user_data)
   for (int type = 0; type < RH_EVENT_N_TYPES; type++)
     if ((ctx->rule->events & (1u << type)) && !rh_event_type_has_field ((RhEventType) type, field, NULL))
       {
-        rh_config_error (ctx->errors, ctx->at, "rule \"%s\": field \"%s\" is not carried by %s",
+        rh_config_error (ctx->errors, ctx->at, _("rule \"%s\": field \"%s\" is not carried by %s"),
                          ctx->rule->name, field, rh_event_type_to_string ((RhEventType) type));
         return;
       }
@@ -194,7 +196,7 @@ load_template (RuleContext *ctx, const config_setting_t *setting, const char *te
   RhTemplate *template_ = rh_template_new (text, &error);
   if (template_ == NULL)
     {
-      rh_config_error (ctx->errors, setting, "rule \"%s\": %s", ctx->rule->name, error->message);
+      rh_config_error (ctx->errors, setting, _("rule \"%s\": %s"), ctx->rule->name, error->message);
       return NULL;
     }
   ctx->at = setting;
@@ -219,7 +221,7 @@ load_conditions (RuleContext *ctx, const config_setting_t *group)
 {
   if (!config_setting_is_group (group))
     {
-      rh_config_error (ctx->errors, group, "rule \"%s\": %s must be a group of field = value",
+      rh_config_error (ctx->errors, group, _("rule \"%s\": %s must be a group of field = value"),
                        ctx->rule->name, config_setting_name (group));
       return;
     }
@@ -236,7 +238,7 @@ load_conditions (RuleContext *ctx, const config_setting_t *group)
       RhCondition *condition = rh_condition_new (field, field_type_for (ctx->rule, field),
                                                  (const char *const *) values, &error);
       if (condition == NULL)
-        rh_config_error (ctx->errors, setting, "rule \"%s\": %s", ctx->rule->name, error->message);
+        rh_config_error (ctx->errors, setting, _("rule \"%s\": %s"), ctx->rule->name, error->message);
       else
         g_ptr_array_add (ctx->rule->conditions, condition);
     }
@@ -258,7 +260,7 @@ load_env (RuleContext *ctx, const config_setting_t *group)
 {
   if (!config_setting_is_group (group))
     {
-      rh_config_error (ctx->errors, group, "rule \"%s\": env must be a group of NAME = \"value\"",
+      rh_config_error (ctx->errors, group, _("rule \"%s\": env must be a group of NAME = \"value\""),
                        ctx->rule->name);
       return;
     }
@@ -269,13 +271,13 @@ load_env (RuleContext *ctx, const config_setting_t *group)
       const char *text = setting_string (setting);
       if (!valid_env_name (name) || g_str_has_prefix (name, "RTMP_"))
         {
-          rh_config_error (ctx->errors, setting, "rule \"%s\": env name \"%s\" is invalid or reserved "
-                           "(RTMP_* is the event's)", ctx->rule->name, name);
+          rh_config_error (ctx->errors, setting, _("rule \"%s\": env name \"%s\" is invalid or reserved "
+                           "(RTMP_* is the event's)"), ctx->rule->name, name);
           continue;
         }
       if (text == NULL)
         {
-          rh_config_error (ctx->errors, setting, "rule \"%s\": env %s must be a string", ctx->rule->name, name);
+          rh_config_error (ctx->errors, setting, _("rule \"%s\": env %s must be a string"), ctx->rule->name, name);
           continue;
         }
       RhTemplate *value = load_template (ctx, setting, text);
@@ -295,7 +297,7 @@ check_keys (RuleContext *ctx, const config_setting_t *group, const char *what,
       if (!g_strv_contains (known, config_setting_name (setting)))
         {
           g_autofree char *list = g_strjoinv (", ", (char **) known);
-          rh_config_error (ctx->errors, setting, "rule \"%s\": unknown key %s.%s (expected %s)",
+          rh_config_error (ctx->errors, setting, _("rule \"%s\": unknown key %s.%s (expected %s)"),
                            ctx->rule->name, what, config_setting_name (setting), list);
           ok = FALSE;
         }
@@ -315,7 +317,7 @@ load_exec (RuleContext *ctx, const config_setting_t *group)
   g_auto (GStrv) command = setting != NULL ? string_list (setting, "exec.command", ctx->errors) : NULL;
   if (setting == NULL || (command != NULL && command[0] == NULL))
     rh_config_error (ctx->errors, setting != NULL ? setting : group,
-                     "rule \"%s\": exec needs command = [ \"/path/to/program\", ... ]", ctx->rule->name);
+                     _("rule \"%s\": exec needs command = [ \"/path/to/program\", ... ]"), ctx->rule->name);
   for (int i = 0; command != NULL && command[i] != NULL; i++)
     {
       if (i == 0)
@@ -323,10 +325,10 @@ load_exec (RuleContext *ctx, const config_setting_t *group)
           g_autofree char *path = NULL;
           g_autoptr (GError) error = NULL;
           if (strstr (command[0], "${") != NULL)
-            rh_config_error (ctx->errors, setting, "rule \"%s\": the program must be a literal path, "
-                             "not a template", ctx->rule->name);
+            rh_config_error (ctx->errors, setting, _("rule \"%s\": the program must be a literal path, "
+                             "not a template"), ctx->rule->name);
           else if (!rh_rules_check_program (command[0], &path, &error))
-            rh_config_error (ctx->errors, setting, "rule \"%s\": %s", ctx->rule->name, error->message);
+            rh_config_error (ctx->errors, setting, _("rule \"%s\": %s"), ctx->rule->name, error->message);
           else
             g_ptr_array_add (action->argv, rh_template_new_literal (path));
           continue;
@@ -341,7 +343,7 @@ load_exec (RuleContext *ctx, const config_setting_t *group)
       if (g_strcmp0 (text, "json") == 0 || g_strcmp0 (text, "none") == 0)
         action->stdin_json = g_strcmp0 (text, "json") == 0;
       else
-        rh_config_error (ctx->errors, setting, "rule \"%s\": exec.stdin must be \"json\" or \"none\"",
+        rh_config_error (ctx->errors, setting, _("rule \"%s\": exec.stdin must be \"json\" or \"none\""),
                          ctx->rule->name);
     }
   if ((setting = config_setting_get_member (group, "timeout")) != NULL)
@@ -372,23 +374,23 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
       if (config_setting_type (setting) == CONFIG_TYPE_BOOL)
         action->require_https = config_setting_get_bool (setting);
       else
-        rh_config_error (ctx->errors, setting, "require_https must be true or false");
+        rh_config_error (ctx->errors, setting, _("require_https must be true or false"));
     }
   setting = config_setting_get_member (group, "url");
   const char *url = setting != NULL ? setting_string (setting) : NULL;
   g_autoptr (GError) error = NULL;
   if (url == NULL)
     rh_config_error (ctx->errors, setting != NULL ? setting : group,
-                     "rule \"%s\": webhook needs url = \"https://...\"", ctx->rule->name);
+                     _("rule \"%s\": webhook needs url = \"https://...\""), ctx->rule->name);
   else if (!rh_rules_check_url (url, action->require_https, &error))
-    rh_config_error (ctx->errors, setting, "rule \"%s\": %s", ctx->rule->name, error->message);
+    rh_config_error (ctx->errors, setting, _("rule \"%s\": %s"), ctx->rule->name, error->message);
   else
     action->url = load_template (ctx, setting, url);
 
   if ((setting = config_setting_get_member (group, "headers")) != NULL)
     {
       if (!config_setting_is_group (setting))
-        rh_config_error (ctx->errors, setting, "rule \"%s\": headers must be a group of Name = \"value\"",
+        rh_config_error (ctx->errors, setting, _("rule \"%s\": headers must be a group of Name = \"value\""),
                          ctx->rule->name);
       for (int i = 0; config_setting_is_group (setting) && i < config_setting_length (setting); i++)
         {
@@ -396,7 +398,7 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
           const char *text = setting_string (header);
           if (!valid_header_name (config_setting_name (header)) || text == NULL)
             {
-              rh_config_error (ctx->errors, header, "rule \"%s\": bad header %s", ctx->rule->name,
+              rh_config_error (ctx->errors, header, _("rule \"%s\": bad header %s"), ctx->rule->name,
                                config_setting_name (header));
               continue;
             }
@@ -409,7 +411,7 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
     {
       const char *text = setting_string (setting);
       if (text == NULL || *text == '\0')
-        rh_config_error (ctx->errors, setting, "rule \"%s\": secret must be a non-empty string",
+        rh_config_error (ctx->errors, setting, _("rule \"%s\": secret must be a non-empty string"),
                          ctx->rule->name);
       else
         action->secret = load_template (ctx, setting, text);
@@ -428,7 +430,7 @@ load_actions (RuleContext *ctx, const config_setting_t *setting, const RhHooksSe
   gboolean webhook = strcmp (config_setting_name (setting), "webhook") == 0;
   int n = config_setting_is_group (setting) ? 1 : is_list (setting) ? config_setting_length (setting) : 0;
   if (n == 0)
-    rh_config_error (ctx->errors, setting, "rule \"%s\": %s must be a group or a list of groups",
+    rh_config_error (ctx->errors, setting, _("rule \"%s\": %s must be a group or a list of groups"),
                      ctx->rule->name, config_setting_name (setting));
   for (int i = 0; i < n; i++)
     {
@@ -436,7 +438,7 @@ load_actions (RuleContext *ctx, const config_setting_t *setting, const RhHooksSe
                                       : config_setting_get_elem (setting, (unsigned) i);
       if (!config_setting_is_group (group))
         {
-          rh_config_error (ctx->errors, group, "rule \"%s\": %s must be a group or a list of groups",
+          rh_config_error (ctx->errors, group, _("rule \"%s\": %s must be a group or a list of groups"),
                            ctx->rule->name, config_setting_name (setting));
           continue;
         }
@@ -460,10 +462,10 @@ load_events (const char *name, const config_setting_t *setting, GPtrArray *error
       else if (rh_event_type_from_string (names[i], &type))
         events |= 1u << type;
       else
-        rh_config_error (errors, setting, "rule \"%s\": unknown event \"%s\"", name, names[i]);
+        rh_config_error (errors, setting, _("rule \"%s\": unknown event \"%s\""), name, names[i]);
     }
   if (names != NULL && names[0] == NULL)
-    rh_config_error (errors, setting, "rule \"%s\": on lists no event", name);
+    rh_config_error (errors, setting, _("rule \"%s\": on lists no event"), name);
   return events;
 }
 
@@ -480,15 +482,15 @@ load_rule (const config_setting_t *group, const config_setting_t *filters, RhHoo
 
   if (name == NULL || *name == '\0')
     {
-      rh_config_error (errors, group, "a rule needs name = \"...\"");
+      rh_config_error (errors, group, _("a rule needs name = \"...\""));
       return;
     }
   if (!g_hash_table_add (names, (gpointer) name))
-    rh_config_error (errors, setting, "rule name \"%s\" is used twice", name);
+    rh_config_error (errors, setting, _("rule name \"%s\" is used twice"), name);
   setting = config_setting_get_member (group, "on");
   if (setting == NULL)
     {
-      rh_config_error (errors, group, "rule \"%s\" needs on = [ \"event\", ... ]", name);
+      rh_config_error (errors, group, _("rule \"%s\" needs on = [ \"event\", ... ]"), name);
       return;
     }
 
@@ -503,7 +505,7 @@ load_rule (const config_setting_t *group, const config_setting_t *filters, RhHoo
         {
           const config_setting_t *filter = filters != NULL ? config_setting_get_member (filters, filter_names[i]) : NULL;
           if (filter == NULL)
-            rh_config_error (errors, setting, "rule \"%s\": no filter named \"%s\"", name, filter_names[i]);
+            rh_config_error (errors, setting, _("rule \"%s\": no filter named \"%s\""), name, filter_names[i]);
           else
             load_conditions (&ctx, filter);
         }
@@ -519,7 +521,7 @@ load_rule (const config_setting_t *group, const config_setting_t *filters, RhHoo
   if ((setting = config_setting_get_member (group, "concurrency")) != NULL)
     read_int (setting, 0, 10000, &rule->concurrency, errors);
   if (rule->actions->len == 0 && errors->len == errors_before)
-    rh_config_error (errors, group, "rule \"%s\" has no action (exec or webhook)", name);
+    rh_config_error (errors, group, _("rule \"%s\" has no action (exec or webhook)"), name);
 
   if (errors->len == errors_before)
     g_ptr_array_add (hooks->rules, g_steal_pointer (&rule));
@@ -531,7 +533,7 @@ rh_rules_config_load (const config_setting_t *filters, const config_setting_t *r
 {
   if (filters != NULL && !config_setting_is_group (filters))
     {
-      rh_config_error (errors, filters, "filters must be a group: filters = { name = { ... }; };");
+      rh_config_error (errors, filters, _("filters must be a group: filters = { name = { ... }; };"));
       filters = NULL;
     }
   /* A filter's fields are checked against each rule that uses it; here
@@ -540,14 +542,14 @@ rh_rules_config_load (const config_setting_t *filters, const config_setting_t *r
     {
       const config_setting_t *filter = config_setting_get_elem (filters, (unsigned) i);
       if (!config_setting_is_group (filter))
-        rh_config_error (errors, filter, "filter \"%s\" must be a group of field = value",
+        rh_config_error (errors, filter, _("filter \"%s\" must be a group of field = value"),
                          config_setting_name (filter));
     }
   if (rules == NULL)
     return;
   if (!is_list (rules))
     {
-      rh_config_error (errors, rules, "rules must be a list: rules = ( { ... }, { ... } );");
+      rh_config_error (errors, rules, _("rules must be a list: rules = ( { ... }, { ... } );"));
       return;
     }
   g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
@@ -555,7 +557,7 @@ rh_rules_config_load (const config_setting_t *filters, const config_setting_t *r
     {
       const config_setting_t *group = config_setting_get_elem (rules, (unsigned) i);
       if (!config_setting_is_group (group))
-        rh_config_error (errors, group, "each rule must be a group { name = ...; on = ...; ... }");
+        rh_config_error (errors, group, _("each rule must be a group { name = ...; on = ...; ... }"));
       else
         load_rule (group, filters, hooks, names, errors);
     }

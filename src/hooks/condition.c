@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "condition.h"
 
 #include <gio/gio.h>
@@ -71,7 +73,7 @@ parse_alternative (Alternative *a, const char *field, RhFieldType type, const ch
       a->regex = g_regex_new (value + 1, G_REGEX_DOLLAR_ENDONLY, 0, error);
       if (a->regex == NULL)
         {
-          g_prefix_error (error, "%s: bad regular expression \"%s\": ", field, value + 1);
+          g_prefix_error (error, _("%s: bad regular expression \"%s\": "), field, value + 1);
           return FALSE;
         }
       return TRUE;
@@ -94,7 +96,7 @@ parse_alternative (Alternative *a, const char *field, RhFieldType type, const ch
       if (!parse_number (value, &a->number))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "%s is numeric: \"%s\" is not a number or a comparison such as \"> 60\"",
+                       _("%s is numeric: \"%s\" is not a number or a comparison such as \"> 60\""),
                        field, value);
           return FALSE;
         }
@@ -107,7 +109,7 @@ parse_alternative (Alternative *a, const char *field, RhFieldType type, const ch
       a->mask = g_inet_address_mask_new_from_string (value, error);
       if (a->mask == NULL)
         {
-          g_prefix_error (error, "%s: bad CIDR \"%s\": ", field, value);
+          g_prefix_error (error, _("%s: bad CIDR \"%s\": "), field, value);
           return FALSE;
         }
       return TRUE;
@@ -139,7 +141,7 @@ rh_condition_new (const char *field, RhFieldType field_type, const char *const *
       /* GRegex and GPatternSpec assume UTF-8: anything else crashes them. */
       if (!g_utf8_validate (*v, -1, NULL))
         {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: a value is not valid UTF-8",
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("%s: a value is not valid UTF-8"),
                        field);
           return NULL;
         }
@@ -152,7 +154,7 @@ rh_condition_new (const char *field, RhFieldType field_type, const char *const *
     }
   if (condition->alternatives->len == 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "%s: empty list of values", field);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("%s: empty list of values"), field);
       return NULL;
     }
   return g_steal_pointer (&condition);

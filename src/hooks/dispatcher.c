@@ -6,6 +6,8 @@
 #include "webhook-action.h"
 
 #include <string.h>
+#include <glib/gi18n.h>
+#include "util/log.h"
 
 /* What stdout may hold for a slow reader before events are dropped. */
 #define STDIO_MAX_BUFFERED (1024 * 1024)
@@ -134,16 +136,21 @@ on_exec_done (const RhExecResult *result, gpointer user_data)
 
   if (result->timed_out)
     job->dispatcher->timeouts++;
+  const char *conn_id = job->event->conn_id;
+  const char *key = job->event->stream_key;
   if (result->exited && result->exit_status == 0)
-    g_info ("hook \"%s\" for %s exited with status 0 after %.3fs", job->rule->name,
+    rh_log (G_LOG_LEVEL_INFO, conn_id, key, job->rule->name,
+            _("hook \"%s\" for %s exited with status 0 after %.3fs"), job->rule->name,
             event_name (job), result->seconds);
   else if (result->exited)
-    g_warning ("hook \"%s\" for %s failed with status %d after %.3fs", job->rule->name,
-               event_name (job), result->exit_status, result->seconds);
+    rh_log (G_LOG_LEVEL_WARNING, conn_id, key, job->rule->name,
+            _("hook \"%s\" for %s failed with status %d after %.3fs"), job->rule->name,
+            event_name (job), result->exit_status, result->seconds);
   else if (result->spawned)
-    g_warning ("hook \"%s\" for %s killed by signal %d after %.3fs%s", job->rule->name,
-               event_name (job), result->signal, result->seconds,
-               result->timed_out ? " (timeout)" : "");
+    rh_log (G_LOG_LEVEL_WARNING, conn_id, key, job->rule->name,
+            result->timed_out ? _("hook \"%s\" for %s killed by signal %d after %.3fs (timeout)")
+                              : _("hook \"%s\" for %s killed by signal %d after %.3fs"),
+            job->rule->name, event_name (job), result->signal, result->seconds);
   job_finished (job, failed);
 }
 
@@ -224,7 +231,8 @@ start_webhook (RhDispatcher *dispatcher, Job *job)
   if (secret != NULL && *secret == '\0')
     {
       /* An empty secret (an unset ${env.X}) would sign with a known key. */
-      g_warning ("webhook \"%s\": its secret expanded to nothing; not sent", job->rule->name);
+      rh_log (G_LOG_LEVEL_WARNING, job->event->conn_id, job->event->stream_key, job->rule->name,
+              _("webhook \"%s\": its secret expanded to nothing; not sent"), job->rule->name);
       dispatcher->running++;
       job->rule->running++;
       job_finished (job, TRUE);
@@ -301,9 +309,10 @@ drop (RhDispatcher *dispatcher, const RhRule *rule, const RhEvent *event)
   dispatcher->drops++;
   if (now - dispatcher->drop_logged_at >= G_USEC_PER_SEC)
     {
-      g_warning ("hooks: queue full (%u), dropped \"%s\" for %s; %" G_GUINT64_FORMAT " dropped so far",
-                 dispatcher->queue_limit, rule->name, rh_event_type_to_string (event->type),
-                 dispatcher->drops);
+      rh_log (G_LOG_LEVEL_WARNING, event->conn_id, event->stream_key, rule->name,
+              _("hooks: queue full (%u), dropped \"%s\" for %s; %llu dropped so far"),
+              dispatcher->queue_limit, rule->name, rh_event_type_to_string (event->type),
+              (unsigned long long) dispatcher->drops);
       dispatcher->drop_logged_at = now;
     }
 }

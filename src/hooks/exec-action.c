@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <glib/gi18n.h>
+#include "util/log.h"
 
 const char *const rh_exec_inherited_variables[] = {
   "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "USER", "LOGNAME", "TMPDIR", NULL
@@ -75,8 +77,9 @@ on_line (GObject *source, GAsyncResult *result, gpointer user_data)
   if (line == NULL)
     {
       if (reader->lines > RH_EXEC_MAX_LOGGED_LINES)
-        g_message ("hook \"%s\" %s: %u more line(s) not logged", reader->run->rule_name, reader->label,
-                   reader->lines - RH_EXEC_MAX_LOGGED_LINES);
+        rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, reader->run->rule_name,
+                _("hook \"%s\" %s: %u more line(s) not logged"), reader->run->rule_name, reader->label,
+                reader->lines - RH_EXEC_MAX_LOGGED_LINES);
       Run *run = reader->run;
       run->open_streams--;
       g_object_unref (reader->input);
@@ -85,7 +88,8 @@ on_line (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   if (++reader->lines <= RH_EXEC_MAX_LOGGED_LINES)
-    g_message ("hook \"%s\" %s: %s", reader->run->rule_name, reader->label, line);
+    rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, reader->run->rule_name, "hook \"%s\" %s: %s",
+            reader->run->rule_name, reader->label, line);
   read_next_line (reader);
 }
 
@@ -124,7 +128,8 @@ on_timeout (gpointer user_data)
   Run *run = user_data;
   run->timeout_id = 0;
   run->result.timed_out = TRUE;
-  g_warning ("hook \"%s\" timed out: SIGTERM to its process group", run->rule_name);
+  rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, run->rule_name,
+          _("hook \"%s\" timed out: SIGTERM to its process group"), run->rule_name);
   /* The process group reaches the hook's children too. */
   signal_group (run, SIGTERM);
   run->kill_id = g_timeout_add ((guint) (RH_EXEC_KILL_GRACE_SECONDS * 1000), on_kill, run);
@@ -197,7 +202,8 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
   run->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
   if (run->process == NULL)
     {
-      g_warning ("hook \"%s\": cannot run %s: %s", rule_name, argv[0], error->message);
+      rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, rule_name, _("hook \"%s\": cannot run %s: %s"),
+              rule_name, argv[0], error->message);
       run->exited = TRUE;
       run_finish_if_done (run);
       return;

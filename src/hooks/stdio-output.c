@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <string.h>
 #include <unistd.h>
+#include <glib/gi18n.h>
 
 struct _RhStdioOutput {
   int fd;
@@ -104,7 +105,7 @@ flush (RhStdioOutput *output)
             continue;
           if (errno == EAGAIN)
             break;
-          g_warning ("stdio: writing events failed: %s; stdio output stops", g_strerror (errno));
+          g_warning (_("stdio: writing events failed: %s; stdio output stops"), g_strerror (errno));
           output->broken = TRUE;
           g_byte_array_set_size (output->buffer, 0);
           break;
@@ -144,8 +145,8 @@ rh_stdio_output_write (RhStdioOutput *output, RhStdioFormat format, const RhEven
       output->dropped++;
       if (now - output->dropped_logged_at >= G_USEC_PER_SEC)
         {
-          g_warning ("stdio: reader too slow, %" G_GUINT64_FORMAT " event(s) dropped so far",
-                     output->dropped);
+          g_warning (_("stdio: reader too slow, %llu event(s) dropped so far"),
+                     (unsigned long long) output->dropped);
           output->dropped_logged_at = now;
         }
       return;

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "template.h"
 
 #include <gio/gio.h>
@@ -65,7 +67,7 @@ parse_variable (Piece *piece, const char *body, GError **error)
       if (i == G_N_ELEMENTS (filters))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "unknown template filter \"%s\" (url, json, upper, lower)", bar + 1);
+                       _("unknown template filter \"%s\" (url, json, upper, lower)"), bar + 1);
           return FALSE;
         }
       piece->filter = filters[i].filter;
@@ -78,7 +80,7 @@ parse_variable (Piece *piece, const char *body, GError **error)
   if (!valid_name (spec) || (g_str_has_prefix (spec, "env.") && spec[4] == '\0'))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   "bad template variable \"${%s}\"", body);
+                   _("bad template variable \"${%s}\""), body);
       return FALSE;
     }
   piece->name = g_strdup (spec);
@@ -112,7 +114,7 @@ rh_template_new (const char *text, GError **error)
       if (end == NULL)
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       "unterminated \"${\" in \"%s\"", text);
+                       _("unterminated \"${\" in \"%s\""), text);
           g_string_free (literal, TRUE);
           return NULL;
         }

@@ -3,6 +3,8 @@
 #include "webhook-action.h"
 
 #include <libsoup/soup.h>
+#include <glib/gi18n.h>
+#include "util/log.h"
 
 struct _RhWebhookClient {
   SoupSession *session;
@@ -99,15 +101,16 @@ retry_or_fail (Post *post, const char *why)
 {
   if (post->attempts > post->retries)
     {
-      g_warning ("webhook \"%s\" to %s failed after %u attempt(s): %s", post->rule_name,
-                 post->safe_url, post->attempts, why);
+      rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, post->rule_name,
+              _("webhook \"%s\" to %s failed after %u attempt(s): %s"), post->rule_name,
+              post->safe_url, post->attempts, why);
       finish (post, FALSE);
       return;
     }
   double delay = RH_WEBHOOK_BACKOFF_SECONDS * (double) (1u << (post->attempts - 1))
                  * (1.0 + g_random_double_range (0.0, 0.5));
-  g_info ("webhook \"%s\" to %s: %s; retry %u in %.2fs", post->rule_name, post->safe_url, why,
-          post->attempts, delay);
+  rh_log (G_LOG_LEVEL_INFO, NULL, NULL, post->rule_name, _("webhook \"%s\" to %s: %s; retry %u in %.2fs"),
+          post->rule_name, post->safe_url, why, post->attempts, delay);
   post->timer_id = g_timeout_add ((guint) (delay * 1000), on_retry, post);
 }
 
@@ -134,14 +137,14 @@ on_response (GObject *source, GAsyncResult *result, gpointer user_data)
   if (reply == NULL)
     {
       post->last_status = 0;
-      retry_or_fail (post, timed_out ? "timed out" : error->message);
+      retry_or_fail (post, timed_out ? _("timed out") : error->message);
       return;
     }
   post->last_status = soup_message_get_status (message);
   if (SOUP_STATUS_IS_SUCCESSFUL (post->last_status))
     {
-      g_info ("webhook \"%s\" to %s: %u after %u attempt(s)", post->rule_name, post->safe_url,
-              post->last_status, post->attempts);
+      rh_log (G_LOG_LEVEL_INFO, NULL, NULL, post->rule_name, _("webhook \"%s\" to %s: %u after %u attempt(s)"),
+              post->rule_name, post->safe_url, post->last_status, post->attempts);
       finish (post, TRUE);
       return;
     }
@@ -152,7 +155,8 @@ on_response (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   /* 4xx (and anything else): the receiver said no; asking again will not help. */
-  g_warning ("webhook \"%s\" to %s refused: %s, not retried", post->rule_name, post->safe_url, why);
+  rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, post->rule_name, _("webhook \"%s\" to %s refused: %s, not retried"),
+          post->rule_name, post->safe_url, why);
   finish (post, FALSE);
 }
 
@@ -163,7 +167,8 @@ attempt (Post *post)
   post->attempts++;
   if (message == NULL)
     {
-      g_warning ("webhook \"%s\": invalid URL %s", post->rule_name, post->safe_url);
+      rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, post->rule_name, _("webhook \"%s\": invalid URL %s"),
+              post->rule_name, post->safe_url);
       finish (post, FALSE);
       return;
     }

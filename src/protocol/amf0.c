@@ -1,6 +1,8 @@
 /* AMF0 as specified by Adobe's "Action Message Format -- AMF 0". */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "amf0.h"
 
 #include <string.h>
@@ -278,8 +280,8 @@ need (Reader *r, gsize n, GError **error)
   if (r->len - r->pos < n)
     {
       g_set_error (error, RH_AMF0_ERROR, RH_AMF0_ERROR_TRUNCATED,
-                   "AMF0 value needs %" G_GSIZE_FORMAT " bytes at offset %" G_GSIZE_FORMAT
-                   ", only %" G_GSIZE_FORMAT " left", n, r->pos, r->len - r->pos);
+                   _("AMF0 value needs %lu bytes at offset %lu, only %lu left"), (unsigned long) n,
+                   (unsigned long) r->pos, (unsigned long) (r->len - r->pos));
       return FALSE;
     }
   return TRUE;
@@ -363,7 +365,7 @@ decode_value (Reader *r, guint depth, GError **error)
   if (depth > RH_AMF0_MAX_DEPTH)
     {
       g_set_error (error, RH_AMF0_ERROR, RH_AMF0_ERROR_TOO_DEEP,
-                   "AMF0 values nested deeper than %d", RH_AMF0_MAX_DEPTH);
+                   _("AMF0 values nested deeper than %d"), RH_AMF0_MAX_DEPTH);
       return NULL;
     }
   if (!need (r, 1, error))
@@ -456,8 +458,8 @@ decode_value (Reader *r, guint depth, GError **error)
       return g_steal_pointer (&value);
     default:
       g_set_error (error, RH_AMF0_ERROR, RH_AMF0_ERROR_BAD_MARKER,
-                   "unsupported AMF0 type marker 0x%02x at offset %" G_GSIZE_FORMAT,
-                   marker, r->pos - 1);
+                   _("unsupported AMF0 type marker 0x%02x at offset %lu"),
+                   marker, (unsigned long) (r->pos - 1));
       return NULL;
     }
 }

@@ -2,6 +2,8 @@
  * the last header it saw, because types 1-3 only carry what changed. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "chunk-reader.h"
 
 #include <string.h>
@@ -134,7 +136,7 @@ lookup_stream (RhChunkReader *reader, guint32 csid, gboolean create, GError **er
   if (g_hash_table_size (reader->streams) >= RH_CHUNK_MAX_STREAMS)
     {
       g_set_error (error, RH_CHUNK_ERROR, RH_CHUNK_ERROR_TOO_MANY_STREAMS,
-                   "more than %d chunk streams", RH_CHUNK_MAX_STREAMS);
+                   _("more than %d chunk streams"), RH_CHUNK_MAX_STREAMS);
       return NULL;
     }
   cs = g_new0 (ChunkStream, 1);
@@ -161,7 +163,7 @@ apply_header (RhChunkReader *reader, GError **error)
     {
       if (error != NULL && *error == NULL)
         g_set_error (error, RH_CHUNK_ERROR, RH_CHUNK_ERROR_NO_PREVIOUS_HEADER,
-                     "chunk type %u on chunk stream %u that has no previous header", fmt, csid);
+                     _("chunk type %u on chunk stream %u that has no previous header"), fmt, csid);
       return -1;
     }
 
@@ -214,8 +216,8 @@ apply_header (RhChunkReader *reader, GError **error)
       if (cs->length > reader->max_message_size)
         {
           g_set_error (error, RH_CHUNK_ERROR, RH_CHUNK_ERROR_MESSAGE_TOO_LARGE,
-                       "message of %u bytes on chunk stream %u exceeds the limit of %" G_GSIZE_FORMAT,
-                       cs->length, csid, reader->max_message_size);
+                       _("message of %u bytes on chunk stream %u exceeds the limit of %lu"),
+                       cs->length, csid, (unsigned long) reader->max_message_size);
           return -1;
         }
       cs->in_progress = TRUE;
@@ -237,8 +239,8 @@ apply_control (RhChunkReader *reader, const RhMessage *message, GError **error)
   if (len < 4)
     {
       g_set_error (error, RH_CHUNK_ERROR, RH_CHUNK_ERROR_BAD_CONTROL,
-                   "protocol control message %u is %" G_GSIZE_FORMAT " bytes, needs 4",
-                   message->type, len);
+                   _("protocol control message %u is %lu bytes, needs 4"),
+                   message->type, (unsigned long) len);
       return FALSE;
     }
   guint32 value = rh_read_u32_be (p);
@@ -248,7 +250,7 @@ apply_control (RhChunkReader *reader, const RhMessage *message, GError **error)
       if (value < 1 || value > MAX_INBOUND_CHUNK_SIZE)
         {
           g_set_error (error, RH_CHUNK_ERROR, RH_CHUNK_ERROR_BAD_CHUNK_SIZE,
-                       "chunk size %u out of range 1..%u", value, MAX_INBOUND_CHUNK_SIZE);
+                       _("chunk size %u out of range 1..%u"), value, MAX_INBOUND_CHUNK_SIZE);
           return FALSE;
         }
       reader->chunk_size = value;

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "command.h"
 #include "message.h"
 
@@ -34,7 +36,7 @@ rh_command_parse (guint8 message_type, const guint8 *data, gsize len, GError **e
   if (values->len < 2)
     {
       g_set_error (error, RH_COMMAND_ERROR, RH_COMMAND_ERROR_MALFORMED,
-                   "command has %u values, needs a name and a transaction id", values->len);
+                   _("command has %u values, needs a name and a transaction id"), values->len);
       return NULL;
     }
   const RhAmf0Value *name = g_ptr_array_index (values, 0);
@@ -42,7 +44,7 @@ rh_command_parse (guint8 message_type, const guint8 *data, gsize len, GError **e
   if (name->type != RH_AMF0_STRING || tid->type != RH_AMF0_NUMBER)
     {
       g_set_error (error, RH_COMMAND_ERROR, RH_COMMAND_ERROR_MALFORMED,
-                   "command does not start with a name and a transaction id");
+                   _("command does not start with a name and a transaction id"));
       return NULL;
     }
 

@@ -4,6 +4,8 @@
  * else gets the plain handshake, which every client accepts. */
 #include "config.h"
 
+#include <glib/gi18n.h>
+
 #include "handshake.h"
 
 #include <string.h>
@@ -178,7 +180,7 @@ rh_handshake_feed (RhHandshake *hs, const guint8 *data, gsize len,
       if (hs->state == RH_HANDSHAKE_WAIT_C0C1 && hs->filled == 0 && data[used] != 3)
         {
           g_set_error (error, RH_HANDSHAKE_ERROR, RH_HANDSHAKE_ERROR_BAD_VERSION,
-                       "handshake version %u is not RTMP 3%s", data[used],
+                       _("handshake version %u is not RTMP 3%s"), data[used],
                        data[used] == 6 ? " (RTMPE is not supported)" : "");
           return -1;
         }

@@ -15,6 +15,8 @@
 #include <sys/socket.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <glib/gi18n.h>
+#include "util/log.h"
 
 /* Reads per wake-up before yielding to other connections. */
 #define READS_PER_DISPATCH 4
@@ -335,7 +337,8 @@ finish_handshake (RhConnection *connection)
   RhHandshakeScheme scheme = rh_handshake_get_scheme (connection->handshake);
   const RhServerConfig *config = &rh_server_get_config (connection->server)->server;
 
-  g_info ("%s handshake complete (%s)", connection->id, rh_handshake_scheme_to_string (scheme));
+  rh_log (G_LOG_LEVEL_INFO, connection->id, NULL, NULL, _("%s handshake complete (%s)"), connection->id,
+          rh_handshake_scheme_to_string (scheme));
   rh_events_handshake_complete (connection, rh_handshake_scheme_to_string (scheme));
   g_clear_pointer (&connection->handshake, rh_handshake_free);
   connection->reader = rh_chunk_reader_new ((gsize) config->max_message_size);
@@ -412,7 +415,7 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
         }
       if (n == 0)
         {
-          rh_connection_close (connection, RH_REASON_CLIENT_DISCONNECT, "closed by peer");
+          rh_connection_close (connection, RH_REASON_CLIENT_DISCONNECT, _("closed by peer"));
           break;
         }
       connection->bytes_received += (guint64) n;
@@ -451,10 +454,10 @@ rh_connection_close (RhConnection *connection, RhReason reason, const char *deta
    * connection_close. */
   if (connection->session != NULL)
     rh_session_close (connection->session, reason);
-  g_message ("%s closed: %s (%s) after %.1fs, %" G_GUINT64_FORMAT " bytes in, %" G_GUINT64_FORMAT
-             " bytes out", connection->id, rh_reason_to_string (reason), detail,
-             (double) (now - connection->created_at) / G_USEC_PER_SEC,
-             connection->bytes_received, connection->bytes_sent);
+  rh_log (G_LOG_LEVEL_MESSAGE, connection->id, NULL, NULL,
+          _("%s closed: %s (%s) after %.1fs, %llu bytes in, %llu bytes out"), connection->id,
+          rh_reason_to_string (reason), detail, (double) (now - connection->created_at) / G_USEC_PER_SEC,
+          (unsigned long long) connection->bytes_received, (unsigned long long) connection->bytes_sent);
   rh_events_connection_close (connection, reason, (now - connection->created_at) / G_USEC_PER_SEC,
                               connection->bytes_received, connection->bytes_sent);
 
@@ -486,7 +489,7 @@ rh_connection_check_timeouts (RhConnection *connection, gint64 now)
     return;
   if (connection->handshake != NULL && now - connection->created_at > handshake_limit)
     {
-      rh_connection_close (connection, RH_REASON_TIMEOUT, "handshake not completed in time");
+      rh_connection_close (connection, RH_REASON_TIMEOUT, _("handshake not completed in time"));
       return;
     }
   /* Players legitimately send nothing for long stretches: for them, idle
@@ -495,9 +498,9 @@ rh_connection_check_timeouts (RhConnection *connection, gint64 now)
       && !rh_session_is_publishing (connection->session))
     {
       if (connection->blocked_since != 0 && now - connection->blocked_since > idle_limit)
-        rh_connection_close (connection, RH_REASON_TIMEOUT, "player stopped reading");
+        rh_connection_close (connection, RH_REASON_TIMEOUT, _("player stopped reading"));
       return;
     }
   if (now - connection->last_read_at > idle_limit)
-    rh_connection_close (connection, RH_REASON_TIMEOUT, "nothing received within idle_timeout");
+    rh_connection_close (connection, RH_REASON_TIMEOUT, _("nothing received within idle_timeout"));
 }

@@ -3,6 +3,8 @@
 #include "daemon.h"
 
 #include "server.h"
+#include "registry.h"
+#include "util/service-notify.h"
 #include "hooks/dispatcher.h"
 
 #include <glib-unix.h>
@@ -22,6 +24,8 @@ struct _RhDaemon {
   gint64 drain_deadline;
   int exit_status;
   guint signal_ids[4];
+  guint status_id;
+  char *last_status;
 };
 
 RhDaemon *
@@ -46,6 +50,8 @@ rh_daemon_free (RhDaemon *daemon)
   for (gsize i = 0; i < G_N_ELEMENTS (daemon->signal_ids); i++)
     g_clear_handle_id (&daemon->signal_ids[i], g_source_remove);
   g_clear_handle_id (&daemon->drain_id, g_source_remove);
+  g_clear_handle_id (&daemon->status_id, g_source_remove);
+  g_free (daemon->last_status);
   rh_server_free (daemon->server);
   rh_dispatcher_free (daemon->dispatcher);
   rh_config_unref (daemon->config);
@@ -54,9 +60,33 @@ rh_daemon_free (RhDaemon *daemon)
   g_free (daemon);
 }
 
+static char *
+status_text (RhDaemon *daemon)
+{
+  return g_strdup_printf (_("%u connection(s), %u stream(s)"),
+                          rh_server_get_n_connections (daemon->server),
+                          rh_registry_get_n_streams (rh_server_get_registry (daemon->server)));
+}
+
+/* systemctl status shows the counts; sent only when they change. */
+static gboolean
+on_status_tick (gpointer user_data)
+{
+  RhDaemon *daemon = user_data;
+  g_autofree char *status = status_text (daemon);
+  if (g_strcmp0 (status, daemon->last_status) != 0)
+    {
+      rh_service_notify_status (status);
+      g_free (daemon->last_status);
+      daemon->last_status = g_steal_pointer (&status);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 gboolean
 rh_daemon_reload (RhDaemon *daemon)
 {
+  rh_service_notify_reloading ();
   g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (RhConfig) config = rh_config_load (daemon->config_path, daemon->config_must_exist,
                                                 &daemon->overrides, errors);
@@ -66,6 +96,9 @@ rh_daemon_reload (RhDaemon *daemon)
         g_warning ("%s", (const char *) g_ptr_array_index (errors, i));
       g_warning (_("reload failed: %u error(s); the previous configuration stays in force"),
                  errors->len);
+      g_autofree char *status = g_strdup_printf (_("reload failed: %u error(s); the previous "
+                                                   "configuration stays in force"), errors->len);
+      rh_service_notify_ready (status);
       return FALSE;
     }
   rh_server_apply_config (daemon->server, config, FALSE, NULL);
@@ -74,6 +107,7 @@ rh_daemon_reload (RhDaemon *daemon)
   daemon->config = g_steal_pointer (&config);
   g_message (_("configuration reloaded from %s"),
              daemon->config_path != NULL ? daemon->config_path : _("built-in defaults"));
+  rh_service_notify_ready (_("configuration reloaded"));
   return TRUE;
 }
 
@@ -104,6 +138,7 @@ on_stop_signal (gpointer user_data)
   if (daemon->drain_id != 0)
     return G_SOURCE_CONTINUE;
   g_message (_("shutting down"));
+  rh_service_notify_stopping ();
   /* Sessions end with reason server_shutdown: their stop events fire. */
   rh_server_shutdown (daemon->server);
   daemon->drain_deadline = g_get_monotonic_time ()
@@ -158,6 +193,9 @@ rh_daemon_run (RhDaemon *daemon)
   daemon->signal_ids[3] = g_unix_signal_add (SIGUSR1, on_stats_signal, daemon);
 
   g_message (_("rtmphooksd %s started"), PACKAGE_VERSION);
+  g_autofree char *status = status_text (daemon);
+  rh_service_notify_ready (status);
+  daemon->status_id = g_timeout_add_seconds (2, on_status_tick, daemon);
   g_main_loop_run (daemon->loop);
   g_message (_("stopped"));
   return daemon->exit_status;

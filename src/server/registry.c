@@ -5,6 +5,8 @@
 #include "events.h"
 #include "server.h"
 #include "stream.h"
+#include <glib/gi18n.h>
+#include "util/log.h"
 
 struct _RhRegistry {
   RhServer *server;
@@ -45,7 +47,7 @@ rh_registry_obtain (RhRegistry *registry, const char *app, const char *name)
     return stream;
   stream = rh_stream_new (registry, app, name);
   g_hash_table_insert (registry->streams, stream->key, stream);
-  g_info ("stream %s created", stream->key);
+  rh_log (G_LOG_LEVEL_INFO, NULL, stream->key, NULL, _("stream %s created"), stream->key);
   rh_events_stream_create (stream);
   return stream;
 }
@@ -55,7 +57,7 @@ rh_registry_release (RhRegistry *registry, RhStream *stream)
 {
   if (stream->publisher != NULL || stream->players->len > 0)
     return;
-  g_info ("stream %s deleted", stream->key);
+  rh_log (G_LOG_LEVEL_INFO, NULL, stream->key, NULL, _("stream %s deleted"), stream->key);
   rh_events_stream_delete (stream);
   g_hash_table_remove (registry->streams, stream->key);
 }

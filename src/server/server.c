@@ -5,6 +5,8 @@
 #include "connection.h"
 #include "events.h"
 #include "registry.h"
+#include <glib/gi18n.h>
+#include "util/log.h"
 
 #define READ_BUFFER_SIZE (64 * 1024)
 
@@ -200,8 +202,9 @@ log_refused (RhServer *server, const char *client_ip, const char *why)
       server->refused_unlogged++;
       return;
     }
-  g_warning ("connection from %s refused: %s (%" G_GUINT64_FORMAT " more refused since last report, "
-             "%" G_GUINT64_FORMAT " in all)", client_ip, why, server->refused_unlogged, server->refused);
+  g_warning (_("connection from %s refused: %s (%llu more refused since last report, %llu in all)"),
+             client_ip, why, (unsigned long long) server->refused_unlogged,
+             (unsigned long long) server->refused);
   server->refused_logged_at = now;
   server->refused_unlogged = 0;
 }
@@ -236,7 +239,8 @@ on_incoming (GSocketService *service, GSocketConnection *socket_connection, GObj
   server->accepted++;
   g_hash_table_replace (server->per_ip, g_strdup (ip), GUINT_TO_POINTER (per_ip + 1));
   g_hash_table_add (server->connections, connection);
-  g_info ("%s accepted from %s:%u on %s:%u", rh_connection_get_id (connection), ip,
+  rh_log (G_LOG_LEVEL_INFO, rh_connection_get_id (connection), NULL, NULL,
+          _("%s accepted from %s:%u on %s:%u"), rh_connection_get_id (connection), ip,
           rh_connection_get_client_port (connection), rh_connection_get_server_ip (connection),
           rh_connection_get_server_port (connection));
   rh_events_connection_accept (connection);
@@ -301,14 +305,14 @@ rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, G
         {
           if (starting)
             {
-              g_set_error (error, local_error->domain, local_error->code, "cannot listen on %s: %s",
+              g_set_error (error, local_error->domain, local_error->code, _("cannot listen on %s: %s"),
                            text, local_error->message);
               return FALSE;
             }
-          g_warning ("cannot listen on %s: %s", text, local_error->message);
+          g_warning (_("cannot listen on %s: %s"), text, local_error->message);
           continue;
         }
-      g_message ("listening on %s", text);
+      g_message (_("listening on %s"), text);
       g_hash_table_insert (server->listeners, g_strdup (text), service);
     }
 
@@ -318,7 +322,7 @@ rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, G
   while (g_hash_table_iter_next (&iter, &key, &value))
     if (!g_hash_table_contains (wanted, key))
       {
-        g_message ("no longer listening on %s", (const char *) key);
+        g_message (_("no longer listening on %s"), (const char *) key);
         stop_listener (value);
         g_hash_table_iter_remove (&iter);
       }
@@ -347,8 +351,14 @@ rh_server_shutdown (RhServer *server)
       g_hash_table_iter_init (&iter, server->connections);
       gpointer key;
       g_hash_table_iter_next (&iter, &key, NULL);
-      rh_connection_close (key, RH_REASON_SERVER_SHUTDOWN, "server shutting down");
+      rh_connection_close (key, RH_REASON_SERVER_SHUTDOWN, _("server shutting down"));
     }
+}
+
+guint
+rh_server_get_n_connections (RhServer *server)
+{
+  return g_hash_table_size (server->connections);
 }
 
 void

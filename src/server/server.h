@@ -36,6 +36,7 @@ typedef void (*RhEventSinkFunc) (RhEvent *event, gpointer user_data);
 void rh_server_set_event_sink (RhServer *server, RhEventSinkFunc func, gpointer user_data);
 void rh_server_emit (RhServer *server, RhEvent *event);
 
+guint rh_server_get_n_connections (RhServer *server);
 /* Counters, logged on demand. */
 void rh_server_log_stats (RhServer *server);
 

@@ -11,8 +11,9 @@
 #include "stream.h"
 #include "protocol/amf0.h"
 #include "protocol/command.h"
-#include "common/log.h"
+#include "util/log.h"
 
+#include <glib/gi18n.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -103,10 +104,11 @@ end_publisher (RhSession *session, RhPublisher *publisher, RhReason reason)
   RhStream *stream = publisher->stream;
   gint64 duration = (g_get_monotonic_time () - publisher->started_at) / G_USEC_PER_SEC;
 
-  g_message ("%s publish_stop %s reason=%s duration=%" G_GINT64_FORMAT "s bytes=%" G_GUINT64_FORMAT
-             " video=%" G_GUINT64_FORMAT " audio=%" G_GUINT64_FORMAT,
-             rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
-             duration, publisher->bytes_received, publisher->video_packets, publisher->audio_packets);
+  rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), stream->key, NULL,
+          "%s publish_stop %s reason=%s duration=%" G_GINT64_FORMAT "s bytes=%" G_GUINT64_FORMAT
+          " video=%" G_GUINT64_FORMAT " audio=%" G_GUINT64_FORMAT,
+          rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
+          duration, publisher->bytes_received, publisher->video_packets, publisher->audio_packets);
   rh_events_publish_stop (publisher, reason);
   rh_stream_clear_publisher (stream);
   g_ptr_array_remove (session->publishers, publisher);
@@ -122,10 +124,11 @@ end_player (RhSession *session, RhPlayer *player, RhReason reason)
   RhStream *stream = player->stream;
   gint64 duration = (g_get_monotonic_time () - player->started_at) / G_USEC_PER_SEC;
 
-  g_message ("%s play_stop %s reason=%s duration=%" G_GINT64_FORMAT "s bytes=%" G_GUINT64_FORMAT
-             " dropped=%" G_GUINT64_FORMAT,
-             rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
-             duration, player->bytes_sent, player->dropped);
+  rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), stream->key, NULL,
+          "%s play_stop %s reason=%s duration=%" G_GINT64_FORMAT "s bytes=%" G_GUINT64_FORMAT
+          " dropped=%" G_GUINT64_FORMAT,
+          rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
+          duration, player->bytes_sent, player->dropped);
   rh_events_play_stop (player, reason);
   rh_stream_remove_player (stream, player);
   g_ptr_array_remove (session->players, player);
@@ -216,7 +219,7 @@ require_connected (RhSession *session, const RhCommand *command, GError **error)
   if (session->connected)
     return TRUE;
   g_set_error (error, RH_SESSION_ERROR, RH_SESSION_ERROR_PROTOCOL,
-               "%s before connect", command->name);
+               _("%s before connect"), command->name);
   return FALSE;
 }
 
@@ -245,7 +248,7 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
 
   if (session->connected)
     {
-      g_set_error (error, RH_SESSION_ERROR, RH_SESSION_ERROR_PROTOCOL, "second connect");
+      g_set_error (error, RH_SESSION_ERROR, RH_SESSION_ERROR_PROTOCOL, _("second connect"));
       return FALSE;
     }
   /* "live/" from some encoders means "live". */
@@ -261,7 +264,7 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
                                                    NULL);
       send_command (session, 0, reply);
       g_autofree char *shown = rh_log_quote (app);
-      return reject (error, "connect to invalid application name \"%s\"", shown);
+      return reject (error, _("connect to invalid application name \"%s\""), shown);
     }
 
   session->app = g_steal_pointer (&app);
@@ -290,8 +293,9 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
 
   g_autofree char *tc_url_shown = rh_log_mask_secrets (session->tc_url);
   g_autofree char *flash_ver_shown = rh_log_quote (session->flash_ver);
-  g_message ("%s connect app=%s tcUrl=\"%s\" flashVer=\"%s\"", rh_connection_get_id (session->connection),
-             session->app, tc_url_shown, flash_ver_shown);
+  rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), NULL, NULL,
+          "%s connect app=%s tcUrl=\"%s\" flashVer=\"%s\"", rh_connection_get_id (session->connection),
+          session->app, tc_url_shown, flash_ver_shown);
   return TRUE;
 }
 
@@ -302,7 +306,7 @@ handle_create_stream (RhSession *session, const RhMessage *message, const RhComm
   if (!require_connected (session, command, error))
     return FALSE;
   if (session->next_stream_id >= MAX_STREAMS_PER_SESSION)
-    return reject (error, "more than %d createStream calls", MAX_STREAMS_PER_SESSION);
+    return reject (error, _("more than %d createStream calls"), MAX_STREAMS_PER_SESSION);
   session->next_stream_id++;
   /* Exactly [_result, tid, null, id != 0]: ffmpeg and GStreamer insist. */
   g_autoptr (GBytes) reply = rh_command_build ("_result", command->transaction_id,
@@ -329,13 +333,13 @@ handle_publish (RhSession *session, const RhMessage *message, const RhCommand *c
     {
       send_status (session, stream_id, "error", "NetStream.Publish.BadName", "invalid stream name");
       g_autofree char *shown = rh_log_quote (name);
-      return reject (error, "publish of invalid stream name \"%s\"", shown);
+      return reject (error, _("publish of invalid stream name \"%s\""), shown);
     }
   if (find_publisher (session, stream_id) != NULL || find_player (session, stream_id) != NULL)
     {
       send_status (session, stream_id, "error", "NetStream.Publish.BadName", "stream id in use");
       g_autofree char *shown = rh_log_quote (name);
-      return reject (error, "publish on a stream id already in use (%s)", shown);
+      return reject (error, _("publish on a stream id already in use (%s)"), shown);
     }
 
   RhStream *stream = rh_registry_obtain (session->registry, session->app, name);
@@ -345,10 +349,10 @@ handle_publish (RhSession *session, const RhMessage *message, const RhCommand *c
         {
           send_status (session, stream_id, "error", "NetStream.Publish.BadName",
                        "already publishing");
-          return reject (error, "%s is already being published", stream->key);
+          return reject (error, _("%s is already being published"), stream->key);
         }
       RhConnection *old = rh_connection_ref (stream->publisher->connection);
-      rh_connection_close (old, RH_REASON_REPLACED, "replaced by a new publisher");
+      rh_connection_close (old, RH_REASON_REPLACED, _("replaced by a new publisher"));
       rh_connection_unref (old);
       /* Closing the old publisher may have released the stream. */
       stream = rh_registry_obtain (session->registry, session->app, name);
@@ -366,8 +370,9 @@ handle_publish (RhSession *session, const RhMessage *message, const RhCommand *c
   send_user_event (session, RH_UC_STREAM_BEGIN, stream_id);
   send_status (session, stream_id, "status", "NetStream.Publish.Start", stream->key);
   g_autofree char *type_shown = rh_log_quote (publisher->publish_type);
-  g_message ("%s publish_start %s type=%s", rh_connection_get_id (session->connection),
-             stream->key, type_shown);
+  rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), stream->key, NULL,
+          "%s publish_start %s type=%s", rh_connection_get_id (session->connection), stream->key,
+          type_shown);
   rh_events_publish_start (publisher, session->tc_url);
   return TRUE;
 }
@@ -383,7 +388,7 @@ start_play (RhSession *session, guint32 stream_id, const char *text, GError **er
       send_status (session, stream_id, "error", "NetStream.Play.StreamNotFound",
                    "invalid stream name");
       g_autofree char *shown = rh_log_quote (name);
-      return reject (error, "play of invalid stream name \"%s\"", shown);
+      return reject (error, _("play of invalid stream name \"%s\""), shown);
     }
   RhPlayer *previous = find_player (session, stream_id);
   if (previous != NULL)
@@ -391,7 +396,7 @@ start_play (RhSession *session, guint32 stream_id, const char *text, GError **er
   if (find_publisher (session, stream_id) != NULL)
     {
       g_autofree char *shown = rh_log_quote (name);
-      return reject (error, "play on a publishing stream id (%s)", shown);
+      return reject (error, _("play on a publishing stream id (%s)"), shown);
     }
 
   /* Left to autotuning, the kernel would buffer seconds of video for a
@@ -406,8 +411,9 @@ start_play (RhSession *session, guint32 stream_id, const char *text, GError **er
   player->started_at = g_get_monotonic_time ();
   g_ptr_array_add (session->players, player);
   rh_stream_add_player (stream, player);
-  g_message ("%s play_start %s%s", rh_connection_get_id (session->connection), stream->key,
-             rh_stream_is_live (stream) ? "" : " (waiting for a publisher)");
+  rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), stream->key, NULL,
+          "%s play_start %s%s", rh_connection_get_id (session->connection), stream->key,
+          rh_stream_is_live (stream) ? "" : " (waiting for a publisher)");
   rh_events_play_start (player);
   return TRUE;
 }
@@ -549,7 +555,8 @@ handle_command (RhSession *session, const RhMessage *message, GError **error)
     if (strcmp (command_handlers[i].name, command->name) == 0)
       return command_handlers[i].handler (session, message, command, error);
   g_autofree char *name_shown = rh_log_quote (command->name);
-  g_info ("%s ignored unknown command \"%s\"", rh_connection_get_id (session->connection),
+  rh_log (G_LOG_LEVEL_INFO, rh_connection_get_id (session->connection), NULL, NULL,
+          _("%s ignored unknown command \"%s\""), rh_connection_get_id (session->connection),
           name_shown);
   return TRUE;
 }
@@ -642,7 +649,7 @@ handle_aggregate (RhSession *session, const RhMessage *message, GError **error)
       if (pos + 11 + size > len)
         {
           g_set_error (error, RH_SESSION_ERROR, RH_SESSION_ERROR_PROTOCOL,
-                       "aggregate message tag of %u bytes runs past its end", size);
+                       _("aggregate message tag of %u bytes runs past its end"), size);
           return FALSE;
         }
       if (first)

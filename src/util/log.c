@@ -2,6 +2,7 @@
 
 #include "log.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,13 +54,14 @@ rh_log_enabled (GLogLevelFlags level)
   return (level & G_LOG_LEVEL_MASK) <= max_level;
 }
 
+static GLogWriterFunc journal_writer = g_log_writer_journald;
+static gpointer journal_data;
+
 static GLogWriterOutput
 write_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
 {
   if (!rh_log_enabled (level & G_LOG_LEVEL_MASK) && !(level & G_LOG_LEVEL_ERROR))
     return G_LOG_WRITER_HANDLED;
-  if (to_journal)
-    return g_log_writer_journald (level, fields, n_fields, user_data);
 
   const char *message = NULL;
   const char *domain = NULL;
@@ -73,22 +75,74 @@ write_log (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoint
   /* Only our own domain below notice; GLib's own debug chatter stays out. */
   if (domain != NULL && g_strcmp0 (domain, G_LOG_DOMAIN) != 0 && !(level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING)))
     return G_LOG_WRITER_HANDLED;
+  if (to_journal)
+    return journal_writer (level, fields, n_fields, journal_data);
 
-  g_autoptr (GDateTime) now = g_date_time_new_now_local ();
+  /* UTC with a Z: lines from machines in other zones sort together. */
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *stamp = g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%f");
   stamp[23] = '\0';  /* milliseconds are enough */
-  fprintf (stderr, "%s rtmphooksd[%d] %s: %s\n", stamp, (int) getpid (), level_label (level),
+  fprintf (stderr, "%sZ rtmphooksd[%d] %s: %s\n", stamp, (int) getpid (), level_label (level),
            message != NULL ? message : "");
   fflush (stderr);
   return G_LOG_WRITER_HANDLED;
 }
 
 void
-rh_log_init (GLogLevelFlags level)
+rh_log_init_full (GLogLevelFlags level, gboolean journal, GLogWriterFunc writer, gpointer data)
 {
   max_level = level;
-  to_journal = g_log_writer_is_journald (fileno (stderr));
+  to_journal = journal;
+  journal_writer = writer != NULL ? writer : g_log_writer_journald;
+  journal_data = data;
   g_log_set_writer_func (write_log, NULL, NULL);
+}
+
+void
+rh_log_init (GLogLevelFlags level)
+{
+  rh_log_init_full (level, g_log_writer_is_journald (fileno (stderr)), NULL, NULL);
+}
+
+/* syslog priorities, as GLib's own g_log_structured() gives them. */
+static const char *
+level_priority (GLogLevelFlags level)
+{
+  if (level & G_LOG_LEVEL_ERROR)
+    return "3";
+  if (level & (G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+    return "4";
+  if (level & G_LOG_LEVEL_MESSAGE)
+    return "5";
+  if (level & G_LOG_LEVEL_INFO)
+    return "6";
+  return "7";
+}
+
+void
+rh_log (GLogLevelFlags level, const char *conn_id, const char *stream_key, const char *rule,
+        const char *format, ...)
+{
+  if (!rh_log_enabled (level))
+    return;
+  va_list ap;
+  va_start (ap, format);
+  g_autofree char *message = g_strdup_vprintf (format, ap);
+  va_end (ap);
+
+  GLogField fields[6] = {
+    { "MESSAGE", message, -1 },
+    { "PRIORITY", level_priority (level), -1 },
+    { "GLIB_DOMAIN", G_LOG_DOMAIN, -1 },
+  };
+  gsize n = 3;
+  if (conn_id != NULL)
+    fields[n++] = (GLogField) { "RTMP_CONN_ID", conn_id, -1 };
+  if (stream_key != NULL)
+    fields[n++] = (GLogField) { "RTMP_STREAM_KEY", stream_key, -1 };
+  if (rule != NULL)
+    fields[n++] = (GLogField) { "RTMP_RULE", rule, -1 };
+  g_log_structured_array (level, fields, n);
 }
 
 /* Client-supplied text in a log line: control bytes, quotes, backslashes
