@@ -85,22 +85,22 @@ test_notify_lifecycle (void)
 
   /* A good reload: RELOADING=1, then READY=1 again. */
   rh_test_daemon_reload (daemon, "hooks = { timeout = 6.0; };\n");
-  g_autofree char *reloading = notify_socket_expect (notify, "RELOADING=1");
+  g_free (notify_socket_expect (notify, "RELOADING=1"));
   g_autofree char *reloaded = notify_socket_expect (notify, "READY=1");
   g_assert_nonnull (strstr (reloaded, "STATUS=configuration reloaded"));
 
   /* A broken file: still ready, with the outcome in STATUS. */
   rh_test_daemon_reload (daemon, "hooks = { timeout = -1.0; };\n");
-  g_autofree char *reloading_again = notify_socket_expect (notify, "RELOADING=1");
+  g_free (notify_socket_expect (notify, "RELOADING=1"));
   g_autofree char *kept = notify_socket_expect (notify, "READY=1");
   g_assert_nonnull (strstr (kept, "STATUS=reload failed: 1 error(s)"));
 
   /* The counts follow the connections. */
   g_autoptr (GSocketConnection) client G_GNUC_UNUSED = rh_test_connect (daemon->port);
-  g_autofree char *status = notify_socket_expect (notify, "STATUS=1 connection(s), 0 stream(s)");
+  g_free (notify_socket_expect (notify, "STATUS=1 connection(s), 0 stream(s)"));
 
   g_subprocess_send_signal (daemon->process, SIGTERM);
-  g_autofree char *stopping = notify_socket_expect (notify, "STOPPING=1");
+  g_free (notify_socket_expect (notify, "STOPPING=1"));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   rh_test_daemon_free (daemon);
   notify_socket_free (notify);

@@ -2,11 +2,7 @@
 
 #include "connection.h"
 
-#include "events.h"
-#include "registry.h"
 #include "send-queue.h"
-#include "server.h"
-#include "session.h"
 #include "protocol/chunk-reader.h"
 #include "protocol/command.h"
 #include "protocol/handshake.h"
@@ -21,10 +17,19 @@
 /* Reads per wake-up before yielding to other connections. */
 #define READS_PER_DISPATCH 4
 #define MAX_VECTORS 64
+#define READ_BUFFER_SIZE (64 * 1024)
+
+/* Every connection reads into this one buffer: they run on one thread, one
+ * at a time, and nothing keeps a pointer into it past a read. */
+static guint8 read_buffer[READ_BUFFER_SIZE];
 
 struct _RhConnection {
   gint ref_count;
-  RhServer *server;
+  const RhConnectionOwner *owner;
+  gpointer owner_data;
+  const RhConnectionLimits *limits;
+  gpointer data;
+  GDestroyNotify data_destroy;
   guint64 number;
   char id[24];
   GSocketConnection *socket_connection;
@@ -38,7 +43,6 @@ struct _RhConnection {
   GSource *write_source;
   RhHandshake *handshake;     /* until the handshake is done */
   RhChunkReader *reader;      /* after it */
-  RhSession *session;
   RhSendQueue *queue;
   guint32 chunk_size;         /* outbound */
   gboolean flush_scheduled;
@@ -51,6 +55,7 @@ struct _RhConnection {
   gint64 created_at;
   gint64 last_read_at;
   gint64 blocked_since;       /* when a write last found the socket full; 0 = not blocked */
+  gboolean player_only;
   gboolean closed;
 };
 
@@ -85,11 +90,15 @@ read_endpoint (GSocketAddress *socket_address, char **ip, guint16 *port)
 }
 
 RhConnection *
-rh_connection_new (RhServer *server, GSocketConnection *socket_connection, guint64 number)
+rh_connection_new (GSocketConnection *socket_connection, guint64 number,
+                   const RhConnectionOwner *owner, gpointer owner_data,
+                   const RhConnectionLimits *limits)
 {
   RhConnection *connection = g_new0 (RhConnection, 1);
   connection->ref_count = 1;
-  connection->server = server;
+  connection->owner = owner;
+  connection->owner_data = owner_data;
+  connection->limits = limits;
   connection->number = number;
   g_snprintf (connection->id, sizeof connection->id, "c%06" G_GUINT64_FORMAT, number);
   connection->socket_connection = g_object_ref (socket_connection);
@@ -124,7 +133,8 @@ rh_connection_unref (RhConnection *connection)
   if (connection == NULL || --connection->ref_count > 0)
     return;
   g_assert (connection->read_source == NULL && connection->write_source == NULL);
-  rh_session_free (connection->session);
+  if (connection->data_destroy != NULL)
+    connection->data_destroy (connection->data);
   rh_handshake_free (connection->handshake);
   rh_chunk_reader_free (connection->reader);
   rh_send_queue_free (connection->queue);
@@ -134,10 +144,37 @@ rh_connection_unref (RhConnection *connection)
   g_free (connection);
 }
 
-RhServer *
-rh_connection_get_server (const RhConnection *connection)
+void
+rh_connection_set_data (RhConnection *connection, gpointer data, GDestroyNotify destroy)
 {
-  return connection->server;
+  if (connection->data_destroy != NULL)
+    connection->data_destroy (connection->data);
+  connection->data = data;
+  connection->data_destroy = destroy;
+}
+
+gpointer
+rh_connection_get_data (const RhConnection *connection)
+{
+  return connection->data;
+}
+
+void
+rh_connection_set_player_only (RhConnection *connection, gboolean player_only)
+{
+  connection->player_only = player_only;
+}
+
+guint64
+rh_connection_get_bytes_received (const RhConnection *connection)
+{
+  return connection->bytes_received;
+}
+
+guint64
+rh_connection_get_bytes_sent (const RhConnection *connection)
+{
+  return connection->bytes_sent;
 }
 
 const char *
@@ -185,7 +222,7 @@ schedule_flush (RhConnection *connection)
   if (connection->flush_scheduled || connection->write_source != NULL)
     return;
   connection->flush_scheduled = TRUE;
-  rh_server_schedule_flush (connection->server, connection);
+  connection->owner->wants_flush (connection, connection->owner_data);
 }
 
 static void
@@ -318,14 +355,14 @@ on_message (const RhMessage *message, gpointer user_data)
 {
   RhConnection *connection = user_data;
   g_autoptr (GError) error = NULL;
+  gboolean rejected = FALSE;
 
   if (connection->closed)
     return FALSE;
-  if (!rh_session_handle_message (connection->session, message, &error))
+  if (!connection->owner->message (connection, message, &rejected, &error, connection->owner_data))
     {
-      RhReason reason = g_error_matches (error, RH_SESSION_ERROR, RH_SESSION_ERROR_REJECTED)
-                        ? RH_REASON_REJECTED : RH_REASON_PROTOCOL_ERROR;
-      rh_connection_close (connection, reason, error->message);
+      rh_connection_close (connection, rejected ? RH_REASON_REJECTED : RH_REASON_PROTOCOL_ERROR,
+                           error->message);
       return FALSE;
     }
   return !connection->closed;
@@ -334,15 +371,13 @@ on_message (const RhMessage *message, gpointer user_data)
 static void
 finish_handshake (RhConnection *connection)
 {
-  RhHandshakeScheme scheme = rh_handshake_get_scheme (connection->handshake);
-  const RhServerConfig *config = &rh_server_get_config (connection->server)->server;
+  const char *scheme = rh_handshake_scheme_to_string (rh_handshake_get_scheme (connection->handshake));
 
   rh_log (G_LOG_LEVEL_INFO, connection->id, NULL, NULL, _("%s handshake complete (%s)"), connection->id,
-          rh_handshake_scheme_to_string (scheme));
-  rh_events_handshake_complete (connection, rh_handshake_scheme_to_string (scheme));
+          scheme);
   g_clear_pointer (&connection->handshake, rh_handshake_free);
-  connection->reader = rh_chunk_reader_new ((gsize) config->max_message_size);
-  connection->session = rh_session_new (connection, rh_server_get_registry (connection->server));
+  connection->reader = rh_chunk_reader_new (connection->limits->max_message_size);
+  connection->owner->handshake_done (connection, scheme, connection->owner_data);
 }
 
 /* FALSE when the connection was closed. */
@@ -400,8 +435,8 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
   RhConnection *connection = user_data;
   /* Keeps the connection alive until the callback returns, whatever it closes. */
   g_autoptr (RhConnection) hold G_GNUC_UNUSED = rh_connection_ref (connection);
-  gsize size;
-  guint8 *buffer = rh_server_get_read_buffer (connection->server, &size);
+  gsize size = sizeof read_buffer;
+  guint8 *buffer = read_buffer;
 
   for (int round = 0; round < READS_PER_DISPATCH && !connection->closed; round++)
     {
@@ -426,9 +461,7 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
       if ((gsize) n < size)
         break;
     }
-  /* What this input made us send (fan-out included) goes out now, not
-   * one main loop turn (and one poll over every socket) later. */
-  rh_server_flush (connection->server);
+  connection->owner->input_processed (connection, connection->owner_data);
   return connection->closed ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
 }
 
@@ -452,15 +485,11 @@ rh_connection_close (RhConnection *connection, RhReason reason, const char *deta
   connection->closed = TRUE;
   /* Publications and playbacks end first: their stop events come before
    * connection_close. */
-  if (connection->session != NULL)
-    rh_session_close (connection->session, reason);
+  connection->owner->closing (connection, reason, connection->owner_data);
   rh_log (G_LOG_LEVEL_MESSAGE, connection->id, NULL, NULL,
           _("%s closed: %s (%s) after %.1fs, %llu bytes in, %llu bytes out"), connection->id,
           rh_reason_to_string (reason), detail, (double) (now - connection->created_at) / G_USEC_PER_SEC,
           (unsigned long long) connection->bytes_received, (unsigned long long) connection->bytes_sent);
-  rh_events_connection_close (connection, reason, (now - connection->created_at) / G_USEC_PER_SEC,
-                              connection->bytes_received, connection->bytes_sent);
-
   /* One last try for what is queued (an error status, say); never block. */
   write_queued (connection, NULL);
 
@@ -475,15 +504,15 @@ rh_connection_close (RhConnection *connection, RhReason reason, const char *deta
       g_clear_pointer (&connection->write_source, g_source_unref);
     }
   g_io_stream_close (G_IO_STREAM (connection->socket_connection), NULL, NULL);
-  rh_server_remove_connection (connection->server, connection);
+  connection->owner->closed (connection, reason, (now - connection->created_at) / G_USEC_PER_SEC,
+                             connection->owner_data);
 }
 
 void
 rh_connection_check_timeouts (RhConnection *connection, gint64 now)
 {
-  const RhServerConfig *config = &rh_server_get_config (connection->server)->server;
-  gint64 handshake_limit = (gint64) (config->handshake_timeout * G_USEC_PER_SEC);
-  gint64 idle_limit = (gint64) (config->idle_timeout * G_USEC_PER_SEC);
+  gint64 handshake_limit = (gint64) (connection->limits->handshake_timeout * G_USEC_PER_SEC);
+  gint64 idle_limit = (gint64) (connection->limits->idle_timeout * G_USEC_PER_SEC);
 
   if (connection->closed)
     return;
@@ -494,8 +523,7 @@ rh_connection_check_timeouts (RhConnection *connection, gint64 now)
     }
   /* Players legitimately send nothing for long stretches: for them, idle
    * means not reading what we send. */
-  if (connection->session != NULL && rh_session_is_playing (connection->session)
-      && !rh_session_is_publishing (connection->session))
+  if (connection->player_only)
     {
       if (connection->blocked_since != 0 && now - connection->blocked_since > idle_limit)
         rh_connection_close (connection, RH_REASON_TIMEOUT, _("player stopped reading"));

@@ -1,16 +1,49 @@
 /* One client's TCP connection: reads bytes into the handshake and then the
- * chunk reader, hands messages to its session, and writes its send queue
- * without ever blocking. Also enforces the handshake and idle timeouts. */
+ * chunk reader, hands messages to its owner, and writes its send queue
+ * without ever blocking. Also enforces the handshake and idle timeouts.
+ * It knows nothing above it: what happens with a message, and what a
+ * closed connection means, is its owner's (the server's) business, told
+ * through a table of callbacks. */
 #pragma once
 
 #include <gio/gio.h>
 
+#include "reason.h"
 #include "types.h"
+#include "protocol/message.h"
 
 G_BEGIN_DECLS
 
-RhConnection *rh_connection_new (RhServer *server, GSocketConnection *socket_connection,
-                                 guint64 number);
+typedef struct {
+  /* The RTMP handshake is done; scheme is "simple" or "digest". */
+  void (*handshake_done) (RhConnection *connection, const char *scheme, gpointer owner);
+  /* A message arrived. FALSE with error closes the connection: reason
+   * rejected when *rejected was set, protocol_error otherwise. */
+  gboolean (*message) (RhConnection *connection, const RhMessage *message, gboolean *rejected,
+                       GError **error, gpointer owner);
+  /* The connection is closing: end what lives on it (stop events come
+   * before connection_close). */
+  void (*closing) (RhConnection *connection, RhReason reason, gpointer owner);
+  /* It is closed: duration in seconds; forget it. */
+  void (*closed) (RhConnection *connection, RhReason reason, gint64 duration_seconds,
+                  gpointer owner);
+  /* Something is queued: flush the connection soon (rh_connection_flush). */
+  void (*wants_flush) (RhConnection *connection, gpointer owner);
+  /* A read was processed: what it made anyone send (fan-out included) may
+   * go out now rather than one main loop turn later. */
+  void (*input_processed) (RhConnection *connection, gpointer owner);
+} RhConnectionOwner;
+
+/* Limits the owner keeps up to date (a reload changes them in place). */
+typedef struct {
+  double handshake_timeout;   /* seconds */
+  double idle_timeout;        /* seconds */
+  gsize max_message_size;     /* bytes */
+} RhConnectionLimits;
+
+RhConnection *rh_connection_new (GSocketConnection *socket_connection, guint64 number,
+                                 const RhConnectionOwner *owner, gpointer owner_data,
+                                 const RhConnectionLimits *limits);
 RhConnection *rh_connection_ref (RhConnection *connection);
 void rh_connection_unref (RhConnection *connection);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhConnection, rh_connection_unref)
@@ -39,9 +72,17 @@ gsize rh_connection_get_queued_bytes (const RhConnection *connection);
 void rh_connection_flush (RhConnection *connection);
 /* Closes the connection if a timeout has passed; now is monotonic time. */
 void rh_connection_check_timeouts (RhConnection *connection, gint64 now);
+/* A player legitimately sends nothing for long stretches: for it, idle
+ * means not reading what we send. */
+void rh_connection_set_player_only (RhConnection *connection, gboolean player_only);
 
-RhServer *rh_connection_get_server (const RhConnection *connection);
+/* What the owner keeps with the connection (the session), freed with it. */
+void rh_connection_set_data (RhConnection *connection, gpointer data, GDestroyNotify destroy);
+gpointer rh_connection_get_data (const RhConnection *connection);
+
 const char *rh_connection_get_id (const RhConnection *connection);   /* "c000001" */
+guint64 rh_connection_get_bytes_received (const RhConnection *connection);
+guint64 rh_connection_get_bytes_sent (const RhConnection *connection);
 const char *rh_connection_get_client_ip (const RhConnection *connection);
 guint16 rh_connection_get_client_port (const RhConnection *connection);
 const char *rh_connection_get_server_ip (const RhConnection *connection);

@@ -2,22 +2,31 @@
 
 #include "registry.h"
 
-#include "events.h"
-#include "server.h"
-#include "stream.h"
 #include <glib/gi18n.h>
+
 #include "util/log.h"
 
 struct _RhRegistry {
-  RhServer *server;
+  const RhEventSink *sink;
+  RhStreamPolicy policy;
   GHashTable *streams;  /* key -> RhStream */
 };
 
+static void
+on_codec_detected (RhStream *stream, const char *track, const char *codec, gpointer user_data)
+{
+  RhRegistry *registry = user_data;
+  rh_emit_codec_detected (registry->sink, stream, track, codec);
+}
+
+static const RhStreamObserver stream_observer = { on_codec_detected };
+
 RhRegistry *
-rh_registry_new (RhServer *server)
+rh_registry_new (const RhEventSink *sink, const RhStreamPolicy *policy)
 {
   RhRegistry *registry = g_new0 (RhRegistry, 1);
-  registry->server = server;
+  registry->sink = sink;
+  registry->policy = *policy;
   registry->streams = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
                                              (GDestroyNotify) rh_stream_free);
   return registry;
@@ -45,10 +54,10 @@ rh_registry_obtain (RhRegistry *registry, const char *app, const char *name)
   RhStream *stream = rh_registry_lookup (registry, app, name);
   if (stream != NULL)
     return stream;
-  stream = rh_stream_new (registry, app, name);
+  stream = rh_stream_new (app, name, &registry->policy, &stream_observer, registry);
   g_hash_table_insert (registry->streams, stream->key, stream);
   rh_log (G_LOG_LEVEL_INFO, NULL, stream->key, NULL, _("stream %s created"), stream->key);
-  rh_events_stream_create (stream);
+  rh_emit_stream_create (registry->sink, stream);
   return stream;
 }
 
@@ -58,7 +67,7 @@ rh_registry_release (RhRegistry *registry, RhStream *stream)
   if (stream->publisher != NULL || stream->players->len > 0)
     return;
   rh_log (G_LOG_LEVEL_INFO, NULL, stream->key, NULL, _("stream %s deleted"), stream->key);
-  rh_events_stream_delete (stream);
+  rh_emit_stream_delete (registry->sink, stream);
   g_hash_table_remove (registry->streams, stream->key);
 }
 
@@ -68,14 +77,19 @@ rh_registry_get_n_streams (RhRegistry *registry)
   return g_hash_table_size (registry->streams);
 }
 
-RhServer *
-rh_registry_get_server (RhRegistry *registry)
+void
+rh_registry_set_policy (RhRegistry *registry, const RhStreamPolicy *policy)
 {
-  return registry->server;
+  GHashTableIter iter;
+  gpointer value;
+  registry->policy = *policy;
+  g_hash_table_iter_init (&iter, registry->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    ((RhStream *) value)->policy = *policy;
 }
 
-const RhServerConfig *
-rh_registry_get_server_config (RhRegistry *registry)
+const RhEventSink *
+rh_registry_get_sink (RhRegistry *registry)
 {
-  return &rh_server_get_config (registry->server)->server;
+  return registry->sink;
 }

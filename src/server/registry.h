@@ -1,12 +1,15 @@
-/* Every stream key with a publisher or a waiting player. */
+/* Every stream key with a publisher or a waiting player. The registry
+ * holds the stream policy (applied to every stream, also on reload) and
+ * the event sink through which stream events leave. */
 #pragma once
 
-#include "common/configuration.h"
+#include "emit.h"
+#include "stream.h"
 #include "types.h"
 
 G_BEGIN_DECLS
 
-RhRegistry *rh_registry_new (RhServer *server);
+RhRegistry *rh_registry_new (const RhEventSink *sink, const RhStreamPolicy *policy);
 void rh_registry_free (RhRegistry *registry);
 
 /* The stream for app/name, created (empty) if there is none. */
@@ -14,9 +17,10 @@ RhStream *rh_registry_obtain (RhRegistry *registry, const char *app, const char 
 RhStream *rh_registry_lookup (RhRegistry *registry, const char *app, const char *name);
 /* Forgets the stream if it has neither publisher nor players any more. */
 void rh_registry_release (RhRegistry *registry, RhStream *stream);
-
 guint rh_registry_get_n_streams (RhRegistry *registry);
-RhServer *rh_registry_get_server (RhRegistry *registry);
-const RhServerConfig *rh_registry_get_server_config (RhRegistry *registry);
+
+/* A new policy for every stream, live ones included. */
+void rh_registry_set_policy (RhRegistry *registry, const RhStreamPolicy *policy);
+const RhEventSink *rh_registry_get_sink (RhRegistry *registry);
 
 G_END_DECLS

@@ -3,29 +3,24 @@
 #include "server.h"
 
 #include "connection.h"
-#include "events.h"
+#include "emit.h"
+#include "flush.h"
 #include "registry.h"
+#include "session.h"
 #include <glib/gi18n.h>
 #include "util/log.h"
 
-#define READ_BUFFER_SIZE (64 * 1024)
-
-/* Writes queued during one main loop turn go out together in the next:
- * a GSource that is ready whenever some connection has something queued. */
-typedef struct {
-  GSource source;
-  RhServer *server;
-} FlushSource;
-
 struct _RhServer {
   RhConfig *config;
+  /* What the layers below read, kept up to date from config. */
+  RhConnectionLimits limits;
+  RhSessionSettings session_settings;
+  RhEventSink sink;
   GHashTable *listeners;     /* canonical address -> GSocketService */
   GHashTable *connections;   /* RhConnection* (owned) set */
   GHashTable *per_ip;        /* client ip -> count */
   RhRegistry *registry;
-  GSource *flush_source;
-  GPtrArray *dirty;          /* connections with writes pending (ref'd) */
-  GPtrArray *flushing;       /* the other of two arrays swapped per flush */
+  RhFlush *flush;
   guint tick_id;
   guint64 next_number;
   gboolean shutting_down;
@@ -33,74 +28,118 @@ struct _RhServer {
   guint64 refused;           /* over max_connections or max_connections_per_ip */
   gint64 refused_logged_at;
   guint64 refused_unlogged;
-  RhEventSinkFunc event_sink;
-  gpointer event_sink_data;
-  guint8 read_buffer[READ_BUFFER_SIZE];
 };
 
 void
 rh_server_set_event_sink (RhServer *server, RhEventSinkFunc func, gpointer user_data)
 {
-  server->event_sink = func;
-  server->event_sink_data = user_data;
+  server->sink.func = func;
+  server->sink.user_data = user_data;
 }
 
-void
-rh_server_emit (RhServer *server, RhEvent *event)
+static RhStreamPolicy
+stream_policy (const RhServerConfig *config)
 {
-  if (server->event_sink != NULL)
-    server->event_sink (event, server->event_sink_data);
-}
-
-const char *
-rh_reason_to_string (RhReason reason)
-{
-  static const char *const names[] = {
-    [RH_REASON_CLIENT_DISCONNECT] = "client_disconnect",
-    [RH_REASON_UNPUBLISH] = "unpublish",
-    [RH_REASON_SERVER_SHUTDOWN] = "server_shutdown",
-    [RH_REASON_TIMEOUT] = "timeout",
-    [RH_REASON_PROTOCOL_ERROR] = "protocol_error",
-    [RH_REASON_REJECTED] = "rejected",
-    [RH_REASON_REPLACED] = "replaced",
+  return (RhStreamPolicy) {
+    .gop_cache = config->gop_cache,
+    .gop_cache_max_bytes = (gsize) config->gop_cache_max_bytes,
+    .player_queue_soft_limit = (gsize) config->player_queue_soft_limit,
+    .player_queue_hard_limit = (gsize) config->player_queue_hard_limit,
   };
-  return names[reason];
+}
+
+/* The settings the connections, sessions and streams hold, from config. */
+static void
+take_config (RhServer *server, RhConfig *config)
+{
+  const RhServerConfig *settings = &config->server;
+  if (config != server->config)
+    {
+      rh_config_unref (server->config);
+      server->config = rh_config_ref (config);
+    }
+  server->limits.handshake_timeout = settings->handshake_timeout;
+  server->limits.idle_timeout = settings->idle_timeout;
+  server->limits.max_message_size = (gsize) settings->max_message_size;
+  server->session_settings.chunk_size = (guint32) settings->chunk_size;
+  server->session_settings.player_send_buffer = settings->player_send_buffer;
+  server->session_settings.replace_duplicate_publish
+    = settings->duplicate_publish == RH_DUPLICATE_PUBLISH_REPLACE;
+  RhStreamPolicy policy = stream_policy (settings);
+  rh_registry_set_policy (server->registry, &policy);
+}
+
+/* ---- what connections tell their owner ---- */
+
+static void
+on_handshake_done (RhConnection *connection, const char *scheme, gpointer user_data)
+{
+  RhServer *server = user_data;
+  rh_emit_handshake_complete (&server->sink, connection, scheme);
+  rh_connection_set_data (connection,
+                          rh_session_new (connection, server->registry, &server->session_settings),
+                          (GDestroyNotify) rh_session_free);
 }
 
 static gboolean
-flush_prepare (GSource *source, gint *timeout)
+on_message (RhConnection *connection, const RhMessage *message, gboolean *rejected, GError **error,
+            gpointer user_data)
 {
-  FlushSource *flush = (FlushSource *) source;
-  *timeout = -1;
-  return flush->server->dirty->len > 0;
+  if (rh_session_handle_message (rh_connection_get_data (connection), message, error))
+    return TRUE;
+  *rejected = g_error_matches (*error, RH_SESSION_ERROR, RH_SESSION_ERROR_REJECTED);
+  return FALSE;
 }
 
-static gboolean
-flush_check (GSource *source)
+static void
+on_closing (RhConnection *connection, RhReason reason, gpointer user_data)
 {
-  return ((FlushSource *) source)->server->dirty->len > 0;
+  RhSession *session = rh_connection_get_data (connection);
+  if (session != NULL)
+    rh_session_close (session, reason);
 }
 
-void
-rh_server_flush (RhServer *server)
+static void
+on_closed (RhConnection *connection, RhReason reason, gint64 duration_seconds, gpointer user_data)
 {
-  /* Flushing can close connections, which can schedule more: swap first. */
-  GPtrArray *dirty = server->dirty;
-  server->dirty = server->flushing;
-  for (guint i = 0; i < dirty->len; i++)
-    rh_connection_flush (g_ptr_array_index (dirty, i));
-  g_ptr_array_set_size (dirty, 0);
-  server->flushing = dirty;
+  RhServer *server = user_data;
+  rh_emit_connection_close (&server->sink, connection, reason, duration_seconds);
+  if (!g_hash_table_remove (server->connections, connection))
+    return;
+  const char *ip = rh_connection_get_client_ip (connection);
+  guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_ip, ip));
+  if (per_ip <= 1)
+    g_hash_table_remove (server->per_ip, ip);
+  else
+    g_hash_table_replace (server->per_ip, g_strdup (ip), GUINT_TO_POINTER (per_ip - 1));
+  rh_connection_unref (connection);
 }
 
-static gboolean
-flush_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+static void
+on_wants_flush (RhConnection *connection, gpointer user_data)
 {
-  rh_server_flush (((FlushSource *) source)->server);
-  return G_SOURCE_CONTINUE;
+  RhServer *server = user_data;
+  rh_flush_schedule (server->flush, connection);
 }
 
-static GSourceFuncs flush_funcs = { flush_prepare, flush_check, flush_dispatch, NULL, NULL, NULL };
+static void
+on_input_processed (RhConnection *connection, gpointer user_data)
+{
+  RhServer *server = user_data;
+  /* What this input made us send (fan-out included) goes out now, not
+   * one main loop turn (and one poll over every socket) later. */
+  rh_flush_run (server->flush);
+}
+
+static const RhConnectionOwner connection_owner = {
+  on_handshake_done, on_message, on_closing, on_closed, on_wants_flush, on_input_processed,
+};
+
+static void
+flush_connection (gpointer connection, gpointer user_data)
+{
+  rh_connection_flush (connection);
+}
 
 static gboolean
 on_tick (gpointer user_data)
@@ -124,17 +163,15 @@ RhServer *
 rh_server_new (RhConfig *config)
 {
   RhServer *server = g_new0 (RhServer, 1);
+  RhStreamPolicy policy = stream_policy (&config->server);
   server->config = rh_config_ref (config);
   server->listeners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   server->connections = g_hash_table_new (NULL, NULL);
   server->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  server->registry = rh_registry_new (server);
-  server->dirty = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_connection_unref);
-  server->flushing = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_connection_unref);
-  server->flush_source = g_source_new (&flush_funcs, sizeof (FlushSource));
-  ((FlushSource *) server->flush_source)->server = server;
-  g_source_set_priority (server->flush_source, G_PRIORITY_DEFAULT);
-  g_source_attach (server->flush_source, NULL);
+  server->registry = rh_registry_new (&server->sink, &policy);
+  server->flush = rh_flush_new (flush_connection, (gpointer (*) (gpointer)) rh_connection_ref,
+                                (GDestroyNotify) rh_connection_unref, server);
+  take_config (server, config);
   server->tick_id = g_timeout_add_seconds (1, on_tick, server);
   return server;
 }
@@ -154,10 +191,7 @@ rh_server_free (RhServer *server)
     return;
   rh_server_shutdown (server);
   g_clear_handle_id (&server->tick_id, g_source_remove);
-  g_source_destroy (server->flush_source);
-  g_source_unref (server->flush_source);
-  g_ptr_array_unref (server->dirty);
-  g_ptr_array_unref (server->flushing);
+  rh_flush_free (server->flush);
   g_hash_table_unref (server->listeners);
   g_hash_table_unref (server->connections);
   g_hash_table_unref (server->per_ip);
@@ -166,29 +200,10 @@ rh_server_free (RhServer *server)
   g_free (server);
 }
 
-RhConfig *
-rh_server_get_config (RhServer *server)
-{
-  return server->config;
-}
-
 RhRegistry *
 rh_server_get_registry (RhServer *server)
 {
   return server->registry;
-}
-
-guint8 *
-rh_server_get_read_buffer (RhServer *server, gsize *size)
-{
-  *size = sizeof server->read_buffer;
-  return server->read_buffer;
-}
-
-void
-rh_server_schedule_flush (RhServer *server, RhConnection *connection)
-{
-  g_ptr_array_add (server->dirty, rh_connection_ref (connection));
 }
 
 static void
@@ -219,7 +234,8 @@ on_incoming (GSocketService *service, GSocketConnection *socket_connection, GObj
   if (server->shutting_down)
     return TRUE;
 
-  RhConnection *connection = rh_connection_new (server, socket_connection, ++server->next_number);
+  RhConnection *connection = rh_connection_new (socket_connection, ++server->next_number,
+                                                &connection_owner, server, &server->limits);
   const char *ip = rh_connection_get_client_ip (connection);
   guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_ip, ip));
 
@@ -243,23 +259,9 @@ on_incoming (GSocketService *service, GSocketConnection *socket_connection, GObj
           _("%s accepted from %s:%u on %s:%u"), rh_connection_get_id (connection), ip,
           rh_connection_get_client_port (connection), rh_connection_get_server_ip (connection),
           rh_connection_get_server_port (connection));
-  rh_events_connection_accept (connection);
+  rh_emit_connection_accept (&server->sink, connection);
   rh_connection_start (connection);
   return TRUE;
-}
-
-void
-rh_server_remove_connection (RhServer *server, RhConnection *connection)
-{
-  if (!g_hash_table_remove (server->connections, connection))
-    return;
-  const char *ip = rh_connection_get_client_ip (connection);
-  guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_ip, ip));
-  if (per_ip <= 1)
-    g_hash_table_remove (server->per_ip, ip);
-  else
-    g_hash_table_replace (server->per_ip, g_strdup (ip), GUINT_TO_POINTER (per_ip - 1));
-  rh_connection_unref (connection);
 }
 
 static GSocketService *
@@ -327,11 +329,7 @@ rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, G
         g_hash_table_iter_remove (&iter);
       }
 
-  if (config != server->config)
-    {
-      rh_config_unref (server->config);
-      server->config = rh_config_ref (config);
-    }
+  take_config (server, config);
   return TRUE;
 }
 

@@ -1,5 +1,6 @@
 /* The RTMP server: listeners, the connection table and its limits, the
- * stream registry, and the once-per-loop-turn write flush. */
+ * stream registry, and the flush of queued writes. It owns the
+ * connections and answers their callbacks; nothing below it names it. */
 #pragma once
 
 #include <gio/gio.h>
@@ -14,27 +15,19 @@ RhServer *rh_server_new (RhConfig *config);
 void rh_server_free (RhServer *server);
 
 /* Takes the configuration in force: opens listeners it adds and closes
- * those it drops, without touching live sessions. On start-up a listener
+ * those it drops, without touching live sessions; limits, session
+ * settings and the stream policy apply at once. On start-up a listener
  * that cannot be opened is an error; on reload it is logged and skipped. */
 gboolean rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting,
                                  GError **error);
 /* Stops listening and closes every connection with reason server_shutdown. */
 void rh_server_shutdown (RhServer *server);
 
-RhConfig *rh_server_get_config (RhServer *server);
 RhRegistry *rh_server_get_registry (RhServer *server);
-
-/* For connections. */
-guint8 *rh_server_get_read_buffer (RhServer *server, gsize *size);
-void rh_server_schedule_flush (RhServer *server, RhConnection *connection);
-/* Writes everything scheduled, now. */
-void rh_server_flush (RhServer *server);
-void rh_server_remove_connection (RhServer *server, RhConnection *connection);
 
 /* Where the server's events go (the hook dispatcher). */
 typedef void (*RhEventSinkFunc) (RhEvent *event, gpointer user_data);
 void rh_server_set_event_sink (RhServer *server, RhEventSinkFunc func, gpointer user_data);
-void rh_server_emit (RhServer *server, RhEvent *event);
 
 guint rh_server_get_n_connections (RhServer *server);
 /* Counters, logged on demand. */

@@ -6,8 +6,9 @@
 #include "session.h"
 
 #include "connection.h"
-#include "events.h"
+#include "emit.h"
 #include "registry.h"
+#include "replies.h"
 #include "stream.h"
 #include "protocol/amf0.h"
 #include "protocol/command.h"
@@ -28,6 +29,7 @@ G_DEFINE_QUARK (rh-session-error-quark, rh_session_error)
 struct _RhSession {
   RhConnection *connection;
   RhRegistry *registry;
+  const RhSessionSettings *settings;
   char *app;
   char *tc_url;
   char *flash_ver;
@@ -38,26 +40,15 @@ struct _RhSession {
 };
 
 RhSession *
-rh_session_new (RhConnection *connection, RhRegistry *registry)
+rh_session_new (RhConnection *connection, RhRegistry *registry, const RhSessionSettings *settings)
 {
   RhSession *session = g_new0 (RhSession, 1);
   session->connection = connection;
   session->registry = registry;
+  session->settings = settings;
   session->publishers = g_ptr_array_new ();
   session->players = g_ptr_array_new ();
   return session;
-}
-
-gboolean
-rh_session_is_publishing (const RhSession *session)
-{
-  return session->publishers->len > 0;
-}
-
-gboolean
-rh_session_is_playing (const RhSession *session)
-{
-  return session->players->len > 0;
 }
 
 gboolean
@@ -77,23 +68,29 @@ rh_session_name_is_valid (const char *name, gsize max_len)
 static void
 send_command (RhSession *session, guint32 stream_id, GBytes *payload)
 {
-  rh_connection_send (session->connection, stream_id == 0 ? RH_CSID_COMMAND : RH_CSID_STREAM_STATUS,
-                      RH_MSG_COMMAND_AMF0, stream_id, 0, payload);
+  rh_replies_command (session->connection, stream_id, payload);
 }
 
 static void
 send_status (RhSession *session, guint32 stream_id, const char *level, const char *code,
              const char *description)
 {
-  g_autoptr (GBytes) status = rh_command_build_status (level, code, description);
-  send_command (session, stream_id, status);
+  rh_replies_status (session->connection, stream_id, level, code, description);
 }
 
 static void
 send_user_event (RhSession *session, guint16 event, guint32 value)
 {
-  g_autoptr (GBytes) payload = rh_control_user_event (event, value);
-  rh_connection_send_control (session->connection, RH_MSG_USER_CONTROL, payload);
+  rh_replies_user_event (session->connection, event, value);
+}
+
+/* Only-playing connections are idle when they stop reading, not when
+ * they stop sending. */
+static void
+update_role (RhSession *session)
+{
+  rh_connection_set_player_only (session->connection,
+                                 session->players->len > 0 && session->publishers->len == 0);
 }
 
 /* ---- ending publications and playbacks ---- */
@@ -109,9 +106,10 @@ end_publisher (RhSession *session, RhPublisher *publisher, RhReason reason)
           " video=%" G_GUINT64_FORMAT " audio=%" G_GUINT64_FORMAT,
           rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
           duration, publisher->bytes_received, publisher->video_packets, publisher->audio_packets);
-  rh_events_publish_stop (publisher, reason);
+  rh_emit_publish_stop (rh_registry_get_sink (session->registry), publisher, reason);
   rh_stream_clear_publisher (stream);
   g_ptr_array_remove (session->publishers, publisher);
+  update_role (session);
   rh_registry_release (session->registry, stream);
   g_free (publisher->query);
   g_free (publisher->publish_type);
@@ -129,9 +127,10 @@ end_player (RhSession *session, RhPlayer *player, RhReason reason)
           " dropped=%" G_GUINT64_FORMAT,
           rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
           duration, player->bytes_sent, player->dropped);
-  rh_events_play_stop (player, reason);
+  rh_emit_play_stop (rh_registry_get_sink (session->registry), player, reason);
   rh_stream_remove_player (stream, player);
   g_ptr_array_remove (session->players, player);
+  update_role (session);
   rh_registry_release (session->registry, stream);
   g_free (player->query);
   g_free (player);
@@ -279,7 +278,7 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
   rh_connection_send_control (session->connection, RH_MSG_WINDOW_ACK_SIZE, window);
   rh_connection_send_control (session->connection, RH_MSG_SET_PEER_BANDWIDTH, bandwidth);
   rh_connection_set_chunk_size (session->connection,
-                                (guint32) rh_registry_get_server_config (session->registry)->chunk_size);
+                                session->settings->chunk_size);
 
   RhAmf0Value *properties = rh_amf0_object_new ();
   rh_amf0_object_set (properties, "fmsVer", rh_amf0_string_new ("FMS/3,0,1,123"));
@@ -320,7 +319,6 @@ static gboolean
 handle_publish (RhSession *session, const RhMessage *message, const RhCommand *command,
                 GError **error)
 {
-  const RhServerConfig *config = rh_registry_get_server_config (session->registry);
   const char *text = rh_command_get_string (command, 1);
   const char *type = rh_command_get_string (command, 2);
   guint32 stream_id = message->stream_id;
@@ -345,7 +343,7 @@ handle_publish (RhSession *session, const RhMessage *message, const RhCommand *c
   RhStream *stream = rh_registry_obtain (session->registry, session->app, name);
   if (stream->publisher != NULL)
     {
-      if (config->duplicate_publish == RH_DUPLICATE_PUBLISH_REJECT)
+      if (!session->settings->replace_duplicate_publish)
         {
           send_status (session, stream_id, "error", "NetStream.Publish.BadName",
                        "already publishing");
@@ -373,7 +371,8 @@ handle_publish (RhSession *session, const RhMessage *message, const RhCommand *c
   rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), stream->key, NULL,
           "%s publish_start %s type=%s", rh_connection_get_id (session->connection), stream->key,
           type_shown);
-  rh_events_publish_start (publisher, session->tc_url);
+  rh_emit_publish_start (rh_registry_get_sink (session->registry), publisher, session->tc_url);
+  update_role (session);
   return TRUE;
 }
 
@@ -402,7 +401,7 @@ start_play (RhSession *session, guint32 stream_id, const char *text, GError **er
   /* Left to autotuning, the kernel would buffer seconds of video for a
    * slow player before our own queue (and its skip policy) saw any. */
   rh_connection_limit_send_buffer (session->connection,
-                                   rh_registry_get_server_config (session->registry)->player_send_buffer);
+                                   session->settings->player_send_buffer);
   RhStream *stream = rh_registry_obtain (session->registry, session->app, name);
   RhPlayer *player = g_new0 (RhPlayer, 1);
   player->connection = session->connection;
@@ -414,7 +413,8 @@ start_play (RhSession *session, guint32 stream_id, const char *text, GError **er
   rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), stream->key, NULL,
           "%s play_start %s%s", rh_connection_get_id (session->connection), stream->key,
           rh_stream_is_live (stream) ? "" : " (waiting for a publisher)");
-  rh_events_play_start (player);
+  rh_emit_play_start (rh_registry_get_sink (session->registry), player);
+  update_role (session);
   return TRUE;
 }
 

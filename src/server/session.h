@@ -6,6 +6,7 @@
 #include <glib.h>
 
 #include "protocol/message.h"
+#include "reason.h"
 #include "types.h"
 
 G_BEGIN_DECLS
@@ -18,16 +19,22 @@ typedef enum {
   RH_SESSION_ERROR_REJECTED,   /* the peer asked for something it may not have */
 } RhSessionError;
 
-RhSession *rh_session_new (RhConnection *connection, RhRegistry *registry);
+/* What sessions need from the configuration; the owner (the server)
+ * keeps it up to date across reloads. */
+typedef struct {
+  guint32 chunk_size;                  /* outbound, announced after connect */
+  gint player_send_buffer;             /* SO_SNDBUF for players; 0 = autotuning */
+  gboolean replace_duplicate_publish;  /* FALSE: refuse a second publisher */
+} RhSessionSettings;
+
+RhSession *rh_session_new (RhConnection *connection, RhRegistry *registry,
+                           const RhSessionSettings *settings);
 /* Ends every publication and playback of the session with reason. */
 void rh_session_close (RhSession *session, RhReason reason);
 void rh_session_free (RhSession *session);
 
 /* FALSE with error: the connection must be closed. */
 gboolean rh_session_handle_message (RhSession *session, const RhMessage *message, GError **error);
-
-gboolean rh_session_is_publishing (const RhSession *session);
-gboolean rh_session_is_playing (const RhSession *session);
 
 /* Stream names: 1-256 bytes of [A-Za-z0-9_.~@+=:,-], not starting with '.';
  * apps the same up to 128 bytes. Names reach file paths and hooks. */

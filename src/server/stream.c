@@ -3,11 +3,10 @@
 #include "stream.h"
 
 #include "connection.h"
-#include "events.h"
-#include "registry.h"
-#include "protocol/amf0.h"
-#include "protocol/command.h"
+#include "replies.h"
 #include "protocol/media.h"
+
+#include <glib/gi18n.h>
 #include "protocol/message.h"
 
 typedef struct {
@@ -24,10 +23,13 @@ cached_packet_clear (gpointer data)
 }
 
 RhStream *
-rh_stream_new (RhRegistry *registry, const char *app, const char *name)
+rh_stream_new (const char *app, const char *name, const RhStreamPolicy *policy,
+               const RhStreamObserver *observer, gpointer observer_data)
 {
   RhStream *stream = g_new0 (RhStream, 1);
-  stream->registry = registry;
+  stream->policy = *policy;
+  stream->observer = observer;
+  stream->observer_data = observer_data;
   stream->app = g_strdup (app);
   stream->name = g_strdup (name);
   stream->key = g_strconcat (app, "/", name, NULL);
@@ -71,16 +73,13 @@ rh_stream_is_live (const RhStream *stream)
 static void
 send_status (RhPlayer *player, const char *level, const char *code, const char *description)
 {
-  g_autoptr (GBytes) status = rh_command_build_status (level, code, description);
-  rh_connection_send (player->connection, RH_CSID_STREAM_STATUS, RH_MSG_COMMAND_AMF0,
-                      player->stream_id, 0, status);
+  rh_replies_status (player->connection, player->stream_id, level, code, description);
 }
 
 static void
 send_user_event (RhPlayer *player, guint16 event)
 {
-  g_autoptr (GBytes) payload = rh_control_user_event (event, player->stream_id);
-  rh_connection_send_control (player->connection, RH_MSG_USER_CONTROL, payload);
+  rh_replies_user_event (player->connection, event, player->stream_id);
 }
 
 static void
@@ -141,18 +140,6 @@ rh_stream_clear_publisher (RhStream *stream)
     }
 }
 
-/* ["|RtmpSampleAccess", true, true]: lets Flash-era players read the
- * samples; nginx-rtmp sends it too. */
-static GBytes *
-sample_access_message (void)
-{
-  GByteArray *out = g_byte_array_sized_new (32);
-  rh_amf0_encode_string (out, "|RtmpSampleAccess");
-  rh_amf0_encode_boolean (out, TRUE);
-  rh_amf0_encode_boolean (out, TRUE);
-  return g_byte_array_free_to_bytes (out);
-}
-
 void
 rh_stream_add_player (RhStream *stream, RhPlayer *player)
 {
@@ -162,9 +149,7 @@ rh_stream_add_player (RhStream *stream, RhPlayer *player)
   send_user_event (player, RH_UC_STREAM_BEGIN);
   send_status (player, "status", "NetStream.Play.Reset", stream->key);
   send_status (player, "status", "NetStream.Play.Start", stream->key);
-  g_autoptr (GBytes) access = sample_access_message ();
-  rh_connection_send (player->connection, RH_CSID_DATA, RH_MSG_DATA_AMF0, player->stream_id, 0,
-                      access);
+  rh_replies_sample_access (player->connection, player->stream_id);
   if (rh_stream_is_live (stream))
     send_cached (stream, player);
 }
@@ -179,9 +164,7 @@ rh_stream_remove_player (RhStream *stream, RhPlayer *player)
 static void
 cache_gop (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, RhMediaFlags flags)
 {
-  const RhServerConfig *config = rh_registry_get_server_config (stream->registry);
-
-  if (!config->gop_cache)
+  if (!stream->policy.gop_cache)
     return;
   if (type == RH_MSG_VIDEO && (flags & RH_MEDIA_KEYFRAME))
     {
@@ -195,7 +178,7 @@ cache_gop (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, Rh
     }
 
   gsize size = g_bytes_get_size (payload);
-  if (stream->gop_bytes + size > (gsize) config->gop_cache_max_bytes)
+  if (stream->gop_bytes + size > stream->policy.gop_cache_max_bytes)
     {
       g_array_set_size (stream->gop, 0);
       stream->gop_bytes = 0;
@@ -217,17 +200,17 @@ typedef enum {
  * the next keyframe that finds its queue back under the limit; above the
  * hard limit it is disconnected. Sequence headers always go through. */
 static PlayerVerdict
-judge_player (RhPlayer *player, const RhServerConfig *config, RhMediaFlags flags)
+judge_player (RhPlayer *player, const RhStreamPolicy *policy, RhMediaFlags flags)
 {
   gsize queued = rh_connection_get_queued_bytes (player->connection);
 
-  if (queued > (gsize) config->player_queue_hard_limit)
+  if (queued > policy->player_queue_hard_limit)
     return PLAYER_DISCONNECT;
   if (player->paused)
     return PLAYER_DROP;
   if (flags & (RH_MEDIA_SEQUENCE_HEADER | RH_MEDIA_SEQUENCE_END))
     return PLAYER_SEND;
-  gboolean over = queued > (gsize) config->player_queue_soft_limit;
+  gboolean over = queued > policy->player_queue_soft_limit;
   if (player->skipping && (flags & RH_MEDIA_KEYFRAME) && !over)
     player->skipping = FALSE;
   else if (over)
@@ -243,13 +226,12 @@ judge_player (RhPlayer *player, const RhServerConfig *config, RhMediaFlags flags
 static void
 fan_out (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, RhMediaFlags flags)
 {
-  const RhServerConfig *config = rh_registry_get_server_config (stream->registry);
   g_autoptr (GPtrArray) too_slow = NULL;  /* allocated only when someone is */
 
   for (guint i = 0; i < stream->players->len; i++)
     {
       RhPlayer *player = g_ptr_array_index (stream->players, i);
-      switch (judge_player (player, config, flags))
+      switch (judge_player (player, &stream->policy, flags))
         {
         case PLAYER_SEND:
           send_to_player (player, type, timestamp, payload);
@@ -266,7 +248,7 @@ fan_out (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, RhMe
   /* Closing changes stream->players: only after the loop. */
   for (guint i = 0; too_slow != NULL && i < too_slow->len; i++)
     rh_connection_close (g_ptr_array_index (too_slow, i), RH_REASON_TIMEOUT,
-                         "player too slow: send queue over player_queue_hard_limit");
+                         _("player too slow: send queue over player_queue_hard_limit"));
 }
 
 void
@@ -294,7 +276,8 @@ rh_stream_push_media (RhStream *stream, guint8 type, guint32 timestamp, GBytes *
   if (changed && info.codec != NULL)
     {
       *codec = info.codec;
-      rh_events_codec_detected (stream, type == RH_MSG_VIDEO ? "video" : "audio", info.codec);
+      stream->observer->codec_detected (stream, type == RH_MSG_VIDEO ? "video" : "audio", info.codec,
+                                        stream->observer_data);
     }
   fan_out (stream, type, timestamp, payload, info.flags);
 }

@@ -9,6 +9,21 @@
 
 G_BEGIN_DECLS
 
+/* What a stream needs from the configuration, held by value: the media
+ * path reads it per packet without asking anyone. */
+typedef struct {
+  gboolean gop_cache;
+  gsize gop_cache_max_bytes;
+  gsize player_queue_soft_limit;
+  gsize player_queue_hard_limit;
+} RhStreamPolicy;
+
+/* What a stream tells its owner (the registry). */
+typedef struct {
+  /* track is "video" or "audio". */
+  void (*codec_detected) (RhStream *stream, const char *track, const char *codec, gpointer owner);
+} RhStreamObserver;
+
 struct _RhPublisher {
   RhConnection *connection;
   RhStream *stream;
@@ -34,7 +49,9 @@ struct _RhPlayer {
 };
 
 struct _RhStream {
-  RhRegistry *registry;
+  RhStreamPolicy policy;
+  const RhStreamObserver *observer;
+  gpointer observer_data;
   char *key;                  /* "app/name" */
   char *app;
   char *name;
@@ -50,7 +67,8 @@ struct _RhStream {
   gboolean gop_overflowed;    /* too big: cache nothing until the next keyframe */
 };
 
-RhStream *rh_stream_new (RhRegistry *registry, const char *app, const char *name);
+RhStream *rh_stream_new (const char *app, const char *name, const RhStreamPolicy *policy,
+                         const RhStreamObserver *observer, gpointer observer_data);
 void rh_stream_free (RhStream *stream);
 
 gboolean rh_stream_is_live (const RhStream *stream);

@@ -1,0 +1,33 @@
+/* The server's events, built with their data fields and handed to one
+ * sink. This is the one place that lists what each event carries. */
+#pragma once
+
+#include <glib.h>
+
+#include "reason.h"
+#include "types.h"
+#include "hooks/event.h"
+
+G_BEGIN_DECLS
+
+/* Where events leave the server (the hook dispatcher). The sink gets a
+ * borrowed reference. */
+typedef struct {
+  void (*func) (RhEvent *event, gpointer user_data);
+  gpointer user_data;
+} RhEventSink;
+
+void rh_emit_connection_accept (const RhEventSink *sink, RhConnection *connection);
+void rh_emit_handshake_complete (const RhEventSink *sink, RhConnection *connection, const char *scheme);
+void rh_emit_connection_close (const RhEventSink *sink, RhConnection *connection, RhReason reason,
+                               gint64 duration_seconds);
+void rh_emit_stream_create (const RhEventSink *sink, RhStream *stream);
+void rh_emit_stream_delete (const RhEventSink *sink, RhStream *stream);
+void rh_emit_publish_start (const RhEventSink *sink, RhPublisher *publisher, const char *tc_url);
+void rh_emit_publish_stop (const RhEventSink *sink, RhPublisher *publisher, RhReason reason);
+void rh_emit_play_start (const RhEventSink *sink, RhPlayer *player);
+void rh_emit_play_stop (const RhEventSink *sink, RhPlayer *player, RhReason reason);
+void rh_emit_codec_detected (const RhEventSink *sink, RhStream *stream, const char *track,
+                             const char *codec);
+
+G_END_DECLS

@@ -1,0 +1,21 @@
+/* Why a connection, a publication or a playback ended. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef enum {
+  RH_REASON_CLIENT_DISCONNECT,
+  RH_REASON_UNPUBLISH,
+  RH_REASON_SERVER_SHUTDOWN,
+  RH_REASON_TIMEOUT,
+  RH_REASON_PROTOCOL_ERROR,
+  RH_REASON_REJECTED,
+  RH_REASON_REPLACED,
+} RhReason;
+
+/* The name events and logs use: "client_disconnect", "timeout", ... */
+const char *rh_reason_to_string (RhReason reason);
+
+G_END_DECLS
