@@ -2,8 +2,14 @@
  * closed with one log line, and a live stream carries on undisturbed. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "testutil.h"
 #include "protocol/amf0.h"
@@ -277,6 +283,66 @@ test_hostile_strings_in_logs (void)
   rh_test_daemon_free (daemon);
 }
 
+/* The kernel's count of connections dropped because an accept queue was
+ * full (each one costs the client a SYN retry, a second or more). */
+static guint64
+listen_overflows (void)
+{
+  g_autofree char *netstat = NULL;
+  guint64 total = 0;
+  g_assert_true (g_file_get_contents ("/proc/net/netstat", &netstat, NULL, NULL));
+  g_auto (GStrv) lines = g_strsplit (netstat, "\n", -1);
+  for (guint i = 0; lines[i] != NULL && lines[i + 1] != NULL; i++)
+    {
+      if (!g_str_has_prefix (lines[i], "TcpExt: ") || !g_str_has_prefix (lines[i + 1], "TcpExt: "))
+        continue;
+      g_auto (GStrv) names = g_strsplit (lines[i], " ", -1);
+      g_auto (GStrv) values = g_strsplit (lines[i + 1], " ", -1);
+      for (guint k = 0; names[k] != NULL && values[k] != NULL; k++)
+        if (strcmp (names[k], "ListenOverflows") == 0 || strcmp (names[k], "ListenDrops") == 0)
+          total += g_ascii_strtoull (values[k], NULL, 10);
+      break;
+    }
+  return total;
+}
+
+/* 1000 clients connecting at once are all accepted without a TCP retry:
+ * the listen backlog holds them until the server takes them. */
+static void
+test_connection_burst (void)
+{
+  enum { N = 1000 };
+  struct rlimit limit;
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+  if (limit.rlim_cur < N + 100)
+    {
+      limit.rlim_cur = MIN (limit.rlim_max, (rlim_t) 4 * N);
+      g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+    }
+  RhTestDaemon *daemon = rh_test_daemon_start ("server = { max_connections = 2000; };", NULL);
+  struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons (daemon->port) };
+  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  int fds[N];
+  guint64 overflows_before = listen_overflows ();
+
+  for (int i = 0; i < N; i++)
+    {
+      fds[i] = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+      g_assert_cmpint (fds[i], >=, 0);
+      int result = connect (fds[i], (struct sockaddr *) &address, sizeof address);
+      g_assert_true (result == 0 || errno == EINPROGRESS);
+    }
+  g_assert_true (rh_test_daemon_wait_log_count (daemon, " accepted from ", N, 60000));
+  guint64 overflows_after = listen_overflows ();
+  g_test_message ("listen overflows during the burst: %" G_GUINT64_FORMAT,
+                  overflows_after - overflows_before);
+  g_assert_cmpuint (overflows_after, ==, overflows_before);
+  for (int i = 0; i < N; i++)
+    close (fds[i]);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+}
+
 static int
 run_check (const char *config_path, char **output)
 {
@@ -344,6 +410,7 @@ main (int argc, char **argv)
   g_test_add_func ("/robustness/slow-player", test_slow_player);
   g_test_add_func ("/robustness/invalid-stream-name", test_invalid_stream_name);
   g_test_add_func ("/robustness/hostile-strings-in-logs", test_hostile_strings_in_logs);
+  g_test_add_func ("/robustness/connection-burst", test_connection_burst);
   g_test_add_func ("/robustness/config-check", test_config_check);
   g_test_add_func ("/robustness/listen-conflict", test_listen_conflict_fails_start);
   return g_test_run ();

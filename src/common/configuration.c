@@ -39,6 +39,7 @@ static const char *const stdio_choices[] = { "", "json", "jsonl", "env", NULL };
 
 static const SettingSpec server_settings[] = {
   { "listen", SETTING_LISTEN, FIELD (listen), 0, 0, NULL },
+  { "listen_backlog", SETTING_INT, FIELD (listen_backlog), 1, 65535, NULL },
   { "chunk_size", SETTING_INT, FIELD (chunk_size), 128, 65536, NULL },
   { "max_connections", SETTING_INT, FIELD (max_connections), 1, 1000000, NULL },
   { "max_connections_per_ip", SETTING_INT, FIELD (max_connections_per_ip), 0, 1000000, NULL },
@@ -80,6 +81,10 @@ server_config_init (RhServerConfig *server)
   g_array_set_clear_func (server->listen, (GDestroyNotify) rh_listen_address_clear);
   RhListenAddress any = { NULL, 1935 };
   g_array_append_val (server->listen, any);
+  /* GLib's default (10) made a burst of clients wait for a TCP retry, a
+   * second or more; nginx's 511 still overflows when 1000 players
+   * reconnect at once on a busy machine. The kernel caps it at somaxconn. */
+  server->listen_backlog = 4096;
   server->chunk_size = 4096;
   server->max_connections = 1000;
   server->max_connections_per_ip = 0;

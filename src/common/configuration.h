@@ -17,6 +17,7 @@ typedef enum {
 
 typedef struct {
   GArray *listen;                  /* RhListenAddress */
+  gint listen_backlog;             /* accept queue of each listener */
   gint chunk_size;                 /* outbound chunk size */
   gint max_connections;
   gint max_connections_per_ip;     /* 0 = no limit */

@@ -5,6 +5,7 @@
 #include "connection.h"
 #include "emit.h"
 #include "flush.h"
+#include "listener.h"
 #include "registry.h"
 #include "session.h"
 #include <glib/gi18n.h>
@@ -16,7 +17,7 @@ struct _RhServer {
   RhConnectionLimits limits;
   RhSessionSettings session_settings;
   RhEventSink sink;
-  GHashTable *listeners;     /* canonical address -> GSocketService */
+  GHashTable *listeners;     /* canonical address -> RhListener */
   GHashTable *connections;   /* RhConnection* (owned) set */
   GHashTable *per_ip;        /* client ip -> count */
   RhRegistry *registry;
@@ -165,7 +166,8 @@ rh_server_new (RhConfig *config)
   RhServer *server = g_new0 (RhServer, 1);
   RhStreamPolicy policy = stream_policy (&config->server);
   server->config = rh_config_ref (config);
-  server->listeners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
+  server->listeners = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                             (GDestroyNotify) rh_listener_free);
   server->connections = g_hash_table_new (NULL, NULL);
   server->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   server->registry = rh_registry_new (&server->sink, &policy);
@@ -174,14 +176,6 @@ rh_server_new (RhConfig *config)
   take_config (server, config);
   server->tick_id = g_timeout_add_seconds (1, on_tick, server);
   return server;
-}
-
-static void
-stop_listener (gpointer data)
-{
-  GSocketService *service = data;
-  g_socket_service_stop (service);
-  g_socket_listener_close (G_SOCKET_LISTENER (service));
 }
 
 void
@@ -224,15 +218,14 @@ log_refused (RhServer *server, const char *client_ip, const char *why)
   server->refused_unlogged = 0;
 }
 
-static gboolean
-on_incoming (GSocketService *service, GSocketConnection *socket_connection, GObject *source,
-             gpointer user_data)
+static void
+on_incoming (GSocketConnection *socket_connection, gpointer user_data)
 {
   RhServer *server = user_data;
   const RhServerConfig *config = &server->config->server;
 
   if (server->shutting_down)
-    return TRUE;
+    return;
 
   RhConnection *connection = rh_connection_new (socket_connection, ++server->next_number,
                                                 &connection_owner, server, &server->limits);
@@ -243,13 +236,13 @@ on_incoming (GSocketService *service, GSocketConnection *socket_connection, GObj
     {
       log_refused (server, ip, "max_connections reached");
       rh_connection_unref (connection);
-      return TRUE;
+      return;
     }
   if (config->max_connections_per_ip > 0 && per_ip >= (guint) config->max_connections_per_ip)
     {
       log_refused (server, ip, "max_connections_per_ip reached");
       rh_connection_unref (connection);
-      return TRUE;
+      return;
     }
 
   server->accepted++;
@@ -261,31 +254,6 @@ on_incoming (GSocketService *service, GSocketConnection *socket_connection, GObj
           rh_connection_get_server_port (connection));
   rh_emit_connection_accept (&server->sink, connection);
   rh_connection_start (connection);
-  return TRUE;
-}
-
-static GSocketService *
-open_listener (RhServer *server, const RhListenAddress *address, GError **error)
-{
-  g_autoptr (GSocketService) service = g_socket_service_new ();
-
-  if (address->host == NULL)
-    {
-      if (!g_socket_listener_add_inet_port (G_SOCKET_LISTENER (service), address->port, NULL, error))
-        return NULL;
-    }
-  else
-    {
-      g_autoptr (GSocketAddress) socket_address = g_inet_socket_address_new_from_string (address->host,
-                                                                                          address->port);
-      if (!g_socket_listener_add_address (G_SOCKET_LISTENER (service), socket_address,
-                                          G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL, NULL,
-                                          error))
-        return NULL;
-    }
-  g_signal_connect (service, "incoming", G_CALLBACK (on_incoming), server);
-  g_socket_service_start (service);
-  return g_steal_pointer (&service);
 }
 
 gboolean
@@ -302,8 +270,9 @@ rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, G
       if (g_hash_table_contains (server->listeners, text))
         continue;
       g_autoptr (GError) local_error = NULL;
-      GSocketService *service = open_listener (server, address, &local_error);
-      if (service == NULL)
+      RhListener *listener = rh_listener_new (address, config->server.listen_backlog, on_incoming, server,
+                                              &local_error);
+      if (listener == NULL)
         {
           if (starting)
             {
@@ -315,7 +284,7 @@ rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, G
           continue;
         }
       g_message (_("listening on %s"), text);
-      g_hash_table_insert (server->listeners, g_strdup (text), service);
+      g_hash_table_insert (server->listeners, g_strdup (text), listener);
     }
 
   GHashTableIter iter;
@@ -325,7 +294,6 @@ rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, G
     if (!g_hash_table_contains (wanted, key))
       {
         g_message (_("no longer listening on %s"), (const char *) key);
-        stop_listener (value);
         g_hash_table_iter_remove (&iter);
       }
 
@@ -338,10 +306,6 @@ rh_server_shutdown (RhServer *server)
 {
   server->shutting_down = TRUE;
   GHashTableIter iter;
-  gpointer value;
-  g_hash_table_iter_init (&iter, server->listeners);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    stop_listener (value);
   g_hash_table_remove_all (server->listeners);
 
   while (g_hash_table_size (server->connections) > 0)
