@@ -2,6 +2,7 @@
 
 #include "connection.h"
 
+#include "poller.h"
 #include "send-queue.h"
 #include "protocol/chunk-reader.h"
 #include "protocol/command.h"
@@ -39,8 +40,9 @@ struct _RhConnection {
   char *server_ip;
   guint16 server_port;
 
-  GSource *read_source;
-  GSource *write_source;
+  RhPoller *poller;
+  RhPollerWatch *watch;       /* from start to close */
+  gboolean want_write;        /* the watch includes G_IO_OUT: the socket was full */
   RhHandshake *handshake;     /* until the handshake is done */
   RhChunkReader *reader;      /* after it */
   RhSendQueue *queue;
@@ -90,11 +92,12 @@ read_endpoint (GSocketAddress *socket_address, char **ip, guint16 *port)
 }
 
 RhConnection *
-rh_connection_new (GSocketConnection *socket_connection, guint64 number,
+rh_connection_new (GSocketConnection *socket_connection, guint64 number, RhPoller *poller,
                    const RhConnectionOwner *owner, gpointer owner_data,
                    const RhConnectionLimits *limits)
 {
   RhConnection *connection = g_new0 (RhConnection, 1);
+  connection->poller = poller;
   connection->ref_count = 1;
   connection->owner = owner;
   connection->owner_data = owner_data;
@@ -132,7 +135,7 @@ rh_connection_unref (RhConnection *connection)
 {
   if (connection == NULL || --connection->ref_count > 0)
     return;
-  g_assert (connection->read_source == NULL && connection->write_source == NULL);
+  g_assert (connection->watch == NULL);
   if (connection->data_destroy != NULL)
     connection->data_destroy (connection->data);
   rh_handshake_free (connection->handshake);
@@ -219,7 +222,7 @@ static void
 schedule_flush (RhConnection *connection)
 {
   /* With a write watch armed the socket is full: it will call us. */
-  if (connection->flush_scheduled || connection->write_source != NULL)
+  if (connection->flush_scheduled || connection->want_write)
     return;
   connection->flush_scheduled = TRUE;
   connection->owner->wants_flush (connection, connection->owner_data);
@@ -302,23 +305,16 @@ write_queued (RhConnection *connection, GError **error)
   return TRUE;
 }
 
-static gboolean on_writable (GSocket *socket, GIOCondition condition, gpointer user_data);
-
+/* Wait for writability only while something is left that the socket
+ * would not take. */
 static void
 update_write_watch (RhConnection *connection)
 {
   gboolean pending = rh_send_queue_get_length (connection->queue) > 0;
-  if (pending && connection->write_source == NULL)
-    {
-      connection->write_source = g_socket_create_source (connection->socket, G_IO_OUT, NULL);
-      g_source_set_callback (connection->write_source, G_SOURCE_FUNC (on_writable), connection, NULL);
-      g_source_attach (connection->write_source, NULL);
-    }
-  else if (!pending && connection->write_source != NULL)
-    {
-      g_source_destroy (connection->write_source);
-      g_clear_pointer (&connection->write_source, g_source_unref);
-    }
+  if (pending == connection->want_write || connection->watch == NULL)
+    return;
+  connection->want_write = pending;
+  rh_poller_modify (connection->poller, connection->watch, pending ? G_IO_IN | G_IO_OUT : G_IO_IN);
 }
 
 void
@@ -335,17 +331,6 @@ rh_connection_flush (RhConnection *connection)
       return;
     }
   update_write_watch (connection);
-}
-
-static gboolean
-on_writable (GSocket *socket, GIOCondition condition, gpointer user_data)
-{
-  RhConnection *connection = user_data;
-  /* Keeps the connection alive until the callback returns, whatever it closes. */
-  g_autoptr (RhConnection) hold G_GNUC_UNUSED = rh_connection_ref (connection);
-
-  rh_connection_flush (connection);
-  return G_SOURCE_CONTINUE;
 }
 
 /* ---- reading ---- */
@@ -429,12 +414,10 @@ acknowledge (RhConnection *connection)
   rh_connection_send_control (connection, RH_MSG_ACKNOWLEDGEMENT, payload);
 }
 
-static gboolean
-on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
+static void
+read_input (RhConnection *connection)
 {
-  RhConnection *connection = user_data;
-  /* Keeps the connection alive until the callback returns, whatever it closes. */
-  g_autoptr (RhConnection) hold G_GNUC_UNUSED = rh_connection_ref (connection);
+  GSocket *socket = connection->socket;
   gsize size = sizeof read_buffer;
   guint8 *buffer = read_buffer;
 
@@ -462,15 +445,27 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
         break;
     }
   connection->owner->input_processed (connection, connection->owner_data);
-  return connection->closed ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+static void
+on_ready (GIOCondition ready, gpointer user_data)
+{
+  RhConnection *connection = user_data;
+  /* Keeps the connection alive until the callback returns, whatever it closes. */
+  g_autoptr (RhConnection) hold G_GNUC_UNUSED = rh_connection_ref (connection);
+
+  if (ready & G_IO_OUT)
+    rh_connection_flush (connection);
+  /* A hang-up or an error shows up as the read's end or error. */
+  if (!connection->closed && (ready & (G_IO_IN | G_IO_HUP | G_IO_ERR)))
+    read_input (connection);
 }
 
 void
 rh_connection_start (RhConnection *connection)
 {
-  connection->read_source = g_socket_create_source (connection->socket, G_IO_IN, NULL);
-  g_source_set_callback (connection->read_source, G_SOURCE_FUNC (on_readable), connection, NULL);
-  g_source_attach (connection->read_source, NULL);
+  connection->watch = rh_poller_watch (connection->poller, g_socket_get_fd (connection->socket), G_IO_IN,
+                                       on_ready, connection);
 }
 
 void
@@ -493,15 +488,11 @@ rh_connection_close (RhConnection *connection, RhReason reason, const char *deta
   /* One last try for what is queued (an error status, say); never block. */
   write_queued (connection, NULL);
 
-  if (connection->read_source != NULL)
+  /* Out of the epoll set before the descriptor closes. */
+  if (connection->watch != NULL)
     {
-      g_source_destroy (connection->read_source);
-      g_clear_pointer (&connection->read_source, g_source_unref);
-    }
-  if (connection->write_source != NULL)
-    {
-      g_source_destroy (connection->write_source);
-      g_clear_pointer (&connection->write_source, g_source_unref);
+      rh_poller_unwatch (connection->poller, connection->watch);
+      connection->watch = NULL;
     }
   g_io_stream_close (G_IO_STREAM (connection->socket_connection), NULL, NULL);
   connection->owner->closed (connection, reason, (now - connection->created_at) / G_USEC_PER_SEC,

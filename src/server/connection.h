@@ -8,6 +8,7 @@
 
 #include <gio/gio.h>
 
+#include "poller.h"
 #include "reason.h"
 #include "types.h"
 #include "protocol/message.h"
@@ -41,7 +42,8 @@ typedef struct {
   gsize max_message_size;     /* bytes */
 } RhConnectionLimits;
 
-RhConnection *rh_connection_new (GSocketConnection *socket_connection, guint64 number,
+/* Its socket is watched by poller from rh_connection_start to close. */
+RhConnection *rh_connection_new (GSocketConnection *socket_connection, guint64 number, RhPoller *poller,
                                  const RhConnectionOwner *owner, gpointer owner_data,
                                  const RhConnectionLimits *limits);
 RhConnection *rh_connection_ref (RhConnection *connection);

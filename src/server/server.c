@@ -22,6 +22,7 @@ struct _RhServer {
   GHashTable *per_ip;        /* client ip -> count */
   RhRegistry *registry;
   RhFlush *flush;
+  RhPoller *poller;          /* every client socket, one GSource */
   guint tick_id;
   guint64 next_number;
   gboolean shutting_down;
@@ -171,6 +172,7 @@ rh_server_new (RhConfig *config)
   server->connections = g_hash_table_new (NULL, NULL);
   server->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   server->registry = rh_registry_new (&server->sink, &policy);
+  server->poller = rh_poller_new ();
   server->flush = rh_flush_new (flush_connection, (gpointer (*) (gpointer)) rh_connection_ref,
                                 (GDestroyNotify) rh_connection_unref, server);
   take_config (server, config);
@@ -186,6 +188,7 @@ rh_server_free (RhServer *server)
   rh_server_shutdown (server);
   g_clear_handle_id (&server->tick_id, g_source_remove);
   rh_flush_free (server->flush);
+  rh_poller_free (server->poller);
   g_hash_table_unref (server->listeners);
   g_hash_table_unref (server->connections);
   g_hash_table_unref (server->per_ip);
@@ -227,7 +230,7 @@ on_incoming (GSocketConnection *socket_connection, gpointer user_data)
   if (server->shutting_down)
     return;
 
-  RhConnection *connection = rh_connection_new (socket_connection, ++server->next_number,
+  RhConnection *connection = rh_connection_new (socket_connection, ++server->next_number, server->poller,
                                                 &connection_owner, server, &server->limits);
   const char *ip = rh_connection_get_client_ip (connection);
   guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_ip, ip));
