@@ -1,7 +1,7 @@
 /* rtmphooksd: parses the command line and hands over to the daemon. */
 #include "config.h"
 
-#include "common/configuration.h"
+#include "config/settings.h"
 #include "util/log.h"
 #include "server/daemon.h"
 

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "common/configuration.h"
+#include "config/settings.h"
 #include "testutil.h"
 
 static char *

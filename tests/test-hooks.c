@@ -5,9 +5,9 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "common/configuration.h"
+#include "config/settings.h"
 #include "testutil.h"
-#include "common/duration.h"
+#include "util/duration.h"
 #include "hooks/condition.h"
 #include "hooks/event.h"
 #include "hooks/stdio-output.h"

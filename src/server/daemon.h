@@ -3,7 +3,7 @@
  * logs counters). */
 #pragma once
 
-#include "common/configuration.h"
+#include "config/settings.h"
 
 G_BEGIN_DECLS
 

@@ -5,7 +5,7 @@
 
 #include <gio/gio.h>
 
-#include "common/address.h"
+#include "util/address.h"
 
 G_BEGIN_DECLS
 

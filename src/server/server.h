@@ -5,7 +5,7 @@
 
 #include <gio/gio.h>
 
-#include "common/configuration.h"
+#include "config/settings.h"
 #include "types.h"
 #include "hooks/event.h"
 

@@ -4,8 +4,7 @@
  * missing or non-executable programs. Errors read "FILE:LINE: message". */
 #pragma once
 
-#include <libconfig.h>
-
+#include "config/reader.h"
 #include "hooks/dispatcher.h"
 
 G_BEGIN_DECLS

@@ -2,9 +2,9 @@
 
 #include <glib/gi18n.h>
 
-#include "rules-config.h"
+#include "rules-loader.h"
 
-#include "configuration.h"
+#include "config/reader.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -14,91 +14,6 @@ typedef struct {
   GPtrArray *errors;
   const config_setting_t *at;  /* where a field check error points */
 } RuleContext;
-
-static const char *
-setting_string (const config_setting_t *setting)
-{
-  return config_setting_type (setting) == CONFIG_TYPE_STRING ? config_setting_get_string (setting) : NULL;
-}
-
-static gboolean
-is_list (const config_setting_t *setting)
-{
-  return config_setting_is_array (setting) || config_setting_is_list (setting);
-}
-
-static gboolean
-read_seconds (const config_setting_t *setting, double min, double max, double *out,
-              GPtrArray *errors)
-{
-  int type = config_setting_type (setting);
-  double value;
-  if (type == CONFIG_TYPE_FLOAT)
-    value = config_setting_get_float (setting);
-  else if (type == CONFIG_TYPE_INT || type == CONFIG_TYPE_INT64)
-    value = (double) config_setting_get_int64 (setting);
-  else
-    {
-      rh_config_error (errors, setting, _("%s must be a number of seconds"), config_setting_name (setting));
-      return FALSE;
-    }
-  if (value < min || value > max)
-    {
-      rh_config_error (errors, setting, _("%s = %g is out of range [%g, %g]"),
-                       config_setting_name (setting), value, min, max);
-      return FALSE;
-    }
-  *out = value;
-  return TRUE;
-}
-
-static gboolean
-read_int (const config_setting_t *setting, int min, int max, gint *out, GPtrArray *errors)
-{
-  int type = config_setting_type (setting);
-  if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
-    {
-      rh_config_error (errors, setting, _("%s must be an integer"), config_setting_name (setting));
-      return FALSE;
-    }
-  long long value = config_setting_get_int64 (setting);
-  if (value < min || value > max)
-    {
-      rh_config_error (errors, setting, _("%s = %lld is out of range [%d, %d]"),
-                       config_setting_name (setting), value, min, max);
-      return FALSE;
-    }
-  *out = (gint) value;
-  return TRUE;
-}
-
-/* A string or a list of strings; NULL (error reported) otherwise. */
-static GStrv
-string_list (const config_setting_t *setting, const char *what, GPtrArray *errors)
-{
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  if (setting_string (setting) != NULL)
-    {
-      g_strv_builder_add (builder, setting_string (setting));
-      return g_strv_builder_end (builder);
-    }
-  if (!is_list (setting))
-    {
-      rh_config_error (errors, setting, _("%s must be a string or a list of strings"), what);
-      return NULL;
-    }
-  for (int i = 0; i < config_setting_length (setting); i++)
-    {
-      const config_setting_t *item = config_setting_get_elem (setting, (unsigned) i);
-      if (setting_string (item) == NULL)
-        {
-          rh_config_error (errors, item, _("%s must be a string or a list of strings"), what);
-          return NULL;
-        }
-      g_strv_builder_add (builder, setting_string (item));
-    }
-  return g_strv_builder_end (builder);
-}
 
 /* Numbers in conditions (duration_seconds = 60;) mean equality. */
 static GStrv
@@ -111,7 +26,7 @@ condition_values (const config_setting_t *setting, GPtrArray *errors)
       values[0] = g_strdup_printf ("%lld", config_setting_get_int64 (setting));
       return values;
     }
-  return string_list (setting, config_setting_name (setting), errors);
+  return rh_config_read_strings (setting, config_setting_name (setting), errors);
 }
 
 /* ---- checks shared with the command line ---- */
@@ -268,7 +183,7 @@ load_env (RuleContext *ctx, const config_setting_t *group)
     {
       const config_setting_t *setting = config_setting_get_elem (group, (unsigned) i);
       const char *name = config_setting_name (setting);
-      const char *text = setting_string (setting);
+      const char *text = rh_config_get_string (setting);
       if (!valid_env_name (name) || g_str_has_prefix (name, "RTMP_"))
         {
           rh_config_error (ctx->errors, setting, _("rule \"%s\": env name \"%s\" is invalid or reserved "
@@ -314,7 +229,7 @@ load_exec (RuleContext *ctx, const config_setting_t *group)
 
   check_keys (ctx, group, "exec", keys);
   setting = config_setting_get_member (group, "command");
-  g_auto (GStrv) command = setting != NULL ? string_list (setting, "exec.command", ctx->errors) : NULL;
+  g_auto (GStrv) command = setting != NULL ? rh_config_read_strings (setting, "exec.command", ctx->errors) : NULL;
   if (setting == NULL || (command != NULL && command[0] == NULL))
     rh_config_error (ctx->errors, setting != NULL ? setting : group,
                      _("rule \"%s\": exec needs command = [ \"/path/to/program\", ... ]"), ctx->rule->name);
@@ -339,7 +254,7 @@ load_exec (RuleContext *ctx, const config_setting_t *group)
     }
   if ((setting = config_setting_get_member (group, "stdin")) != NULL)
     {
-      const char *text = setting_string (setting);
+      const char *text = rh_config_get_string (setting);
       if (g_strcmp0 (text, "json") == 0 || g_strcmp0 (text, "none") == 0)
         action->stdin_json = g_strcmp0 (text, "json") == 0;
       else
@@ -347,7 +262,7 @@ load_exec (RuleContext *ctx, const config_setting_t *group)
                          ctx->rule->name);
     }
   if ((setting = config_setting_get_member (group, "timeout")) != NULL)
-    read_seconds (setting, 0.001, 86400, &action->timeout, ctx->errors);
+    rh_config_read_seconds (setting, 0.001, 86400, &action->timeout, ctx->errors);
   g_ptr_array_add (ctx->rule->actions, action);
 }
 
@@ -377,7 +292,7 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
         rh_config_error (ctx->errors, setting, _("require_https must be true or false"));
     }
   setting = config_setting_get_member (group, "url");
-  const char *url = setting != NULL ? setting_string (setting) : NULL;
+  const char *url = setting != NULL ? rh_config_get_string (setting) : NULL;
   g_autoptr (GError) error = NULL;
   if (url == NULL)
     rh_config_error (ctx->errors, setting != NULL ? setting : group,
@@ -395,7 +310,7 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
       for (int i = 0; config_setting_is_group (setting) && i < config_setting_length (setting); i++)
         {
           const config_setting_t *header = config_setting_get_elem (setting, (unsigned) i);
-          const char *text = setting_string (header);
+          const char *text = rh_config_get_string (header);
           if (!valid_header_name (config_setting_name (header)) || text == NULL)
             {
               rh_config_error (ctx->errors, header, _("rule \"%s\": bad header %s"), ctx->rule->name,
@@ -409,7 +324,7 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
     }
   if ((setting = config_setting_get_member (group, "secret")) != NULL)
     {
-      const char *text = setting_string (setting);
+      const char *text = rh_config_get_string (setting);
       if (text == NULL || *text == '\0')
         rh_config_error (ctx->errors, setting, _("rule \"%s\": secret must be a non-empty string"),
                          ctx->rule->name);
@@ -417,9 +332,9 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
         action->secret = load_template (ctx, setting, text);
     }
   if ((setting = config_setting_get_member (group, "retries")) != NULL)
-    read_int (setting, 0, 10, &action->retries, ctx->errors);
+    rh_config_read_int (setting, 0, 10, &action->retries, ctx->errors);
   if ((setting = config_setting_get_member (group, "timeout")) != NULL)
-    read_seconds (setting, 0.001, 3600, &action->timeout, ctx->errors);
+    rh_config_read_seconds (setting, 0.001, 3600, &action->timeout, ctx->errors);
   g_ptr_array_add (ctx->rule->actions, action);
 }
 
@@ -428,7 +343,7 @@ static void
 load_actions (RuleContext *ctx, const config_setting_t *setting, const RhHooksSettings *hooks)
 {
   gboolean webhook = strcmp (config_setting_name (setting), "webhook") == 0;
-  int n = config_setting_is_group (setting) ? 1 : is_list (setting) ? config_setting_length (setting) : 0;
+  int n = config_setting_is_group (setting) ? 1 : rh_config_is_list (setting) ? config_setting_length (setting) : 0;
   if (n == 0)
     rh_config_error (ctx->errors, setting, _("rule \"%s\": %s must be a group or a list of groups"),
                      ctx->rule->name, config_setting_name (setting));
@@ -452,7 +367,7 @@ load_actions (RuleContext *ctx, const config_setting_t *setting, const RhHooksSe
 static guint32
 load_events (const char *name, const config_setting_t *setting, GPtrArray *errors)
 {
-  g_auto (GStrv) names = string_list (setting, "on", errors);
+  g_auto (GStrv) names = rh_config_read_strings (setting, "on", errors);
   guint32 events = 0;
   for (int i = 0; names != NULL && names[i] != NULL; i++)
     {
@@ -477,7 +392,7 @@ load_rule (const config_setting_t *group, const config_setting_t *filters, RhHoo
     "name", "on", "filter", "where", "env", "exec", "webhook", "concurrency", NULL
   };
   const config_setting_t *setting = config_setting_get_member (group, "name");
-  const char *name = setting != NULL ? setting_string (setting) : NULL;
+  const char *name = setting != NULL ? rh_config_get_string (setting) : NULL;
   guint errors_before = errors->len;
 
   if (name == NULL || *name == '\0')
@@ -500,7 +415,7 @@ load_rule (const config_setting_t *group, const config_setting_t *filters, RhHoo
 
   if ((setting = config_setting_get_member (group, "filter")) != NULL)
     {
-      g_auto (GStrv) filter_names = string_list (setting, "filter", errors);
+      g_auto (GStrv) filter_names = rh_config_read_strings (setting, "filter", errors);
       for (int i = 0; filter_names != NULL && filter_names[i] != NULL; i++)
         {
           const config_setting_t *filter = filters != NULL ? config_setting_get_member (filters, filter_names[i]) : NULL;
@@ -519,7 +434,7 @@ load_rule (const config_setting_t *group, const config_setting_t *filters, RhHoo
   if ((setting = config_setting_get_member (group, "webhook")) != NULL)
     load_actions (&ctx, setting, hooks);
   if ((setting = config_setting_get_member (group, "concurrency")) != NULL)
-    read_int (setting, 0, 10000, &rule->concurrency, errors);
+    rh_config_read_int (setting, 0, 10000, &rule->concurrency, errors);
   if (rule->actions->len == 0 && errors->len == errors_before)
     rh_config_error (errors, group, _("rule \"%s\" has no action (exec or webhook)"), name);
 
@@ -547,7 +462,7 @@ rh_rules_config_load (const config_setting_t *filters, const config_setting_t *r
     }
   if (rules == NULL)
     return;
-  if (!is_list (rules))
+  if (!rh_config_is_list (rules))
     {
       rh_config_error (errors, rules, _("rules must be a list: rules = ( { ... }, { ... } );"));
       return;

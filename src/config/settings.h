@@ -3,9 +3,8 @@
 #pragma once
 
 #include <glib.h>
-#include <libconfig.h>
 
-#include "address.h"
+#include "util/address.h"
 #include "hooks/dispatcher.h"
 
 G_BEGIN_DECLS
@@ -65,7 +64,6 @@ void rh_config_unref (RhConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhConfig, rh_config_unref)
 
 /* Helpers for section loaders: where a setting is, as "FILE:LINE". */
-void rh_config_error (GPtrArray *errors, const config_setting_t *setting,
-                      const char *format, ...) G_GNUC_PRINTF (3, 4);
+
 
 G_END_DECLS

@@ -4,14 +4,14 @@
  * validation. */
 #include "config.h"
 
-#include "configuration.h"
+#include "settings.h"
 
-#include "duration.h"
-#include "rules-config.h"
+#include "config/reader.h"
+#include "hooks/rules-loader.h"
+#include "util/duration.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -99,36 +99,6 @@ server_config_init (RhServerConfig *server)
   server->player_send_buffer = 256 * 1024;
 }
 
-void
-rh_config_error (GPtrArray *errors, const config_setting_t *setting, const char *format, ...)
-{
-  va_list ap;
-  va_start (ap, format);
-  g_autofree char *message = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  const char *file = setting != NULL ? config_setting_source_file (setting) : NULL;
-  guint line = setting != NULL ? config_setting_source_line (setting) : 0;
-  g_ptr_array_add (errors, g_strdup_printf ("%s:%u: %s", file != NULL ? file : "(config)",
-                                            line, message));
-}
-
-static gboolean
-read_number (const config_setting_t *setting, double *out)
-{
-  switch (config_setting_type (setting))
-    {
-    case CONFIG_TYPE_INT:
-    case CONFIG_TYPE_INT64:
-      *out = (double) config_setting_get_int64 (setting);
-      return TRUE;
-    case CONFIG_TYPE_FLOAT:
-      *out = config_setting_get_float (setting);
-      return TRUE;
-    default:
-      return FALSE;
-    }
-}
-
 static void
 load_listen (const config_setting_t *setting, GArray *listen, GPtrArray *errors)
 {
@@ -191,7 +161,7 @@ load_setting (const SettingSpec *spec, const config_setting_t *setting, void *ba
       }
     case SETTING_INT:
     case SETTING_SECONDS:
-      if (!read_number (setting, &number)
+      if (!rh_config_get_number (setting, &number)
           || (spec->type == SETTING_INT && config_setting_type (setting) == CONFIG_TYPE_FLOAT))
         {
           rh_config_error (errors, setting, _("%s must be %s"), spec->name,
@@ -372,29 +342,6 @@ apply_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray
     }
 }
 
-/* Every string in the file must be UTF-8: GLib's regex, glob and JSON
- * code downstream assume it. Returns FALSE after reporting each one. */
-static gboolean
-check_utf8 (const config_setting_t *setting, GPtrArray *errors)
-{
-  gboolean ok = TRUE;
-  if (config_setting_type (setting) == CONFIG_TYPE_STRING)
-    {
-      if (!g_utf8_validate (config_setting_get_string (setting), -1, NULL))
-        {
-          rh_config_error (errors, setting, _("%s: the string is not valid UTF-8"),
-                           config_setting_name (setting) != NULL ? config_setting_name (setting)
-                                                                 : "list item");
-          ok = FALSE;
-        }
-      return ok;
-    }
-  if (config_setting_is_aggregate (setting))
-    for (int i = 0; i < config_setting_length (setting); i++)
-      ok = check_utf8 (config_setting_get_elem (setting, (unsigned) i), errors) && ok;
-  return ok;
-}
-
 RhConfig *
 rh_config_load (const char *path, gboolean must_exist,
                 const RhConfigOverrides *overrides, GPtrArray *errors)
@@ -431,7 +378,7 @@ rh_config_load (const char *path, gboolean must_exist,
         }
       config->path = g_strdup (path);
       const config_setting_t *root = config_root_setting (&cfg);
-      if (!check_utf8 (root, errors))
+      if (!rh_config_check_utf8 (root, errors))
         {
           config_destroy (&cfg);
           return NULL;
