@@ -41,6 +41,7 @@ static const SettingSpec server_settings[] = {
   { "listen", SETTING_LISTEN, FIELD (listen), 0, 0, NULL },
   { "listen_backlog", SETTING_INT, FIELD (listen_backlog), 1, 65535, NULL },
   { "chunk_size", SETTING_INT, FIELD (chunk_size), 128, 65536, NULL },
+  { "merge_window", SETTING_SECONDS, FIELD (merge_window), 0, 1, NULL },
   { "max_connections", SETTING_INT, FIELD (max_connections), 1, 1000000, NULL },
   { "max_connections_per_ip", SETTING_INT, FIELD (max_connections_per_ip), 0, 1000000, NULL },
   { "handshake_timeout", SETTING_SECONDS, FIELD (handshake_timeout), 0.1, 3600, NULL },
@@ -86,6 +87,7 @@ server_config_init (RhServerConfig *server)
    * reconnect at once on a busy machine. The kernel caps it at somaxconn. */
   server->listen_backlog = 4096;
   server->chunk_size = 4096;
+  server->merge_window = 0.05;
   server->max_connections = 1000;
   server->max_connections_per_ip = 0;
   server->handshake_timeout = 10.0;

@@ -18,6 +18,7 @@ typedef struct {
   GArray *listen;                  /* RhListenAddress */
   gint listen_backlog;             /* accept queue of each listener */
   gint chunk_size;                 /* outbound chunk size */
+  double merge_window;             /* seconds writes are gathered before one flush; 0 = at once */
   gint max_connections;
   gint max_connections_per_ip;     /* 0 = no limit */
   double handshake_timeout;        /* seconds */

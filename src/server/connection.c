@@ -48,6 +48,7 @@ struct _RhConnection {
   RhSendQueue *queue;
   guint32 chunk_size;         /* outbound */
   gboolean flush_scheduled;
+  gboolean urgent_flush_scheduled;
 
   guint64 bytes_received;
   guint64 bytes_sent;
@@ -218,14 +219,27 @@ rh_connection_get_queued_bytes (const RhConnection *connection)
 
 /* ---- writing ---- */
 
+/* Media may wait for the owner's merge window; replies (the handshake,
+ * command results, control messages) go out at the next flush, so that a
+ * merge window never slows a client's setup. */
 static void
-schedule_flush (RhConnection *connection)
+schedule_flush (RhConnection *connection, gboolean urgent)
 {
   /* With a write watch armed the socket is full: it will call us. */
-  if (connection->flush_scheduled || connection->want_write)
+  if (connection->want_write)
     return;
-  connection->flush_scheduled = TRUE;
-  connection->owner->wants_flush (connection, connection->owner_data);
+  gboolean *scheduled = urgent ? &connection->urgent_flush_scheduled : &connection->flush_scheduled;
+  if (*scheduled)
+    return;
+  *scheduled = TRUE;
+  connection->owner->wants_flush (connection, urgent, connection->owner_data);
+}
+
+static gboolean
+is_media (guint8 type)
+{
+  return type == RH_MSG_AUDIO || type == RH_MSG_VIDEO || type == RH_MSG_DATA_AMF0
+         || type == RH_MSG_DATA_AMF3 || type == RH_MSG_AGGREGATE;
 }
 
 static void
@@ -236,7 +250,7 @@ queue_message (RhConnection *connection, guint32 csid, guint8 type, guint32 stre
     return;
   rh_send_queue_push (connection->queue, csid, type, stream_id, timestamp, payload,
                       connection->chunk_size);
-  schedule_flush (connection);
+  schedule_flush (connection, !is_media (type));
 }
 
 void
@@ -323,6 +337,7 @@ rh_connection_flush (RhConnection *connection)
   g_autoptr (GError) error = NULL;
 
   connection->flush_scheduled = FALSE;
+  connection->urgent_flush_scheduled = FALSE;
   if (connection->closed)
     return;
   if (!write_queued (connection, &error))
@@ -384,7 +399,7 @@ process_input (RhConnection *connection, const guint8 *data, gsize len)
         {
           g_autoptr (GBytes) bytes = g_byte_array_free_to_bytes (g_steal_pointer (&reply));
           rh_send_queue_push_raw (connection->queue, bytes);
-          schedule_flush (connection);
+          schedule_flush (connection, TRUE);
         }
       if (rh_handshake_get_state (connection->handshake) != RH_HANDSHAKE_DONE)
         return TRUE;

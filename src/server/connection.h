@@ -28,8 +28,10 @@ typedef struct {
   /* It is closed: duration in seconds; forget it. */
   void (*closed) (RhConnection *connection, RhReason reason, gint64 duration_seconds,
                   gpointer owner);
-  /* Something is queued: flush the connection soon (rh_connection_flush). */
-  void (*wants_flush) (RhConnection *connection, gpointer owner);
+  /* Something is queued: flush the connection soon (rh_connection_flush);
+   * urgent for replies and control, which must not wait for a merge
+   * window, not for media. */
+  void (*wants_flush) (RhConnection *connection, gboolean urgent, gpointer owner);
   /* A read was processed: what it made anyone send (fan-out included) may
    * go out now rather than one main loop turn later. */
   void (*input_processed) (RhConnection *connection, gpointer owner);

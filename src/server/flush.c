@@ -14,20 +14,8 @@ struct _RhFlush {
   GFunc flush_item;
   gpointer (*ref) (gpointer);
   gpointer user_data;
+  gint64 window;          /* microseconds a first scheduled item may wait */
 };
-
-static gboolean
-flush_prepare (GSource *source, gint *timeout)
-{
-  *timeout = -1;
-  return ((FlushSource *) source)->flush->scheduled->len > 0;
-}
-
-static gboolean
-flush_check (GSource *source)
-{
-  return ((FlushSource *) source)->flush->scheduled->len > 0;
-}
 
 static gboolean
 flush_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
@@ -36,7 +24,7 @@ flush_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static GSourceFuncs flush_funcs = { flush_prepare, flush_check, flush_dispatch, NULL, NULL, NULL };
+static GSourceFuncs flush_funcs = { NULL, NULL, flush_dispatch, NULL, NULL, NULL };
 
 RhFlush *
 rh_flush_new (GFunc flush_item, gpointer (*ref) (gpointer), GDestroyNotify unref, gpointer user_data)
@@ -67,8 +55,24 @@ rh_flush_free (RhFlush *flush)
 }
 
 void
+rh_flush_set_window (RhFlush *flush, gint64 window_usec)
+{
+  flush->window = MAX (window_usec, 0);
+}
+
+gint64
+rh_flush_get_window (RhFlush *flush)
+{
+  return flush->window;
+}
+
+void
 rh_flush_schedule (RhFlush *flush, gpointer item)
 {
+  /* The first item of a round sets when the round goes out. */
+  if (flush->scheduled->len == 0)
+    g_source_set_ready_time (flush->source, flush->window == 0 ? 0
+                                            : g_source_get_time (flush->source) + flush->window);
   g_ptr_array_add (flush->scheduled, flush->ref (item));
 }
 
@@ -78,6 +82,7 @@ rh_flush_run (RhFlush *flush)
   /* Flushing can close items, which can schedule more: swap first. */
   GPtrArray *items = flush->scheduled;
   flush->scheduled = flush->flushing;
+  g_source_set_ready_time (flush->source, -1);
   for (guint i = 0; i < items->len; i++)
     flush->flush_item (g_ptr_array_index (items, i), flush->user_data);
   g_ptr_array_set_size (items, 0);

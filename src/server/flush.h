@@ -17,6 +17,13 @@ RhFlush *rh_flush_new (GFunc flush, gpointer (*ref) (gpointer), GDestroyNotify u
                        gpointer user_data);
 void rh_flush_free (RhFlush *flush);
 
+/* The merge window: items scheduled in one round wait up to window_usec
+ * after the first of them, so that each gets one write for everything
+ * queued meanwhile (0, the default: the round goes out at the next main
+ * loop turn). */
+void rh_flush_set_window (RhFlush *flush, gint64 window_usec);
+gint64 rh_flush_get_window (RhFlush *flush);
+
 void rh_flush_schedule (RhFlush *flush, gpointer item);
 /* Flushes everything scheduled, now. */
 void rh_flush_run (RhFlush *flush);

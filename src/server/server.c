@@ -21,7 +21,8 @@ struct _RhServer {
   GHashTable *connections;   /* RhConnection* (owned) set */
   GHashTable *per_ip;        /* client ip -> count */
   RhRegistry *registry;
-  RhFlush *flush;
+  RhFlush *flush;            /* media: waits for the merge window */
+  RhFlush *urgent_flush;     /* replies and control: never waits */
   RhPoller *poller;          /* every client socket, one GSource */
   guint tick_id;
   guint64 next_number;
@@ -69,6 +70,7 @@ take_config (RhServer *server, RhConfig *config)
     = settings->duplicate_publish == RH_DUPLICATE_PUBLISH_REPLACE;
   RhStreamPolicy policy = stream_policy (settings);
   rh_registry_set_policy (server->registry, &policy);
+  rh_flush_set_window (server->flush, (gint64) (settings->merge_window * G_USEC_PER_SEC));
 }
 
 /* ---- what connections tell their owner ---- */
@@ -118,19 +120,22 @@ on_closed (RhConnection *connection, RhReason reason, gint64 duration_seconds, g
 }
 
 static void
-on_wants_flush (RhConnection *connection, gpointer user_data)
+on_wants_flush (RhConnection *connection, gboolean urgent, gpointer user_data)
 {
   RhServer *server = user_data;
-  rh_flush_schedule (server->flush, connection);
+  rh_flush_schedule (urgent ? server->urgent_flush : server->flush, connection);
 }
 
 static void
 on_input_processed (RhConnection *connection, gpointer user_data)
 {
   RhServer *server = user_data;
-  /* What this input made us send (fan-out included) goes out now, not
-   * one main loop turn (and one poll over every socket) later. */
-  rh_flush_run (server->flush);
+  /* Without a merge window, what this input made us send (fan-out
+   * included) goes out now, not one main loop turn later. With one, the
+   * flush source sends it when the window closes. */
+  rh_flush_run (server->urgent_flush);
+  if (rh_flush_get_window (server->flush) == 0)
+    rh_flush_run (server->flush);
 }
 
 static const RhConnectionOwner connection_owner = {
@@ -175,6 +180,8 @@ rh_server_new (RhConfig *config)
   server->poller = rh_poller_new ();
   server->flush = rh_flush_new (flush_connection, (gpointer (*) (gpointer)) rh_connection_ref,
                                 (GDestroyNotify) rh_connection_unref, server);
+  server->urgent_flush = rh_flush_new (flush_connection, (gpointer (*) (gpointer)) rh_connection_ref,
+                                       (GDestroyNotify) rh_connection_unref, server);
   take_config (server, config);
   server->tick_id = g_timeout_add_seconds (1, on_tick, server);
   return server;
@@ -188,6 +195,7 @@ rh_server_free (RhServer *server)
   rh_server_shutdown (server);
   g_clear_handle_id (&server->tick_id, g_source_remove);
   rh_flush_free (server->flush);
+  rh_flush_free (server->urgent_flush);
   rh_poller_free (server->poller);
   g_hash_table_unref (server->listeners);
   g_hash_table_unref (server->connections);
