@@ -11,13 +11,16 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <netinet/tcp.h>
+#include <limits.h>
 #include <string.h>
 #include <glib/gi18n.h>
 #include "util/log.h"
 
 /* Reads per wake-up before yielding to other connections. */
 #define READS_PER_DISPATCH 4
-#define MAX_VECTORS 64
+/* One sendmsg takes everything queued since the last flush, up to the
+ * kernel's limit of vectors per call. */
+#define MAX_VECTORS IOV_MAX
 #define READ_BUFFER_SIZE (64 * 1024)
 
 /* Every connection reads into this one buffer: they run on one thread, one
