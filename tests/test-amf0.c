@@ -169,6 +169,41 @@ test_ecma_count_is_a_hint (void)
   g_assert_cmpuint (pos, ==, sizeof ecma);
 }
 
+/* A strict array of nulls costs 1 byte a value on the wire and ~50 bytes
+ * decoded: the decoder stops at RH_AMF0_MAX_VALUES values per message. */
+static GByteArray *
+null_array (guint32 count)
+{
+  GByteArray *out = g_byte_array_sized_new (count + 5);
+  guint8 header[5] = { 0x0A, count >> 24, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff };
+  g_byte_array_append (out, header, sizeof header);
+  for (guint32 i = 0; i < count; i++)
+    g_byte_array_append (out, (const guint8 *) "\x05", 1);
+  return out;
+}
+
+static void
+test_value_budget (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GByteArray) fits = null_array (RH_AMF0_MAX_VALUES - 1);
+  g_autoptr (GPtrArray) values = rh_amf0_decode_all (fits->data, fits->len, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (values->len, ==, 1);
+
+  g_autoptr (GByteArray) lie = null_array (4 * 1024 * 1024);
+  g_assert_null (rh_amf0_decode_all (lie->data, lie->len, &error));
+  g_assert_error (error, RH_AMF0_ERROR, RH_AMF0_ERROR_TOO_MANY);
+  g_clear_error (&error);
+
+  /* The budget is per message, not per top-level value. */
+  g_autoptr (GByteArray) many = g_byte_array_new ();
+  for (guint i = 0; i < RH_AMF0_MAX_VALUES + 1; i++)
+    g_byte_array_append (many, (const guint8 *) "\x05", 1);
+  g_assert_null (rh_amf0_decode_all (many->data, many->len, &error));
+  g_assert_error (error, RH_AMF0_ERROR, RH_AMF0_ERROR_TOO_MANY);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -179,5 +214,6 @@ main (int argc, char **argv)
   g_test_add_func ("/amf0/truncated-everywhere", test_truncated_everywhere);
   g_test_add_func ("/amf0/malformed", test_malformed);
   g_test_add_func ("/amf0/ecma-count-hint", test_ecma_count_is_a_hint);
+  g_test_add_func ("/amf0/value-budget", test_value_budget);
   return g_test_run ();
 }

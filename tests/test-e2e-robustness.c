@@ -188,7 +188,7 @@ test_bad_input_during_live_stream (void)
   g_assert_cmpuint (rh_test_count (log, "closed: protocol_error (handshake version 71 is not RTMP 3)"), ==, 1);
   g_assert_cmpuint (rh_test_count (log, "closed: client_disconnect (closed by peer) after"), >=, 1);
   g_assert_cmpuint (rh_test_count (log, "closed: protocol_error (chunk type 1 on chunk stream 4 that has no previous header)"), ==, 1);
-  g_assert_cmpuint (rh_test_count (log, "closed: protocol_error (message of 16777215 bytes on chunk stream 4 exceeds the limit of 1048576)"), ==, 1);
+  g_assert_cmpuint (rh_test_count (log, "closed: protocol_error (message of 16777215 bytes on chunk stream 4 exceeds the limit of 65536)"), ==, 1);
   g_assert_cmpuint (rh_test_count (log, "closed: protocol_error (AMF0 value needs 64 bytes"), ==, 1);
   g_assert_cmpuint (rh_test_count (log, "ignored unknown command \"fooBar\""), ==, 1);
   g_assert_cmpuint (rh_test_count (log, "closed: protocol_error"), ==, 4);
@@ -280,6 +280,53 @@ test_hostile_strings_in_logs (void)
   g_autofree char *events = rh_test_daemon_stdout (daemon);
   g_assert_nonnull (strstr (events, "\"tc_url\":\"rtmp://user:PASSWORD@127.0.0.1/live?auth=SECRET\""));
   g_assert_nonnull (strstr (events, "\"query\":\"key=SECRET2\""));
+  rh_test_daemon_free (daemon);
+}
+
+/* Before connect a message may be 64 KiB at most; after it, the
+ * configured limit applies, and a message whose AMF values would cost a
+ * thousandfold decoded is refused. Each closes only its own connection. */
+static void
+test_message_budgets (void)
+{
+  RhTestDaemon *daemon = rh_test_daemon_start (NULL, NULL);
+
+  g_autoptr (GSocketConnection) stranger = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (stranger));
+  /* Type 20 on csid 3, 100000 bytes announced. */
+  static const guint8 big_header[] = { 0x03, 0, 0, 0, 0x01, 0x86, 0xa0, 20, 0, 0, 0, 0 };
+  g_assert_true (rh_test_write (stranger, big_header, sizeof big_header));
+  g_assert_true (rh_test_wait_closed (stranger, 10000));
+
+  g_autoptr (GSocketConnection) publisher = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (publisher));
+  RhAmf0Value *object = rh_amf0_object_new ();
+  rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
+  send_command (publisher, "connect", 1, object);
+  rh_amf0_value_free (object);
+  send_command (publisher, "createStream", 2, NULL);
+  send_command_on (publisher, 1, "publish", 3, "budget");
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/budget", 10000));
+  /* ["@setDataFrame", "onMetaData", [70000 x null]]: 70 KB on the wire. */
+  g_autoptr (GByteArray) payload = g_byte_array_new ();
+  rh_amf0_encode_string (payload, "@setDataFrame");
+  rh_amf0_encode_string (payload, "onMetaData");
+  guint32 count = 70000;
+  guint8 header[5] = { 0x0A, count >> 24, (count >> 16) & 0xff, (count >> 8) & 0xff, count & 0xff };
+  g_byte_array_append (payload, header, sizeof header);
+  for (guint32 i = 0; i < count; i++)
+    g_byte_array_append (payload, (const guint8 *) "\x05", 1);
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  rh_chunk_write_message (wire, 128, 4, 0, 18, 1, payload->data, payload->len);
+  g_assert_true (rh_test_write (publisher, wire->data, wire->len));
+  g_assert_true (rh_test_wait_closed (publisher, 10000));
+
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_nonnull (strstr (log, "closed: protocol_error (message of 100000 bytes on chunk stream 3 exceeds "
+                                 "the limit of 65536)"));
+  g_assert_nonnull (strstr (log, "closed: protocol_error (more than 65536 AMF0 values in one message)"));
+  g_assert_cmpuint (rh_test_count (log, "publish_stop live/budget reason=protocol_error"), ==, 1);
   rh_test_daemon_free (daemon);
 }
 
@@ -411,6 +458,7 @@ main (int argc, char **argv)
   g_test_add_func ("/robustness/invalid-stream-name", test_invalid_stream_name);
   g_test_add_func ("/robustness/hostile-strings-in-logs", test_hostile_strings_in_logs);
   g_test_add_func ("/robustness/connection-burst", test_connection_burst);
+  g_test_add_func ("/robustness/message-budgets", test_message_budgets);
   g_test_add_func ("/robustness/config-check", test_config_check);
   g_test_add_func ("/robustness/listen-conflict", test_listen_conflict_fails_start);
   return g_test_run ();

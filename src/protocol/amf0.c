@@ -272,6 +272,7 @@ typedef struct {
   const guint8 *data;
   gsize len;
   gsize pos;
+  guint values_left;   /* of RH_AMF0_MAX_VALUES */
 } Reader;
 
 static gboolean
@@ -368,6 +369,13 @@ decode_value (Reader *r, guint depth, GError **error)
                    _("AMF0 values nested deeper than %d"), RH_AMF0_MAX_DEPTH);
       return NULL;
     }
+  if (r->values_left == 0)
+    {
+      g_set_error (error, RH_AMF0_ERROR, RH_AMF0_ERROR_TOO_MANY,
+                   _("more than %d AMF0 values in one message"), RH_AMF0_MAX_VALUES);
+      return NULL;
+    }
+  r->values_left--;
   if (!need (r, 1, error))
     return NULL;
 
@@ -467,7 +475,7 @@ decode_value (Reader *r, guint depth, GError **error)
 RhAmf0Value *
 rh_amf0_decode (const guint8 *data, gsize len, gsize *pos, GError **error)
 {
-  Reader r = { data, len, *pos };
+  Reader r = { data, len, *pos, RH_AMF0_MAX_VALUES };
   RhAmf0Value *value = decode_value (&r, 0, error);
   if (value != NULL)
     *pos = r.pos;
@@ -478,10 +486,11 @@ GPtrArray *
 rh_amf0_decode_all (const guint8 *data, gsize len, GError **error)
 {
   g_autoptr (GPtrArray) values = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_amf0_value_free);
-  gsize pos = 0;
-  while (pos < len)
+  /* One budget for the whole message. */
+  Reader r = { data, len, 0, RH_AMF0_MAX_VALUES };
+  while (r.pos < len)
     {
-      RhAmf0Value *value = rh_amf0_decode (data, len, &pos, error);
+      RhAmf0Value *value = decode_value (&r, 0, error);
       if (value == NULL)
         return NULL;
       g_ptr_array_add (values, value);

@@ -13,11 +13,17 @@ typedef enum {
   RH_AMF0_ERROR_TRUNCATED,    /* a value runs past the end of the input */
   RH_AMF0_ERROR_BAD_MARKER,   /* unknown or unsupported type marker */
   RH_AMF0_ERROR_TOO_DEEP,     /* nesting deeper than RH_AMF0_MAX_DEPTH */
+  RH_AMF0_ERROR_TOO_MANY,     /* more than RH_AMF0_MAX_VALUES values */
 } RhAmf0Error;
 
 /* Objects nested deeper than this are refused: a hostile peer must not be
  * able to exhaust the stack. */
 #define RH_AMF0_MAX_DEPTH 32
+/* Values one decode (one message, with rh_amf0_decode_all) may produce: a
+ * value costs ~50 bytes decoded against 1 byte on the wire, so a 16 MiB
+ * array of nulls would otherwise become a gigabyte. No real command or
+ * metadata comes near. */
+#define RH_AMF0_MAX_VALUES 65536
 
 typedef enum {
   RH_AMF0_NUMBER = 0x00,

@@ -49,6 +49,12 @@ chunk_stream_free (gpointer data)
   g_free (cs);
 }
 
+void
+rh_chunk_reader_set_max_message_size (RhChunkReader *reader, gsize max_message_size)
+{
+  reader->max_message_size = max_message_size;
+}
+
 RhChunkReader *
 rh_chunk_reader_new (gsize max_message_size)
 {

@@ -27,6 +27,8 @@ typedef gboolean (*RhChunkMessageFunc) (const RhMessage *message, gpointer user_
 typedef struct _RhChunkReader RhChunkReader;
 
 RhChunkReader *rh_chunk_reader_new (gsize max_message_size);
+/* Applies to messages whose header arrives from now on. */
+void rh_chunk_reader_set_max_message_size (RhChunkReader *reader, gsize max_message_size);
 void rh_chunk_reader_free (RhChunkReader *reader);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhChunkReader, rh_chunk_reader_free)
 

@@ -167,6 +167,13 @@ rh_connection_get_data (const RhConnection *connection)
 }
 
 void
+rh_connection_allow_full_messages (RhConnection *connection)
+{
+  if (connection->reader != NULL)
+    rh_chunk_reader_set_max_message_size (connection->reader, connection->limits->max_message_size);
+}
+
+void
 rh_connection_set_player_only (RhConnection *connection, gboolean player_only)
 {
   connection->player_only = player_only;
@@ -379,7 +386,10 @@ finish_handshake (RhConnection *connection)
   rh_log (G_LOG_LEVEL_INFO, connection->id, NULL, NULL, _("%s handshake complete (%s)"), connection->id,
           scheme);
   g_clear_pointer (&connection->handshake, rh_handshake_free);
-  connection->reader = rh_chunk_reader_new (connection->limits->max_message_size);
+  /* Until connect succeeds nobody knows who this is: a small limit, so
+   * that a stranger cannot make us hold max_message_size per chunk stream. */
+  connection->reader = rh_chunk_reader_new (MIN (connection->limits->max_message_size,
+                                                 RH_CONNECTION_SETUP_MAX_MESSAGE_SIZE));
   connection->owner->handshake_done (connection, scheme, connection->owner_data);
 }
 

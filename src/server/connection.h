@@ -76,6 +76,12 @@ gsize rh_connection_get_queued_bytes (const RhConnection *connection);
 void rh_connection_flush (RhConnection *connection);
 /* Closes the connection if a timeout has passed; now is monotonic time. */
 void rh_connection_check_timeouts (RhConnection *connection, gint64 now);
+/* The largest message accepted before the session's connect succeeds;
+ * after it, limits->max_message_size. A connect command is a few hundred
+ * bytes. */
+#define RH_CONNECTION_SETUP_MAX_MESSAGE_SIZE (64 * 1024)
+/* Connect succeeded: messages up to limits->max_message_size from now on. */
+void rh_connection_allow_full_messages (RhConnection *connection);
 /* A player legitimately sends nothing for long stretches: for it, idle
  * means not reading what we send. */
 void rh_connection_set_player_only (RhConnection *connection, gboolean player_only);

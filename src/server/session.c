@@ -270,6 +270,7 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
   session->tc_url = g_strdup (rh_amf0_object_get_string (object, "tcUrl"));
   session->flash_ver = g_strdup (rh_amf0_object_get_string (object, "flashVer"));
   session->connected = TRUE;
+  rh_connection_allow_full_messages (session->connection);
 
   /* nginx-rtmp's order, which every client accepts: window, peer
    * bandwidth, chunk size, then the result. */
