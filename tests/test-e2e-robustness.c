@@ -330,6 +330,47 @@ test_message_budgets (void)
   rh_test_daemon_free (daemon);
 }
 
+/* A client that completes the handshake and then trickles a byte at a
+ * time never publishes or plays: setup_timeout closes it however often it
+ * sends, while a player that started in time stays. */
+static void
+test_setup_deadline (void)
+{
+  RhTestDaemon *daemon = rh_test_daemon_start ("server = { setup_timeout = 1.5; idle_timeout = 60.0; };", NULL);
+  g_autoptr (GSocketConnection) player = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (player));
+  RhAmf0Value *object = rh_amf0_object_new ();
+  rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
+  send_command (player, "connect", 1, object);
+  rh_amf0_value_free (object);
+  send_command (player, "createStream", 2, NULL);
+  send_command_on (player, 1, "play", 3, "later");
+  g_assert_true (rh_test_daemon_wait_log (daemon, "play_start live/later (waiting for a publisher)", 10000));
+
+  g_autoptr (GSocketConnection) trickler = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (trickler));
+  /* The first byte of a chunk header, then one byte every 200 ms. */
+  gboolean closed = FALSE;
+  static const guint8 header[] = { 0x03, 0, 0, 0, 0, 0, 0x40, 20, 0, 0, 0, 0 };
+  for (guint i = 0; i < 100 && !closed; i++)
+    {
+      if (i < sizeof header)
+        rh_test_write (trickler, header + i, 1);
+      else
+        rh_test_write (trickler, "x", 1);
+      closed = rh_test_wait_closed (trickler, 200);
+    }
+  g_assert_true (closed);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "closed: timeout (no publish or play within setup_timeout)",
+                                          5000));
+  /* The player, older than setup_timeout by now, is still there. */
+  g_assert_false (rh_test_wait_closed (player, 300));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_cmpuint (rh_test_count (log, "no publish or play within setup_timeout"), ==, 1);
+  rh_test_daemon_free (daemon);
+}
+
 /* The kernel's count of connections dropped because an accept queue was
  * full (each one costs the client a SYN retry, a second or more). */
 static guint64
@@ -459,6 +500,7 @@ main (int argc, char **argv)
   g_test_add_func ("/robustness/hostile-strings-in-logs", test_hostile_strings_in_logs);
   g_test_add_func ("/robustness/connection-burst", test_connection_burst);
   g_test_add_func ("/robustness/message-budgets", test_message_budgets);
+  g_test_add_func ("/robustness/setup-deadline", test_setup_deadline);
   g_test_add_func ("/robustness/config-check", test_config_check);
   g_test_add_func ("/robustness/listen-conflict", test_listen_conflict_fails_start);
   return g_test_run ();

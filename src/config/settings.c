@@ -45,6 +45,7 @@ static const SettingSpec server_settings[] = {
   { "max_connections", SETTING_INT, FIELD (max_connections), 1, 1000000, NULL },
   { "max_connections_per_ip", SETTING_INT, FIELD (max_connections_per_ip), 0, 1000000, NULL },
   { "handshake_timeout", SETTING_SECONDS, FIELD (handshake_timeout), 0.1, 3600, NULL },
+  { "setup_timeout", SETTING_SECONDS, FIELD (setup_timeout), 1, 86400, NULL },
   { "idle_timeout", SETTING_SECONDS, FIELD (idle_timeout), 1, 86400, NULL },
   { "max_message_size", SETTING_INT, FIELD (max_message_size), 1024, 64 * 1024 * 1024, NULL },
   { "duplicate_publish", SETTING_CHOICE, FIELD (duplicate_publish), 0, 0, duplicate_publish_choices },
@@ -91,6 +92,7 @@ server_config_init (RhServerConfig *server)
   server->max_connections = 1000;
   server->max_connections_per_ip = 0;
   server->handshake_timeout = 10.0;
+  server->setup_timeout = 30.0;
   server->idle_timeout = 60.0;
   server->max_message_size = 16 * 1024 * 1024;
   server->duplicate_publish = RH_DUPLICATE_PUBLISH_REJECT;

@@ -22,6 +22,7 @@ typedef struct {
   gint max_connections;
   gint max_connections_per_ip;     /* 0 = no limit */
   double handshake_timeout;        /* seconds */
+  double setup_timeout;            /* seconds from accept to a publish or play */
   double idle_timeout;             /* seconds */
   gint max_message_size;           /* bytes */
   gint duplicate_publish;          /* RhDuplicatePublish */

@@ -62,6 +62,7 @@ struct _RhConnection {
   gint64 last_read_at;
   gint64 blocked_since;       /* when a write last found the socket full; 0 = not blocked */
   gboolean player_only;
+  gboolean engaged;           /* has published or played: past its setup */
   gboolean closed;
 };
 
@@ -177,6 +178,12 @@ void
 rh_connection_set_player_only (RhConnection *connection, gboolean player_only)
 {
   connection->player_only = player_only;
+}
+
+void
+rh_connection_set_engaged (RhConnection *connection)
+{
+  connection->engaged = TRUE;
 }
 
 guint64
@@ -532,12 +539,20 @@ rh_connection_check_timeouts (RhConnection *connection, gint64 now)
 {
   gint64 handshake_limit = (gint64) (connection->limits->handshake_timeout * G_USEC_PER_SEC);
   gint64 idle_limit = (gint64) (connection->limits->idle_timeout * G_USEC_PER_SEC);
+  gint64 setup_limit = (gint64) (connection->limits->setup_timeout * G_USEC_PER_SEC);
 
   if (connection->closed)
     return;
   if (connection->handshake != NULL && now - connection->created_at > handshake_limit)
     {
       rh_connection_close (connection, RH_REASON_TIMEOUT, _("handshake not completed in time"));
+      return;
+    }
+  /* Counted from accept, so a client trickling bytes cannot extend it:
+   * a connection that never publishes or plays only holds a slot. */
+  if (!connection->engaged && now - connection->created_at > setup_limit)
+    {
+      rh_connection_close (connection, RH_REASON_TIMEOUT, _("no publish or play within setup_timeout"));
       return;
     }
   /* Players legitimately send nothing for long stretches: for them, idle

@@ -40,6 +40,7 @@ typedef struct {
 /* Limits the owner keeps up to date (a reload changes them in place). */
 typedef struct {
   double handshake_timeout;   /* seconds */
+  double setup_timeout;       /* seconds from accept to the first publish or play */
   double idle_timeout;        /* seconds */
   gsize max_message_size;     /* bytes */
 } RhConnectionLimits;
@@ -85,6 +86,9 @@ void rh_connection_allow_full_messages (RhConnection *connection);
 /* A player legitimately sends nothing for long stretches: for it, idle
  * means not reading what we send. */
 void rh_connection_set_player_only (RhConnection *connection, gboolean player_only);
+
+/* A publish or play was accepted: setup_timeout no longer applies. */
+void rh_connection_set_engaged (RhConnection *connection);
 
 /* What the owner keeps with the connection (the session), freed with it. */
 void rh_connection_set_data (RhConnection *connection, gpointer data, GDestroyNotify destroy);

@@ -62,6 +62,7 @@ take_config (RhServer *server, RhConfig *config)
       server->config = rh_config_ref (config);
     }
   server->limits.handshake_timeout = settings->handshake_timeout;
+  server->limits.setup_timeout = settings->setup_timeout;
   server->limits.idle_timeout = settings->idle_timeout;
   server->limits.max_message_size = (gsize) settings->max_message_size;
   server->session_settings.chunk_size = (guint32) settings->chunk_size;

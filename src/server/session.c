@@ -89,6 +89,8 @@ send_user_event (RhSession *session, guint16 event, guint32 value)
 static void
 update_role (RhSession *session)
 {
+  if (session->players->len > 0 || session->publishers->len > 0)
+    rh_connection_set_engaged (session->connection);
   rh_connection_set_player_only (session->connection,
                                  session->players->len > 0 && session->publishers->len == 0);
 }
