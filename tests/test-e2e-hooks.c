@@ -85,7 +85,7 @@ find_event (GPtrArray *events, const char *type)
   return NULL;
 }
 
-/* The data fields of each event, as SPEC section 4 lists them. */
+/* The data fields of each event, as rtmphooks.conf(5) lists them. */
 static const struct {
   const char *type;
   const char *fields;

@@ -45,6 +45,22 @@ send_command_on (GSocketConnection *connection, guint32 stream_id, const char *n
   g_assert_true (rh_test_write (connection, wire->data, wire->len));
 }
 
+/* A raw client: handshake, connect to "live", createStream, then command
+ * ("publish" or "play") of name on stream 1. */
+static GSocketConnection *
+open_raw_session (RhTestDaemon *daemon, const char *command, const char *name)
+{
+  GSocketConnection *connection = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (connection));
+  RhAmf0Value *object = rh_amf0_object_new ();
+  rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
+  send_command (connection, "connect", 1, object);
+  rh_amf0_value_free (object);
+  send_command (connection, "createStream", 2, NULL);
+  send_command_on (connection, 1, command, 3, name);
+  return connection;
+}
+
 /* A player that never reads: above the soft limit it skips frames (so
  * its queue stays bounded), and once its socket has been full for
  * idle_timeout it is disconnected; the daemon goes on. */
@@ -257,14 +273,7 @@ test_hostile_strings_in_logs (void)
   send_command (client, "createStream", 2, NULL);
   send_command_on (client, 1, "publish", 3, "cam?key=SECRET2");
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/cam", 10000));
-  g_autoptr (GSocketConnection) second = rh_test_connect (daemon->port);
-  g_assert_true (rh_test_client_handshake (second));
-  RhAmf0Value *second_object = rh_amf0_object_new ();
-  rh_amf0_object_set (second_object, "app", rh_amf0_string_new ("live"));
-  send_command (second, "connect", 1, second_object);
-  rh_amf0_value_free (second_object);
-  send_command (second, "createStream", 2, NULL);
-  send_command_on (second, 1, "play", 3, "bad\nforged line");
+  g_autoptr (GSocketConnection) second = open_raw_session (daemon, "play", "bad\nforged line");
   g_assert_true (rh_test_wait_closed (second, 10000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
 
@@ -298,14 +307,7 @@ test_message_budgets (void)
   g_assert_true (rh_test_write (stranger, big_header, sizeof big_header));
   g_assert_true (rh_test_wait_closed (stranger, 10000));
 
-  g_autoptr (GSocketConnection) publisher = rh_test_connect (daemon->port);
-  g_assert_true (rh_test_client_handshake (publisher));
-  RhAmf0Value *object = rh_amf0_object_new ();
-  rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
-  send_command (publisher, "connect", 1, object);
-  rh_amf0_value_free (object);
-  send_command (publisher, "createStream", 2, NULL);
-  send_command_on (publisher, 1, "publish", 3, "budget");
+  g_autoptr (GSocketConnection) publisher = open_raw_session (daemon, "publish", "budget");
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/budget", 10000));
   /* ["@setDataFrame", "onMetaData", [70000 x null]]: 70 KB on the wire. */
   g_autoptr (GByteArray) payload = g_byte_array_new ();
@@ -337,14 +339,7 @@ static void
 test_setup_deadline (void)
 {
   RhTestDaemon *daemon = rh_test_daemon_start ("server = { setup_timeout = 1.5; idle_timeout = 60.0; };", NULL);
-  g_autoptr (GSocketConnection) player = rh_test_connect (daemon->port);
-  g_assert_true (rh_test_client_handshake (player));
-  RhAmf0Value *object = rh_amf0_object_new ();
-  rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
-  send_command (player, "connect", 1, object);
-  rh_amf0_value_free (object);
-  send_command (player, "createStream", 2, NULL);
-  send_command_on (player, 1, "play", 3, "later");
+  g_autoptr (GSocketConnection) player = open_raw_session (daemon, "play", "later");
   g_assert_true (rh_test_daemon_wait_log (daemon, "play_start live/later (waiting for a publisher)", 10000));
 
   g_autoptr (GSocketConnection) trickler = rh_test_connect (daemon->port);

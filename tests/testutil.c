@@ -221,19 +221,6 @@ rh_test_daemon_log (RhTestDaemon *daemon)
 }
 
 gboolean
-rh_test_daemon_wait_log (RhTestDaemon *daemon, const char *needle, guint timeout_ms)
-{
-  for (guint waited = 0; waited <= timeout_ms; waited += 50)
-    {
-      g_autofree char *log = rh_test_daemon_log (daemon);
-      if (strstr (log, needle) != NULL)
-        return TRUE;
-      rh_test_sleep (50);
-    }
-  return FALSE;
-}
-
-gboolean
 rh_test_daemon_wait_log_count (RhTestDaemon *daemon, const char *needle, guint count,
                                guint timeout_ms)
 {
@@ -257,6 +244,12 @@ rh_test_wait_file (const char *path, guint timeout_ms)
       rh_test_sleep (20);
     }
   return FALSE;
+}
+
+gboolean
+rh_test_daemon_wait_log (RhTestDaemon *daemon, const char *needle, guint timeout_ms)
+{
+  return rh_test_daemon_wait_log_count (daemon, needle, 1, timeout_ms);
 }
 
 char *

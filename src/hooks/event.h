@@ -1,4 +1,4 @@
-/* An event the server produces. One structure gives the JSON (SPEC 4),
+/* An event the server produces. One structure gives the JSON,
  * the RTMP_* environment of exec actions and the template variables. */
 #pragma once
 
@@ -46,7 +46,7 @@ typedef enum {
 const char *rh_event_type_to_string (RhEventType type);
 gboolean rh_event_type_from_string (const char *name, RhEventType *type);
 
-/* Which fields an event type carries (SPEC 4): type, timestamp and id
+/* Which fields an event type carries: type, timestamp and id
  * always; conn_id, stream_key and data fields where they apply. Field
  * names may be written "data.NAME". */
 gboolean rh_event_type_has_field (RhEventType type, const char *name, RhFieldType *field_type);

@@ -1,6 +1,7 @@
-/* RTMP commands (SPEC section 3) with the replies real clients need; see
- * shared/reference/rtmp-interop.md sections C-F for why each one looks the
- * way it does. Unknown commands are logged and ignored, never fatal. */
+/* RTMP commands with the replies real clients need: the order and shape
+ * of each reply is what ffmpeg, rtmpdump/librtmp, GStreamer's rtmp2 and OBS
+ * accept (nginx-rtmp's, where it has one). Unknown commands are logged and
+ * ignored, never fatal. */
 #include "config.h"
 
 #include "session.h"
