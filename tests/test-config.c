@@ -41,6 +41,8 @@ test_defaults (void)
   g_assert_cmpint (config->server.chunk_size, ==, 4096);
   g_assert_cmpint (config->server.duplicate_publish, ==, RH_DUPLICATE_PUBLISH_REJECT);
   g_assert_true (config->server.gop_cache);
+  g_assert_cmpfloat (config->server.player_max_delay, ==, 3);
+  g_assert_cmpfloat (config->server.player_behind_timeout, ==, 20);
 
   /* A file named explicitly must exist. */
   g_autoptr (RhConfig) missing = rh_config_load ("/nonexistent/rtmphooks.conf", TRUE, NULL, errors);
@@ -73,6 +75,8 @@ test_good (void)
   g_assert_cmpint (s->duplicate_publish, ==, RH_DUPLICATE_PUBLISH_REPLACE);
   g_assert_false (s->gop_cache);
   g_assert_cmpint (s->player_queue_hard_limit, ==, 4000000);
+  g_assert_cmpfloat (s->player_max_delay, ==, 1.5);
+  g_assert_cmpfloat (s->player_behind_timeout, ==, 8);
   g_assert_cmpint (s->player_send_buffer, ==, 131072);
 }
 
@@ -104,8 +108,9 @@ test_every_error_reported (void)
     ":5: duplicate_publish must be one of \"reject\", \"replace\"",
     ":6: gop_cache must be true or false",
     ":7: unknown setting server.unknown_thing",
+    ":10: player_max_delay = 0 is out of range [0.1, 60]",
     ":1: server.player_queue_hard_limit (1000000) is below player_queue_soft_limit (2000000)",
-    ":11: unknown section \"surprise\"",
+    ":12: unknown section \"surprise\"",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
     {

@@ -51,11 +51,11 @@ test_matches_writer (void)
   for (gsize s = 0; s < G_N_ELEMENTS (steps); s++)
     {
       RhSendQueue *queue = rh_send_queue_new ();
-      rh_send_queue_push_raw (queue, raw);
-      rh_send_queue_push (queue, 7, 9, 1, 1000, big, 128);
-      rh_send_queue_push (queue, 6, 8, 1, 0x1000000, small, 4096);
-      rh_send_queue_push (queue, 7, 9, 1, 0x1000001, big, 4096);
-      rh_send_queue_push (queue, 5, 18, 1, 0, empty, 4096);
+      rh_send_queue_push_raw (queue, raw, 0);
+      rh_send_queue_push (queue, 7, 9, 1, 1000, big, 128, 0);
+      rh_send_queue_push (queue, 6, 8, 1, 0x1000000, small, 4096, 0);
+      rh_send_queue_push (queue, 7, 9, 1, 0x1000001, big, 4096, 0);
+      rh_send_queue_push (queue, 5, 18, 1, 0, empty, 4096, 0);
       g_assert_cmpuint (rh_send_queue_get_bytes (queue), ==, expected->len);
       g_autoptr (GByteArray) out = drain (queue, steps[s]);
       g_assert_cmpmem (out->data, out->len, expected->data, expected->len);
@@ -90,7 +90,7 @@ test_ring_growth_keeps_order (void)
     {
       guint8 byte = (guint8) i;
       g_autoptr (GBytes) payload = g_bytes_new (&byte, 1);
-      rh_send_queue_push (queue, 6, 8, 1, i, payload, 128);
+      rh_send_queue_push (queue, 6, 8, 1, i, payload, 128, 0);
       rh_chunk_write_message (expected, 128, 6, i, 8, 1, &byte, 1);
       /* Consume some in between so the head wraps around the ring. */
       if (i % 10 == 9)
@@ -117,7 +117,7 @@ test_iov_max_rounds (void)
   /* Each message is 4 chunks: 8 vectors (header + slice); 300 of them. */
   for (guint i = 0; i < 300; i++)
     {
-      rh_send_queue_push (queue, 6, 9, 1, i * 33, frame, 4096);
+      rh_send_queue_push (queue, 6, 9, 1, i * 33, frame, 4096, 0);
       rh_chunk_write_message (expected, 4096, 6, i * 33, 9, 1, payload, sizeof payload);
     }
   static GOutputVector vectors[IOV_MAX];

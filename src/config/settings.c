@@ -53,6 +53,8 @@ static const SettingSpec server_settings[] = {
   { "gop_cache_max_bytes", SETTING_INT, FIELD (gop_cache_max_bytes), 0, 512 * 1024 * 1024, NULL },
   { "player_queue_soft_limit", SETTING_INT, FIELD (player_queue_soft_limit), 64 * 1024, 1024 * 1024 * 1024, NULL },
   { "player_queue_hard_limit", SETTING_INT, FIELD (player_queue_hard_limit), 64 * 1024, 1024 * 1024 * 1024, NULL },
+  { "player_max_delay", SETTING_SECONDS, FIELD (player_max_delay), 0.1, 60, NULL },
+  { "player_behind_timeout", SETTING_SECONDS, FIELD (player_behind_timeout), 1, 3600, NULL },
   { "player_send_buffer", SETTING_INT, FIELD (player_send_buffer), 0, 64 * 1024 * 1024, NULL },
 };
 
@@ -100,6 +102,8 @@ server_config_init (RhServerConfig *server)
   server->gop_cache_max_bytes = 64 * 1024 * 1024;
   server->player_queue_soft_limit = 8 * 1024 * 1024;
   server->player_queue_hard_limit = 32 * 1024 * 1024;
+  server->player_max_delay = 3;
+  server->player_behind_timeout = 20;
   server->player_send_buffer = 256 * 1024;
 }
 

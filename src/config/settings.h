@@ -30,6 +30,8 @@ typedef struct {
   gint gop_cache_max_bytes;
   gint player_queue_soft_limit;    /* bytes: drop non-key frames above */
   gint player_queue_hard_limit;    /* bytes: disconnect above */
+  double player_max_delay;         /* seconds queued media may wait before the player skips */
+  double player_behind_timeout;    /* seconds a player may stay behind before it is closed */
   gint player_send_buffer;         /* SO_SNDBUF of players; 0 = kernel autotuning */
 } RhServerConfig;
 

@@ -83,3 +83,21 @@ rh_chunk_write_message (GByteArray *out, guint32 chunk_size, guint32 csid, guint
       g_byte_array_append (out, payload + sent, (guint) MIN (chunk_size, len - sent));
     }
 }
+
+GBytes *
+rh_chunk_serialize (guint32 chunk_size, guint32 csid, guint32 timestamp, guint8 type,
+                    guint32 stream_id, GBytes *payload)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (payload, &len);
+  guint8 header[RH_CHUNK_HEADER_MAX];
+  guint8 continuation[RH_CHUNK_CONTINUATION_MAX];
+  gsize header_len = rh_chunk_write_header (header, csid, timestamp, (guint32) len, type, stream_id);
+  gsize continuation_len = rh_chunk_write_continuation (continuation, csid, timestamp);
+  gsize size = rh_chunk_serialized_size (header_len, continuation_len, len, chunk_size);
+
+  GByteArray *out = g_byte_array_sized_new ((guint) size);
+  rh_chunk_write_message (out, chunk_size, csid, timestamp, type, stream_id, data, len);
+  g_assert (out->len == size);
+  return g_byte_array_free_to_bytes (out);
+}

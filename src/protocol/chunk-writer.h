@@ -22,5 +22,9 @@ gsize rh_chunk_serialized_size (gsize header_len, gsize continuation_len, gsize 
 /* Appends the whole chunked message to out (control messages, tests). */
 void rh_chunk_write_message (GByteArray *out, guint32 chunk_size, guint32 csid, guint32 timestamp,
                              guint8 type, guint32 stream_id, const guint8 *payload, gsize len);
+/* The whole chunked message as one buffer, allocated once at its exact
+ * size: the wire bytes many players can share. */
+GBytes *rh_chunk_serialize (guint32 chunk_size, guint32 csid, guint32 timestamp, guint8 type,
+                            guint32 stream_id, GBytes *payload);
 
 G_END_DECLS

@@ -265,9 +265,10 @@ queue_message (RhConnection *connection, guint32 csid, guint8 type, guint32 stre
 {
   if (connection->closed)
     return;
+  gboolean media = is_media (type);
   rh_send_queue_push (connection->queue, csid, type, stream_id, timestamp, payload,
-                      connection->chunk_size);
-  schedule_flush (connection, !is_media (type));
+                      connection->chunk_size, media ? g_get_monotonic_time () : 0);
+  schedule_flush (connection, !media);
 }
 
 void
@@ -275,6 +276,27 @@ rh_connection_send (RhConnection *connection, guint32 csid, guint8 type, guint32
                     guint32 timestamp, GBytes *payload)
 {
   queue_message (connection, csid, type, stream_id, timestamp, payload);
+}
+
+void
+rh_connection_send_media_wire (RhConnection *connection, GBytes *wire, gint64 queued_at)
+{
+  if (connection->closed)
+    return;
+  rh_send_queue_push_raw (connection->queue, wire, queued_at);
+  schedule_flush (connection, FALSE);
+}
+
+guint32
+rh_connection_get_chunk_size (const RhConnection *connection)
+{
+  return connection->chunk_size;
+}
+
+gint64
+rh_connection_get_oldest_queued_at (const RhConnection *connection)
+{
+  return rh_send_queue_get_oldest_queued_at (connection->queue);
 }
 
 void
@@ -418,7 +440,7 @@ process_input (RhConnection *connection, const guint8 *data, gsize len)
       if (reply->len > 0)
         {
           g_autoptr (GBytes) bytes = g_byte_array_free_to_bytes (g_steal_pointer (&reply));
-          rh_send_queue_push_raw (connection->queue, bytes);
+          rh_send_queue_push_raw (connection->queue, bytes, 0);
           schedule_flush (connection, TRUE);
         }
       if (rh_handshake_get_state (connection->handshake) != RH_HANDSHAKE_DONE)

@@ -63,6 +63,13 @@ void rh_connection_close (RhConnection *connection, RhReason reason, const char 
 
 void rh_connection_send (RhConnection *connection, guint32 csid, guint8 type, guint32 stream_id,
                          guint32 timestamp, GBytes *payload);
+/* A media message already chunked at this connection's chunk size
+ * (wire bytes shared with other players; a new reference is taken).
+ * queued_at (monotonic microseconds) times it for the slow-player limits. */
+void rh_connection_send_media_wire (RhConnection *connection, GBytes *wire, gint64 queued_at);
+guint32 rh_connection_get_chunk_size (const RhConnection *connection);
+/* When the oldest media still queued was queued; 0 when none is. */
+gint64 rh_connection_get_oldest_queued_at (const RhConnection *connection);
 /* Protocol control and user control messages: csid 2, stream 0. */
 void rh_connection_send_control (RhConnection *connection, guint8 type, GBytes *payload);
 /* Sends Set Chunk Size and uses the new size for everything queued after. */

@@ -10,6 +10,7 @@ typedef struct {
   GBytes *payload;
   gsize size;            /* serialized bytes */
   gsize sent;            /* of size */
+  gint64 queued_at;      /* 0: not timed */
   guint32 chunk_size;    /* 0: raw bytes, no chunking */
   guint8 header_len;
   guint8 continuation_len;
@@ -73,13 +74,14 @@ append_entry (RhSendQueue *queue)
 
 void
 rh_send_queue_push (RhSendQueue *queue, guint32 csid, guint8 type, guint32 stream_id,
-                    guint32 timestamp, GBytes *payload, guint32 chunk_size)
+                    guint32 timestamp, GBytes *payload, guint32 chunk_size, gint64 queued_at)
 {
   Entry *entry = append_entry (queue);
   gsize len = g_bytes_get_size (payload);
 
   entry->payload = g_bytes_ref (payload);
   entry->sent = 0;
+  entry->queued_at = queued_at;
   entry->chunk_size = chunk_size;
   entry->header_len = (guint8) rh_chunk_write_header (entry->header, csid, timestamp,
                                                       (guint32) len, type, stream_id);
@@ -91,7 +93,7 @@ rh_send_queue_push (RhSendQueue *queue, guint32 csid, guint8 type, guint32 strea
 }
 
 void
-rh_send_queue_push_raw (RhSendQueue *queue, GBytes *bytes)
+rh_send_queue_push_raw (RhSendQueue *queue, GBytes *bytes, gint64 queued_at)
 {
   if (g_bytes_get_size (bytes) == 0)
     return;
@@ -99,6 +101,7 @@ rh_send_queue_push_raw (RhSendQueue *queue, GBytes *bytes)
 
   entry->payload = g_bytes_ref (bytes);
   entry->sent = 0;
+  entry->queued_at = queued_at;
   entry->chunk_size = 0;
   entry->header_len = 0;
   entry->continuation_len = 0;
@@ -205,4 +208,18 @@ guint
 rh_send_queue_get_length (const RhSendQueue *queue)
 {
   return queue->length;
+}
+
+gint64
+rh_send_queue_get_oldest_queued_at (const RhSendQueue *queue)
+{
+  /* Untimed entries (control, replies) are few and short-lived: the scan
+   * stops at the first timed one. */
+  for (guint i = 0; i < queue->length; i++)
+    {
+      gint64 queued_at = entry_at (queue, i)->queued_at;
+      if (queued_at != 0)
+        return queued_at;
+    }
+  return 0;
 }

@@ -46,8 +46,12 @@ stream_policy (const RhServerConfig *config)
   return (RhStreamPolicy) {
     .gop_cache = config->gop_cache,
     .gop_cache_max_bytes = (gsize) config->gop_cache_max_bytes,
-    .player_queue_soft_limit = (gsize) config->player_queue_soft_limit,
-    .player_queue_hard_limit = (gsize) config->player_queue_hard_limit,
+    .slow_player = {
+      .queue_soft_limit = (gsize) config->player_queue_soft_limit,
+      .queue_hard_limit = (gsize) config->player_queue_hard_limit,
+      .max_delay = (gint64) (config->player_max_delay * G_USEC_PER_SEC),
+      .behind_timeout = (gint64) (config->player_behind_timeout * G_USEC_PER_SEC),
+    },
   };
 }
 

@@ -127,9 +127,9 @@ end_player (RhSession *session, RhPlayer *player, RhReason reason)
 
   rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), stream->key, NULL,
           "%s play_stop %s reason=%s duration=%" G_GINT64_FORMAT "s bytes=%" G_GUINT64_FORMAT
-          " dropped=%" G_GUINT64_FORMAT,
+          " dropped=%" G_GUINT64_FORMAT " skips=%" G_GUINT64_FORMAT,
           rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
-          duration, player->bytes_sent, player->dropped);
+          duration, player->bytes_sent, player->pacing.dropped, player->pacing.skips);
   rh_emit_play_stop (rh_registry_get_sink (session->registry), player, reason);
   rh_stream_remove_player (stream, player);
   g_ptr_array_remove (session->players, player);
@@ -453,7 +453,8 @@ handle_pause (RhSession *session, const RhMessage *message, const RhCommand *com
     return TRUE;
   player->paused = flag != NULL && flag->type == RH_AMF0_BOOLEAN && flag->v.boolean;
   /* On resume, wait for a keyframe rather than send undecodable frames. */
-  player->skipping = !player->paused;
+  if (!player->paused)
+    rh_slow_player_skip_to_keyframe (&player->pacing);
   send_status (session, message->stream_id, "status",
                player->paused ? "NetStream.Pause.Notify" : "NetStream.Unpause.Notify",
                player->stream->key);

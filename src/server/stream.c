@@ -4,6 +4,8 @@
 
 #include "connection.h"
 #include "replies.h"
+#include "wire-cache.h"
+#include "util/log.h"
 #include "protocol/media.h"
 
 #include <glib/gi18n.h>
@@ -82,12 +84,19 @@ send_user_event (RhPlayer *player, guint16 event)
   rh_replies_user_event (player->connection, event, player->stream_id);
 }
 
+static guint32
+media_csid (guint8 type)
+{
+  return type == RH_MSG_VIDEO ? RH_CSID_VIDEO : type == RH_MSG_AUDIO ? RH_CSID_AUDIO : RH_CSID_DATA;
+}
+
+/* Chunked for this player alone (the cached replay to a late joiner): the
+ * payload is still shared, only the chunk headers are the player's. */
 static void
 send_to_player (RhPlayer *player, guint8 type, guint32 timestamp, GBytes *payload)
 {
-  guint32 csid = type == RH_MSG_VIDEO ? RH_CSID_VIDEO
-                 : type == RH_MSG_AUDIO ? RH_CSID_AUDIO : RH_CSID_DATA;
-  rh_connection_send (player->connection, csid, type, player->stream_id, timestamp, payload);
+  rh_connection_send (player->connection, media_csid (type), type, player->stream_id, timestamp,
+                      payload);
   player->bytes_sent += g_bytes_get_size (payload);
 }
 
@@ -105,7 +114,7 @@ send_cached (RhStream *stream, RhPlayer *player)
       const CachedPacket *packet = &g_array_index (stream->gop, CachedPacket, i);
       send_to_player (player, packet->type, packet->timestamp, packet->payload);
     }
-  player->skipping = FALSE;
+  player->pacing.skipping = FALSE;
 }
 
 void
@@ -120,7 +129,7 @@ rh_stream_set_publisher (RhStream *stream, RhPublisher *publisher)
       RhPlayer *player = g_ptr_array_index (stream->players, i);
       send_user_event (player, RH_UC_STREAM_BEGIN);
       send_status (player, "status", "NetStream.Play.PublishNotify", stream->key);
-      player->skipping = FALSE;
+      player->pacing.skipping = FALSE;
     }
 }
 
@@ -190,65 +199,109 @@ cache_gop (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, Rh
   stream->gop_bytes += size;
 }
 
-typedef enum {
-  PLAYER_SEND,
-  PLAYER_DROP,
-  PLAYER_DISCONNECT,
-} PlayerVerdict;
-
-/* The slow-player policy: above the soft limit a player skips media until
- * the next keyframe that finds its queue back under the limit; above the
- * hard limit it is disconnected. Sequence headers always go through. */
-static PlayerVerdict
-judge_player (RhPlayer *player, const RhStreamPolicy *policy, RhMediaFlags flags)
+static void
+log_pacing_change (const RhStream *stream, const RhPlayer *player, const RhPlayerPacing *before,
+                   gsize queued, gint64 oldest_queued_at, gint64 now)
 {
-  gsize queued = rh_connection_get_queued_bytes (player->connection);
-
-  if (queued > policy->player_queue_hard_limit)
-    return PLAYER_DISCONNECT;
-  if (player->paused)
-    return PLAYER_DROP;
-  if (flags & (RH_MEDIA_SEQUENCE_HEADER | RH_MEDIA_SEQUENCE_END))
-    return PLAYER_SEND;
-  gboolean over = queued > policy->player_queue_soft_limit;
-  if (player->skipping && (flags & RH_MEDIA_KEYFRAME) && !over)
-    player->skipping = FALSE;
-  else if (over)
-    player->skipping = TRUE;
-  if (player->skipping)
-    {
-      player->dropped++;
-      return PLAYER_DROP;
-    }
-  return PLAYER_SEND;
+  const char *id = rh_connection_get_id (player->connection);
+  if (player->pacing.skips != before->skips)
+    rh_log (G_LOG_LEVEL_INFO, id, stream->key, NULL,
+            _("player %s behind (%" G_GSIZE_FORMAT " bytes queued, oldest %.3f s ago): "
+              "skipping to the next keyframe"),
+            id, queued, oldest_queued_at != 0 ? (now - oldest_queued_at) / 1e6 : 0.0);
+  else if (before->skipping && !player->pacing.skipping && player->pacing.skip_dropped > 0)
+    rh_log (G_LOG_LEVEL_INFO, id, stream->key, NULL,
+            _("player %s caught up at a keyframe after skipping %" G_GUINT64_FORMAT " messages"),
+            id, player->pacing.skip_dropped);
 }
 
+/* Judges one player for one message: TRUE to send it. *close_detail is
+ * set when the player must be closed (reason timeout). */
+static gboolean
+pace_player (RhStream *stream, RhPlayer *player, RhMediaFlags flags, gint64 now,
+             const char **close_detail)
+{
+  if (player->paused)
+    return FALSE;
+  gsize queued = rh_connection_get_queued_bytes (player->connection);
+  gint64 oldest = rh_connection_get_oldest_queued_at (player->connection);
+  RhPlayerPacing before = player->pacing;
+  RhPlayerVerdict verdict = rh_slow_player_judge (&player->pacing, &stream->policy.slow_player,
+                                                  queued, oldest, now, flags);
+  if (player->pacing.skipping != before.skipping)
+    log_pacing_change (stream, player, &before, queued, oldest, now);
+  switch (verdict)
+    {
+    case RH_PLAYER_SEND:
+      return TRUE;
+    case RH_PLAYER_DROP:
+      return FALSE;
+    case RH_PLAYER_CLOSE_QUEUE_FULL:
+      *close_detail = _("player too slow: send queue over player_queue_hard_limit");
+      return FALSE;
+    case RH_PLAYER_CLOSE_BEHIND:
+      *close_detail = _("player stayed behind for player_behind_timeout");
+      return FALSE;
+    }
+  g_return_val_if_reached (FALSE);
+}
+
+typedef struct {
+  RhConnection *connection;   /* a reference */
+  const char *detail;
+} PlayerToClose;
+
+static void
+player_to_close_clear (gpointer data)
+{
+  rh_connection_unref (((PlayerToClose *) data)->connection);
+}
+
+/* Sends one message to every player. The wire bytes are built once per
+ * (chunk size, stream id) and shared: each player queues a reference. */
 static void
 fan_out (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, RhMediaFlags flags)
 {
-  g_autoptr (GPtrArray) too_slow = NULL;  /* allocated only when someone is */
+  g_autoptr (GArray) to_close = NULL;  /* allocated only when someone is */
+  RhWireCache wire;
+  gint64 now = g_get_monotonic_time ();
 
+  rh_wire_cache_init (&wire, media_csid (type), type, timestamp, payload);
   for (guint i = 0; i < stream->players->len; i++)
     {
       RhPlayer *player = g_ptr_array_index (stream->players, i);
-      switch (judge_player (player, &stream->policy, flags))
+      const char *close_detail = NULL;
+      if (!pace_player (stream, player, flags, now, &close_detail))
         {
-        case PLAYER_SEND:
-          send_to_player (player, type, timestamp, payload);
-          break;
-        case PLAYER_DROP:
-          break;
-        case PLAYER_DISCONNECT:
-          if (too_slow == NULL)
-            too_slow = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_connection_unref);
-          g_ptr_array_add (too_slow, rh_connection_ref (player->connection));
-          break;
+          if (close_detail != NULL)
+            {
+              if (to_close == NULL)
+                {
+                  to_close = g_array_new (FALSE, FALSE, sizeof (PlayerToClose));
+                  g_array_set_clear_func (to_close, player_to_close_clear);
+                }
+              PlayerToClose entry = { rh_connection_ref (player->connection), close_detail };
+              g_array_append_val (to_close, entry);
+            }
+          continue;
         }
+      GBytes *bytes = rh_wire_cache_get (&wire, rh_connection_get_chunk_size (player->connection),
+                                         player->stream_id);
+      if (bytes == NULL)
+        {
+          send_to_player (player, type, timestamp, payload);
+          continue;
+        }
+      rh_connection_send_media_wire (player->connection, bytes, now);
+      player->bytes_sent += g_bytes_get_size (payload);
     }
+  rh_wire_cache_clear (&wire);
   /* Closing changes stream->players: only after the loop. */
-  for (guint i = 0; too_slow != NULL && i < too_slow->len; i++)
-    rh_connection_close (g_ptr_array_index (too_slow, i), RH_REASON_TIMEOUT,
-                         _("player too slow: send queue over player_queue_hard_limit"));
+  for (guint i = 0; to_close != NULL && i < to_close->len; i++)
+    {
+      PlayerToClose *entry = &g_array_index (to_close, PlayerToClose, i);
+      rh_connection_close (entry->connection, RH_REASON_TIMEOUT, entry->detail);
+    }
 }
 
 void

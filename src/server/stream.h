@@ -5,6 +5,7 @@
 
 #include <glib.h>
 
+#include "slow-player.h"
 #include "types.h"
 
 G_BEGIN_DECLS
@@ -14,8 +15,7 @@ G_BEGIN_DECLS
 typedef struct {
   gboolean gop_cache;
   gsize gop_cache_max_bytes;
-  gsize player_queue_soft_limit;
-  gsize player_queue_hard_limit;
+  RhSlowPlayerLimits slow_player;
 } RhStreamPolicy;
 
 /* What a stream tells its owner (the registry). */
@@ -43,8 +43,7 @@ struct _RhPlayer {
   char *query;
   gint64 started_at;
   guint64 bytes_sent;
-  guint64 dropped;            /* media messages skipped because the player was slow */
-  gboolean skipping;          /* dropping until the next keyframe */
+  RhPlayerPacing pacing;      /* the slow-player state: skipping, drops */
   gboolean paused;
 };
 
