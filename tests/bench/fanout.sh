@@ -1,112 +1,180 @@
 #!/bin/bash
-# Fan-out benchmark: one publisher, $PLAYERS players, on rtmphooksd and on
-# nginx-rtmp (Debian's libnginx-mod-rtmp) in the same run on the same
-# machine. Reports server CPU and memory under load, and for a late joiner
-# the time from play to the first video frame. Bounded in time; loopback only.
+# Fan-out benchmark: one publisher at 2 Mb/s and N players, on nginx-rtmp
+# (Debian's libnginx-mod-rtmp, one worker), rtmphooksd with merge_window = 0
+# and rtmphooksd with its defaults, in the same run on the same machine.
 #
-#   make bench            (or: RH_DAEMON=... RH_LOAD=... tests/bench/fanout.sh)
+# Per point (server, player count, run): the server is started afresh,
+# pinned to core 0, and tests/bench/fanout-load (publisher and players in
+# one epoll process) to core 1; after a warm-up it measures the server's
+# CPU and RSS from /proc over a fixed window, every player's latency, and
+# whether every player received every video message of the window (a
+# point counts only then). Each point runs RUNS times; the table shows the
+# median and the spread (min-max). Loopback only; every run is bounded.
+#
+#   make bench     (or: RH_DAEMON=... RH_FANOUT_LOAD=... tests/bench/fanout.sh)
+#   POINTS="500 1000" RUNS=1 WINDOW=5 make bench     (a quicker look)
 set -euo pipefail
 
-PLAYERS=${PLAYERS:-100}
-DURATION=${DURATION:-20}
-LATE_JOINERS=${LATE_JOINERS:-7}
-: "${RH_DAEMON:?path to rtmphooksd}" "${RH_LOAD:?path to rtmp-load}"
+POINTS=${POINTS:-500 1000 2000 3000}
+RUNS=${RUNS:-3}
+WARMUP=${WARMUP:-5}
+WINDOW=${WINDOW:-10}
+LATE=${LATE:-5}
+: "${RH_DAEMON:?path to rtmphooksd}" "${RH_FANOUT_LOAD:?path to fanout-load}"
 NGINX_MODULE=/usr/lib/nginx/modules/ngx_rtmp_module.so
 [ -f "$NGINX_MODULE" ] || { echo "fanout: $NGINX_MODULE missing (apt-get install libnginx-mod-rtmp)" >&2; exit 1; }
+command -v perf > /dev/null || echo "fanout: perf missing (apt-get install linux-perf): no syscall counts" >&2
+
+ncpu=$(nproc)
+if [ "$ncpu" -ge 2 ]; then server_cpu=0; load_cpu=1; else server_cpu=0; load_cpu=0; fi
+# Descriptors for 3000+ players on each side.
+ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d)
-pids=()
+server_pid=
 cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# A port nothing listens on (bash's /dev/tcp: no other tool needed).
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 30000))
+    (exec 3<> "/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
 
-# One encode up front; publishing it with -c copy keeps the publisher's
-# cost small and identical for both servers.
-echo "fanout: encoding a 30 s 1280x720 2.5 Mb/s clip"
+# One encode up front, constant 2 Mb/s (noise keeps the encoder at its
+# rate), published by fanout-load in real time in a loop.
+echo "fanout: encoding a 30 s 1280x720 2 Mb/s H.264 + AAC clip"
 ffmpeg -nostdin -loglevel error -f lavfi -i testsrc=size=1280x720:rate=30 -f lavfi -i sine=frequency=440 \
-  -t 30 -c:v libx264 -preset veryfast -b:v 2500k -g 60 -pix_fmt yuv420p -c:a aac -b:a 128k \
-  "$work/clip.flv"
+  -t 30 -vf noise=alls=12:allf=t -c:v libx264 -preset veryfast -b:v 1900k -minrate 1900k -maxrate 1900k \
+  -bufsize 950k -x264-params nal-hrd=cbr -g 60 -pix_fmt yuv420p -c:a aac -b:a 96k "$work/clip.flv"
 
-rh_port=$(free_port)
-"$RH_DAEMON" -c /dev/null --listen "127.0.0.1:$rh_port" --log-level warning 2> "$work/rtmphooksd.log" &
-rh_pid=$!; pids+=("$rh_pid")
+wait_listening() {
+  local port=$1
+  for _ in $(seq 100); do
+    if (exec 3<> "/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
+    sleep 0.05
+  done
+  echo "fanout: nothing listens on $port" >&2; return 1
+}
 
-# The same daemon with a stdio rule on every event (jsonl to /dev/null).
-rhh_port=$(free_port)
-"$RH_DAEMON" -c /dev/null --listen "127.0.0.1:$rhh_port" --log-level warning --hook-stdio-format jsonl \
-  > /dev/null 2> "$work/rtmphooksd-hooks.log" &
-rhh_pid=$!; pids+=("$rhh_pid")
-
-ngx_port=$(free_port)
-mkdir -p "$work/nginx/logs"
-cat > "$work/nginx/nginx.conf" <<NGINX
+start_server() {
+  local kind=$1 port=$2
+  case $kind in
+    nginx)
+      rm -rf "$work/nginx"; mkdir -p "$work/nginx/logs"
+      cat > "$work/nginx/nginx.conf" <<NGINX
 load_module $NGINX_MODULE;
 daemon off;
 master_process off;
 worker_processes 1;
+worker_rlimit_nofile 16384;
 error_log $work/nginx/logs/error.log;
 pid $work/nginx/nginx.pid;
-events { worker_connections 4096; }
+events { worker_connections 16384; }
 rtmp {
   server {
-    listen 127.0.0.1:$ngx_port;
+    listen 127.0.0.1:$port;
     chunk_size 4096;
     application live { live on; }
   }
 }
 NGINX
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
-ngx_pid=$!; pids+=("$ngx_pid")
-sleep 1
-
-hz=$(getconf CLK_TCK)
-
-# measure NAME PID PORT -> "cpu_percent rss_kb first_video_ms_median"
-measure() {
-  local name=$1 pid=$2 port=$3
-  ffmpeg -nostdin -loglevel error -re -stream_loop -1 -i "$work/clip.flv" -c copy -f flv \
-    "rtmp://127.0.0.1:$port/live/bench" &
-  local pub=$!; pids+=("$pub")
-  sleep 3
-  "$RH_LOAD" 127.0.0.1 "$port" live bench "$PLAYERS" $((DURATION + 4)) > "$work/$name-load.txt" &
-  local load=$!
-  sleep 2
-  local c0 t0 c1 t1
-  c0=$(cpu_ticks "$pid"); t0=$(date +%s.%N)
-  sleep "$DURATION"
-  c1=$(cpu_ticks "$pid"); t1=$(date +%s.%N)
-  local rss; rss=$(rss_kb "$pid")
-  wait "$load" || true
-  local cpu; cpu=$(awk -v c="$((c1 - c0))" -v hz="$hz" -v t0="$t0" -v t1="$t1" 'BEGIN {printf "%.1f", 100 * c / hz / (t1 - t0)}')
-
-  # Late joiners, one at a time, while the stream runs.
-  : > "$work/$name-late.txt"
-  for _ in $(seq "$LATE_JOINERS"); do
-    "$RH_LOAD" 127.0.0.1 "$port" live bench 1 3 | sed -n 's/.*first_video_ms_min=\([0-9.]*\).*/\1/p' >> "$work/$name-late.txt"
-    sleep 0.$((RANDOM % 9 + 1))
-  done
-  local late; late=$(sort -n "$work/$name-late.txt" | awk '{a[NR]=$1} END {print (NR ? a[int((NR+1)/2)] : "none")}')
-  kill "$pub"; wait "$pub" 2>/dev/null || true
-  echo "$cpu $rss $late"
-  sed 's/^/  load: /' "$work/$name-load.txt" >&2
+      taskset -c $server_cpu nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" &
+      ;;
+    rh-0|rh-default)
+      {
+        echo "server = {"
+        echo "  listen = [ \"127.0.0.1:$port\" ];"
+        echo "  max_connections = 20000;"
+        [ "$kind" = rh-0 ] && echo "  merge_window = 0;"
+        echo "};"
+      } > "$work/rtmphooks.conf"
+      taskset -c $server_cpu "$RH_DAEMON" -c "$work/rtmphooks.conf" --log-level warning 2> "$work/rtmphooksd.log" &
+      ;;
+  esac
+  server_pid=$!
+  wait_listening "$port"
 }
 
-echo "fanout: $PLAYERS players for ${DURATION}s on each server"
-read -r rh_cpu rh_rss rh_late < <(measure rtmphooksd "$rh_pid" "$rh_port")
-read -r rhh_cpu rhh_rss rhh_late < <(measure rtmphooksd-hooks "$rhh_pid" "$rhh_port")
-read -r ngx_cpu ngx_rss ngx_late < <(measure nginx "$ngx_pid" "$ngx_port")
+stop_server() {
+  kill "$server_pid" 2>/dev/null || true
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=
+}
 
-printf '\n%-22s %12s %16s %12s\n' "" "rtmphooksd" "+stdio hooks" "nginx-rtmp"
-printf '%-22s %12s %16s %12s\n' "CPU % (1 core = 100)" "$rh_cpu" "$rhh_cpu" "$ngx_cpu"
-printf '%-22s %12s %16s %12s\n' "RSS KiB" "$rh_rss" "$rhh_rss" "$ngx_rss"
-printf '%-22s %12s %16s %12s\n' "late joiner ms" "$rh_late" "$rhh_late" "$ngx_late"
-awk -v a="$rh_cpu" -v b="$ngx_cpu" -v h="$rhh_cpu" -v r="$rh_rss" -v s="$ngx_rss" 'BEGIN {
-  printf "ratios rtmphooksd/nginx-rtmp: CPU %.2f, RSS %.2f\n", (b > 0 ? a / b : 0), (s > 0 ? r / s : 0)
-  printf "stdio hooks on every event vs off: CPU %+.1f%%\n", (a > 0 ? 100 * (h - a) / a : 0) }'
+# field NAME LINE -> value of NAME=value in LINE
+field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p; s/^$1=\([^ ]*\).*/\1/p" <<< "$2" | head -1; }
+
+results="$work/results.txt"
+: > "$results"
+for players in $POINTS; do
+  for run in $(seq "$RUNS"); do
+    for kind in nginx rh-0 rh-default; do
+      port=$(free_port)
+      start_server "$kind" "$port"
+      line=$(taskset -c $load_cpu "$RH_FANOUT_LOAD" --port "$port" --flv "$work/clip.flv" --players "$players" \
+               --warmup "$WARMUP" --seconds "$WINDOW" --late "$LATE" --server-pid "$server_pid" || true)
+      stop_server
+      echo "fanout: $kind players=$players run=$run: $line" >&2
+      echo "$kind $players $run $line" >> "$results"
+    done
+  done
+done
+
+# median and spread of one metric over the runs of (kind, players)
+stat() {
+  local kind=$1 players=$2 name=$3
+  awk -v k="$kind" -v p="$players" -v n="$name" '
+    $1 == k && $2 == p { for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == n) v[c++] = kv[2] + 0 } }
+    END {
+      if (c == 0) { print "-"; exit }
+      for (i = 0; i < c; i++) for (j = i + 1; j < c; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+      printf "%s %s %s\n", v[int((c - 1) / 2)], v[0], v[c - 1] }' "$results"
+}
+
+# Runs of (kind, players) where every player got the full stream.
+complete_runs() {
+  awk -v k="$1" -v p="$2" '$1 == k && $2 == p {
+      full = 0; n = -1
+      for (i = 4; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "full_rate") full = kv[2]; if (kv[1] == "players") n = kv[2] }
+      if (full == n) c++ }
+    END { print c + 0 }' "$results"
+}
+
+fmt() {  # median (min-max)
+  local median min max; read -r median min max <<< "$1"
+  [ "$median" = "-" ] && { echo "-"; return; }
+  if [ "$min" = "$max" ]; then echo "$median"; else echo "$median ($min-$max)"; fi
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2fx", a / b; else print "-" }'; }
+
+echo
+echo "One publisher at 2 Mb/s; median of $RUNS runs (min-max); server on core $server_cpu, load on core $load_cpu;"
+echo "CPU and RSS over a ${WINDOW} s window after ${WARMUP} s of warm-up; a run counts when every player got every video message."
+echo
+printf '| players | server | runs complete | CPU %% of a core | vs nginx | RSS MiB | latency p50 / p99 / max ms | kbit/s per player | syscalls/s | late join ms |\n'
+printf '|---|---|---|---|---|---|---|---|---|---|\n'
+for players in $POINTS; do
+  ngx_cpu=$(stat nginx "$players" server_cpu | cut -d' ' -f1)
+  for kind in nginx rh-0 rh-default; do
+    case $kind in nginx) name="nginx-rtmp" ;; rh-0) name="rtmphooksd, merge_window 0" ;; *) name="rtmphooksd, default" ;; esac
+    cpu=$(stat "$kind" "$players" server_cpu)
+    rss=$(stat "$kind" "$players" server_rss_kib | awk '{ printf "%.1f", $1 / 1024 }')
+    p50=$(stat "$kind" "$players" latency_p50_ms | cut -d' ' -f1)
+    p99=$(stat "$kind" "$players" latency_p99_ms | cut -d' ' -f1)
+    max=$(stat "$kind" "$players" latency_max_ms | cut -d' ' -f1)
+    rate=$(stat "$kind" "$players" player_kbit_s | cut -d' ' -f1)
+    sys=$(stat "$kind" "$players" syscalls_per_s | cut -d' ' -f1)
+    late=$(stat "$kind" "$players" late_first_video_ms | cut -d' ' -f1)
+    printf '| %s | %s | %s of %s | %s | %s | %s | %s / %s / %s | %s | %s | %s |\n' "$players" "$name" \
+      "$(complete_runs "$kind" "$players")" "$RUNS" "$(fmt "$cpu")" "$(ratio "${cpu%% *}" "$ngx_cpu")" "$rss" \
+      "$p50" "$p99" "$max" "$rate" "$sys" "$late"
+  done
+done
