@@ -175,7 +175,7 @@ typedef struct {
 
 static Load load;
 
-static void
+G_NORETURN static void
 die (const char *what)
 {
   fprintf (stderr, "fanout-load: %s: %s\n", what, g_strerror (errno));
