@@ -84,6 +84,19 @@ test_event_schema (void)
   g_assert_true (rh_event_type_has_field (RH_EVENT_CODEC_DETECTED, "codec", NULL));
   g_assert_true (rh_event_type_has_field (RH_EVENT_HANDSHAKE_COMPLETE, "timestamp", &type));
   g_assert_cmpint (type, ==, RH_FIELD_NUMBER);
+
+  /* The schema is the one list: a field it does not name for the event,
+   * or with the other kind of value, is refused and never reaches hooks. */
+  g_autoptr (RhEvent) event = rh_event_new (RH_EVENT_PLAY_START, "c000001", "live/a");
+  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*schema_allows*");
+  rh_event_add_string (event, "codec", "h264");
+  g_test_expect_message (G_LOG_DOMAIN, G_LOG_LEVEL_CRITICAL, "*schema_allows*");
+  rh_event_add_number (event, "query", 1);
+  g_test_assert_expected_messages ();
+  rh_event_add_string (event, "query", "a=1");
+  g_autofree char *json = rh_event_to_json (event);
+  g_assert_null (strstr (json, "codec"));
+  g_assert_nonnull (strstr (json, "\"query\":\"a=1\""));
 }
 
 static gboolean

@@ -1,6 +1,12 @@
 #include "config.h"
 
+#include <string.h>
+
+#include "protocol/aggregate.h"
+#include "protocol/amf0.h"
+#include "protocol/data-message.h"
 #include "protocol/media.h"
+#include "protocol/message.h"
 
 static void
 test_legacy_video (void)
@@ -70,6 +76,113 @@ test_audio (void)
   g_assert_cmpint (info.flags, ==, RH_MEDIA_SEQUENCE_HEADER);
 }
 
+static void
+append_tag (GByteArray *out, guint8 type, guint32 timestamp, const char *body)
+{
+  guint8 header[11] = { type };
+  gsize len = strlen (body);
+  rh_write_u24_be (header + 1, (guint32) len);
+  rh_write_u24_be (header + 4, timestamp & 0xFFFFFF);
+  header[7] = (guint8) (timestamp >> 24);
+  guint8 previous[4];
+  rh_write_u32_be (previous, (guint32) (len + 11));
+  g_byte_array_append (out, header, sizeof header);
+  g_byte_array_append (out, (const guint8 *) body, (guint) len);
+  g_byte_array_append (out, previous, sizeof previous);
+}
+
+static void
+collect_tag (guint8 type, guint32 timestamp, GBytes *body, gpointer user_data)
+{
+  GString *seen = user_data;
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+  g_string_append_printf (seen, "%u@%u:%.*s;", type, timestamp, (int) len, data);
+}
+
+/* Tags come out on the message's clock, offsets kept, bodies intact. */
+static void
+test_aggregate (void)
+{
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  append_tag (wire, 9, 0x01000000, "key");
+  append_tag (wire, 8, 0x01000015, "aac");
+  append_tag (wire, 9, 0x01000021, "");
+  g_autoptr (GBytes) payload = g_byte_array_free_to_bytes (g_steal_pointer (&wire));
+  g_autoptr (GString) seen = g_string_new (NULL);
+  g_assert_true (rh_aggregate_foreach (payload, 5000, collect_tag, seen, NULL));
+  g_assert_cmpstr (seen->str, ==, "9@5000:key;8@5021:aac;9@5033:;");
+}
+
+/* A tag that claims more bytes than are left is refused, whatever the
+ * size field says (up to 2^24-1), after the tags before it. */
+static void
+test_aggregate_truncated (void)
+{
+  static const guint32 sizes[] = { 8, 100, 0xFFFFFF };
+  for (gsize i = 0; i < G_N_ELEMENTS (sizes); i++)
+    {
+      g_autoptr (GByteArray) wire = g_byte_array_new ();
+      append_tag (wire, 9, 0, "ok");
+      append_tag (wire, 9, 40, "abc");
+      rh_write_u24_be (wire->data + 17 + 1, sizes[i]);
+      g_autoptr (GBytes) payload = g_byte_array_free_to_bytes (g_steal_pointer (&wire));
+      g_autoptr (GString) seen = g_string_new (NULL);
+      g_autoptr (GError) error = NULL;
+      g_assert_false (rh_aggregate_foreach (payload, 0, collect_tag, seen, &error));
+      g_assert_error (error, RH_AGGREGATE_ERROR, RH_AGGREGATE_ERROR_TRUNCATED);
+      g_assert_cmpstr (seen->str, ==, "9@0:ok;");
+    }
+}
+
+static GBytes *
+encode_values (const char *first, const char *second, gboolean with_object)
+{
+  g_autoptr (GByteArray) out = g_byte_array_new ();
+  rh_amf0_encode_string (out, first);
+  if (second != NULL)
+    rh_amf0_encode_string (out, second);
+  if (with_object)
+    {
+      RhAmf0Value *object = rh_amf0_object_new ();
+      rh_amf0_object_set (object, "width", rh_amf0_number_new (1280));
+      rh_amf0_encode (out, object);
+      rh_amf0_value_free (object);
+    }
+  return g_byte_array_free_to_bytes (g_steal_pointer (&out));
+}
+
+/* @setDataFrame is stripped and the object becomes an ECMA array; other
+ * data passes through as the same bytes; bad AMF is an error. */
+static void
+test_data_message (void)
+{
+  g_autoptr (GBytes) set_frame = encode_values ("@setDataFrame", "onMetaData", TRUE);
+  RhDataMessage message = { NULL, FALSE };
+  g_assert_true (rh_data_message_parse (RH_MSG_DATA_AMF0, set_frame, &message, NULL));
+  g_assert_true (message.is_metadata);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (message.payload, &len);
+  g_autoptr (GPtrArray) values = rh_amf0_decode_all (data, len, NULL);
+  g_assert_cmpuint (values->len, ==, 2);
+  g_assert_cmpstr (((RhAmf0Value *) g_ptr_array_index (values, 0))->v.string.data, ==, "onMetaData");
+  g_assert_cmpint (((RhAmf0Value *) g_ptr_array_index (values, 1))->type, ==, RH_AMF0_ECMA_ARRAY);
+  rh_data_message_clear (&message);
+
+  g_autoptr (GBytes) cue = encode_values ("onCuePoint", NULL, TRUE);
+  g_assert_true (rh_data_message_parse (RH_MSG_DATA_AMF0, cue, &message, NULL));
+  g_assert_false (message.is_metadata);
+  g_assert_true (message.payload == cue);
+  rh_data_message_clear (&message);
+
+  static const guint8 bad[] = { 0x02, 0x00, 0x10, 'o', 'n' };
+  g_autoptr (GBytes) truncated = g_bytes_new_static (bad, sizeof bad);
+  g_autoptr (GError) error = NULL;
+  g_assert_false (rh_data_message_parse (RH_MSG_DATA_AMF0, truncated, &message, &error));
+  g_assert_nonnull (error);
+  g_assert_null (message.payload);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -77,5 +190,8 @@ main (int argc, char **argv)
   g_test_add_func ("/media/legacy-video", test_legacy_video);
   g_test_add_func ("/media/enhanced-video", test_enhanced_video);
   g_test_add_func ("/media/audio", test_audio);
+  g_test_add_func ("/media/aggregate", test_aggregate);
+  g_test_add_func ("/media/aggregate-truncated", test_aggregate_truncated);
+  g_test_add_func ("/media/data-message", test_data_message);
   return g_test_run ();
 }

@@ -9,7 +9,7 @@
 #include "protocol/chunk-reader.h"
 #include "protocol/chunk-writer.h"
 #include "protocol/message.h"
-#include "testutil.h"
+#include "test-rtmp-client.h"
 
 struct _RhTestPlayer {
   GSocketConnection *connection;

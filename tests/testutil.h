@@ -1,8 +1,15 @@
-/* Shared by the tests: start the real daemon on a free loopback port, run
- * real clients with a deadline, and read what they wrote with ffprobe. */
+/* Shared by the tests: scratch directories, child processes with a
+ * deadline, and the real daemon on a free loopback port. It brings in the
+ * other helpers: an RTMP client (test-rtmp-client.h), real media tools
+ * (test-media-tools.h) and an HTTP server (test-http.h); many in-process
+ * players are in test-player.h. */
 #pragma once
 
 #include <gio/gio.h>
+
+#include "test-http.h"
+#include "test-media-tools.h"
+#include "test-rtmp-client.h"
 
 G_BEGIN_DECLS
 
@@ -72,53 +79,5 @@ GHashTable *rh_test_read_env_file (const char *path);
  * Returns the exit status, or -1 if it had to be killed. */
 int rh_test_wait (GSubprocess *process, guint timeout_ms);
 void rh_test_sleep (guint ms);
-
-/* ffmpeg publishing a test pattern with H.264 + AAC for `seconds`. */
-GSubprocess *rh_test_publish_ffmpeg (const char *url, guint seconds, const char *size,
-                                     const char *const *extra_output_args, const char *log_path);
-
-typedef struct {
-  char *video_codec;
-  char *audio_codec;
-  char *video_profile;
-  guint video_frames;
-  guint audio_frames;
-  guint width, height;
-  gboolean first_video_is_key;
-  double first_video_pts;    /* seconds */
-} RhTestProbe;
-
-/* Runs ffprobe on path; FALSE if it could not be read. */
-gboolean rh_test_probe (const char *path, RhTestProbe *probe);
-void rh_test_probe_clear (RhTestProbe *probe);
-
-/* A raw TCP connection to the daemon, for bad input and protocol tests. */
-GSocketConnection *rh_test_connect (guint16 port);
-/* TRUE if the peer closed the connection within timeout_ms. */
-gboolean rh_test_wait_closed (GSocketConnection *connection, guint timeout_ms);
-/* Writes all of data. */
-gboolean rh_test_write (GSocketConnection *connection, const void *data, gsize len);
-/* Does a plain handshake as a client; FALSE on failure. */
-gboolean rh_test_client_handshake (GSocketConnection *connection);
-
-/* A real HTTP server on 127.0.0.1, in its own thread, that records every
- * request. Paths: /ok answers 200, /bad 400, /flaky 500 the first time and
- * 200 after, anything else 404. */
-typedef struct {
-  char *path;
-  char *body;
-  GHashTable *headers;   /* lower-case name -> value */
-} RhTestRequest;
-
-typedef struct _RhTestHttp RhTestHttp;
-
-RhTestHttp *rh_test_http_start (void);
-/* The same over TLS with the given certificate and key (PEM files). */
-RhTestHttp *rh_test_http_start_tls (const char *cert_path, const char *key_path);
-void rh_test_http_stop (RhTestHttp *http);
-guint16 rh_test_http_port (RhTestHttp *http);
-/* Requests received so far on path (a copy; free with g_ptr_array_unref). */
-GPtrArray *rh_test_http_requests (RhTestHttp *http, const char *path);
-gboolean rh_test_http_wait (RhTestHttp *http, const char *path, guint count, guint timeout_ms);
 
 G_END_DECLS

@@ -71,10 +71,7 @@ static const SettingSpec hooks_settings[] = {
 static void
 hooks_settings_init (RhHooksSettings *hooks)
 {
-  hooks->timeout = 30.0;
-  hooks->concurrency = 10;
-  hooks->queue = 4096;
-  hooks->stdio = RH_STDIO_OFF;
+  rh_hooks_settings_set_defaults (hooks);
   hooks->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_rule_unref);
 }
 

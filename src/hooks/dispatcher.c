@@ -50,15 +50,27 @@ job_free (Job *job)
   g_free (job);
 }
 
+void
+rh_hooks_settings_set_defaults (RhHooksSettings *settings)
+{
+  settings->timeout = 30.0;
+  settings->concurrency = 10;
+  settings->queue = 4096;
+  settings->stdio = RH_STDIO_OFF;
+  settings->require_https = FALSE;
+}
+
 RhDispatcher *
 rh_dispatcher_new (int stdout_fd)
 {
   RhDispatcher *dispatcher = g_new0 (RhDispatcher, 1);
+  RhHooksSettings defaults;
+  rh_hooks_settings_set_defaults (&defaults);
   dispatcher->stdio = rh_stdio_output_new (stdout_fd, STDIO_MAX_BUFFERED);
   dispatcher->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_rule_unref);
-  dispatcher->concurrency = 10;
-  dispatcher->queue_limit = 4096;
-  dispatcher->timeout = 30;
+  dispatcher->concurrency = (guint) defaults.concurrency;
+  dispatcher->queue_limit = (guint) defaults.queue;
+  dispatcher->timeout = defaults.timeout;
   dispatcher->webhooks = rh_webhook_client_new ();
   g_queue_init (&dispatcher->queue);
   return dispatcher;

@@ -22,6 +22,10 @@ typedef struct {
   GPtrArray *rules;        /* RhRule* */
 } RhHooksSettings;
 
+/* The built-in defaults (rules left alone): the one place they are set,
+ * for the configuration loader and a dispatcher not yet configured. */
+void rh_hooks_settings_set_defaults (RhHooksSettings *settings);
+
 typedef struct _RhDispatcher RhDispatcher;
 
 RhDispatcher *rh_dispatcher_new (int stdout_fd);

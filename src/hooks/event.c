@@ -18,7 +18,8 @@ static const char *const type_names[RH_EVENT_N_TYPES] = {
   [RH_EVENT_CODEC_DETECTED] = "codec_detected",
 };
 
-/* The data fields of each event; src/server/events.c fills them. */
+/* The data fields of each event: the one list of them. Filters are checked
+ * against it at load, and the server can add no field it does not name. */
 static const char *const connection_accept_fields[] = { "client_ip", "client_port", "server_ip", "server_port", NULL };
 static const char *const handshake_fields[] = { "client_ip", "client_port", "handshake", NULL };
 static const char *const connection_close_fields[] = {
@@ -153,11 +154,22 @@ rh_event_unref (RhEvent *event)
   g_free (event);
 }
 
+/* A field the schema lists for this event, with this kind of value. */
+static gboolean
+schema_allows (RhEventType type, const char *key, gboolean is_number)
+{
+  RhFieldType field_type;
+  if (!rh_event_type_has_field (type, key, &field_type))
+    return FALSE;
+  return (field_type == RH_FIELD_NUMBER) == is_number;
+}
+
 /* Client strings (a query, a tcUrl) may hold any bytes; JSON parsers
  * reject invalid UTF-8, so each invalid sequence becomes U+FFFD. */
 void
 rh_event_add_string (RhEvent *event, const char *key, const char *value)
 {
+  g_return_if_fail (schema_allows (event->type, key, FALSE));
   RhEventField field = { key, FALSE, 0, g_utf8_make_valid (value != NULL ? value : "", -1) };
   g_array_append_val (event->data, field);
 }
@@ -165,6 +177,7 @@ rh_event_add_string (RhEvent *event, const char *key, const char *value)
 void
 rh_event_add_number (RhEvent *event, const char *key, gint64 value)
 {
+  g_return_if_fail (schema_allows (event->type, key, TRUE));
   RhEventField field = { key, TRUE, value, NULL };
   g_array_append_val (event->data, field);
 }

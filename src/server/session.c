@@ -11,8 +11,10 @@
 #include "registry.h"
 #include "replies.h"
 #include "stream.h"
+#include "protocol/aggregate.h"
 #include "protocol/amf0.h"
 #include "protocol/command.h"
+#include "protocol/data-message.h"
 #include "util/log.h"
 
 #include <glib/gi18n.h>
@@ -568,55 +570,18 @@ handle_command (RhSession *session, const RhMessage *message, GError **error)
 
 /* ---- media and data from a publisher ---- */
 
-/* Metadata is sent to players as ["onMetaData", ECMA array]: ffmpeg looks
- * for has_audio/has_video only in an ECMA array. */
-static GBytes *
-normalize_metadata (GPtrArray *values, guint first)
-{
-  GByteArray *out = g_byte_array_sized_new (256);
-  for (guint i = first; i < values->len; i++)
-    {
-      RhAmf0Value *value = g_ptr_array_index (values, i);
-      if (value->type == RH_AMF0_OBJECT)
-        value->type = RH_AMF0_ECMA_ARRAY;
-      rh_amf0_encode (out, value);
-    }
-  return g_byte_array_free_to_bytes (out);
-}
-
 static gboolean
 handle_data (RhSession *session, const RhMessage *message, GError **error)
 {
   RhPublisher *publisher = find_publisher (session, message->stream_id);
-  gsize len;
-  const guint8 *data = g_bytes_get_data (message->payload, &len);
-
   if (publisher == NULL)
     return TRUE;
-  if (message->type == RH_MSG_DATA_AMF3 && len > 0)
-    {
-      data++;
-      len--;
-    }
-  g_autoptr (GPtrArray) values = rh_amf0_decode_all (data, len, error);
-  if (values == NULL)
+  RhDataMessage data = { NULL, FALSE };
+  if (!rh_data_message_parse (message->type, message->payload, &data, error))
     return FALSE;
-  publisher->bytes_received += len;
-
-  const RhAmf0Value *first = values->len > 0 ? g_ptr_array_index (values, 0) : NULL;
-  const char *name = first != NULL && first->type == RH_AMF0_STRING ? first->v.string.data : "";
-  guint skip = strcmp (name, "@setDataFrame") == 0 ? 1 : 0;
-  const RhAmf0Value *inner = values->len > skip ? g_ptr_array_index (values, skip) : NULL;
-  gboolean is_metadata = inner != NULL && inner->type == RH_AMF0_STRING
-                         && strcmp (inner->v.string.data, "onMetaData") == 0;
-
-  if (skip == 0 && !is_metadata && message->type == RH_MSG_DATA_AMF0)
-    {
-      rh_stream_push_data (publisher->stream, message->timestamp, message->payload, FALSE);
-      return TRUE;
-    }
-  g_autoptr (GBytes) payload = normalize_metadata (values, skip);
-  rh_stream_push_data (publisher->stream, message->timestamp, payload, is_metadata);
+  publisher->bytes_received += g_bytes_get_size (message->payload);
+  rh_stream_push_data (publisher->stream, message->timestamp, data.payload, data.is_metadata);
+  rh_data_message_clear (&data);
   return TRUE;
 }
 
@@ -635,38 +600,17 @@ handle_media (RhSession *session, guint32 stream_id, guint8 type, guint32 timest
   rh_stream_push_media (publisher->stream, type, timestamp, payload);
 }
 
-/* An aggregate message is a run of FLV tags: type, size(3), timestamp(3+1),
- * stream id(3), body, previous tag size(4). Bodies are shared, not copied. */
-static gboolean
-handle_aggregate (RhSession *session, const RhMessage *message, GError **error)
-{
-  gsize len;
-  const guint8 *data = g_bytes_get_data (message->payload, &len);
-  gsize pos = 0;
-  gboolean first = TRUE;
-  guint32 base = 0;
+typedef struct {
+  RhSession *session;
+  guint32 stream_id;
+} AggregateTarget;
 
-  while (pos + 11 <= len)
-    {
-      guint8 type = data[pos];
-      guint32 size = rh_read_u24_be (data + pos + 1);
-      guint32 timestamp = rh_read_u24_be (data + pos + 4) | ((guint32) data[pos + 7] << 24);
-      if (pos + 11 + size > len)
-        {
-          g_set_error (error, RH_SESSION_ERROR, RH_SESSION_ERROR_PROTOCOL,
-                       _("aggregate message tag of %u bytes runs past its end"), size);
-          return FALSE;
-        }
-      if (first)
-        base = timestamp;
-      first = FALSE;
-      guint32 at = message->timestamp + (timestamp - base);
-      g_autoptr (GBytes) body = g_bytes_new_from_bytes (message->payload, pos + 11, size);
-      if (type == RH_MSG_AUDIO || type == RH_MSG_VIDEO)
-        handle_media (session, message->stream_id, type, at, body);
-      pos += 11 + size + 4;
-    }
-  return TRUE;
+static void
+on_aggregate_tag (guint8 type, guint32 timestamp, GBytes *body, gpointer user_data)
+{
+  const AggregateTarget *target = user_data;
+  if (type == RH_MSG_AUDIO || type == RH_MSG_VIDEO)
+    handle_media (target->session, target->stream_id, type, timestamp, body);
 }
 
 gboolean
@@ -689,7 +633,11 @@ rh_session_handle_message (RhSession *session, const RhMessage *message, GError 
     case RH_MSG_DATA_AMF3:
       return handle_data (session, message, error);
     case RH_MSG_AGGREGATE:
-      return handle_aggregate (session, message, error);
+      {
+        AggregateTarget target = { session, message->stream_id };
+        return rh_aggregate_foreach (message->payload, message->timestamp, on_aggregate_tag, &target,
+                                     error);
+      }
     case RH_MSG_USER_CONTROL:
       if (len >= 6 && rh_read_u32_be (data) >> 16 == RH_UC_PING_REQUEST)
         send_user_event (session, RH_UC_PING_RESPONSE, rh_read_u32_be (data + 2));

@@ -1,0 +1,196 @@
+#include "config.h"
+
+#include "test-http.h"
+
+#include <libsoup/soup.h>
+
+#include "testutil.h"
+
+struct _RhTestHttp {
+  GThread *thread;
+  GMainContext *context;
+  GMainLoop *loop;
+  SoupServer *server;
+  guint16 port;
+  GMutex lock;
+  GCond ready;
+  gboolean started;
+  GPtrArray *requests;   /* RhTestRequest* */
+  guint flaky_seen;
+  GTlsCertificate *certificate;  /* NULL: plain HTTP */
+};
+
+static void
+request_free (gpointer data)
+{
+  RhTestRequest *request = data;
+  g_free (request->path);
+  g_free (request->body);
+  g_hash_table_unref (request->headers);
+  g_free (request);
+}
+
+static void
+on_http_request (SoupServer *server, SoupServerMessage *message, const char *path,
+                 GHashTable *query, gpointer user_data)
+{
+  RhTestHttp *http = user_data;
+  RhTestRequest *request = g_new0 (RhTestRequest, 1);
+  SoupMessageBody *body = soup_server_message_get_request_body (message);
+  g_autoptr (GBytes) flat = soup_message_body_flatten (body);
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
+  guint status;
+
+  request->path = g_strdup (path);
+  request->body = g_strndup (g_bytes_get_data (flat, NULL), g_bytes_get_size (flat));
+  request->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  soup_message_headers_iter_init (&iter, soup_server_message_get_request_headers (message));
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    g_hash_table_insert (request->headers, g_ascii_strdown (name, -1), g_strdup (value));
+
+  g_mutex_lock (&http->lock);
+  g_ptr_array_add (http->requests, request);
+  if (strcmp (path, "/ok") == 0)
+    status = 200;
+  else if (strcmp (path, "/bad") == 0)
+    status = 400;
+  else if (strcmp (path, "/flaky") == 0)
+    status = http->flaky_seen++ == 0 ? 500 : 200;
+  else
+    status = 404;
+  g_mutex_unlock (&http->lock);
+  soup_server_message_set_status (message, status, NULL);
+  soup_server_message_set_response (message, "text/plain", SOUP_MEMORY_STATIC, "done", 4);
+}
+
+static gpointer
+http_thread (gpointer user_data)
+{
+  RhTestHttp *http = user_data;
+  g_autoptr (GError) error = NULL;
+
+  g_main_context_push_thread_default (http->context);
+  http->server = soup_server_new ("tls-certificate", http->certificate, NULL);
+  soup_server_add_handler (http->server, NULL, on_http_request, http, NULL);
+  g_assert_true (soup_server_listen_local (http->server, 0, SOUP_SERVER_LISTEN_IPV4_ONLY
+                                           | (http->certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0),
+                                           &error));
+  GSList *uris = soup_server_get_uris (http->server);
+  http->port = (guint16) g_uri_get_port (uris->data);
+  g_slist_free_full (uris, (GDestroyNotify) g_uri_unref);
+
+  g_mutex_lock (&http->lock);
+  http->started = TRUE;
+  g_cond_signal (&http->ready);
+  g_mutex_unlock (&http->lock);
+
+  g_main_loop_run (http->loop);
+  soup_server_disconnect (http->server);
+  g_clear_object (&http->server);
+  g_main_context_pop_thread_default (http->context);
+  return NULL;
+}
+
+static RhTestHttp *
+http_start (GTlsCertificate *certificate)
+{
+  RhTestHttp *http = g_new0 (RhTestHttp, 1);
+  http->certificate = certificate;
+  g_mutex_init (&http->lock);
+  g_cond_init (&http->ready);
+  http->requests = g_ptr_array_new_with_free_func (request_free);
+  http->context = g_main_context_new ();
+  http->loop = g_main_loop_new (http->context, FALSE);
+  http->thread = g_thread_new ("http", http_thread, http);
+  g_mutex_lock (&http->lock);
+  while (!http->started)
+    g_cond_wait (&http->ready, &http->lock);
+  g_mutex_unlock (&http->lock);
+  return http;
+}
+
+RhTestHttp *
+rh_test_http_start (void)
+{
+  return http_start (NULL);
+}
+
+RhTestHttp *
+rh_test_http_start_tls (const char *cert_path, const char *key_path)
+{
+  g_autoptr (GError) error = NULL;
+  GTlsCertificate *certificate = g_tls_certificate_new_from_files (cert_path, key_path, &error);
+  g_assert_no_error (error);
+  return http_start (certificate);
+}
+
+static gboolean
+quit_loop (gpointer user_data)
+{
+  g_main_loop_quit (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+rh_test_http_stop (RhTestHttp *http)
+{
+  g_main_context_invoke (http->context, quit_loop, http->loop);
+  g_thread_join (http->thread);
+  g_main_loop_unref (http->loop);
+  g_main_context_unref (http->context);
+  g_ptr_array_unref (http->requests);
+  g_clear_object (&http->certificate);
+  g_mutex_clear (&http->lock);
+  g_cond_clear (&http->ready);
+  g_free (http);
+}
+
+guint16
+rh_test_http_port (RhTestHttp *http)
+{
+  return http->port;
+}
+
+static RhTestRequest *
+request_copy (const RhTestRequest *request)
+{
+  RhTestRequest *copy = g_new0 (RhTestRequest, 1);
+  GHashTableIter iter;
+  gpointer key, value;
+  copy->path = g_strdup (request->path);
+  copy->body = g_strdup (request->body);
+  copy->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_hash_table_iter_init (&iter, request->headers);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    g_hash_table_insert (copy->headers, g_strdup (key), g_strdup (value));
+  return copy;
+}
+
+GPtrArray *
+rh_test_http_requests (RhTestHttp *http, const char *path)
+{
+  GPtrArray *out = g_ptr_array_new_with_free_func (request_free);
+  g_mutex_lock (&http->lock);
+  for (guint i = 0; i < http->requests->len; i++)
+    {
+      RhTestRequest *request = g_ptr_array_index (http->requests, i);
+      if (strcmp (request->path, path) == 0)
+        g_ptr_array_add (out, request_copy (request));
+    }
+  g_mutex_unlock (&http->lock);
+  return out;
+}
+
+gboolean
+rh_test_http_wait (RhTestHttp *http, const char *path, guint count, guint timeout_ms)
+{
+  for (guint waited = 0; waited <= timeout_ms; waited += 50)
+    {
+      g_autoptr (GPtrArray) requests = rh_test_http_requests (http, path);
+      if (requests->len >= count)
+        return TRUE;
+      rh_test_sleep (50);
+    }
+  return FALSE;
+}

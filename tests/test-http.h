@@ -1,0 +1,28 @@
+/* A real HTTP server for the webhook tests. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* A real HTTP server on 127.0.0.1, in its own thread, that records every
+ * request. Paths: /ok answers 200, /bad 400, /flaky 500 the first time and
+ * 200 after, anything else 404. */
+typedef struct {
+  char *path;
+  char *body;
+  GHashTable *headers;   /* lower-case name -> value */
+} RhTestRequest;
+
+typedef struct _RhTestHttp RhTestHttp;
+
+RhTestHttp *rh_test_http_start (void);
+/* The same over TLS with the given certificate and key (PEM files). */
+RhTestHttp *rh_test_http_start_tls (const char *cert_path, const char *key_path);
+void rh_test_http_stop (RhTestHttp *http);
+guint16 rh_test_http_port (RhTestHttp *http);
+/* Requests received so far on path (a copy; free with g_ptr_array_unref). */
+GPtrArray *rh_test_http_requests (RhTestHttp *http, const char *path);
+gboolean rh_test_http_wait (RhTestHttp *http, const char *path, guint count, guint timeout_ms);
+
+G_END_DECLS

@@ -1,0 +1,27 @@
+/* Real media tools for the tests: ffmpeg publishing, ffprobe reading. */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* ffmpeg publishing a test pattern with H.264 + AAC for `seconds`. */
+GSubprocess *rh_test_publish_ffmpeg (const char *url, guint seconds, const char *size,
+                                     const char *const *extra_output_args, const char *log_path);
+
+typedef struct {
+  char *video_codec;
+  char *audio_codec;
+  char *video_profile;
+  guint video_frames;
+  guint audio_frames;
+  guint width, height;
+  gboolean first_video_is_key;
+  double first_video_pts;    /* seconds */
+} RhTestProbe;
+
+/* Runs ffprobe on path; FALSE if it could not be read. */
+gboolean rh_test_probe (const char *path, RhTestProbe *probe);
+void rh_test_probe_clear (RhTestProbe *probe);
+
+G_END_DECLS
