@@ -3,7 +3,7 @@
 
 #include "config/settings.h"
 #include "util/log.h"
-#include "server/daemon.h"
+#include "daemon/daemon.h"
 
 #include <glib/gi18n.h>
 #include <locale.h>

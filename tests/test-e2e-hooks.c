@@ -251,13 +251,29 @@ test_events_and_exec (void)
   rh_test_remove_tree (dir);
 }
 
-static void
-assert_signature (const RhTestRequest *request, const char *secret)
+#define WEBHOOK_SECRET "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+/* Runs the Standard Webhooks verifier (Python, written from the spec) on
+ * a body and the request's headers; TRUE when it accepts them. */
+static gboolean
+standard_webhook_verifies (const RhTestRequest *request, const char *body)
 {
-  g_autofree char *hex = g_compute_hmac_for_string (G_CHECKSUM_SHA256, (const guchar *) secret,
-                                                    strlen (secret), request->body, -1);
-  g_autofree char *expected = g_strconcat ("sha256=", hex, NULL);
-  g_assert_cmpstr (g_hash_table_lookup (request->headers, "x-rtmphooks-signature"), ==, expected);
+  g_autofree char *verifier = g_build_filename (rh_test_env ("RH_FIXTURES"), "hooks",
+                                                "verify-standard-webhook.py", NULL);
+  const char *id = g_hash_table_lookup (request->headers, "webhook-id");
+  const char *timestamp = g_hash_table_lookup (request->headers, "webhook-timestamp");
+  const char *signature = g_hash_table_lookup (request->headers, "webhook-signature");
+  g_assert_nonnull (id);
+  g_assert_nonnull (timestamp);
+  g_assert_nonnull (signature);
+  const char *const argv[] = { "python3", verifier, WEBHOOK_SECRET, id, timestamp, signature, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE, &error);
+  g_assert_no_error (error);
+  g_autoptr (GBytes) input = g_bytes_new (body, strlen (body));
+  g_assert_true (g_subprocess_communicate (process, input, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  return g_subprocess_get_if_exited (process) && g_subprocess_get_exit_status (process) == 0;
 }
 
 static void
@@ -276,7 +292,7 @@ test_webhooks (void)
     "  { name = \"refused\"; on = [ \"publish_start\" ]; webhook = { url = \"http://127.0.0.1:%1$u/bad\"; retries = 3; }; },\n"
     "  { name = \"down\"; on = [ \"publish_start\" ]; webhook = { url = \"http://127.0.0.1:%2$u/x?key=hidden\"; retries = 2; }; }\n"
     ");\n", port, closed_port);
-  const char *const env[] = { "RH_HOOK_SECRET=s3cr3t-value", "RH_API_TOKEN=tok-123", NULL };
+  const char *const env[] = { "RH_HOOK_SECRET=" WEBHOOK_SECRET, "RH_API_TOKEN=tok-123", NULL };
   const char *const args[] = { "--hook-webhook", NULL, NULL };
   g_autofree char *flag = g_strdup_printf ("publish_stop=http://127.0.0.1:%u/ok", port);
   const char *const flag_args[] = { args[0], flag, NULL };
@@ -298,7 +314,7 @@ test_webhooks (void)
   for (guint i = 0; i < ok->len; i++)
     {
       RhTestRequest *r = g_ptr_array_index (ok, i);
-      if (g_hash_table_contains (r->headers, "x-rtmphooks-signature"))
+      if (g_hash_table_contains (r->headers, "webhook-signature"))
         signed_request = r;
       else
         flag_request = r;
@@ -315,7 +331,15 @@ test_webhooks (void)
   g_assert_cmpstr (g_hash_table_lookup (signed_request->headers, "idempotency-key"), ==,
                    json_object_get_string_member (event, "id"));
   g_assert_cmpstr (g_hash_table_lookup (signed_request->headers, "x-rtmphooks-event"), ==, "publish_start");
-  assert_signature (signed_request, "s3cr3t-value");
+  /* Standard Webhooks: the id is the event's, and an independent verifier
+   * accepts the signature, and refuses it for a body changed by a byte. */
+  g_assert_cmpstr (g_hash_table_lookup (signed_request->headers, "webhook-id"), ==,
+                   json_object_get_string_member (event, "id"));
+  g_assert_true (standard_webhook_verifies (signed_request, signed_request->body));
+  g_autofree char *tampered = g_strdup (signed_request->body);
+  tampered[strlen (tampered) - 2] ^= 1;
+  g_assert_false (standard_webhook_verifies (signed_request, tampered));
+  g_assert_null (g_hash_table_lookup (flag_request->headers, "webhook-signature"));
   g_autoptr (JsonNode) flag_body = json_from_string (flag_request->body, NULL);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (flag_body), "type"), ==, "publish_stop");
 
@@ -324,12 +348,14 @@ test_webhooks (void)
   g_assert_cmpuint (flaky->len, ==, 2);
   g_assert_cmpstr (g_hash_table_lookup (((RhTestRequest *) g_ptr_array_index (flaky, 0))->headers, "idempotency-key"), ==,
                    g_hash_table_lookup (((RhTestRequest *) g_ptr_array_index (flaky, 1))->headers, "idempotency-key"));
+  g_assert_cmpstr (g_hash_table_lookup (((RhTestRequest *) g_ptr_array_index (flaky, 0))->headers, "webhook-id"), ==,
+                   g_hash_table_lookup (((RhTestRequest *) g_ptr_array_index (flaky, 1))->headers, "webhook-id"));
   g_autoptr (GPtrArray) bad = rh_test_http_requests (http, "/bad");
   g_assert_cmpuint (bad->len, ==, 1);
 
   /* Secrets and URL queries never reach the log. */
   g_autofree char *log = rh_test_daemon_log (daemon);
-  g_assert_null (strstr (log, "s3cr3t-value"));
+  g_assert_null (strstr (log, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"));
   g_assert_null (strstr (log, "tok-123"));
   g_assert_null (strstr (log, "hidden"));
   g_assert_nonnull (strstr (log, "webhook \"refused\" to http://127.0.0.1"));

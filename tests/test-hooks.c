@@ -13,6 +13,7 @@
 #include "hooks/stdio-output.h"
 #include "hooks/template.h"
 #include "hooks/webhook-action.h"
+#include "hooks/webhook-signature.h"
 
 static RhEvent *
 publish_stop_event (void)
@@ -260,13 +261,27 @@ test_stdio_formats (void)
   g_assert_false (rh_stdio_format_parse ("xml", &format));
 }
 
+/* The example of the Standard Webhooks specification, and secrets that
+ * are not base64. */
 static void
 test_signature (void)
 {
-  /* RFC 4231 test case 2. */
-  g_autoptr (GBytes) body = g_bytes_new_static ("what do ya want for nothing?", 28);
-  g_autofree char *hex = rh_webhook_signature ("Jefe", body);
-  g_assert_cmpstr (hex, ==, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  g_autoptr (GBytes) key = rh_webhook_secret_decode ("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", NULL);
+  g_assert_nonnull (key);
+  g_autoptr (GBytes) body = g_bytes_new_static ("{\"test\": 2432232314}", 20);
+  g_autofree char *signature = rh_webhook_sign (key, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body);
+  g_assert_cmpstr (signature, ==, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+
+  /* The prefix is optional; the base64 is not. */
+  g_autoptr (GBytes) bare = rh_webhook_secret_decode ("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", NULL);
+  g_assert_true (g_bytes_equal (bare, key));
+  static const char *const bad[] = { "", "whsec_", "s3cr3t-value", "whsec_abc", "whsec_ab=c", "whsec_a===" };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_assert_null (rh_webhook_secret_decode (bad[i], &error));
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA);
+    }
 }
 
 static char *
@@ -354,6 +369,7 @@ test_rules_bad (void)
     ":18: rule \"l\": duration_seconds is numeric",
     ":19: rule \"m\": unknown template filter \"base64\"",
     ":20: rule \"n\": exec needs command",
+    ":21: rule \"o\": a webhook secret must be \"whsec_\" followed by base64",
   };
   for (guint i = 0; i < errors->len; i++)
     g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));

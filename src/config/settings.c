@@ -213,6 +213,86 @@ load_section (const config_setting_t *section, const SettingSpec *specs, gsize n
     }
 }
 
+static gboolean
+is_loopback (const RhListenAddress *address)
+{
+  if (address->host == NULL)
+    return FALSE;
+  g_autoptr (GInetAddress) ip = g_inet_address_new_from_string (address->host);
+  return ip != NULL && g_inet_address_get_is_loopback (ip);
+}
+
+/* "${env.NAME}" reads the daemon's environment at load; anything else is
+ * the token itself. */
+static char *
+load_token (const config_setting_t *setting, GPtrArray *errors)
+{
+  const char *text = rh_config_get_string (setting);
+  if (text == NULL || *text == '\0')
+    {
+      rh_config_error (errors, setting, _("http.token must be a non-empty string"));
+      return NULL;
+    }
+  if (!g_str_has_prefix (text, "${env.") || !g_str_has_suffix (text, "}"))
+    {
+      if (strchr (text, '$') != NULL)
+        rh_config_error (errors, setting, _("http.token is a literal or \"${env.NAME}\""));
+      return g_strdup (text);
+    }
+  g_autofree char *name = g_strndup (text + 6, strlen (text) - 7);
+  const char *value = g_getenv (name);
+  if (value == NULL || *value == '\0')
+    {
+      rh_config_error (errors, setting, _("http.token: the environment variable %s is not set"), name);
+      return NULL;
+    }
+  return g_strdup (value);
+}
+
+/* http = { listen = [ ... ]; token = "..."; }: present means on, on
+ * 127.0.0.1:8080 unless listen says otherwise. Without a token only
+ * loopback addresses are allowed: the API can drop streams. */
+static void
+load_http (const config_setting_t *section, RhHttpConfig *http, GPtrArray *errors)
+{
+  if (!config_setting_is_group (section))
+    {
+      rh_config_error (errors, section, _("%s must be a group: %s = { ... };"), "http", "http");
+      return;
+    }
+  const config_setting_t *listen = NULL;
+  for (int i = 0; i < config_setting_length (section); i++)
+    {
+      const config_setting_t *setting = config_setting_get_elem (section, (unsigned) i);
+      const char *name = config_setting_name (setting);
+      if (strcmp (name, "listen") == 0)
+        {
+          listen = setting;
+          load_listen (setting, http->listen, errors);
+        }
+      else if (strcmp (name, "token") == 0)
+        http->token = load_token (setting, errors);
+      else
+        rh_config_error (errors, setting, _("unknown setting %s.%s"), "http", name);
+    }
+  if (listen == NULL)
+    {
+      RhListenAddress address = { NULL, 0 };
+      rh_listen_address_parse (RH_HTTP_DEFAULT_LISTEN, &address, NULL);
+      g_array_append_val (http->listen, address);
+    }
+  for (guint i = 0; http->token == NULL && i < http->listen->len; i++)
+    {
+      const RhListenAddress *address = &g_array_index (http->listen, RhListenAddress, i);
+      if (!is_loopback (address))
+        {
+          g_autofree char *text = rh_listen_address_to_string (address);
+          rh_config_error (errors, listen != NULL ? listen : section,
+                           _("http.listen \"%s\" is not a loopback address: set http.token"), text);
+        }
+    }
+}
+
 static void
 check_server (const config_setting_t *section, const RhServerConfig *server, GPtrArray *errors)
 {
@@ -357,6 +437,9 @@ rh_config_load (const char *path, gboolean must_exist,
   config->ref_count = 1;
   server_config_init (&config->server);
   hooks_settings_init (&config->hooks);
+  config->http.listen = g_array_new (FALSE, TRUE, sizeof (RhListenAddress));
+  g_array_set_clear_func (config->http.listen, (GDestroyNotify) rh_listen_address_clear);
+  config->loaded_at = g_get_real_time () / G_USEC_PER_SEC;
 
   if (path != NULL && !must_exist && !g_file_test (path, G_FILE_TEST_EXISTS))
     path = NULL;  /* no default file: built-in defaults */
@@ -388,13 +471,13 @@ rh_config_load (const char *path, gboolean must_exist,
           config_destroy (&cfg);
           return NULL;
         }
-      static const char *const sections[] = { "server", "hooks", "filters", "rules", NULL };
+      static const char *const sections[] = { "server", "hooks", "filters", "rules", "http", NULL };
       for (int i = 0; i < config_setting_length (root); i++)
         {
           const config_setting_t *section = config_setting_get_elem (root, (unsigned) i);
           if (!g_strv_contains (sections, config_setting_name (section)))
             rh_config_error (errors, section,
-                             _("unknown section \"%s\" (expected server, hooks, filters or rules)"),
+                             _("unknown section \"%s\" (expected server, hooks, filters, rules or http)"),
                              config_setting_name (section));
         }
       /* In this order whatever the file's: rules use the hooks defaults. */
@@ -409,6 +492,8 @@ rh_config_load (const char *path, gboolean must_exist,
         load_section (section, hooks_settings, G_N_ELEMENTS (hooks_settings), &config->hooks, errors);
       rh_rules_config_load (config_setting_get_member (root, "filters"),
                             config_setting_get_member (root, "rules"), &config->hooks, errors);
+      if ((section = config_setting_get_member (root, "http")) != NULL)
+        load_http (section, &config->http, errors);
       config_destroy (&cfg);
     }
 
@@ -432,6 +517,8 @@ rh_config_unref (RhConfig *config)
     return;
   g_array_unref (config->server.listen);
   g_ptr_array_unref (config->hooks.rules);
+  g_array_unref (config->http.listen);
+  g_free (config->http.token);
   g_free (config->path);
   g_free (config);
 }

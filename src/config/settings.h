@@ -35,11 +35,21 @@ typedef struct {
   gint player_send_buffer;         /* SO_SNDBUF of players; 0 = kernel autotuning */
 } RhServerConfig;
 
+/* The HTTP API; off without an http section. */
+typedef struct {
+  GArray *listen;                  /* RhListenAddress; empty: no HTTP API */
+  char *token;                     /* bearer token required when set */
+} RhHttpConfig;
+
+#define RH_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
+
 typedef struct {
   gint ref_count;
   char *path;  /* NULL: built-in defaults */
   RhServerConfig server;
   RhHooksSettings hooks;
+  RhHttpConfig http;
+  gint64 loaded_at;                /* real time, seconds */
 } RhConfig;
 
 /* An integer option the command line did not give (0 is a value, and

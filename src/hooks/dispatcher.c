@@ -3,7 +3,9 @@
 #include "dispatcher.h"
 
 #include "exec-action.h"
+#include "hook-stats.h"
 #include "webhook-action.h"
+#include "webhook-signature.h"
 
 #include <string.h>
 #include <glib/gi18n.h>
@@ -18,6 +20,7 @@ typedef struct {
   const RhAction *action;
   RhEvent *event;
   gint64 queued_at;
+  gint64 started_at;
 } Job;
 
 struct _RhDispatcher {
@@ -33,6 +36,8 @@ struct _RhDispatcher {
   guint running;
   guint start_id;          /* idle source starting queued jobs */
   /* Counters. */
+  RhHookStats *stats;      /* per rule */
+  guint64 events;
   guint64 runs;
   guint64 failures;
   guint64 timeouts;
@@ -72,6 +77,7 @@ rh_dispatcher_new (int stdout_fd)
   dispatcher->queue_limit = (guint) defaults.queue;
   dispatcher->timeout = defaults.timeout;
   dispatcher->webhooks = rh_webhook_client_new ();
+  dispatcher->stats = rh_hook_stats_new ();
   g_queue_init (&dispatcher->queue);
   return dispatcher;
 }
@@ -86,6 +92,7 @@ rh_dispatcher_free (RhDispatcher *dispatcher)
   g_ptr_array_unref (dispatcher->rules);
   g_strfreev (dispatcher->base_env);
   rh_webhook_client_free (dispatcher->webhooks);
+  rh_hook_stats_free (dispatcher->stats);
   rh_stdio_output_free (dispatcher->stdio);
   g_free (dispatcher);
 }
@@ -128,14 +135,17 @@ event_name (const Job *job)
   return rh_event_type_to_string (job->event->type);
 }
 
+/* result and error (NULL when none) go to the rule's counters. */
 static void
-job_finished (Job *job, gboolean failed)
+job_finished (Job *job, RhHookResult result, const char *error)
 {
   RhDispatcher *dispatcher = job->dispatcher;
   dispatcher->running--;
   job->rule->running--;
-  if (failed)
+  if (result != RH_HOOK_RESULT_OK)
     dispatcher->failures++;
+  rh_hook_stats_record (dispatcher->stats, job->rule->name, result,
+                        (double) (g_get_monotonic_time () - job->started_at) / G_USEC_PER_SEC, error);
   job_free (job);
   start_jobs (dispatcher);
 }
@@ -144,7 +154,7 @@ static void
 on_exec_done (const RhExecResult *result, gpointer user_data)
 {
   Job *job = user_data;
-  gboolean failed = !result->exited || result->exit_status != 0;
+  g_autofree char *error = NULL;
 
   if (result->timed_out)
     job->dispatcher->timeouts++;
@@ -155,21 +165,40 @@ on_exec_done (const RhExecResult *result, gpointer user_data)
             _("hook \"%s\" for %s exited with status 0 after %.3fs"), job->rule->name,
             event_name (job), result->seconds);
   else if (result->exited)
-    rh_log (G_LOG_LEVEL_WARNING, conn_id, key, job->rule->name,
-            _("hook \"%s\" for %s failed with status %d after %.3fs"), job->rule->name,
-            event_name (job), result->exit_status, result->seconds);
+    {
+      error = g_strdup_printf ("exit status %d", result->exit_status);
+      rh_log (G_LOG_LEVEL_WARNING, conn_id, key, job->rule->name,
+              _("hook \"%s\" for %s failed with status %d after %.3fs"), job->rule->name,
+              event_name (job), result->exit_status, result->seconds);
+    }
   else if (result->spawned)
-    rh_log (G_LOG_LEVEL_WARNING, conn_id, key, job->rule->name,
-            result->timed_out ? _("hook \"%s\" for %s killed by signal %d after %.3fs (timeout)")
-                              : _("hook \"%s\" for %s killed by signal %d after %.3fs"),
-            job->rule->name, event_name (job), result->signal, result->seconds);
-  job_finished (job, failed);
+    {
+      error = g_strdup_printf ("killed by signal %d%s", result->signal,
+                               result->timed_out ? " (timeout)" : "");
+      rh_log (G_LOG_LEVEL_WARNING, conn_id, key, job->rule->name,
+              result->timed_out ? _("hook \"%s\" for %s killed by signal %d after %.3fs (timeout)")
+                                : _("hook \"%s\" for %s killed by signal %d after %.3fs"),
+              job->rule->name, event_name (job), result->signal, result->seconds);
+    }
+  else
+    {
+      error = g_strdup ("could not start");
+    }
+  RhHookResult outcome = result->timed_out ? RH_HOOK_RESULT_TIMEOUT
+                         : result->exited && result->exit_status == 0 ? RH_HOOK_RESULT_OK
+                         : RH_HOOK_RESULT_FAILED;
+  job_finished (job, outcome, error);
 }
 
 static void
 on_webhook_done (const RhWebhookResult *result, gpointer user_data)
 {
-  job_finished (user_data, !result->delivered);
+  g_autofree char *error = NULL;
+  if (!result->delivered)
+    error = result->status != 0 ? g_strdup_printf ("HTTP %u after %u attempt(s)", result->status,
+                                                   result->attempts)
+                                : g_strdup_printf ("no answer after %u attempt(s)", result->attempts);
+  job_finished (user_data, result->delivered ? RH_HOOK_RESULT_OK : RH_HOOK_RESULT_FAILED, error);
 }
 
 static double
@@ -240,17 +269,24 @@ start_webhook (RhDispatcher *dispatcher, Job *job)
   char *json = rh_event_to_json (job->event);
   g_autoptr (GBytes) body = g_bytes_new_take (json, strlen (json));
 
-  if (secret != NULL && *secret == '\0')
+  g_autoptr (GBytes) signing_key = NULL;
+  if (secret != NULL)
     {
+      g_autoptr (GError) error = NULL;
       /* An empty secret (an unset ${env.X}) would sign with a known key. */
-      rh_log (G_LOG_LEVEL_WARNING, job->event->conn_id, job->event->stream_key, job->rule->name,
-              _("webhook \"%s\": its secret expanded to nothing; not sent"), job->rule->name);
-      dispatcher->running++;
-      job->rule->running++;
-      job_finished (job, TRUE);
-      return;
+      if (*secret == '\0')
+        g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("it expanded to nothing"));
+      else
+        signing_key = rh_webhook_secret_decode (secret, &error);
+      if (signing_key == NULL)
+        {
+          rh_log (G_LOG_LEVEL_WARNING, job->event->conn_id, job->event->stream_key, job->rule->name,
+                  _("webhook \"%s\": bad secret (%s); not sent"), job->rule->name, error->message);
+          job_finished (job, RH_HOOK_RESULT_FAILED, "bad secret");
+          return;
+        }
     }
-  rh_webhook_post (dispatcher->webhooks, job->rule->name, url, (const char *const *) headers, secret,
+  rh_webhook_post (dispatcher->webhooks, job->rule->name, url, (const char *const *) headers, signing_key,
                    body, job->event->id, event_name (job), (guint) job->action->retries,
                    action_timeout (dispatcher, job->action), on_webhook_done, job);
 }
@@ -263,6 +299,7 @@ start_job (RhDispatcher *dispatcher, Job *job)
   dispatcher->running++;
   job->rule->running++;
   dispatcher->runs++;
+  job->started_at = g_get_monotonic_time ();
   dispatcher->latency_total += latency;
   dispatcher->latency_max = MAX (dispatcher->latency_max, latency);
   if (job->action->kind == RH_ACTION_EXEC)
@@ -319,6 +356,7 @@ drop (RhDispatcher *dispatcher, const RhRule *rule, const RhEvent *event)
 {
   gint64 now = g_get_monotonic_time ();
   dispatcher->drops++;
+  rh_hook_stats_record_drop (dispatcher->stats, rule->name);
   if (now - dispatcher->drop_logged_at >= G_USEC_PER_SEC)
     {
       rh_log (G_LOG_LEVEL_WARNING, event->conn_id, event->stream_key, rule->name,
@@ -332,6 +370,7 @@ drop (RhDispatcher *dispatcher, const RhRule *rule, const RhEvent *event)
 void
 rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
 {
+  dispatcher->events++;
   if (dispatcher->stdio_format != RH_STDIO_OFF)
     rh_stdio_output_write (dispatcher->stdio, dispatcher->stdio_format, event);
 
@@ -382,6 +421,26 @@ rh_dispatcher_log_stats (RhDispatcher *dispatcher)
              dispatcher->runs > 0 ? dispatcher->latency_total / (double) dispatcher->runs : 0.0,
              dispatcher->latency_max, rh_stdio_output_get_written (dispatcher->stdio),
              rh_stdio_output_get_dropped (dispatcher->stdio));
+}
+
+void
+rh_dispatcher_get_counters (RhDispatcher *dispatcher, RhDispatcherCounters *counters)
+{
+  counters->events = dispatcher->events;
+  counters->runs = dispatcher->runs;
+  counters->failures = dispatcher->failures;
+  counters->timeouts = dispatcher->timeouts;
+  counters->drops = dispatcher->drops;
+  counters->running = dispatcher->running;
+  counters->queued = g_queue_get_length (&dispatcher->queue);
+  counters->stdio_written = rh_stdio_output_get_written (dispatcher->stdio);
+  counters->stdio_dropped = rh_stdio_output_get_dropped (dispatcher->stdio);
+}
+
+RhHookStats *
+rh_dispatcher_get_stats (RhDispatcher *dispatcher)
+{
+  return dispatcher->stats;
 }
 
 void

@@ -8,6 +8,7 @@
 #pragma once
 
 #include "event.h"
+#include "hook-stats.h"
 #include "rule.h"
 #include "stdio-output.h"
 
@@ -38,6 +39,22 @@ void rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event);
 guint rh_dispatcher_get_running (RhDispatcher *dispatcher);
 guint rh_dispatcher_get_queued (RhDispatcher *dispatcher);
 void rh_dispatcher_log_stats (RhDispatcher *dispatcher);
+
+typedef struct {
+  guint64 events;          /* events produced */
+  guint64 runs;            /* actions started */
+  guint64 failures;
+  guint64 timeouts;
+  guint64 drops;           /* actions dropped: queue full */
+  guint running;
+  guint queued;
+  guint64 stdio_written;
+  guint64 stdio_dropped;
+} RhDispatcherCounters;
+
+void rh_dispatcher_get_counters (RhDispatcher *dispatcher, RhDispatcherCounters *counters);
+/* Per-rule counters (the dispatcher's own). */
+RhHookStats *rh_dispatcher_get_stats (RhDispatcher *dispatcher);
 /* Flushes stdio output within timeout_ms (shutdown). */
 void rh_dispatcher_drain_stdio (RhDispatcher *dispatcher, guint timeout_ms);
 

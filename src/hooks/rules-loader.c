@@ -4,6 +4,8 @@
 
 #include "rules-loader.h"
 
+#include "webhook-signature.h"
+
 #include "config/reader.h"
 
 #include <gio/gio.h>
@@ -328,6 +330,17 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
       if (text == NULL || *text == '\0')
         rh_config_error (ctx->errors, setting, _("rule \"%s\": secret must be a non-empty string"),
                          ctx->rule->name);
+      else if (strchr (text, '$') == NULL)
+        {
+          /* A literal secret can be checked now rather than at each event. */
+          g_autoptr (GError) secret_error = NULL;
+          g_autoptr (GBytes) key = rh_webhook_secret_decode (text, &secret_error);
+          if (key == NULL)
+            rh_config_error (ctx->errors, setting, _("rule \"%s\": %s"), ctx->rule->name,
+                             secret_error->message);
+          else
+            action->secret = load_template (ctx, setting, text);
+        }
       else
         action->secret = load_template (ctx, setting, text);
     }

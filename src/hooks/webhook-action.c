@@ -2,6 +2,8 @@
 
 #include "webhook-action.h"
 
+#include "webhook-signature.h"
+
 #include <libsoup/soup.h>
 #include <glib/gi18n.h>
 #include "util/log.h"
@@ -16,7 +18,7 @@ typedef struct {
   char *url;
   char *safe_url;        /* for logs: no query, no user info */
   GStrv headers;
-  char *signature;
+  GBytes *signing_key;   /* NULL: unsigned */
   GBytes *body;
   char *event_id;
   char *event_type;
@@ -50,14 +52,6 @@ rh_webhook_client_free (RhWebhookClient *client)
   g_free (client);
 }
 
-char *
-rh_webhook_signature (const char *secret, GBytes *body)
-{
-  gsize len;
-  const guint8 *data = g_bytes_get_data (body, &len);
-  return g_compute_hmac_for_data (G_CHECKSUM_SHA256, (const guchar *) secret, strlen (secret), data, len);
-}
-
 static void
 post_free (Post *post)
 {
@@ -67,7 +61,7 @@ post_free (Post *post)
   g_free (post->url);
   g_free (post->safe_url);
   g_strfreev (post->headers);
-  g_free (post->signature);
+  g_clear_pointer (&post->signing_key, g_bytes_unref);
   g_bytes_unref (post->body);
   g_free (post->event_id);
   g_free (post->event_type);
@@ -175,12 +169,18 @@ attempt (Post *post)
   SoupMessageHeaders *headers = soup_message_get_request_headers (message);
   for (char **h = post->headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
     soup_message_headers_replace (headers, h[0], h[1]);
+  soup_message_headers_replace (headers, "webhook-id", post->event_id);
   soup_message_headers_replace (headers, "Idempotency-Key", post->event_id);
   soup_message_headers_replace (headers, "X-RTMPHooks-Event", post->event_type);
-  if (post->signature != NULL)
+  if (post->signing_key != NULL)
     {
-      g_autofree char *value = g_strconcat ("sha256=", post->signature, NULL);
-      soup_message_headers_replace (headers, "X-RTMPHooks-Signature", value);
+      /* Each attempt is signed at its own time: receivers refuse old
+       * timestamps, and a retry may come minutes later. */
+      gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+      g_autofree char *timestamp = g_strdup_printf ("%" G_GINT64_FORMAT, now);
+      g_autofree char *signature = rh_webhook_sign (post->signing_key, post->event_id, now, post->body);
+      soup_message_headers_replace (headers, "webhook-timestamp", timestamp);
+      soup_message_headers_replace (headers, "webhook-signature", signature);
     }
   soup_message_set_request_body_from_bytes (message, "application/json", post->body);
 
@@ -201,7 +201,7 @@ safe_url (const char *url)
 
 void
 rh_webhook_post (RhWebhookClient *client, const char *rule_name, const char *url,
-                 const char *const *headers, const char *secret, GBytes *body,
+                 const char *const *headers, GBytes *signing_key, GBytes *body,
                  const char *event_id, const char *event_type, guint retries,
                  double timeout_seconds, RhWebhookDoneFunc done, gpointer user_data)
 {
@@ -211,7 +211,7 @@ rh_webhook_post (RhWebhookClient *client, const char *rule_name, const char *url
   post->url = g_strdup (url);
   post->safe_url = safe_url (url);
   post->headers = g_strdupv ((char **) headers);
-  post->signature = secret != NULL ? rh_webhook_signature (secret, body) : NULL;
+  post->signing_key = signing_key != NULL ? g_bytes_ref (signing_key) : NULL;
   post->body = g_bytes_ref (body);
   post->event_id = g_strdup (event_id);
   post->event_type = g_strdup (event_type);

@@ -1,8 +1,9 @@
 /* Posts an event's JSON to a URL with libsoup, asynchronously. Retries
  * connection errors, timeouts and 5xx answers (never 4xx) with exponential
- * backoff and jitter. Sends Idempotency-Key (the event id) and, with a
- * secret, X-RTMPHooks-Signature: sha256=HMAC-SHA256(secret, body) in hex.
- * Logs the URL without its query or user info; never logs secrets. */
+ * backoff and jitter. Sends webhook-id and Idempotency-Key (the event id,
+ * the same on every attempt) and, with a key, a Standard Webhooks
+ * signature made afresh for each attempt's webhook-timestamp. Logs the URL
+ * without its query or user info; never logs secrets. */
 #pragma once
 
 #include <gio/gio.h>
@@ -26,13 +27,11 @@ typedef struct _RhWebhookClient RhWebhookClient;
 RhWebhookClient *rh_webhook_client_new (void);
 void rh_webhook_client_free (RhWebhookClient *client);
 
-/* headers: "Name", "value", ... NULL-terminated pairs. */
+/* headers: "Name", "value", ... NULL-terminated pairs; signing_key: the
+ * decoded secret (rh_webhook_secret_decode), NULL for no signature. */
 void rh_webhook_post (RhWebhookClient *client, const char *rule_name, const char *url,
-                      const char *const *headers, const char *secret, GBytes *body,
+                      const char *const *headers, GBytes *signing_key, GBytes *body,
                       const char *event_id, const char *event_type, guint retries,
                       double timeout_seconds, RhWebhookDoneFunc done, gpointer user_data);
-
-/* hex HMAC-SHA256 of body keyed with secret (what receivers verify). */
-char *rh_webhook_signature (const char *secret, GBytes *body);
 
 G_END_DECLS

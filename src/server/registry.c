@@ -3,19 +3,25 @@
 #include "registry.h"
 
 #include <glib/gi18n.h>
+#include <string.h>
 
+#include "connection.h"
 #include "util/log.h"
 
 struct _RhRegistry {
   const RhEventSink *sink;
   RhStreamPolicy policy;
   GHashTable *streams;  /* key -> RhStream */
+  guint64 ended_player_dropped;
 };
 
 static void
 on_codec_detected (RhStream *stream, const char *track, const char *codec, gpointer user_data)
 {
   RhRegistry *registry = user_data;
+  const char *conn_id = stream->publisher != NULL ? rh_connection_get_id (stream->publisher->connection) : NULL;
+  rh_log (G_LOG_LEVEL_INFO, conn_id, stream->key, NULL, "codec_detected %s track=%s codec=%s", stream->key,
+          track, codec);
   rh_emit_codec_detected (registry->sink, stream, track, codec);
 }
 
@@ -92,4 +98,50 @@ const RhEventSink *
 rh_registry_get_sink (RhRegistry *registry)
 {
   return registry->sink;
+}
+
+void
+rh_registry_count_ended_player (RhRegistry *registry, const RhPlayer *player)
+{
+  registry->ended_player_dropped += player->pacing.dropped;
+}
+
+void
+rh_registry_get_counters (RhRegistry *registry, guint *streams, guint *publishers, guint *players,
+                          guint64 *player_dropped)
+{
+  GHashTableIter iter;
+  gpointer value;
+  *streams = g_hash_table_size (registry->streams);
+  *publishers = 0;
+  *players = 0;
+  *player_dropped = registry->ended_player_dropped;
+  g_hash_table_iter_init (&iter, registry->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      const RhStream *stream = value;
+      *publishers += stream->publisher != NULL;
+      *players += stream->players->len;
+      for (guint i = 0; i < stream->players->len; i++)
+        *player_dropped += ((const RhPlayer *) g_ptr_array_index (stream->players, i))->pacing.dropped;
+    }
+}
+
+static gint
+compare_stream_key (gconstpointer a, gconstpointer b)
+{
+  return strcmp ((*(RhStream *const *) a)->key, (*(RhStream *const *) b)->key);
+}
+
+GPtrArray *
+rh_registry_list_streams (RhRegistry *registry)
+{
+  GPtrArray *list = g_ptr_array_new ();
+  GHashTableIter iter;
+  gpointer value;
+  g_hash_table_iter_init (&iter, registry->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    g_ptr_array_add (list, value);
+  g_ptr_array_sort (list, compare_stream_key);
+  return list;
 }

@@ -23,4 +23,12 @@ guint rh_registry_get_n_streams (RhRegistry *registry);
 void rh_registry_set_policy (RhRegistry *registry, const RhStreamPolicy *policy);
 const RhEventSink *rh_registry_get_sink (RhRegistry *registry);
 
+/* A player's play ended: its counts go to the totals. */
+void rh_registry_count_ended_player (RhRegistry *registry, const RhPlayer *player);
+/* Live counts; player_dropped includes ended players'. */
+void rh_registry_get_counters (RhRegistry *registry, guint *streams, guint *publishers, guint *players,
+                               guint64 *player_dropped);
+/* The streams in key order (container only). */
+GPtrArray *rh_registry_list_streams (RhRegistry *registry);
+
 G_END_DECLS

@@ -2,6 +2,8 @@
 
 #include "server.h"
 
+#include <string.h>
+
 #include "connection.h"
 #include "emit.h"
 #include "flush.h"
@@ -29,6 +31,8 @@ struct _RhServer {
   gboolean shutting_down;
   guint64 accepted;
   guint64 refused;           /* over max_connections or max_connections_per_ip */
+  guint64 closed_bytes_in;   /* of connections already closed */
+  guint64 closed_bytes_out;
   gint64 refused_logged_at;
   guint64 refused_unlogged;
 };
@@ -113,8 +117,11 @@ on_closed (RhConnection *connection, RhReason reason, gint64 duration_seconds, g
 {
   RhServer *server = user_data;
   rh_emit_connection_close (&server->sink, connection, reason, duration_seconds);
-  if (!g_hash_table_remove (server->connections, connection))
+  if (!g_hash_table_contains (server->connections, connection))
     return;
+  server->closed_bytes_in += rh_connection_get_bytes_received (connection);
+  server->closed_bytes_out += rh_connection_get_bytes_sent (connection);
+  g_hash_table_remove (server->connections, connection);
   const char *ip = rh_connection_get_client_ip (connection);
   guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_ip, ip));
   if (per_ip <= 1)
@@ -337,6 +344,27 @@ guint
 rh_server_get_n_connections (RhServer *server)
 {
   return g_hash_table_size (server->connections);
+}
+
+void
+rh_server_get_counters (RhServer *server, RhServerCounters *counters)
+{
+  memset (counters, 0, sizeof *counters);
+  counters->connections = g_hash_table_size (server->connections);
+  counters->accepted = server->accepted;
+  counters->refused = server->refused;
+  counters->bytes_in = server->closed_bytes_in;
+  counters->bytes_out = server->closed_bytes_out;
+  GHashTableIter iter;
+  gpointer key;
+  g_hash_table_iter_init (&iter, server->connections);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      counters->bytes_in += rh_connection_get_bytes_received (key);
+      counters->bytes_out += rh_connection_get_bytes_sent (key);
+    }
+  rh_registry_get_counters (server->registry, &counters->streams, &counters->publishers,
+                            &counters->players, &counters->player_dropped);
 }
 
 void

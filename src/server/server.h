@@ -30,6 +30,20 @@ typedef void (*RhEventSinkFunc) (RhEvent *event, gpointer user_data);
 void rh_server_set_event_sink (RhServer *server, RhEventSinkFunc func, gpointer user_data);
 
 guint rh_server_get_n_connections (RhServer *server);
+
+typedef struct {
+  guint connections;
+  guint64 accepted;
+  guint64 refused;
+  guint64 bytes_in;          /* all connections, closed ones included */
+  guint64 bytes_out;
+  guint streams;
+  guint publishers;
+  guint players;
+  guint64 player_dropped;    /* media messages skipped for slow players */
+} RhServerCounters;
+
+void rh_server_get_counters (RhServer *server, RhServerCounters *counters);
 /* Counters, logged on demand. */
 void rh_server_log_stats (RhServer *server);
 

@@ -133,6 +133,7 @@ end_player (RhSession *session, RhPlayer *player, RhReason reason)
           rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
           duration, player->bytes_sent, player->pacing.dropped, player->pacing.skips);
   rh_emit_play_stop (rh_registry_get_sink (session->registry), player, reason);
+  rh_registry_count_ended_player (session->registry, player);
   rh_stream_remove_player (stream, player);
   g_ptr_array_remove (session->players, player);
   update_role (session);

@@ -206,13 +206,13 @@ log_pacing_change (const RhStream *stream, const RhPlayer *player, const RhPlaye
   const char *id = rh_connection_get_id (player->connection);
   if (player->pacing.skips != before->skips)
     rh_log (G_LOG_LEVEL_INFO, id, stream->key, NULL,
-            _("player %s behind (%" G_GSIZE_FORMAT " bytes queued, oldest %.3f s ago): "
+            _("player %s behind (%llu bytes queued, oldest %.3f s ago): "
               "skipping to the next keyframe"),
-            id, queued, oldest_queued_at != 0 ? (now - oldest_queued_at) / 1e6 : 0.0);
+            id, (unsigned long long) queued, oldest_queued_at != 0 ? (now - oldest_queued_at) / 1e6 : 0.0);
   else if (before->skipping && !player->pacing.skipping && player->pacing.skip_dropped > 0)
     rh_log (G_LOG_LEVEL_INFO, id, stream->key, NULL,
-            _("player %s caught up at a keyframe after skipping %" G_GUINT64_FORMAT " messages"),
-            id, player->pacing.skip_dropped);
+            _("player %s caught up at a keyframe after skipping %llu messages"),
+            id, (unsigned long long) player->pacing.skip_dropped);
 }
 
 /* Judges one player for one message: TRUE to send it. *close_detail is

@@ -2,10 +2,11 @@
 
 #include "daemon.h"
 
-#include "server.h"
-#include "registry.h"
-#include "util/service-notify.h"
+#include "api/api-server.h"
 #include "hooks/dispatcher.h"
+#include "server/registry.h"
+#include "server/server.h"
+#include "util/service-notify.h"
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
@@ -19,6 +20,8 @@ struct _RhDaemon {
   RhConfig *config;
   RhServer *server;
   RhDispatcher *dispatcher;
+  RhApiSources api_sources;
+  RhApiServer *api;
   GMainLoop *loop;
   guint drain_id;
   gint64 drain_deadline;
@@ -52,6 +55,7 @@ rh_daemon_free (RhDaemon *daemon)
   g_clear_handle_id (&daemon->drain_id, g_source_remove);
   g_clear_handle_id (&daemon->status_id, g_source_remove);
   g_free (daemon->last_status);
+  rh_api_server_free (daemon->api);
   rh_server_free (daemon->server);
   rh_dispatcher_free (daemon->dispatcher);
   rh_config_unref (daemon->config);
@@ -99,10 +103,16 @@ rh_daemon_reload (RhDaemon *daemon)
       g_autofree char *status = g_strdup_printf (_("reload failed: %u error(s); the previous "
                                                    "configuration stays in force"), errors->len);
       rh_service_notify_ready (status);
+      daemon->api_sources.reloads_failed++;
       return FALSE;
     }
   rh_server_apply_config (daemon->server, config, FALSE, NULL);
   rh_dispatcher_configure (daemon->dispatcher, &config->hooks);
+  g_autoptr (GError) error = NULL;
+  if (daemon->api != NULL && !rh_api_server_apply_config (daemon->api, &config->http, &error))
+    g_warning ("%s", error->message);
+  daemon->api_sources.reloads_ok++;
+  daemon->api_sources.config_loaded_at = config->loaded_at;
   rh_config_unref (daemon->config);
   daemon->config = g_steal_pointer (&config);
   g_message (_("configuration reloaded from %s"),
@@ -141,6 +151,8 @@ on_stop_signal (gpointer user_data)
   rh_service_notify_stopping ();
   /* Sessions end with reason server_shutdown: their stop events fire. */
   rh_server_shutdown (daemon->server);
+  rh_api_server_free (daemon->api);
+  daemon->api = NULL;
   daemon->drain_deadline = g_get_monotonic_time ()
                            + (gint64) (daemon->config->hooks.timeout * G_USEC_PER_SEC);
   daemon->drain_id = g_timeout_add (50, on_drain_tick, daemon);
@@ -183,6 +195,16 @@ rh_daemon_run (RhDaemon *daemon)
   daemon->server = rh_server_new (daemon->config);
   rh_server_set_event_sink (daemon->server, on_event, daemon);
   if (!rh_server_apply_config (daemon->server, daemon->config, TRUE, &error))
+    {
+      g_critical ("%s", error->message);
+      return 1;
+    }
+  daemon->api_sources.server = daemon->server;
+  daemon->api_sources.dispatcher = daemon->dispatcher;
+  daemon->api_sources.config_loaded_at = daemon->config->loaded_at;
+  daemon->api_sources.started_at = g_get_real_time () / G_USEC_PER_SEC;
+  daemon->api = rh_api_server_new (&daemon->api_sources);
+  if (!rh_api_server_apply_config (daemon->api, &daemon->config->http, &error))
     {
       g_critical ("%s", error->message);
       return 1;

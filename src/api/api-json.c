@@ -1,0 +1,168 @@
+#include "config.h"
+
+#include "api-json.h"
+
+#include <json-glib/json-glib.h>
+
+#include "server/connection.h"
+#include "server/registry.h"
+#include "server/stream.h"
+
+/* A monotonic instant as UTC ISO 8601 text. */
+static char *
+monotonic_to_iso (gint64 monotonic)
+{
+  gint64 real = g_get_real_time () - (g_get_monotonic_time () - monotonic);
+  g_autoptr (GDateTime) time = g_date_time_new_from_unix_utc (real / G_USEC_PER_SEC);
+  return g_date_time_format_iso8601 (time);
+}
+
+static void
+add_since (JsonBuilder *builder, gint64 started_at)
+{
+  g_autofree char *since = monotonic_to_iso (started_at);
+  json_builder_set_member_name (builder, "since");
+  json_builder_add_string_value (builder, since);
+}
+
+static void
+add_string (JsonBuilder *builder, const char *name, const char *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_int (JsonBuilder *builder, const char *name, gint64 value)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_add_int_value (builder, value);
+}
+
+static void
+add_publisher (JsonBuilder *builder, const RhPublisher *publisher)
+{
+  json_builder_set_member_name (builder, "publisher");
+  if (publisher == NULL)
+    {
+      json_builder_add_null_value (builder);
+      return;
+    }
+  double seconds = (g_get_monotonic_time () - publisher->started_at) / (double) G_USEC_PER_SEC;
+  json_builder_begin_object (builder);
+  add_string (builder, "conn_id", rh_connection_get_id (publisher->connection));
+  add_string (builder, "client_ip", rh_connection_get_client_ip (publisher->connection));
+  add_string (builder, "publish_type", publisher->publish_type);
+  add_since (builder, publisher->started_at);
+  add_int (builder, "bytes_received", (gint64) publisher->bytes_received);
+  add_int (builder, "video_packets", (gint64) publisher->video_packets);
+  add_int (builder, "audio_packets", (gint64) publisher->audio_packets);
+  add_int (builder, "bitrate_kbps",
+           seconds > 0 ? (gint64) (8.0 * publisher->bytes_received / seconds / 1000) : 0);
+  json_builder_end_object (builder);
+}
+
+static void
+add_players (JsonBuilder *builder, const RhStream *stream, gboolean detail)
+{
+  add_int (builder, "players", stream->players->len);
+  if (!detail)
+    return;
+  json_builder_set_member_name (builder, "player_list");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < stream->players->len; i++)
+    {
+      const RhPlayer *player = g_ptr_array_index (stream->players, i);
+      json_builder_begin_object (builder);
+      add_string (builder, "conn_id", rh_connection_get_id (player->connection));
+      add_string (builder, "client_ip", rh_connection_get_client_ip (player->connection));
+      add_since (builder, player->started_at);
+      add_int (builder, "bytes_sent", (gint64) player->bytes_sent);
+      add_int (builder, "dropped", (gint64) player->pacing.dropped);
+      add_int (builder, "skips", (gint64) player->pacing.skips);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
+static char *
+finish (JsonBuilder *builder)
+{
+  g_autoptr (JsonNode) root = json_builder_get_root (builder);
+  return json_to_string (root, TRUE);
+}
+
+char *
+rh_api_json_streams (const RhApiSources *sources, gboolean detail)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  g_autoptr (GPtrArray) streams = rh_registry_list_streams (rh_server_get_registry (sources->server));
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "streams");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < streams->len; i++)
+    {
+      const RhStream *stream = g_ptr_array_index (streams, i);
+      json_builder_begin_object (builder);
+      add_string (builder, "key", stream->key);
+      add_string (builder, "app", stream->app);
+      add_string (builder, "name", stream->name);
+      add_publisher (builder, stream->publisher);
+      json_builder_set_member_name (builder, "codecs");
+      json_builder_begin_object (builder);
+      add_string (builder, "video", stream->video_codec);
+      add_string (builder, "audio", stream->audio_codec);
+      json_builder_end_object (builder);
+      add_players (builder, stream, detail);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  return finish (builder);
+}
+
+char *
+rh_api_json_hooks (const RhApiSources *sources)
+{
+  RhDispatcherCounters counters;
+  rh_dispatcher_get_counters (sources->dispatcher, &counters);
+  g_autoptr (GPtrArray) rules = rh_hook_stats_list (rh_dispatcher_get_stats (sources->dispatcher));
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add_int (builder, "events", (gint64) counters.events);
+  add_int (builder, "started", (gint64) counters.runs);
+  add_int (builder, "running", counters.running);
+  add_int (builder, "queued", counters.queued);
+  add_int (builder, "dropped", (gint64) counters.drops);
+  json_builder_set_member_name (builder, "rules");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < rules->len; i++)
+    {
+      const RhRuleStats *rule = g_ptr_array_index (rules, i);
+      json_builder_begin_object (builder);
+      add_string (builder, "name", rule->rule);
+      json_builder_set_member_name (builder, "runs");
+      json_builder_begin_object (builder);
+      for (int r = 0; r < RH_HOOK_N_RESULTS; r++)
+        add_int (builder, rh_hook_result_to_string (r), (gint64) rule->runs[r]);
+      json_builder_end_object (builder);
+      add_int (builder, "dropped", (gint64) rule->dropped);
+      json_builder_set_member_name (builder, "duration_seconds_sum");
+      json_builder_add_double_value (builder, rule->duration_sum);
+      add_string (builder, "last_error", rule->last_error);
+      if (rule->last_error != NULL)
+        {
+          g_autoptr (GDateTime) at = g_date_time_new_from_unix_utc (rule->last_error_at / G_USEC_PER_SEC);
+          g_autofree char *text = g_date_time_format_iso8601 (at);
+          add_string (builder, "last_error_at", text);
+        }
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  return finish (builder);
+}

@@ -1,0 +1,14 @@
+/* The JSON documents of the HTTP API. */
+#pragma once
+
+#include "api-sources.h"
+
+G_BEGIN_DECLS
+
+/* GET /api/v1/streams: each stream with its publisher, codecs and player
+ * count; with detail, each player too. */
+char *rh_api_json_streams (const RhApiSources *sources, gboolean detail);
+/* GET /api/v1/hooks: the hook engine's counters and each rule's. */
+char *rh_api_json_hooks (const RhApiSources *sources);
+
+G_END_DECLS

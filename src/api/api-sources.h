@@ -1,0 +1,18 @@
+/* What the HTTP API reads: the daemon's parts, at request time. */
+#pragma once
+
+#include "hooks/dispatcher.h"
+#include "server/server.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  RhServer *server;
+  RhDispatcher *dispatcher;
+  guint64 reloads_ok;
+  guint64 reloads_failed;
+  gint64 config_loaded_at;     /* real time, seconds */
+  gint64 started_at;           /* real time, seconds */
+} RhApiSources;
+
+G_END_DECLS

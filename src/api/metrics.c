@@ -1,0 +1,148 @@
+#include "config.h"
+
+#include "metrics.h"
+
+static void
+header (GString *out, const char *name, const char *type, const char *help)
+{
+  g_string_append_printf (out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+gauge (GString *out, const char *name, const char *help, guint64 value)
+{
+  header (out, name, "gauge", help);
+  g_string_append_printf (out, "%s %" G_GUINT64_FORMAT "\n", name, value);
+}
+
+static void
+counter (GString *out, const char *name, const char *help, guint64 value)
+{
+  header (out, name, "counter", help);
+  g_string_append_printf (out, "%s %" G_GUINT64_FORMAT "\n", name, value);
+}
+
+/* A label value: backslash, double quote and newline escaped. */
+static void
+append_label_value (GString *out, const char *value)
+{
+  for (const char *p = value; *p != '\0'; p++)
+    {
+      if (*p == '\\' || *p == '"')
+        g_string_append_c (out, '\\');
+      if (*p == '\n')
+        g_string_append (out, "\\n");
+      else
+        g_string_append_c (out, *p);
+    }
+}
+
+static void
+rule_label (GString *out, const char *name, const char *rule)
+{
+  g_string_append_printf (out, "%s{rule=\"", name);
+  append_label_value (out, rule);
+  g_string_append_c (out, '"');
+}
+
+static void
+append_double (GString *out, double value)
+{
+  char buffer[G_ASCII_DTOSTR_BUF_SIZE];
+  g_string_append (out, g_ascii_dtostr (buffer, sizeof buffer, value));
+}
+
+static void
+render_rules (GString *out, RhHookStats *stats)
+{
+  g_autoptr (GPtrArray) rules = rh_hook_stats_list (stats);
+
+  header (out, "rtmphooks_hook_runs_total", "counter", "Hook actions finished, by rule and result.");
+  for (guint i = 0; i < rules->len; i++)
+    {
+      const RhRuleStats *rule = g_ptr_array_index (rules, i);
+      for (int r = 0; r < RH_HOOK_N_RESULTS; r++)
+        {
+          rule_label (out, "rtmphooks_hook_runs_total", rule->rule);
+          g_string_append_printf (out, ",result=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                                  rh_hook_result_to_string (r), rule->runs[r]);
+        }
+    }
+  header (out, "rtmphooks_hook_dropped_total", "counter",
+          "Hook actions dropped because the queue was full, by rule.");
+  for (guint i = 0; i < rules->len; i++)
+    {
+      const RhRuleStats *rule = g_ptr_array_index (rules, i);
+      rule_label (out, "rtmphooks_hook_dropped_total", rule->rule);
+      g_string_append_printf (out, "} %" G_GUINT64_FORMAT "\n", rule->dropped);
+    }
+  header (out, "rtmphooks_hook_duration_seconds", "histogram",
+          "Time from the start of a hook action to its end, by rule.");
+  for (guint i = 0; i < rules->len; i++)
+    {
+      const RhRuleStats *rule = g_ptr_array_index (rules, i);
+      guint64 cumulative = 0;
+      for (guint b = 0; b <= RH_HOOK_DURATION_BUCKETS; b++)
+        {
+          cumulative += rule->buckets[b];
+          rule_label (out, "rtmphooks_hook_duration_seconds_bucket", rule->rule);
+          g_string_append (out, ",le=\"");
+          if (b < RH_HOOK_DURATION_BUCKETS)
+            append_double (out, rh_hook_duration_bounds[b]);
+          else
+            g_string_append (out, "+Inf");
+          g_string_append_printf (out, "\"} %" G_GUINT64_FORMAT "\n", cumulative);
+        }
+      rule_label (out, "rtmphooks_hook_duration_seconds_sum", rule->rule);
+      g_string_append (out, "} ");
+      append_double (out, rule->duration_sum);
+      g_string_append_c (out, '\n');
+      rule_label (out, "rtmphooks_hook_duration_seconds_count", rule->rule);
+      g_string_append_printf (out, "} %" G_GUINT64_FORMAT "\n", cumulative);
+    }
+}
+
+char *
+rh_metrics_render (const RhApiSources *sources)
+{
+  RhServerCounters server;
+  RhDispatcherCounters hooks;
+  rh_server_get_counters (sources->server, &server);
+  rh_dispatcher_get_counters (sources->dispatcher, &hooks);
+  GString *out = g_string_sized_new (4096);
+
+  gauge (out, "rtmphooks_connections", "Open client connections.", server.connections);
+  counter (out, "rtmphooks_connections_accepted_total", "Client connections accepted.", server.accepted);
+  counter (out, "rtmphooks_connections_refused_total",
+           "Client connections refused over max_connections or max_connections_per_ip.", server.refused);
+  gauge (out, "rtmphooks_streams", "Stream keys with a publisher or a waiting player.", server.streams);
+  gauge (out, "rtmphooks_publishers", "Live publishers.", server.publishers);
+  gauge (out, "rtmphooks_players", "Players.", server.players);
+  counter (out, "rtmphooks_received_bytes_total", "Bytes received from clients.", server.bytes_in);
+  counter (out, "rtmphooks_sent_bytes_total", "Bytes sent to clients.", server.bytes_out);
+  counter (out, "rtmphooks_player_dropped_messages_total",
+           "Media messages skipped because a player was behind.", server.player_dropped);
+
+  counter (out, "rtmphooks_events_total", "Events produced.", hooks.events);
+  counter (out, "rtmphooks_hook_actions_started_total", "Hook actions started.", hooks.runs);
+  counter (out, "rtmphooks_hook_actions_dropped_total",
+           "Hook actions dropped because the queue was full.", hooks.drops);
+  gauge (out, "rtmphooks_hook_actions_running", "Hook actions running.", hooks.running);
+  gauge (out, "rtmphooks_hook_actions_queued", "Hook actions waiting to start.", hooks.queued);
+  counter (out, "rtmphooks_stdio_events_written_total", "Events written to stdout.", hooks.stdio_written);
+  counter (out, "rtmphooks_stdio_events_dropped_total",
+           "Events not written to stdout because its reader was too slow.", hooks.stdio_dropped);
+  render_rules (out, rh_dispatcher_get_stats (sources->dispatcher));
+
+  header (out, "rtmphooks_config_reloads_total", "counter", "Configuration reloads, by result.");
+  g_string_append_printf (out, "rtmphooks_config_reloads_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n",
+                          sources->reloads_ok);
+  g_string_append_printf (out, "rtmphooks_config_reloads_total{result=\"failed\"} %" G_GUINT64_FORMAT "\n",
+                          sources->reloads_failed);
+  gauge (out, "rtmphooks_config_last_load_timestamp_seconds",
+         "When the configuration in force was loaded, in seconds since the epoch.",
+         (guint64) sources->config_loaded_at);
+  gauge (out, "rtmphooks_start_time_seconds", "When the daemon started, in seconds since the epoch.",
+         (guint64) sources->started_at);
+  return g_string_free (out, FALSE);
+}
