@@ -4,6 +4,7 @@
 #include "config/settings.h"
 #include "util/log.h"
 #include "daemon/daemon.h"
+#include "daemon/dry-run.h"
 
 #include <glib/gi18n.h>
 #include <locale.h>
@@ -26,6 +27,8 @@ main (int argc, char **argv)
   g_autofree char *hook_stdio_format = NULL;
   g_autofree char *hook_timeout = NULL;
   gint hook_concurrency = RH_OVERRIDE_UNSET;
+  g_autofree char *fire = NULL;
+  gboolean fire_run = FALSE;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, NULL, N_("FILE") },
     { "test-config", 't', 0, G_OPTION_ARG_NONE, &test_config,
@@ -47,6 +50,11 @@ main (int argc, char **argv)
       N_("Time limit of each hook action (30s, 500ms, 1m); default 30s"), N_("DURATION") },
     { "hook-concurrency", 0, 0, G_OPTION_ARG_INT, &hook_concurrency,
       N_("Hook actions running at once; default 10"), N_("N") },
+    { "fire", 0, 0, G_OPTION_ARG_STRING, &fire,
+      N_("Dry run: put a synthetic EVENT (fields as key=value arguments) through the rules, print "
+         "what would run, and exit"), N_("EVENT") },
+    { "run", 0, 0, G_OPTION_ARG_NONE, &fire_run,
+      N_("With --fire: run the matching actions once and print their results"), NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
@@ -71,7 +79,7 @@ main (int argc, char **argv)
       fprintf (stderr, "rtmphooksd: %s\n", error->message);
       return 2;
     }
-  if (argc > 1)
+  if (argc > 1 && fire == NULL)
     {
       fprintf (stderr, _("rtmphooksd: unexpected argument \"%s\"\n"), argv[1]);
       return 2;
@@ -106,6 +114,13 @@ main (int argc, char **argv)
     {
       fprintf (stderr, _("rtmphooksd: %u configuration error(s)\n"), errors->len);
       return 1;
+    }
+  if (fire != NULL)
+    return rh_dry_run (config, fire, (const char *const *) argv + 1, fire_run);
+  if (fire_run)
+    {
+      fprintf (stderr, _("rtmphooksd: --run needs --fire\n"));
+      return 2;
     }
   if (test_config)
     {

@@ -798,10 +798,115 @@ test_reload_listeners (void)
   rh_test_remove_tree (dir);
 }
 
+static int
+run_fire (const char *config_path, const char *const *fire_args, char **output, char **errors)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) rh_test_env ("RH_DAEMON"));
+  g_ptr_array_add (argv, (gpointer) "-c");
+  g_ptr_array_add (argv, (gpointer) config_path);
+  for (const char *const *a = fire_args; *a != NULL; a++)
+    g_ptr_array_add (argv, (gpointer) *a);
+  g_ptr_array_add (argv, NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) process = g_subprocess_newv ((const char *const *) argv->pdata,
+                                                      G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                      | G_SUBPROCESS_FLAGS_STDERR_PIPE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, output, errors, &error));
+  g_assert_no_error (error);
+  g_test_message ("%s%s", *output, *errors);
+  return g_subprocess_get_exit_status (process);
+}
+
+/* --fire shows which rules a synthetic event matches and exactly what
+ * they would run, running nothing; with --run it runs them once. */
+static void
+test_dry_run (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *script = recorder ();
+  RhTestHttp *http = rh_test_http_start ();
+  g_autofree char *config = g_strdup_printf (
+    "rules = (\n"
+    "  { name = \"rec\"; on = [ \"publish_start\" ]; where = { app = \"live\"; };\n"
+    "    env = { RECORD_DIR = \"%1$s/rec\"; OUT = \"/srv/${stream_name}.flv\"; };\n"
+    "    exec = { command = [ \"%2$s\", \"${stream_key}\", \"${query:-none}\" ]; }; },\n"
+    "  { name = \"notify\"; on = [ \"publish_start\" ];\n"
+    "    webhook = { url = \"http://127.0.0.1:%3$u/ok\"; headers = { X-Stream = \"${stream_key}\"; }; }; },\n"
+    "  { name = \"office\"; on = [ \"publish_start\" ]; where = { client_ip = \"10.0.0.0/8\"; };\n"
+    "    exec = { command = [ \"/bin/false\" ]; }; },\n"
+    "  { name = \"viewers\"; on = [ \"play_start\" ]; exec = { command = [ \"/bin/false\" ]; }; }\n"
+    ");\n", dir, script, rh_test_http_port (http));
+  g_autofree char *path = g_build_filename (dir, "rtmphooks.conf", NULL);
+  g_assert_true (g_file_set_contents (path, config, -1, NULL));
+  g_autofree char *rec_dir = g_build_filename (dir, "rec", NULL);
+
+  const char *const dry[] = { "--fire", "publish_start", "app=live", "stream_name=cam1",
+                              "client_ip=192.168.1.5", "query=token=abc", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint (run_fire (path, dry, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "\"stream_key\":\"live/cam1\""));
+  g_assert_nonnull (strstr (out, "rule \"rec\": matches"));
+  g_autofree char *argv_line = g_strdup_printf ("argv: [\"%s\", \"live/cam1\", \"token=abc\"]", script);
+  g_assert_nonnull (strstr (out, argv_line));
+  g_assert_nonnull (strstr (out, "      OUT=/srv/cam1.flv\n"));
+  g_assert_nonnull (strstr (out, "      RTMP_CLIENT_IP=192.168.1.5\n"));
+  g_assert_nonnull (strstr (out, "rule \"notify\": matches"));
+  g_autofree char *post = g_strdup_printf ("POST http://127.0.0.1:%u/ok", rh_test_http_port (http));
+  g_assert_nonnull (strstr (out, post));
+  g_assert_nonnull (strstr (out, "X-Stream: live/cam1"));
+  g_assert_nonnull (strstr (out, "rule \"office\": its conditions do not hold"));
+  g_assert_null (strstr (out, "viewers"));
+  /* Nothing ran. */
+  g_assert_false (g_file_test (rec_dir, G_FILE_TEST_EXISTS));
+  g_autoptr (GPtrArray) none = rh_test_http_requests (http, "/ok");
+  g_assert_cmpuint (none->len, ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* --run: the recorder ran once with that argv and environment, the
+   * webhook was posted; a failing action makes the exit status 1. */
+  const char *const run[] = { "--fire", "publish_start", "app=live", "stream_name=cam1",
+                              "client_ip=10.1.2.3", "--run", NULL };
+  g_assert_cmpint (run_fire (path, run, &out, &err), ==, 1);
+  g_assert_nonnull (strstr (out, "  rec: ok"));
+  g_assert_nonnull (strstr (out, "  notify: ok"));
+  g_assert_nonnull (strstr (out, "  office: failed: exit status 1"));
+  g_autoptr (GDir) runs = g_dir_open (rec_dir, 0, NULL);
+  g_assert_nonnull (runs);
+  const char *run_id = g_dir_read_name (runs);
+  g_assert_nonnull (run_id);
+  g_assert_null (g_dir_read_name (runs));
+  g_autofree char *env_path = g_build_filename (rec_dir, run_id, "env", NULL);
+  g_autoptr (GHashTable) env = rh_test_read_env_file (env_path);
+  g_assert_cmpstr (g_hash_table_lookup (env, "RTMP_STREAM_KEY"), ==, "live/cam1");
+  g_assert_cmpstr (g_hash_table_lookup (env, "OUT"), ==, "/srv/cam1.flv");
+  g_autoptr (GPtrArray) posted = rh_test_http_requests (http, "/ok");
+  g_assert_cmpuint (posted->len, ==, 1);
+  g_assert_cmpstr (g_hash_table_lookup (((RhTestRequest *) g_ptr_array_index (posted, 0))->headers, "x-stream"),
+                   ==, "live/cam1");
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+
+  /* Bad input is an error with status 2. */
+  const char *const unknown[] = { "--fire", "publish_begin", NULL };
+  g_assert_cmpint (run_fire (path, unknown, &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "unknown event \"publish_begin\""));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *const wrong_field[] = { "--fire", "play_start", "codec=h264", NULL };
+  g_assert_cmpint (run_fire (path, wrong_field, &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "play_start does not carry a data field codec"));
+  rh_test_http_stop (http);
+  rh_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/hooks-e2e/dry-run", test_dry_run);
   g_test_add_func ("/hooks-e2e/events-and-exec", test_events_and_exec);
   g_test_add_func ("/hooks-e2e/webhooks", test_webhooks);
   g_test_add_func ("/hooks-e2e/webhook-tls-verified", test_webhook_tls_verified);

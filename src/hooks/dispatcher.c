@@ -207,88 +207,112 @@ action_timeout (RhDispatcher *dispatcher, const RhAction *action)
   return action->timeout > 0 ? action->timeout : dispatcher->timeout;
 }
 
+void
+rh_dispatcher_plan (RhDispatcher *dispatcher, const RhRule *rule, const RhAction *action,
+                    const RhEvent *event, RhActionPlan *plan)
+{
+  memset (plan, 0, sizeof *plan);
+  plan->timeout = action_timeout (dispatcher, action);
+  if (action->kind == RH_ACTION_EXEC)
+    {
+      g_autoptr (GStrvBuilder) argv = g_strv_builder_new ();
+      for (guint i = 0; i < action->argv->len; i++)
+        builder_take (argv, rh_template_expand (g_ptr_array_index (action->argv, i), event));
+      plan->argv = g_strv_builder_end (argv);
+
+      /* Inherited variables, then the rule's env, then RTMP_*: later wins. */
+      g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+      g_auto (GStrv) event_env = rh_event_to_environment (event);
+      g_strv_builder_addv (builder, (const char **) dispatcher->base_env);
+      for (guint i = 0; i < rule->env->len; i++)
+        {
+          const RhNamedTemplate *entry = g_ptr_array_index (rule->env, i);
+          g_autofree char *value = rh_template_expand (entry->value, event);
+          builder_take (builder, g_strdup_printf ("%s=%s", entry->name, value));
+        }
+      g_strv_builder_addv (builder, (const char **) event_env);
+      g_auto (GStrv) envp = g_strv_builder_end (builder);
+      for (char **e = envp; *e != NULL; e++)
+        {
+          /* Duplicates: keep the last definition of each name. */
+          const char *equals = strchr (*e, '=');
+          g_autofree char *name = g_strndup (*e, (gsize) (equals - *e));
+          plan->envp = g_environ_setenv (plan->envp, name, equals + 1, TRUE);
+        }
+      if (action->stdin_json)
+        {
+          g_autofree char *json = rh_event_to_json (event);
+          plan->input = g_strconcat (json, "\n", NULL);
+        }
+      return;
+    }
+  plan->url = rh_template_expand (action->url, event);
+  plan->secret = action->secret != NULL ? rh_template_expand (action->secret, event) : NULL;
+  g_autoptr (GStrvBuilder) headers = g_strv_builder_new ();
+  for (guint i = 0; i < action->headers->len; i++)
+    {
+      const RhNamedTemplate *header = g_ptr_array_index (action->headers, i);
+      g_strv_builder_add (headers, header->name);
+      builder_take (headers, rh_template_expand (header->value, event));
+    }
+  plan->headers = g_strv_builder_end (headers);
+  plan->input = rh_event_to_json (event);
+}
+
+void
+rh_action_plan_clear (RhActionPlan *plan)
+{
+  g_clear_pointer (&plan->argv, g_strfreev);
+  g_clear_pointer (&plan->envp, g_strfreev);
+  g_clear_pointer (&plan->input, g_free);
+  g_clear_pointer (&plan->url, g_free);
+  g_clear_pointer (&plan->headers, g_strfreev);
+  if (plan->secret != NULL)
+    memset (plan->secret, 0, strlen (plan->secret));
+  g_clear_pointer (&plan->secret, g_free);
+}
+
 static void
 start_exec (RhDispatcher *dispatcher, Job *job)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  for (guint i = 0; i < job->action->argv->len; i++)
-    g_ptr_array_add (argv, rh_template_expand (g_ptr_array_index (job->action->argv, i), job->event));
-  g_ptr_array_add (argv, NULL);
-
-  /* Inherited variables, then the rule's env, then RTMP_*: later wins. */
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  g_auto (GStrv) event_env = rh_event_to_environment (job->event);
-  g_strv_builder_addv (builder, (const char **) dispatcher->base_env);
-  for (guint i = 0; i < job->rule->env->len; i++)
-    {
-      const RhNamedTemplate *entry = g_ptr_array_index (job->rule->env, i);
-      g_autofree char *value = rh_template_expand (entry->value, job->event);
-      builder_take (builder, g_strdup_printf ("%s=%s", entry->name, value));
-    }
-  g_strv_builder_addv (builder, (const char **) event_env);
-  g_auto (GStrv) envp = g_strv_builder_end (builder);
-  g_auto (GStrv) merged = NULL;
-  for (char **e = envp; *e != NULL; e++)
-    {
-      /* Duplicates: keep the last definition of each name. */
-      const char *equals = strchr (*e, '=');
-      g_autofree char *name = g_strndup (*e, (gsize) (equals - *e));
-      merged = g_environ_setenv (merged, name, equals + 1, TRUE);
-    }
-
-  g_autoptr (GBytes) input = NULL;
-  if (job->action->stdin_json)
-    {
-      char *json = rh_event_to_json (job->event);
-      char *line = g_strconcat (json, "\n", NULL);
-      g_free (json);
-      input = g_bytes_new_take (line, strlen (line));
-    }
-  else
-    {
-      input = g_bytes_new_static ("", 0);
-    }
-  rh_exec_run (job->rule->name, (const char *const *) argv->pdata, (const char *const *) merged,
-               input, action_timeout (dispatcher, job->action), on_exec_done, job);
+  RhActionPlan plan;
+  rh_dispatcher_plan (dispatcher, job->rule, job->action, job->event, &plan);
+  g_autoptr (GBytes) input = plan.input != NULL ? g_bytes_new (plan.input, strlen (plan.input))
+                                                : g_bytes_new_static ("", 0);
+  rh_exec_run (job->rule->name, (const char *const *) plan.argv, (const char *const *) plan.envp,
+               input, plan.timeout, on_exec_done, job);
+  rh_action_plan_clear (&plan);
 }
 
 static void
 start_webhook (RhDispatcher *dispatcher, Job *job)
 {
-  g_autofree char *url = rh_template_expand (job->action->url, job->event);
-  g_autofree char *secret = job->action->secret != NULL
-                            ? rh_template_expand (job->action->secret, job->event) : NULL;
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  for (guint i = 0; i < job->action->headers->len; i++)
-    {
-      const RhNamedTemplate *header = g_ptr_array_index (job->action->headers, i);
-      g_strv_builder_add (builder, header->name);
-      builder_take (builder, rh_template_expand (header->value, job->event));
-    }
-  g_auto (GStrv) headers = g_strv_builder_end (builder);
-  char *json = rh_event_to_json (job->event);
-  g_autoptr (GBytes) body = g_bytes_new_take (json, strlen (json));
+  RhActionPlan plan;
+  rh_dispatcher_plan (dispatcher, job->rule, job->action, job->event, &plan);
+  g_autoptr (GBytes) body = g_bytes_new (plan.input, strlen (plan.input));
 
   g_autoptr (GBytes) signing_key = NULL;
-  if (secret != NULL)
+  if (plan.secret != NULL)
     {
       g_autoptr (GError) error = NULL;
       /* An empty secret (an unset ${env.X}) would sign with a known key. */
-      if (*secret == '\0')
+      if (*plan.secret == '\0')
         g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("it expanded to nothing"));
       else
-        signing_key = rh_webhook_secret_decode (secret, &error);
+        signing_key = rh_webhook_secret_decode (plan.secret, &error);
       if (signing_key == NULL)
         {
           rh_log (G_LOG_LEVEL_WARNING, job->event->conn_id, job->event->stream_key, job->rule->name,
                   _("webhook \"%s\": bad secret (%s); not sent"), job->rule->name, error->message);
+          rh_action_plan_clear (&plan);
           job_finished (job, RH_HOOK_RESULT_FAILED, "bad secret");
           return;
         }
     }
-  rh_webhook_post (dispatcher->webhooks, job->rule->name, url, (const char *const *) headers, signing_key,
-                   body, job->event->id, event_name (job), (guint) job->action->retries,
-                   action_timeout (dispatcher, job->action), on_webhook_done, job);
+  rh_webhook_post (dispatcher->webhooks, job->rule->name, plan.url, (const char *const *) plan.headers,
+                   signing_key, body, job->event->id, event_name (job), (guint) job->action->retries,
+                   plan.timeout, on_webhook_done, job);
+  rh_action_plan_clear (&plan);
 }
 
 static void

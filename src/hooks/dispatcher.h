@@ -53,6 +53,24 @@ typedef struct {
 } RhDispatcherCounters;
 
 void rh_dispatcher_get_counters (RhDispatcher *dispatcher, RhDispatcherCounters *counters);
+/* What an action would do for an event, exactly as a job runs it. */
+typedef struct {
+  double timeout;        /* seconds */
+  /* exec */
+  GStrv argv;
+  GStrv envp;
+  /* webhook */
+  char *url;
+  GStrv headers;         /* name, value, ... */
+  char *secret;          /* expanded; NULL: unsigned */
+  /* exec stdin (NULL: none) or webhook body */
+  char *input;
+} RhActionPlan;
+
+void rh_dispatcher_plan (RhDispatcher *dispatcher, const RhRule *rule, const RhAction *action,
+                         const RhEvent *event, RhActionPlan *plan);
+void rh_action_plan_clear (RhActionPlan *plan);
+
 /* Per-rule counters (the dispatcher's own). */
 RhHookStats *rh_dispatcher_get_stats (RhDispatcher *dispatcher);
 /* Flushes stdio output within timeout_ms (shutdown). */
