@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <json-glib/json-glib.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "testutil.h"
@@ -136,7 +137,7 @@ test_events_and_exec (void)
   g_autofree char *dir = rh_test_make_dir ();
   g_autofree char *script = recorder ();
   g_autofree char *config = g_strdup_printf (
-    "hooks = { stdio = \"jsonl\"; timeout = 10.0; };\n"
+    "hooks = { stdio = \"jsonl\"; timeout = \"10s\"; environment = \"clean\"; pass_env = [ \"RH_PASS_*\" ]; };\n"
     "filters = { local = { client_ip = [ \"127.0.0.0/8\", \"::1/128\" ]; }; };\n"
     "rules = (\n"
     "  { name = \"all\"; on = \"*\"; env = { RECORD_DIR = \"%1$s/all\"; };\n"
@@ -152,7 +153,8 @@ test_events_and_exec (void)
     "    where = { duration_seconds = \">= 2\"; video_packets = \"> 10\"; reason = \"!timeout\"; };\n"
     "    env = { RECORD_DIR = \"%1$s/long\"; }; exec = { command = [ \"%2$s\" ]; }; }\n"
     ");\n", dir, script);
-  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  const char *const daemon_env[] = { "RH_PASS_ME=yes", NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start_full (config, NULL, daemon_env, FALSE);
   g_autofree char *url = rh_test_daemon_url (daemon, "live/cam1?token=abc");
   g_autofree char *play_url = rh_test_daemon_url (daemon, "live/cam1");
   g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 3, "320x180", NULL, NULL);
@@ -194,7 +196,9 @@ test_events_and_exec (void)
       g_assert_cmpstr (g_hash_table_lookup (env, "RTMP_EVENT_TYPE"), ==, json_object_get_string_member (event, "type"));
       g_assert_cmpstr (g_hash_table_lookup (env, "RTMP_EVENT_ID"), ==, id);
       g_assert_nonnull (g_hash_table_lookup (env, "PATH"));
-      g_assert_null (g_hash_table_lookup (env, "RH_DAEMON"));  /* not inherited */
+      /* environment = "clean": the basics and pass_env only. */
+      g_assert_null (g_hash_table_lookup (env, "RH_DAEMON"));
+      g_assert_cmpstr (g_hash_table_lookup (env, "RH_PASS_ME"), ==, "yes");
       JsonObject *data = json_object_get_object_member (event, "data");
       GList *members = json_object_get_members (data);
       for (GList *m = members; m != NULL; m = m->next)
@@ -583,12 +587,12 @@ test_stdio_formats (void)
             {
               g_autofree char *header = g_strdup_printf ("# RTMP Event: %s\n", types[i]);
               g_assert_true (g_str_has_prefix (blocks[i], header));
-              g_autofree char *type_line = g_strdup_printf ("\nRTMP_EVENT_TYPE=%s\n", types[i]);
+              g_autofree char *type_line = g_strdup_printf ("\nRTMP_EVENT_TYPE=\"%s\"\n", types[i]);
               g_assert_nonnull (strstr (blocks[i], type_line));
-              g_assert_nonnull (strstr (blocks[i], "\nRTMP_CONN_ID=c000001\n"));
-              g_assert_nonnull (strstr (blocks[i], "\nRTMP_CLIENT_IP=127.0.0.1\n"));
+              g_assert_nonnull (strstr (blocks[i], "\nRTMP_CONN_ID=\"c000001\"\n"));
+              g_assert_nonnull (strstr (blocks[i], "\nRTMP_CLIENT_IP=\"127.0.0.1\"\n"));
             }
-          g_assert_nonnull (strstr (blocks[2], "\nRTMP_REASON=client_disconnect"));
+          g_assert_nonnull (strstr (blocks[2], "\nRTMP_REASON=\"client_disconnect\""));
         }
       else
         {
@@ -631,6 +635,58 @@ test_shutdown_stop_events (void)
   /* Both actions ran before the daemon exited. */
   g_autofree char *stops = g_build_filename (dir, "stops", NULL);
   g_assert_cmpuint (count_entries (stops), ==, 2);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
+/* Gone, or a zombie nobody reaped yet: either way it runs no more. */
+static gboolean
+process_gone (const char *pid_text)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", atoi (pid_text));
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return TRUE;
+  const char *end = strrchr (stat, ')');
+  return end != NULL && end[1] == ' ' && end[2] == 'Z';
+}
+
+/* A hook still running when the shutdown grace ends is killed with its
+ * whole process group: nothing it started outlives the daemon. */
+static void
+test_shutdown_kills_hooks (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *script = rh_test_write_script (dir, "linger.sh",
+    "#!/bin/sh\n"
+    "sleep 300 &\n"
+    "echo $! > \"$PIDS/sleep\"\n"
+    "echo $$ > \"$PIDS/shell.tmp\" && mv \"$PIDS/shell.tmp\" \"$PIDS/shell\"\n"
+    "wait\n");
+  g_autofree char *config = g_strdup_printf (
+    "hooks = { timeout = 1.0; };\n"
+    "rules = ( { name = \"linger\"; on = [ \"connection_accept\" ]; env = { PIDS = \"%s\"; };\n"
+    "            exec = { command = [ \"%s\" ]; timeout = 300.0; }; } );\n", dir, script);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  g_autoptr (GSocketConnection) client = rh_test_connect (daemon->port);
+  g_autofree char *shell_file = g_build_filename (dir, "shell", NULL);
+  g_autofree char *sleep_file = g_build_filename (dir, "sleep", NULL);
+  g_assert_true (rh_test_wait_file (shell_file, 10000));
+  g_autofree char *shell = NULL, *sleeper = NULL;
+  g_assert_true (g_file_get_contents (shell_file, &shell, NULL, NULL));
+  g_assert_true (g_file_get_contents (sleep_file, &sleeper, NULL, NULL));
+  g_assert_false (process_gone (shell));
+  g_assert_false (process_gone (sleeper));
+
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_nonnull (strstr (log, "hook \"linger\" still running at exit: its process group is killed"));
+  /* SIGKILL went out before the daemon exited; the kernel finishes it. */
+  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while ((!process_gone (shell) || !process_gone (sleeper)) && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  g_assert_true (process_gone (shell));
+  g_assert_true (process_gone (sleeper));
   rh_test_daemon_free (daemon);
   rh_test_remove_tree (dir);
 }
@@ -836,7 +892,8 @@ test_dry_run (void)
     "    webhook = { url = \"http://127.0.0.1:%3$u/ok\"; headers = { X-Stream = \"${stream_key}\"; }; }; },\n"
     "  { name = \"office\"; on = [ \"publish_start\" ]; where = { client_ip = \"10.0.0.0/8\"; };\n"
     "    exec = { command = [ \"/bin/false\" ]; }; },\n"
-    "  { name = \"viewers\"; on = [ \"play_start\" ]; exec = { command = [ \"/bin/false\" ]; }; }\n"
+    "  { name = \"viewers\"; on = [ \"play_start\" ]; exec = { command = [ \"/bin/false\" ]; }; },\n"
+    "  { name = \"vod\"; on = [ \"publish_start\" ]; where = { app = \"vod\"; }; exec = { command = [ \"/bin/false\" ]; }; }\n"
     ");\n", dir, script, rh_test_http_port (http));
   g_autofree char *path = g_build_filename (dir, "rtmphooks.conf", NULL);
   g_assert_true (g_file_set_contents (path, config, -1, NULL));
@@ -857,6 +914,7 @@ test_dry_run (void)
   g_assert_nonnull (strstr (out, post));
   g_assert_nonnull (strstr (out, "X-Stream: live/cam1"));
   g_assert_nonnull (strstr (out, "rule \"office\": its conditions do not hold"));
+  g_assert_nonnull (strstr (out, "rule \"vod\": its conditions do not hold"));
   g_assert_null (strstr (out, "viewers"));
   /* Nothing ran. */
   g_assert_false (g_file_test (rec_dir, G_FILE_TEST_EXISTS));
@@ -868,8 +926,17 @@ test_dry_run (void)
   /* --run: the recorder ran once with that argv and environment, the
    * webhook was posted; a failing action makes the exit status 1. */
   const char *const run[] = { "--fire", "publish_start", "app=live", "stream_name=cam1",
-                              "client_ip=10.1.2.3", "--run", NULL };
+                              "client_ip=10.1.2.3", "--run", "--log-level", "debug", NULL };
   g_assert_cmpint (run_fire (path, run, &out, &err), ==, 1);
+  /* At debug level the engine says what it did and why. */
+  g_assert_nonnull (strstr (err, "hooks: event publish_start id="));
+  g_assert_nonnull (strstr (err, "hooks: rule \"rec\" matches publish_start"));
+  g_assert_nonnull (strstr (err, "hooks: rule \"vod\" does not match publish_start"));
+  g_assert_nonnull (strstr (err, "app = \\\"vod\\\" does not hold"));
+  g_assert_nonnull (strstr (err, "hooks: rule \"rec\" starts exec ["));
+  g_autofree char *traced_post = g_strdup_printf ("hooks: rule \"notify\" starts webhook POST http://127.0.0.1:%u/ok",
+                                                  rh_test_http_port (http));
+  g_assert_nonnull (strstr (err, traced_post));
   g_assert_nonnull (strstr (out, "  rec: ok"));
   g_assert_nonnull (strstr (out, "  notify: ok"));
   g_assert_nonnull (strstr (out, "  office: failed: exit status 1"));
@@ -882,6 +949,8 @@ test_dry_run (void)
   g_autoptr (GHashTable) env = rh_test_read_env_file (env_path);
   g_assert_cmpstr (g_hash_table_lookup (env, "RTMP_STREAM_KEY"), ==, "live/cam1");
   g_assert_cmpstr (g_hash_table_lookup (env, "OUT"), ==, "/srv/cam1.flv");
+  /* By default hooks inherit the daemon's environment. */
+  g_assert_cmpstr (g_hash_table_lookup (env, "RH_DAEMON"), ==, rh_test_env ("RH_DAEMON"));
   g_autoptr (GPtrArray) posted = rh_test_http_requests (http, "/ok");
   g_assert_cmpuint (posted->len, ==, 1);
   g_assert_cmpstr (g_hash_table_lookup (((RhTestRequest *) g_ptr_array_index (posted, 0))->headers, "x-stream"),
@@ -907,6 +976,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/hooks-e2e/dry-run", test_dry_run);
+  g_test_add_func ("/hooks-e2e/shutdown-kills-hooks", test_shutdown_kills_hooks);
   g_test_add_func ("/hooks-e2e/events-and-exec", test_events_and_exec);
   g_test_add_func ("/hooks-e2e/webhooks", test_webhooks);
   g_test_add_func ("/hooks-e2e/webhook-tls-verified", test_webhook_tls_verified);

@@ -149,7 +149,7 @@ test_translated_messages (void)
   g_autofree char *not_found = g_strdup_printf ("%s:11: Regel \"f\": Programm /nonexistent/program nicht gefunden\n", bad);
   g_assert_nonnull (strstr (output, unknown_event));
   g_assert_nonnull (strstr (output, not_found));
-  g_assert_nonnull (strstr (output, "rtmphooksd: 18 Konfigurationsfehler\n"));
+  g_assert_nonnull (strstr (output, "rtmphooksd: 19 Konfigurationsfehler\n"));
 
   const char *const help[] = { rh_test_env ("RH_DAEMON"), "--help", NULL };
   g_autofree char *help_output = run_capture_env (help, env, &status);
@@ -160,7 +160,7 @@ test_translated_messages (void)
   /* Without LANGUAGE the same run is in English. */
   const char *const english[] = { "LC_ALL", "C.UTF-8", "LANGUAGE", "", "RTMPHOOKS_LOCALEDIR", dir, NULL };
   g_autofree char *english_output = run_capture_env (check, english, &status);
-  g_assert_nonnull (strstr (english_output, "rtmphooksd: 18 configuration error(s)\n"));
+  g_assert_nonnull (strstr (english_output, "rtmphooksd: 19 configuration error(s)\n"));
   rh_test_remove_tree (dir);
 }
 

@@ -2,6 +2,8 @@
  * stdio formats and the rules loader. */
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include <json-glib/json-glib.h>
 #include <string.h>
 
@@ -233,7 +235,14 @@ test_durations (void)
   g_assert_true (rh_duration_parse ("1m", &s) && s == 60);
   g_assert_true (rh_duration_parse ("2h", &s) && s == 7200);
   g_assert_true (rh_duration_parse ("2.5", &s) && s == 2.5);
-  const char *const bad[] = { "", "s", "10 s", "-1s", "1d", "abc", " 5s", "inf" };
+  /* Several parts, the way Go writes them. */
+  g_assert_true (rh_duration_parse ("1m30s", &s) && s == 90);
+  g_assert_true (rh_duration_parse ("1h15m", &s) && s == 4500);
+  g_assert_true (rh_duration_parse ("1.5s250ms", &s) && s == 1.75);
+  g_assert_true (rh_duration_parse ("250000us", &s) && s == 0.25);
+  g_assert_true (rh_duration_parse ("2000000000ns", &s) && s == 2);
+  const char *const bad[] = { "", "s", "10 s", "-1s", "1d", "abc", " 5s", "inf", "1m30", "1e3s",
+                              "1m 30s", "m30s", "nan", "0x10s" };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     g_assert_false (rh_duration_parse (bad[i], &s));
 }
@@ -250,10 +259,29 @@ test_stdio_formats (void)
   g_autofree char *expected_jsonl = g_strdup_printf ("%s\n", bare);
   g_assert_cmpstr (json, ==, expected_json);
   g_assert_cmpstr (jsonl, ==, expected_jsonl);
-  g_assert_true (g_str_has_prefix (env, "# RTMP Event: publish_stop\nRTMP_EVENT_TYPE=publish_stop\n"));
-  g_assert_nonnull (strstr (env, "\nRTMP_STREAM_KEY=live/cam1\n"));
-  g_assert_nonnull (strstr (env, "\nRTMP_DURATION_SECONDS=300\n"));
+  g_assert_true (g_str_has_prefix (env, "# RTMP Event: publish_stop\nRTMP_EVENT_TYPE=\"publish_stop\"\n"));
+  g_assert_nonnull (strstr (env, "\nRTMP_STREAM_KEY=\"live/cam1\"\n"));
+  g_assert_nonnull (strstr (env, "\nRTMP_DURATION_SECONDS=\"300\"\n"));
   g_assert_true (g_str_has_suffix (env, "\n\n"));
+
+  /* A hostile query sources safely: nothing expands, one line each. */
+  g_autoptr (RhEvent) hostile = rh_event_new (RH_EVENT_PLAY_START, "c000001", "live/x");
+  rh_event_add_string (hostile, "query", "a=1&b=\"$(id)\"`id`\\\nX=2");
+  g_autofree char *hostile_env = rh_stdio_format_event (RH_STDIO_ENV, hostile);
+  g_assert_nonnull (strstr (hostile_env, "\nRTMP_QUERY=\"a=1&b=\\\"\\$(id)\\\"\\`id\\`\\\\\\nX=2\"\n"));
+  g_autofree char *dir = g_dir_make_tmp ("rh-env-XXXXXX", NULL);
+  g_autofree char *file = g_build_filename (dir, "event.env", NULL);
+  g_assert_true (g_file_set_contents (file, hostile_env, -1, NULL));
+  g_autofree char *script = g_strdup_printf (". %s && printf %%s \"$RTMP_QUERY\"", file);
+  const char *const argv[] = { "/bin/sh", "-c", script, NULL };
+  g_autofree char *sourced = NULL;
+  gint status;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &sourced, NULL,
+                               &status, NULL));
+  g_assert_cmpint (status, ==, 0);
+  g_assert_cmpstr (sourced, ==, "a=1&b=\"$(id)\"`id`\\\\nX=2");
+  g_unlink (file);
+  g_rmdir (dir);
 
   RhStdioFormat format;
   g_assert_true (rh_stdio_format_parse ("env", &format) && format == RH_STDIO_ENV);
@@ -334,6 +362,10 @@ test_rules_good (void)
   g_assert_cmpint (webhook->retries, ==, 2);
   g_assert_nonnull (webhook->secret);
   g_assert_cmpuint (webhook->headers->len, ==, 1);
+  /* Plain http beyond loopback only when the rule says so. */
+  g_assert_cmpuint (notify->actions->len, ==, 2);
+  RhAction *intranet = g_ptr_array_index (notify->actions, 1);
+  g_assert_cmpint (intranet->require_https, ==, RH_REQUIRE_HTTPS_NO);
 
   RhRule *sessions = g_ptr_array_index (config->hooks.rules, 2);
   g_assert_cmpuint (sessions->actions->len, ==, 2);
@@ -370,6 +402,7 @@ test_rules_bad (void)
     ":19: rule \"m\": unknown template filter \"base64\"",
     ":20: rule \"n\": exec needs command",
     ":21: rule \"o\": a webhook secret must be \"whsec_\" followed by base64",
+    ":22: rule \"p\": webhook URL \"http://hooks.example.com/x\" is plain http to a host that is not loopback",
   };
   for (guint i = 0; i < errors->len; i++)
     g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));

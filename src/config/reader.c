@@ -2,6 +2,8 @@
 
 #include "reader.h"
 
+#include "util/duration.h"
+
 #include <glib/gi18n.h>
 #include <stdarg.h>
 
@@ -48,13 +50,21 @@ rh_config_is_list (const config_setting_t *setting)
 }
 
 gboolean
+rh_config_get_seconds (const config_setting_t *setting, double *out)
+{
+  if (config_setting_type (setting) == CONFIG_TYPE_STRING)
+    return rh_duration_parse (config_setting_get_string (setting), out);
+  return rh_config_get_number (setting, out);
+}
+
+gboolean
 rh_config_read_seconds (const config_setting_t *setting, double min, double max, double *out,
                         GPtrArray *errors)
 {
   double value;
-  if (!rh_config_get_number (setting, &value))
+  if (!rh_config_get_seconds (setting, &value))
     {
-      rh_config_error (errors, setting, _("%s must be a number of seconds"), config_setting_name (setting));
+      rh_config_error (errors, setting, _("%s must be a number of seconds or a duration such as \"1m30s\""), config_setting_name (setting));
       return FALSE;
     }
   if (value < min || value > max)

@@ -17,6 +17,8 @@ const char *rh_config_get_string (const config_setting_t *setting);
 gboolean rh_config_is_list (const config_setting_t *setting);
 /* An integer or a float as a double; FALSE for anything else. */
 gboolean rh_config_get_number (const config_setting_t *setting, double *out);
+/* Seconds: a number, or a duration string ("1m30s", "500ms"). */
+gboolean rh_config_get_seconds (const config_setting_t *setting, double *out);
 /* Seconds (a number) within [min, max]; FALSE after reporting the error. */
 gboolean rh_config_read_seconds (const config_setting_t *setting, double min, double max, double *out,
                                  GPtrArray *errors);

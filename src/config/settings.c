@@ -21,6 +21,7 @@ typedef enum {
   SETTING_BOOL,
   SETTING_LISTEN,
   SETTING_CHOICE,
+  SETTING_STRINGS,       /* a string or a list of strings: GStrv */
 } SettingType;
 
 typedef struct {
@@ -32,6 +33,9 @@ typedef struct {
 } SettingSpec;
 
 static const char *const duplicate_publish_choices[] = { "reject", "replace", NULL };
+/* In RhHookEnvironment order. */
+static const char *const environment_choices[] = { "inherit", "clean", NULL };
+
 /* In RhStdioFormat order. */
 static const char *const stdio_choices[] = { "", "json", "jsonl", "env", NULL };
 
@@ -66,6 +70,8 @@ static const SettingSpec hooks_settings[] = {
   { "queue", SETTING_INT, HOOKS_FIELD (queue), 1, 1000000, NULL },
   { "stdio", SETTING_CHOICE, HOOKS_FIELD (stdio), 0, 0, stdio_choices },
   { "require_https", SETTING_BOOL, HOOKS_FIELD (require_https), 0, 0, NULL },
+  { "environment", SETTING_CHOICE, HOOKS_FIELD (environment), 0, 0, environment_choices },
+  { "pass_env", SETTING_STRINGS, HOOKS_FIELD (pass_env), 0, 0, NULL },
 };
 
 static void
@@ -145,6 +151,16 @@ load_setting (const SettingSpec *spec, const config_setting_t *setting, void *ba
     case SETTING_LISTEN:
       load_listen (setting, *(GArray **) field, errors);
       return;
+    case SETTING_STRINGS:
+      {
+        GStrv strings = rh_config_read_strings (setting, spec->name, errors);
+        if (strings != NULL)
+          {
+            g_strfreev (*(GStrv *) field);
+            *(GStrv *) field = strings;
+          }
+        return;
+      }
     case SETTING_BOOL:
       if (config_setting_type (setting) != CONFIG_TYPE_BOOL)
         rh_config_error (errors, setting, _("%s must be true or false"), spec->name);
@@ -166,11 +182,12 @@ load_setting (const SettingSpec *spec, const config_setting_t *setting, void *ba
       }
     case SETTING_INT:
     case SETTING_SECONDS:
-      if (!rh_config_get_number (setting, &number)
+      if (!(spec->type == SETTING_SECONDS ? rh_config_get_seconds (setting, &number)
+                                          : rh_config_get_number (setting, &number))
           || (spec->type == SETTING_INT && config_setting_type (setting) == CONFIG_TYPE_FLOAT))
         {
           rh_config_error (errors, setting, _("%s must be %s"), spec->name,
-                           spec->type == SETTING_INT ? "an integer" : "a number of seconds");
+                           spec->type == SETTING_INT ? "an integer" : "a number of seconds or a duration such as \"1m30s\"");
           return;
         }
       if (number < spec->min || number > spec->max)
@@ -517,6 +534,7 @@ rh_config_unref (RhConfig *config)
     return;
   g_array_unref (config->server.listen);
   g_ptr_array_unref (config->hooks.rules);
+  g_strfreev (config->hooks.pass_env);
   g_array_unref (config->http.listen);
   g_free (config->http.token);
   g_free (config->path);

@@ -4,6 +4,7 @@
 
 #include "api/api-server.h"
 #include "hooks/dispatcher.h"
+#include "hooks/exec-action.h"
 #include "server/registry.h"
 #include "server/server.h"
 #include "util/service-notify.h"
@@ -132,9 +133,13 @@ on_drain_tick (gpointer user_data)
   if (!idle && g_get_monotonic_time () < daemon->drain_deadline)
     return G_SOURCE_CONTINUE;
   if (!idle)
-    g_warning (_("exiting with %u hook action(s) still running and %u queued"),
-               rh_dispatcher_get_running (daemon->dispatcher),
-               rh_dispatcher_get_queued (daemon->dispatcher));
+    {
+      g_warning (_("exiting with %u hook action(s) still running and %u queued"),
+                 rh_dispatcher_get_running (daemon->dispatcher),
+                 rh_dispatcher_get_queued (daemon->dispatcher));
+      /* Nothing a hook started may outlive the daemon. */
+      rh_exec_kill_all ();
+    }
   rh_dispatcher_drain_stdio (daemon->dispatcher, 1000);
   daemon->drain_id = 0;
   g_main_loop_quit (daemon->loop);

@@ -226,3 +226,18 @@ rh_condition_matches (const RhCondition *condition, const RhEvent *event)
     }
   return FALSE;
 }
+
+char *
+rh_condition_describe (const RhCondition *condition)
+{
+  GString *text = g_string_new (condition->field);
+  g_string_append (text, condition->alternatives->len > 1 ? " in [" : " = ");
+  for (guint i = 0; i < condition->alternatives->len; i++)
+    {
+      const Alternative *a = &g_array_index (condition->alternatives, Alternative, i);
+      g_string_append_printf (text, "%s\"%s\"", i > 0 ? ", " : "", a->text);
+    }
+  if (condition->alternatives->len > 1)
+    g_string_append_c (text, ']');
+  return g_string_free (text, FALSE);
+}

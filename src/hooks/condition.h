@@ -24,5 +24,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhCondition, rh_condition_free)
 
 /* An event without the field never matches (negated or not). */
 gboolean rh_condition_matches (const RhCondition *condition, const RhEvent *event);
+/* As written: field = "value", or field in ["a", "b"]. */
+char *rh_condition_describe (const RhCondition *condition);
 
 G_END_DECLS

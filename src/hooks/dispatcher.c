@@ -62,7 +62,9 @@ rh_hooks_settings_set_defaults (RhHooksSettings *settings)
   settings->concurrency = 10;
   settings->queue = 4096;
   settings->stdio = RH_STDIO_OFF;
-  settings->require_https = FALSE;
+  settings->require_https = RH_REQUIRE_HTTPS_UNLESS_LOOPBACK;
+  settings->environment = RH_HOOK_ENVIRONMENT_INHERIT;
+  settings->pass_env = NULL;
 }
 
 RhDispatcher *
@@ -105,6 +107,30 @@ builder_take (GStrvBuilder *builder, char *value)
   g_free (value);
 }
 
+/* What exec actions start from: the daemon's environment, or in clean
+ * mode the basic variables and those pass_env names. */
+static GStrv
+base_environment (const RhHooksSettings *settings)
+{
+  g_auto (GStrv) environ = g_get_environ ();
+  if (settings->environment == RH_HOOK_ENVIRONMENT_INHERIT)
+    return g_steal_pointer (&environ);
+  g_autoptr (GStrvBuilder) env = g_strv_builder_new ();
+  for (char **e = environ; *e != NULL; e++)
+    {
+      const char *equals = strchr (*e, '=');
+      if (equals == NULL)
+        continue;
+      g_autofree char *name = g_strndup (*e, (gsize) (equals - *e));
+      gboolean pass = g_strv_contains (rh_exec_inherited_variables, name);
+      for (char **glob = settings->pass_env; !pass && glob != NULL && *glob != NULL; glob++)
+        pass = g_pattern_match_simple (*glob, name);
+      if (pass)
+        g_strv_builder_add (env, *e);
+    }
+  return g_strv_builder_end (env);
+}
+
 void
 rh_dispatcher_configure (RhDispatcher *dispatcher, const RhHooksSettings *settings)
 {
@@ -116,15 +142,8 @@ rh_dispatcher_configure (RhDispatcher *dispatcher, const RhHooksSettings *settin
   for (guint i = 0; settings->rules != NULL && i < settings->rules->len; i++)
     g_ptr_array_add (dispatcher->rules, rh_rule_ref (g_ptr_array_index (settings->rules, i)));
 
-  g_autoptr (GStrvBuilder) env = g_strv_builder_new ();
-  for (const char *const *name = rh_exec_inherited_variables; *name != NULL; name++)
-    {
-      const char *value = g_getenv (*name);
-      if (value != NULL)
-        builder_take (env, g_strdup_printf ("%s=%s", *name, value));
-    }
   g_strfreev (dispatcher->base_env);
-  dispatcher->base_env = g_strv_builder_end (env);
+  dispatcher->base_env = base_environment (settings);
 }
 
 static void start_jobs (RhDispatcher *dispatcher);
@@ -272,11 +291,14 @@ rh_action_plan_clear (RhActionPlan *plan)
   g_clear_pointer (&plan->secret, g_free);
 }
 
+static void trace_start (const Job *job, const RhActionPlan *plan);
+
 static void
 start_exec (RhDispatcher *dispatcher, Job *job)
 {
   RhActionPlan plan;
   rh_dispatcher_plan (dispatcher, job->rule, job->action, job->event, &plan);
+  trace_start (job, &plan);
   g_autoptr (GBytes) input = plan.input != NULL ? g_bytes_new (plan.input, strlen (plan.input))
                                                 : g_bytes_new_static ("", 0);
   rh_exec_run (job->rule->name, (const char *const *) plan.argv, (const char *const *) plan.envp,
@@ -289,6 +311,7 @@ start_webhook (RhDispatcher *dispatcher, Job *job)
 {
   RhActionPlan plan;
   rh_dispatcher_plan (dispatcher, job->rule, job->action, job->event, &plan);
+  trace_start (job, &plan);
   g_autoptr (GBytes) body = g_bytes_new (plan.input, strlen (plan.input));
 
   g_autoptr (GBytes) signing_key = NULL;
@@ -391,6 +414,46 @@ drop (RhDispatcher *dispatcher, const RhRule *rule, const RhEvent *event)
     }
 }
 
+static void
+trace_mismatch (const RhRule *rule, const RhEvent *event)
+{
+  const RhCondition *failing = rh_rule_first_failing (rule, event);
+  g_autofree char *condition = failing != NULL ? rh_condition_describe (failing) : g_strdup ("?");
+  g_autofree char *quoted = rh_log_quote (condition);
+  rh_log (G_LOG_LEVEL_DEBUG, event->conn_id, event->stream_key, rule->name,
+          "hooks: rule \"%s\" does not match %s id=%s: %s does not hold", rule->name,
+          rh_event_type_to_string (event->type), event->id, quoted);
+}
+
+/* What a job will run, at debug level, secrets masked: URLs without
+ * their query and user info, no header values, no secret. */
+static void
+trace_start (const Job *job, const RhActionPlan *plan)
+{
+  if (!rh_log_enabled (G_LOG_LEVEL_DEBUG))
+    return;
+  if (plan->argv != NULL)
+    {
+      g_autofree char *joined = g_strjoinv ("\" \"", plan->argv);
+      g_autofree char *masked = rh_log_mask_secrets (joined);
+      g_autofree char *quoted = rh_log_quote (masked);
+      rh_log (G_LOG_LEVEL_DEBUG, job->event->conn_id, job->event->stream_key, job->rule->name,
+              "hooks: rule \"%s\" starts exec [\"%s\"] for %s id=%s after %.3fs in the queue",
+              job->rule->name, quoted, event_name (job), job->event->id,
+              (double) (job->started_at - job->queued_at) / G_USEC_PER_SEC);
+      return;
+    }
+  g_autoptr (GUri) uri = g_uri_parse (plan->url, G_URI_FLAGS_NONE, NULL);
+  g_autofree char *safe = uri != NULL ? g_uri_to_string_partial (uri, G_URI_HIDE_USERINFO | G_URI_HIDE_QUERY
+                                                                   | G_URI_HIDE_FRAGMENT)
+                                      : g_strdup ("(invalid URL)");
+  rh_log (G_LOG_LEVEL_DEBUG, job->event->conn_id, job->event->stream_key, job->rule->name,
+          "hooks: rule \"%s\" starts webhook POST %s for %s id=%s after %.3fs in the queue%s",
+          job->rule->name, safe, event_name (job), job->event->id,
+          (double) (job->started_at - job->queued_at) / G_USEC_PER_SEC,
+          plan->secret != NULL ? ", signed" : "");
+}
+
 void
 rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
 {
@@ -398,11 +461,24 @@ rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
   if (dispatcher->stdio_format != RH_STDIO_OFF)
     rh_stdio_output_write (dispatcher->stdio, dispatcher->stdio_format, event);
 
+  gboolean tracing = rh_log_enabled (G_LOG_LEVEL_DEBUG);
+  if (tracing)
+    rh_log (G_LOG_LEVEL_DEBUG, event->conn_id, event->stream_key, NULL, "hooks: event %s id=%s",
+            rh_event_type_to_string (event->type), event->id);
   for (guint i = 0; i < dispatcher->rules->len; i++)
     {
       RhRule *rule = g_ptr_array_index (dispatcher->rules, i);
       if (!rh_rule_matches (rule, event))
-        continue;
+        {
+          if (tracing && (rule->events & (1u << event->type)))
+            trace_mismatch (rule, event);
+          continue;
+        }
+      if (tracing)
+        rh_log (G_LOG_LEVEL_DEBUG, event->conn_id, event->stream_key, rule->name,
+                "hooks: rule \"%s\" matches %s id=%s: %u action(s) queued behind %u", rule->name,
+                rh_event_type_to_string (event->type), event->id, rule->actions->len,
+                g_queue_get_length (&dispatcher->queue));
       for (guint a = 0; a < rule->actions->len; a++)
         {
           if (g_queue_get_length (&dispatcher->queue) >= dispatcher->queue_limit)

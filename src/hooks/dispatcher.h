@@ -14,12 +14,20 @@
 
 G_BEGIN_DECLS
 
+/* What exec actions inherit from the daemon's environment. */
+typedef enum {
+  RH_HOOK_ENVIRONMENT_INHERIT,   /* all of it */
+  RH_HOOK_ENVIRONMENT_CLEAN,     /* PATH, LANG, ... and pass_env */
+} RhHookEnvironment;
+
 typedef struct {
   double timeout;          /* seconds, per action unless the rule sets one */
   gint concurrency;
   gint queue;
   RhStdioFormat stdio;
-  gboolean require_https;  /* default for webhooks */
+  gint require_https;      /* default for webhooks: RH_REQUIRE_HTTPS_* */
+  gint environment;        /* RhHookEnvironment */
+  GStrv pass_env;          /* with RH_HOOK_ENVIRONMENT_CLEAN: names or globs passed on */
   GPtrArray *rules;        /* RhRule* */
 } RhHooksSettings;
 

@@ -28,6 +28,9 @@ typedef struct {
   gpointer user_data;
 } Run;
 
+/* Every run not finished yet: what shutdown must not leave behind. */
+static GList *running;
+
 typedef struct {
   Run *run;
   GDataInputStream *input;
@@ -57,6 +60,7 @@ run_finish_if_done (Run *run)
       signal_group (run, SIGKILL);
       g_clear_handle_id (&run->kill_id, g_source_remove);
     }
+  running = g_list_remove (running, run);
   run->result.seconds = (double) (g_get_monotonic_time () - run->started_at) / G_USEC_PER_SEC;
   run->done (&run->result, run->user_data);
   g_object_unref (run->cancellable);
@@ -209,6 +213,7 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
       return;
     }
   run->result.spawned = TRUE;
+  running = g_list_prepend (running, run);
   /* NULL once the process has been reaped: a fast hook can be gone
    * already, and then there is nothing to kill. */
   const char *identifier = g_subprocess_get_identifier (run->process);
@@ -223,4 +228,19 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
   start_reader (run, g_subprocess_get_stderr_pipe (run->process), "stderr");
   run->timeout_id = g_timeout_add ((guint) (timeout_seconds * 1000), on_timeout, run);
   g_subprocess_wait_async (run->process, NULL, on_exited, run);
+}
+
+guint
+rh_exec_kill_all (void)
+{
+  guint killed = 0;
+  for (GList *link = running; link != NULL; link = link->next)
+    {
+      Run *run = link->data;
+      rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, run->rule_name,
+              _("hook \"%s\" still running at exit: its process group is killed"), run->rule_name);
+      signal_group (run, SIGKILL);
+      killed++;
+    }
+  return killed;
 }

@@ -27,7 +27,12 @@ void rh_exec_run (const char *rule_name, const char *const *argv, const char *co
                   GBytes *stdin_bytes, double timeout_seconds,
                   RhExecDoneFunc done, gpointer user_data);
 
-/* The variables passed on from the daemon's own environment. */
+/* SIGKILL to the process group of every hook still running (the daemon
+ * is about to exit); returns how many. */
+guint rh_exec_kill_all (void);
+
+/* The variables passed on from the daemon's environment when
+ * hooks.environment is "clean" (besides pass_env). */
 extern const char *const rh_exec_inherited_variables[];
 
 G_END_DECLS

@@ -103,3 +103,12 @@ rh_rule_matches (const RhRule *rule, const RhEvent *event)
       return FALSE;
   return TRUE;
 }
+
+const RhCondition *
+rh_rule_first_failing (const RhRule *rule, const RhEvent *event)
+{
+  for (guint i = 0; i < rule->conditions->len; i++)
+    if (!rh_condition_matches (g_ptr_array_index (rule->conditions, i), event))
+      return g_ptr_array_index (rule->conditions, i);
+  return NULL;
+}

@@ -12,6 +12,13 @@
 
 G_BEGIN_DECLS
 
+/* Which webhook URLs may be plain http. */
+enum {
+  RH_REQUIRE_HTTPS_UNLESS_LOOPBACK = -1,  /* the default: http only to loopback hosts */
+  RH_REQUIRE_HTTPS_NO = 0,                /* require_https = false: http anywhere */
+  RH_REQUIRE_HTTPS_YES = 1,               /* require_https = true: https only */
+};
+
 typedef enum {
   RH_ACTION_EXEC,
   RH_ACTION_WEBHOOK,
@@ -33,7 +40,7 @@ typedef struct {
   GPtrArray *headers;          /* RhNamedTemplate* */
   RhTemplate *secret;          /* NULL: no signature */
   gint retries;
-  gboolean require_https;
+  gint require_https;          /* RH_REQUIRE_HTTPS_* */
 } RhAction;
 
 typedef struct {
@@ -64,5 +71,8 @@ RhRule *rh_rule_new_script (const char *name, guint32 events, const char *path);
 RhRule *rh_rule_new_webhook (const char *name, guint32 events, RhTemplate *url);
 
 gboolean rh_rule_matches (const RhRule *rule, const RhEvent *event);
+/* The first condition the event fails, NULL if none (why a rule did not
+ * match, for the debug log). */
+const RhCondition *rh_rule_first_failing (const RhRule *rule, const RhEvent *event);
 
 G_END_DECLS

@@ -55,8 +55,31 @@ rh_rules_check_program (const char *program, char **absolute, GError **error)
 
 /* Scheme and host must be literal so they can be checked here; templates
  * may fill the path and query. */
+/* The host of a URL's authority: without user info, port or brackets. */
+static gboolean
+is_loopback_host (const char *authority)
+{
+  const char *at = strrchr (authority, '@');
+  const char *host = at != NULL ? at + 1 : authority;
+  g_autofree char *name = NULL;
+  if (host[0] == '[')
+    {
+      const char *close = strchr (host, ']');
+      name = close != NULL ? g_strndup (host + 1, (gsize) (close - host - 1)) : g_strdup (host);
+    }
+  else
+    {
+      const char *colon = strchr (host, ':');
+      name = colon != NULL ? g_strndup (host, (gsize) (colon - host)) : g_strdup (host);
+    }
+  if (g_ascii_strcasecmp (name, "localhost") == 0)
+    return TRUE;
+  g_autoptr (GInetAddress) address = g_inet_address_new_from_string (name);
+  return address != NULL && g_inet_address_get_is_loopback (address);
+}
+
 gboolean
-rh_rules_check_url (const char *text, gboolean require_https, GError **error)
+rh_rules_check_url (const char *text, gint require_https, GError **error)
 {
   g_autofree char *scheme = g_uri_parse_scheme (text);
   const char *rest = strstr (text, "://");
@@ -82,10 +105,20 @@ rh_rules_check_url (const char *text, gboolean require_https, GError **error)
       g_prefix_error (error, _("webhook URL \"%s\": "), text);
       return FALSE;
     }
-  if (require_https && g_ascii_strcasecmp (scheme, "https") != 0)
+  gboolean plain = g_ascii_strcasecmp (scheme, "https") != 0;
+  if (plain && require_https == RH_REQUIRE_HTTPS_YES)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    _("webhook URL \"%s\" is not https and require_https is set"), text);
+      return FALSE;
+    }
+  /* Events carry stream keys and client addresses: they cross a network
+   * in clear only when the operator says so. */
+  if (plain && require_https == RH_REQUIRE_HTTPS_UNLESS_LOOPBACK && !is_loopback_host (authority))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("webhook URL \"%s\" is plain http to a host that is not loopback: use https, "
+                     "or set require_https = false"), text);
       return FALSE;
     }
   return TRUE;

@@ -16,6 +16,7 @@ void rh_rules_config_load (const config_setting_t *filters, const config_setting
 
 /* Shared with the command line flags. */
 gboolean rh_rules_check_program (const char *program, char **absolute, GError **error);
-gboolean rh_rules_check_url (const char *text, gboolean require_https, GError **error);
+/* require_https: RH_REQUIRE_HTTPS_* */
+gboolean rh_rules_check_url (const char *text, gint require_https, GError **error);
 
 G_END_DECLS

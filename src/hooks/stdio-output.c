@@ -59,6 +59,41 @@ rh_stdio_output_free (RhStdioOutput *output)
   g_free (output);
 }
 
+/* A value a shell can source: in double quotes, with \ " $ ` escaped, so
+ * that nothing in it expands. One line per variable: control characters
+ * (a newline in a client's query) are written as \n, \r, \t or \xHH,
+ * which the shell leaves as they are. */
+static void
+append_shell_quoted (GString *text, const char *value)
+{
+  g_string_append_c (text, '"');
+  for (const guchar *p = (const guchar *) value; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '"': case '\\': case '$': case '`':
+          g_string_append_c (text, '\\');
+          g_string_append_c (text, (char) *p);
+          break;
+        case '\n':
+          g_string_append (text, "\\n");
+          break;
+        case '\r':
+          g_string_append (text, "\\r");
+          break;
+        case '\t':
+          g_string_append (text, "\\t");
+          break;
+        default:
+          if (*p < 0x20 || *p == 0x7f)
+            g_string_append_printf (text, "\\x%02x", *p);
+          else
+            g_string_append_c (text, (char) *p);
+        }
+    }
+  g_string_append_c (text, '"');
+}
+
 char *
 rh_stdio_format_event (RhStdioFormat format, const RhEvent *event)
 {
@@ -77,9 +112,10 @@ rh_stdio_format_event (RhStdioFormat format, const RhEvent *event)
         g_string_append_printf (text, "# RTMP Event: %s\n", rh_event_type_to_string (event->type));
         for (char **e = env; *e != NULL; e++)
           {
-            /* One line per variable: a newline inside a value is escaped. */
-            g_autofree char *line = g_strescape (*e, NULL);
-            g_string_append_printf (text, "%s\n", line);
+            const char *equals = strchr (*e, '=');
+            g_string_append_len (text, *e, equals - *e + 1);
+            append_shell_quoted (text, equals + 1);
+            g_string_append_c (text, '\n');
           }
         g_string_append_c (text, '\n');
         return g_string_free (text, FALSE);
