@@ -668,7 +668,7 @@ test_shutdown_kills_hooks (void)
     "rules = ( { name = \"linger\"; on = [ \"connection_accept\" ]; env = { PIDS = \"%s\"; };\n"
     "            exec = { command = [ \"%s\" ]; timeout = 300.0; }; } );\n", dir, script);
   RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
-  g_autoptr (GSocketConnection) client = rh_test_connect (daemon->port);
+  GSocketConnection *client = rh_test_connect (daemon->port);
   g_autofree char *shell_file = g_build_filename (dir, "shell", NULL);
   g_autofree char *sleep_file = g_build_filename (dir, "sleep", NULL);
   g_assert_true (rh_test_wait_file (shell_file, 10000));
@@ -687,6 +687,7 @@ test_shutdown_kills_hooks (void)
     g_usleep (10 * 1000);
   g_assert_true (process_gone (shell));
   g_assert_true (process_gone (sleeper));
+  g_object_unref (client);
   rh_test_daemon_free (daemon);
   rh_test_remove_tree (dir);
 }

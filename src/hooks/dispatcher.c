@@ -112,11 +112,11 @@ builder_take (GStrvBuilder *builder, char *value)
 static GStrv
 base_environment (const RhHooksSettings *settings)
 {
-  g_auto (GStrv) environ = g_get_environ ();
+  g_auto (GStrv) inherited = g_get_environ ();
   if (settings->environment == RH_HOOK_ENVIRONMENT_INHERIT)
-    return g_steal_pointer (&environ);
+    return g_steal_pointer (&inherited);
   g_autoptr (GStrvBuilder) env = g_strv_builder_new ();
-  for (char **e = environ; *e != NULL; e++)
+  for (char **e = inherited; *e != NULL; e++)
     {
       const char *equals = strchr (*e, '=');
       if (equals == NULL)

@@ -65,7 +65,11 @@ bench_stdio (void)
   GThread *reader = g_thread_new ("drain", drain, GINT_TO_POINTER (fds[0]));
   RhDispatcher *dispatcher = rh_dispatcher_new (fds[1]);
   g_autoptr (GPtrArray) rules = g_ptr_array_new ();
-  RhHooksSettings settings = { 30, CONCURRENCY, 4096, RH_STDIO_JSON, FALSE, rules };
+  RhHooksSettings settings;
+  rh_hooks_settings_set_defaults (&settings);
+  settings.concurrency = CONCURRENCY;
+  settings.stdio = RH_STDIO_JSON;
+  settings.rules = rules;
   rh_dispatcher_configure (dispatcher, &settings);
 
   double start = now ();
@@ -118,7 +122,11 @@ run_exec_hooks (const char *path, gint concurrency)
   RhDispatcher *dispatcher = rh_dispatcher_new (STDOUT_FILENO);
   g_autoptr (GPtrArray) rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_rule_unref);
   g_ptr_array_add (rules, rh_rule_new_script ("true", 1u << RH_EVENT_PUBLISH_START, path));
-  RhHooksSettings settings = { 30, concurrency, EXEC_RUNS, RH_STDIO_OFF, FALSE, rules };
+  RhHooksSettings settings;
+  rh_hooks_settings_set_defaults (&settings);
+  settings.concurrency = concurrency;
+  settings.queue = EXEC_RUNS;
+  settings.rules = rules;
   rh_dispatcher_configure (dispatcher, &settings);
 
   guint tick = g_timeout_add (1, on_tick, NULL);
@@ -212,7 +220,11 @@ bench_webhook (void)
   RhDispatcher *dispatcher = rh_dispatcher_new (STDOUT_FILENO);
   g_autoptr (GPtrArray) rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_rule_unref);
   g_ptr_array_add (rules, rh_rule_new_webhook ("post", 1u << RH_EVENT_PUBLISH_START, rh_template_new_literal (url)));
-  RhHooksSettings settings = { 30, CONCURRENCY, WEBHOOK_POSTS, RH_STDIO_OFF, FALSE, rules };
+  RhHooksSettings settings;
+  rh_hooks_settings_set_defaults (&settings);
+  settings.concurrency = CONCURRENCY;
+  settings.queue = WEBHOOK_POSTS;
+  settings.rules = rules;
   rh_dispatcher_configure (dispatcher, &settings);
   double start = now ();
   for (int i = 0; i < WEBHOOK_POSTS; i++)
