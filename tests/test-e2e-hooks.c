@@ -692,6 +692,50 @@ test_shutdown_kills_hooks (void)
   rh_test_remove_tree (dir);
 }
 
+/* What a hook starts with: a process group of its own (its pid), no
+ * descriptor of the daemon's (no socket, no epoll), default signal
+ * dispositions although the daemon ignores SIGPIPE. The daemon's
+ * rtmphooks-exec helper sets this up after a posix_spawn. */
+static void
+test_hook_process_state (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *script = rh_test_write_script (dir, "inspect.sh",
+    "#!/bin/sh\n"
+    "for f in /proc/$$/fd/*; do readlink \"$f\"; done > \"$OUT/fds\"\n"
+    "grep '^SigIgn:' /proc/$$/status > \"$OUT/sigign\"\n"
+    "echo \"$$ $(cut -d' ' -f5 /proc/$$/stat)\" > \"$OUT/pid-pgrp.tmp\"\n"
+    "mv \"$OUT/pid-pgrp.tmp\" \"$OUT/pid-pgrp\"\n");
+  g_autofree char *config = g_strdup_printf (
+    "rules = ( { name = \"inspect\"; on = [ \"connection_accept\" ]; env = { OUT = \"%s\"; };\n"
+    "            exec = { command = [ \"%s\" ]; }; } );\n", dir, script);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  GSocketConnection *client = rh_test_connect (daemon->port);
+  g_autofree char *done = g_build_filename (dir, "pid-pgrp", NULL);
+  g_assert_true (rh_test_wait_file (done, 10000));
+
+  g_autofree char *ids = NULL, *fds = NULL, *sigign = NULL;
+  g_assert_true (g_file_get_contents (done, &ids, NULL, NULL));
+  g_auto (GStrv) pid_pgrp = g_strsplit (g_strstrip (ids), " ", 2);
+  g_assert_cmpstr (pid_pgrp[0], ==, pid_pgrp[1]);
+  g_autofree char *fds_path = g_build_filename (dir, "fds", NULL);
+  g_assert_true (g_file_get_contents (fds_path, &fds, NULL, NULL));
+  g_test_message ("hook descriptors:\n%s", fds);
+  g_assert_null (strstr (fds, "socket:"));
+  g_assert_null (strstr (fds, "eventpoll"));
+  g_autofree char *sigign_path = g_build_filename (dir, "sigign", NULL);
+  g_assert_true (g_file_get_contents (sigign_path, &sigign, NULL, NULL));
+  /* Signals 1-31 (SIGPIPE among them) at their defaults. glibc's
+   * posix_spawn leaves its own internal signals (32, 33) ignored; they are
+   * not a program's business. */
+  guint64 ignored = g_ascii_strtoull (sigign + strlen ("SigIgn:\t"), NULL, 16);
+  g_assert_cmphex (ignored & 0x7fffffff, ==, 0);
+  g_object_unref (client);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
 /* The seed's example scripts, as shipped: start and cleanup hooks around
  * a real recording, and the JSON event processor reading stdio output. */
 static void
@@ -978,6 +1022,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/hooks-e2e/dry-run", test_dry_run);
   g_test_add_func ("/hooks-e2e/shutdown-kills-hooks", test_shutdown_kills_hooks);
+  g_test_add_func ("/hooks-e2e/hook-process-state", test_hook_process_state);
   g_test_add_func ("/hooks-e2e/events-and-exec", test_events_and_exec);
   g_test_add_func ("/hooks-e2e/webhooks", test_webhooks);
   g_test_add_func ("/hooks-e2e/webhook-tls-verified", test_webhook_tls_verified);

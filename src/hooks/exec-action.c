@@ -187,6 +187,30 @@ child_setup (gpointer user_data)
   setpgid (0, 0);
 }
 
+/* The helper that puts a hook in its own process group after a
+ * posix_spawn; NULL when it is missing (then the daemon forks and sets the
+ * group itself, slower). RTMPHOOKS_EXEC_HELPER names it in an uninstalled
+ * build. */
+static const char *
+exec_helper (void)
+{
+  static gsize initialised;
+  static char *path;
+  if (g_once_init_enter (&initialised))
+    {
+      const char *candidate = g_getenv ("RTMPHOOKS_EXEC_HELPER");
+      if (candidate == NULL)
+        candidate = PKGLIBEXECDIR "/rtmphooks-exec";
+      if (g_file_test (candidate, G_FILE_TEST_IS_EXECUTABLE))
+        path = g_strdup (candidate);
+      else
+        rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, NULL,
+                _("%s is missing: exec hooks are started by forking the daemon (slower)"), candidate);
+      g_once_init_leave (&initialised, 1);
+    }
+  return path;
+}
+
 void
 rh_exec_run (const char *rule_name, const char *const *argv, const char *const *envp,
              GBytes *stdin_bytes, double timeout_seconds, RhExecDoneFunc done, gpointer user_data)
@@ -202,8 +226,26 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
   run->cancellable = g_cancellable_new ();
   run->started_at = g_get_monotonic_time ();
   g_subprocess_launcher_set_environ (launcher, (char **) envp);
-  g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-  run->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+  const char *helper = exec_helper ();
+  if (helper != NULL)
+    {
+      /* No child_setup and inherited descriptors (every one of ours is
+       * close-on-exec, and the helper closes the rest): GLib can then
+       * posix_spawn instead of forking the daemon. */
+      g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                 | G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_INHERIT_FDS);
+      g_autoptr (GPtrArray) helped = g_ptr_array_new ();
+      g_ptr_array_add (helped, (gpointer) helper);
+      for (const char *const *a = argv; *a != NULL; a++)
+        g_ptr_array_add (helped, (gpointer) *a);
+      g_ptr_array_add (helped, NULL);
+      run->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) helped->pdata, &error);
+    }
+  else
+    {
+      g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
+      run->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
+    }
   if (run->process == NULL)
     {
       rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, rule_name, _("hook \"%s\": cannot run %s: %s"),
