@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-player.h"
 #include "testutil.h"
 
 static char *
@@ -736,6 +737,79 @@ test_hook_process_state (void)
   rh_test_remove_tree (dir);
 }
 
+static guint64
+peak_rss_kib (GSubprocess *process)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (process));
+  g_autofree char *status = NULL;
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  const char *hwm = strstr (status, "VmHWM:");
+  g_assert_nonnull (hwm);
+  return g_ascii_strtoull (hwm + strlen ("VmHWM:"), NULL, 10);
+}
+
+/* A hook that prints 64 MB without a newline costs a bounded buffer: the
+ * line is logged cut, with the count of what was not, and the next line
+ * is logged whole. */
+static void
+test_huge_output_line (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *script = rh_test_write_script (dir, "chatty.sh",
+    "#!/bin/sh\n"
+    "head -c 67108864 /dev/zero | tr '\\000' 'a'\n"
+    "printf '\\nsecond line\\n'\n");
+  g_autofree char *config = g_strdup_printf (
+    "rules = ( { name = \"chatty\"; on = [ \"connection_accept\" ]; exec = { command = [ \"%s\" ]; }; } );\n",
+    script);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  guint64 before = peak_rss_kib (daemon->process);
+  GSocketConnection *client = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "hook \"chatty\" for connection_accept exited with status 0", 60000));
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_autofree char *kept = g_strnfill (1024, 'a');
+  g_autofree char *cut = g_strdup_printf ("hook \"chatty\" stdout: %s... (%u more bytes not logged)\n", kept,
+                                          67108864 - 1024);
+  g_assert_nonnull (strstr (log, cut));
+  g_assert_nonnull (strstr (log, "hook \"chatty\" stdout: second line\n"));
+  guint64 after = peak_rss_kib (daemon->process);
+  g_test_message ("daemon peak RSS %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT " KiB after", before, after);
+  g_assert_cmpuint (after, <, before + 8 * 1024);
+  g_object_unref (client);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
+/* A header value expanded from a client string (a query with CR/LF) must
+ * not split the request: it is not sent, and the log says why; a clean
+ * query goes through. */
+static void
+test_header_line_break_refused (void)
+{
+  RhTestHttp *http = rh_test_http_start ();
+  g_autofree char *config = g_strdup_printf (
+    "rules = ( { name = \"q\"; on = [ \"play_start\" ];\n"
+    "  webhook = { url = \"http://127.0.0.1:%u/ok\"; headers = { X-Query = \"${query}\"; }; retries = 0; }; } );\n",
+    rh_test_http_port (http));
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  RhTestPlayer *hostile = rh_test_player_new (daemon->port, "live", "q?a=1\r\nInjected: yes", 0, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "header X-Query would hold a line break or control character; "
+                                                  "not sent", 10000));
+  RhTestPlayer *clean = rh_test_player_new (daemon->port, "live", "q?a=1", 0, NULL);
+  g_assert_true (rh_test_http_wait (http, "/ok", 1, 10000));
+  g_autoptr (GPtrArray) requests = rh_test_http_requests (http, "/ok");
+  g_assert_cmpuint (requests->len, ==, 1);
+  RhTestRequest *request = g_ptr_array_index (requests, 0);
+  g_assert_cmpstr (g_hash_table_lookup (request->headers, "x-query"), ==, "a=1");
+  g_assert_null (g_hash_table_lookup (request->headers, "injected"));
+  rh_test_player_free (hostile);
+  rh_test_player_free (clean);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+  rh_test_http_stop (http);
+}
+
 /* The seed's example scripts, as shipped: start and cleanup hooks around
  * a real recording, and the JSON event processor reading stdio output. */
 static void
@@ -1023,6 +1097,8 @@ main (int argc, char **argv)
   g_test_add_func ("/hooks-e2e/dry-run", test_dry_run);
   g_test_add_func ("/hooks-e2e/shutdown-kills-hooks", test_shutdown_kills_hooks);
   g_test_add_func ("/hooks-e2e/hook-process-state", test_hook_process_state);
+  g_test_add_func ("/hooks-e2e/huge-output-line", test_huge_output_line);
+  g_test_add_func ("/hooks-e2e/header-line-break-refused", test_header_line_break_refused);
   g_test_add_func ("/hooks-e2e/events-and-exec", test_events_and_exec);
   g_test_add_func ("/hooks-e2e/webhooks", test_webhooks);
   g_test_add_func ("/hooks-e2e/webhook-tls-verified", test_webhook_tls_verified);

@@ -224,6 +224,20 @@ test_templates (void)
       g_assert_null (rh_template_new (bad[i], &error));
       g_assert_nonnull (error);
     }
+
+  /* In a URL every value is percent-encoded unless it says |raw: a
+   * client's query cannot walk the path or add a query of its own. */
+  g_autoptr (RhEvent) hostile = rh_event_new (RH_EVENT_PLAY_START, "c000001", "live/x");
+  rh_event_add_string (hostile, "app", "live");
+  rh_event_add_string (hostile, "query", "../../admin?drop=all#x");
+  g_autoptr (RhTemplate) url = rh_template_new_url ("https://h.example/${app}/${query}?q=${query|url}&r=${query|raw}",
+                                                    NULL);
+  g_autofree char *expanded = rh_template_expand (url, hostile);
+  g_assert_cmpstr (expanded, ==, "https://h.example/live/..%2F..%2Fadmin%3Fdrop%3Dall%23x"
+                                 "?q=..%2F..%2Fadmin%3Fdrop%3Dall%23x&r=../../admin?drop=all#x");
+  /* Outside URLs |raw is the same as no filter. */
+  g_autofree char *plain = expand ("${query}|${query|raw}", hostile);
+  g_assert_cmpstr (plain, ==, "../../admin?drop=all#x|../../admin?drop=all#x");
 }
 
 static void

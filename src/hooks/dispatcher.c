@@ -293,6 +293,15 @@ rh_action_plan_clear (RhActionPlan *plan)
 
 static void trace_start (const Job *job, const RhActionPlan *plan);
 
+static gboolean
+has_control_characters (const char *value)
+{
+  for (const guchar *c = (const guchar *) value; *c != '\0'; c++)
+    if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
+      return TRUE;
+  return FALSE;
+}
+
 static void
 start_exec (RhDispatcher *dispatcher, Job *job)
 {
@@ -313,6 +322,19 @@ start_webhook (RhDispatcher *dispatcher, Job *job)
   rh_dispatcher_plan (dispatcher, job->rule, job->action, job->event, &plan);
   trace_start (job, &plan);
   g_autoptr (GBytes) body = g_bytes_new (plan.input, strlen (plan.input));
+
+  /* A value from a client (a query) must not end a header line or start
+   * another one: such a request is not sent. */
+  for (char **h = plan.headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
+    if (has_control_characters (h[1]))
+      {
+        rh_log (G_LOG_LEVEL_WARNING, job->event->conn_id, job->event->stream_key, job->rule->name,
+                _("webhook \"%s\": header %s would hold a line break or control character; not sent"),
+                job->rule->name, h[0]);
+        rh_action_plan_clear (&plan);
+        job_finished (job, RH_HOOK_RESULT_FAILED, "control character in a header");
+        return;
+      }
 
   g_autoptr (GBytes) signing_key = NULL;
   if (plan.secret != NULL)

@@ -33,9 +33,12 @@ static GList *running;
 
 typedef struct {
   Run *run;
-  GDataInputStream *input;
+  GInputStream *input;
   const char *label;
   guint lines;
+  GString *line;              /* the line being read, at most RH_EXEC_MAX_LINE_BYTES */
+  guint64 line_cut;           /* bytes of it past that, dropped */
+  guint8 buffer[4096];
 } Reader;
 
 /* Signals the hook's process group; never pid 0 or 1, which would
@@ -69,39 +72,79 @@ run_finish_if_done (Run *run)
   g_free (run);
 }
 
-static void read_next_line (Reader *reader);
+static void read_more (Reader *reader);
 
+/* Logs one line of output (the first RH_EXEC_MAX_LOGGED_LINES of a run):
+ * valid UTF-8, control characters shown as '?', so a hook cannot forge
+ * log lines or break the terminal. */
 static void
-on_line (GObject *source, GAsyncResult *result, gpointer user_data)
+emit_line (Reader *reader)
 {
-  Reader *reader = user_data;
-  gsize len;
-  g_autofree char *line = g_data_input_stream_read_line_finish_utf8 (reader->input, result, &len, NULL);
-
-  if (line == NULL)
-    {
-      if (reader->lines > RH_EXEC_MAX_LOGGED_LINES)
-        rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, reader->run->rule_name,
-                _("hook \"%s\" %s: %u more line(s) not logged"), reader->run->rule_name, reader->label,
-                reader->lines - RH_EXEC_MAX_LOGGED_LINES);
-      Run *run = reader->run;
-      run->open_streams--;
-      g_object_unref (reader->input);
-      g_free (reader);
-      run_finish_if_done (run);
-      return;
-    }
   if (++reader->lines <= RH_EXEC_MAX_LOGGED_LINES)
-    rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, reader->run->rule_name, "hook \"%s\" %s: %s",
-            reader->run->rule_name, reader->label, line);
-  read_next_line (reader);
+    {
+      g_autofree char *text = g_utf8_make_valid (reader->line->str, (gssize) reader->line->len);
+      for (char *c = text; *c != '\0'; c++)
+        if ((guchar) *c < 0x20 || *c == 0x7f)
+          *c = '?';
+      if (reader->line_cut > 0)
+        rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, reader->run->rule_name,
+                "hook \"%s\" %s: %s... (%" G_GUINT64_FORMAT " more bytes not logged)",
+                reader->run->rule_name, reader->label, text, reader->line_cut);
+      else
+        rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, reader->run->rule_name, "hook \"%s\" %s: %s",
+                reader->run->rule_name, reader->label, text);
+    }
+  g_string_truncate (reader->line, 0);
+  reader->line_cut = 0;
 }
 
 static void
-read_next_line (Reader *reader)
+finish_reader (Reader *reader)
 {
-  g_data_input_stream_read_line_async (reader->input, G_PRIORITY_DEFAULT, reader->run->cancellable,
-                                       on_line, reader);
+  if (reader->line->len > 0 || reader->line_cut > 0)
+    emit_line (reader);
+  if (reader->lines > RH_EXEC_MAX_LOGGED_LINES)
+    rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, reader->run->rule_name,
+            _("hook \"%s\" %s: %u more line(s) not logged"), reader->run->rule_name, reader->label,
+            reader->lines - RH_EXEC_MAX_LOGGED_LINES);
+  Run *run = reader->run;
+  run->open_streams--;
+  g_string_free (reader->line, TRUE);
+  g_free (reader);
+  run_finish_if_done (run);
+}
+
+/* Output is read in fixed pieces and split into lines here, each cut at
+ * RH_EXEC_MAX_LINE_BYTES: a hook printing 100 MB without a newline costs
+ * the daemon one buffer, not 100 MB. */
+static void
+on_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Reader *reader = user_data;
+  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
+  if (n <= 0)
+    {
+      finish_reader (reader);
+      return;
+    }
+  for (gssize i = 0; i < n; i++)
+    {
+      guint8 byte = reader->buffer[i];
+      if (byte == '\n')
+        emit_line (reader);
+      else if (reader->line->len < RH_EXEC_MAX_LINE_BYTES)
+        g_string_append_c (reader->line, (char) byte);
+      else
+        reader->line_cut++;
+    }
+  read_more (reader);
+}
+
+static void
+read_more (Reader *reader)
+{
+  g_input_stream_read_async (reader->input, reader->buffer, sizeof reader->buffer, G_PRIORITY_DEFAULT,
+                             reader->run->cancellable, on_read, reader);
 }
 
 static void
@@ -110,11 +153,10 @@ start_reader (Run *run, GInputStream *stream, const char *label)
   Reader *reader = g_new0 (Reader, 1);
   reader->run = run;
   reader->label = label;
-  reader->input = g_data_input_stream_new (stream);
-  /* A line longer than this is cut: one chatty hook cannot eat memory. */
-  g_buffered_input_stream_set_buffer_size (G_BUFFERED_INPUT_STREAM (reader->input), 4096);
+  reader->input = stream;   /* owned by the GSubprocess, which outlives the reader */
+  reader->line = g_string_sized_new (256);
   run->open_streams++;
-  read_next_line (reader);
+  read_more (reader);
 }
 
 static gboolean

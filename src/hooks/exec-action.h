@@ -21,6 +21,8 @@ typedef void (*RhExecDoneFunc) (const RhExecResult *result, gpointer user_data);
 
 /* Lines of output logged per stream and run; the rest is counted. */
 #define RH_EXEC_MAX_LOGGED_LINES 50
+/* Bytes of one output line kept for the log; the rest is counted. */
+#define RH_EXEC_MAX_LINE_BYTES 1024
 #define RH_EXEC_KILL_GRACE_SECONDS 2.0
 
 void rh_exec_run (const char *rule_name, const char *const *argv, const char *const *envp,

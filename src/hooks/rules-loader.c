@@ -140,10 +140,10 @@ check_field (const char *field, gpointer user_data)
 }
 
 static RhTemplate *
-load_template (RuleContext *ctx, const config_setting_t *setting, const char *text)
+load_template_full (RuleContext *ctx, const config_setting_t *setting, const char *text, gboolean url)
 {
   g_autoptr (GError) error = NULL;
-  RhTemplate *template_ = rh_template_new (text, &error);
+  RhTemplate *template_ = url ? rh_template_new_url (text, &error) : rh_template_new (text, &error);
   if (template_ == NULL)
     {
       rh_config_error (ctx->errors, setting, _("rule \"%s\": %s"), ctx->rule->name, error->message);
@@ -152,6 +152,12 @@ load_template (RuleContext *ctx, const config_setting_t *setting, const char *te
   ctx->at = setting;
   rh_template_foreach_required_field (template_, check_field, ctx);
   return template_;
+}
+
+static RhTemplate *
+load_template (RuleContext *ctx, const config_setting_t *setting, const char *text)
+{
+  return load_template_full (ctx, setting, text, FALSE);
 }
 
 /* The field type to parse a condition with: the same in every event of the
@@ -335,7 +341,7 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
   else if (!rh_rules_check_url (url, action->require_https, &error))
     rh_config_error (ctx->errors, setting, _("rule \"%s\": %s"), ctx->rule->name, error->message);
   else
-    action->url = load_template (ctx, setting, url);
+    action->url = load_template_full (ctx, setting, url, TRUE);
 
   if ((setting = config_setting_get_member (group, "headers")) != NULL)
     {

@@ -13,6 +13,7 @@ typedef enum {
   FILTER_JSON,
   FILTER_UPPER,
   FILTER_LOWER,
+  FILTER_UNSET,         /* none written: as FILTER_NONE, or FILTER_URL in a URL */
 } Filter;
 
 typedef struct {
@@ -52,6 +53,7 @@ parse_variable (Piece *piece, const char *body, GError **error)
 {
   static const struct { const char *name; Filter filter; } filters[] = {
     { "url", FILTER_URL }, { "json", FILTER_JSON }, { "upper", FILTER_UPPER }, { "lower", FILTER_LOWER },
+    { "raw", FILTER_NONE },
   };
   g_autofree char *spec = g_strdup (body);
   char *bar = strrchr (spec, '|');
@@ -67,7 +69,7 @@ parse_variable (Piece *piece, const char *body, GError **error)
       if (i == G_N_ELEMENTS (filters))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                       _("unknown template filter \"%s\" (url, json, upper, lower)"), bar + 1);
+                       _("unknown template filter \"%s\" (url, json, upper, lower, raw)"), bar + 1);
           return FALSE;
         }
       piece->filter = filters[i].filter;
@@ -125,7 +127,7 @@ rh_template_new (const char *text, GError **error)
           g_string_truncate (literal, 0);
         }
       g_autofree char *body = g_strndup (p + 2, (gsize) (end - p - 2));
-      Piece piece = { NULL, NULL, NULL, FILTER_NONE };
+      Piece piece = { NULL, NULL, NULL, FILTER_UNSET };
       if (!parse_variable (&piece, body, error))
         {
           piece_clear (&piece);
@@ -142,6 +144,21 @@ rh_template_new (const char *text, GError **error)
     }
   g_string_free (literal, TRUE);
   return g_steal_pointer (&template_);
+}
+
+RhTemplate *
+rh_template_new_url (const char *text, GError **error)
+{
+  RhTemplate *template_ = rh_template_new (text, error);
+  if (template_ == NULL)
+    return NULL;
+  for (guint i = 0; i < template_->pieces->len; i++)
+    {
+      Piece *piece = &g_array_index (template_->pieces, Piece, i);
+      if (piece->filter == FILTER_UNSET)
+        piece->filter = FILTER_URL;
+    }
+  return template_;
 }
 
 RhTemplate *
@@ -200,6 +217,7 @@ append_filtered (GString *out, const char *value, Filter filter)
   switch (filter)
     {
     case FILTER_NONE:
+    case FILTER_UNSET:
       g_string_append (out, value);
       return;
     case FILTER_URL:

@@ -4,7 +4,8 @@
  *                            stream_key, or a data field)
  *   ${env.NAME}              the daemon's environment at expansion time
  *   ${field:-default}        default when the field is absent or empty
- *   ${field|url}             a filter: url, json, upper, lower
+ *   ${field|url}             a filter: url, json, upper, lower, or raw
+ *                            (as it is, in a URL template)
  *   $$                       a literal $
  * Pure code. */
 #pragma once
@@ -18,6 +19,10 @@ G_BEGIN_DECLS
 typedef struct _RhTemplate RhTemplate;
 
 RhTemplate *rh_template_new (const char *text, GError **error);
+/* A template for a URL: every value is percent-encoded unless it says
+ * |raw (or another filter), so a client's string cannot add a path
+ * segment, a query or a fragment. */
+RhTemplate *rh_template_new_url (const char *text, GError **error);
 /* A template that expands to text as it is ("$" included). */
 RhTemplate *rh_template_new_literal (const char *text);
 void rh_template_free (RhTemplate *template_);
