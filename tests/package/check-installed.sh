@@ -64,11 +64,27 @@ socat -u "UNIX-RECV:$work/notify.sock" "OPEN:$work/notify.log,creat,append" &
 socat_pid=$!
 for _ in $(seq 100); do [ -S "$work/notify.sock" ] && break; sleep 0.1; done
 chmod 0666 "$work/notify.sock"
-port=$(( 20000 + $$ % 20000 ))
-NOTIFY_SOCKET="$work/notify.sock" setpriv --reuid=rtmphooks --regid=rtmphooks --init-groups \
-  /usr/sbin/rtmphooksd -c /etc/rtmphooks.conf --listen "127.0.0.1:$port" 2>"$work/daemon.log" &
-daemon_pid=$!
-wait_for "$work/notify.log" "READY=1" 1
+# A port below the kernel's ephemeral range (client sockets elsewhere on
+# the machine cannot hold it) that nothing listens on; if it is taken
+# between the check and the bind, the daemon says so and we try another.
+started=
+for _ in $(seq 10); do
+  port=$(( 20000 + RANDOM % 12000 ))
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && continue
+  NOTIFY_SOCKET="$work/notify.sock" setpriv --reuid=rtmphooks --regid=rtmphooks --init-groups \
+    /usr/sbin/rtmphooksd -c /etc/rtmphooks.conf --listen "127.0.0.1:$port" 2>"$work/daemon.log" &
+  daemon_pid=$!
+  for _ in $(seq 200); do
+    grep -q "READY=1" "$work/notify.log" 2>/dev/null && { started=yes; break; }
+    kill -0 "$daemon_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$started" ] && break
+  wait "$daemon_pid" 2>/dev/null || true
+  daemon_pid=
+  grep -q "Address already in use" "$work/daemon.log" || break
+done
+[ -n "$started" ] || fail "the installed daemon did not report READY=1: $(cat "$work/daemon.log")"
 kill -HUP "$daemon_pid"
 wait_for "$work/notify.log" "RELOADING=1" 1
 wait_for "$work/notify.log" "READY=1" 2
