@@ -1,0 +1,98 @@
+/* libFuzzer harness for what operators write in the configuration and
+ * what the hook engine parses from it: templates (plain and URL),
+ * conditions on each kind of field, durations, webhook secrets. The first
+ * byte picks the parser; the rest is the text. */
+#include "config.h"
+
+#include <glib.h>
+#include <string.h>
+
+#include "hooks/condition.h"
+#include "hooks/event.h"
+#include "hooks/template.h"
+#include "hooks/webhook-signature.h"
+#include "util/duration.h"
+
+int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+
+static RhEvent *
+sample_event (void)
+{
+  RhEvent *event = rh_event_new (RH_EVENT_PUBLISH_STOP, "c000001", "live/cam1");
+  rh_event_add_string (event, "app", "live");
+  rh_event_add_string (event, "stream_name", "cam1");
+  rh_event_add_string (event, "client_ip", "10.1.2.3");
+  rh_event_add_number (event, "duration_seconds", 300);
+  rh_event_add_string (event, "reason", "client_disconnect");
+  return event;
+}
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
+{
+  if (size < 1)
+    return 0;
+  guint8 which = data[0];
+  char *text = g_strndup ((const char *) data + 1, size - 1);
+  /* The loader refuses a file with any string that is not UTF-8 before
+   * these parsers see it. */
+  if (!g_utf8_validate (text, -1, NULL))
+    {
+      g_free (text);
+      return 0;
+    }
+  RhEvent *event = sample_event ();
+
+  switch (which % 5)
+    {
+    case 0:
+    case 1:
+      {
+        RhTemplate *template_ = which % 5 == 0 ? rh_template_new (text, NULL) : rh_template_new_url (text, NULL);
+        if (template_ != NULL)
+          {
+            g_free (rh_template_expand (template_, event));
+            rh_template_free (template_);
+          }
+        break;
+      }
+    case 2:
+      {
+        static const struct { const char *field; RhFieldType type; } fields[] = {
+          { "stream_name", RH_FIELD_STRING }, { "duration_seconds", RH_FIELD_NUMBER },
+          { "client_ip", RH_FIELD_IP },
+        };
+        /* One value or a list split on commas, like a config list. */
+        char **values = g_strsplit (text, ",", 8);
+        for (gsize i = 0; i < G_N_ELEMENTS (fields); i++)
+          {
+            RhCondition *condition = rh_condition_new (fields[i].field, fields[i].type,
+                                                       (const char *const *) values, NULL);
+            if (condition != NULL)
+              {
+                rh_condition_matches (condition, event);
+                g_free (rh_condition_describe (condition));
+                rh_condition_free (condition);
+              }
+          }
+        g_strfreev (values);
+        break;
+      }
+    case 3:
+      {
+        double seconds;
+        rh_duration_parse (text, &seconds);
+        break;
+      }
+    case 4:
+      {
+        GBytes *key = rh_webhook_secret_decode (text, NULL);
+        if (key != NULL)
+          g_bytes_unref (key);
+        break;
+      }
+    }
+  rh_event_unref (event);
+  g_free (text);
+  return 0;
+}

@@ -1,0 +1,132 @@
+/* libFuzzer harness for the RTMP protocol parsers, the bytes a client
+ * sends: the first input byte picks the parser, the second how the rest is
+ * split into reads (a parser must give the same result whatever the
+ * pieces). Built with ./configure --enable-fuzzing (clang). */
+#include "config.h"
+
+#include <glib.h>
+
+#include "protocol/aggregate.h"
+#include "protocol/amf0.h"
+#include "protocol/chunk-reader.h"
+#include "protocol/command.h"
+#include "protocol/data-message.h"
+#include "protocol/handshake.h"
+#include "protocol/media.h"
+#include "protocol/message.h"
+
+int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
+
+static gboolean
+on_message (const RhMessage *message, gpointer user_data)
+{
+  gsize len;
+  const guint8 *payload = g_bytes_get_data (message->payload, &len);
+  /* What the session does with each message a client sends. */
+  if (message->type == RH_MSG_COMMAND_AMF0 || message->type == RH_MSG_COMMAND_AMF3)
+    {
+      RhCommand *command = rh_command_parse (message->type, payload, len, NULL);
+      if (command != NULL)
+        rh_command_free (command);
+    }
+  return TRUE;
+}
+
+static void
+on_tag (guint8 type, guint32 timestamp, GBytes *body, gpointer user_data)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (body, &len);
+  if (type == RH_MSG_VIDEO)
+    rh_media_inspect_video (data, len);
+  else if (type == RH_MSG_AUDIO)
+    rh_media_inspect_audio (data, len);
+}
+
+static void
+fuzz_chunks (const guint8 *data, gsize size, gsize piece)
+{
+  RhChunkReader *reader = rh_chunk_reader_new (1024 * 1024);
+  for (gsize offset = 0; offset < size; offset += piece)
+    if (!rh_chunk_reader_feed (reader, data + offset, MIN (piece, size - offset), on_message, NULL, NULL))
+      break;
+  rh_chunk_reader_free (reader);
+}
+
+static void
+fuzz_handshake (const guint8 *data, gsize size, gsize piece)
+{
+  RhHandshake *handshake = rh_handshake_new ();
+  GByteArray *out = g_byte_array_new ();
+  gsize offset = 0;
+  while (offset < size && rh_handshake_get_state (handshake) != RH_HANDSHAKE_DONE)
+    {
+      gssize used = rh_handshake_feed (handshake, data + offset, MIN (piece, size - offset), out, NULL);
+      if (used <= 0)
+        break;
+      offset += (gsize) used;
+    }
+  g_byte_array_unref (out);
+  rh_handshake_free (handshake);
+}
+
+int
+LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
+{
+  if (size < 2)
+    return 0;
+  guint8 which = data[0];
+  gsize piece = (gsize) data[1] + 1;
+  data += 2;
+  size -= 2;
+  GBytes *bytes = g_bytes_new_static (data, size);
+
+  switch (which % 8)
+    {
+    case 0:
+      fuzz_chunks (data, size, piece);
+      break;
+    case 1:
+      fuzz_handshake (data, size, piece);
+      break;
+    case 2:
+      {
+        GPtrArray *values = rh_amf0_decode_all (data, size, NULL);
+        if (values != NULL)
+          {
+            /* What decodes must encode again. */
+            GByteArray *out = g_byte_array_new ();
+            for (guint i = 0; i < values->len; i++)
+              rh_amf0_encode (out, g_ptr_array_index (values, i));
+            g_byte_array_unref (out);
+            g_ptr_array_unref (values);
+          }
+        break;
+      }
+    case 3:
+    case 4:
+      {
+        RhCommand *command = rh_command_parse (which % 8 == 3 ? RH_MSG_COMMAND_AMF0 : RH_MSG_COMMAND_AMF3,
+                                               data, size, NULL);
+        if (command != NULL)
+          rh_command_free (command);
+        break;
+      }
+    case 5:
+      rh_media_inspect_video (data, size);
+      rh_media_inspect_audio (data, size);
+      break;
+    case 6:
+      rh_aggregate_foreach (bytes, 1000, on_tag, NULL, NULL);
+      break;
+    case 7:
+      {
+        RhDataMessage message = { NULL, FALSE };
+        if (rh_data_message_parse (piece % 2 ? RH_MSG_DATA_AMF0 : RH_MSG_DATA_AMF3, bytes, &message, NULL))
+          rh_data_message_clear (&message);
+        break;
+      }
+    }
+  g_bytes_unref (bytes);
+  return 0;
+}
