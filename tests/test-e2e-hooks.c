@@ -395,14 +395,36 @@ test_webhook_tls_verified (void)
   rh_test_http_stop (https);
 }
 
+/* Running: its /proc entry exists and it is not a zombie nobody reaped
+ * yet (an orphan waits for init). */
+static gboolean
+pid_running (int pid)
+{
+  if (pid <= 0)
+    return FALSE;
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  const char *end = strrchr (stat, ')');
+  return end != NULL && !(end[1] == ' ' && end[2] == 'Z');
+}
+
 static gboolean
 process_alive (const char *pid_file)
 {
   g_autofree char *text = NULL;
-  if (!g_file_get_contents (pid_file, &text, NULL, NULL))
-    return FALSE;
-  int pid = atoi (text);
-  return pid > 0 && kill (pid, 0) == 0;
+  return g_file_get_contents (pid_file, &text, NULL, NULL) && pid_running (atoi (text));
+}
+
+/* Waits up to timeout_ms for the process in pid_file to be gone. */
+static gboolean
+wait_process_gone (const char *pid_file, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  while (process_alive (pid_file) && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  return !process_alive (pid_file);
 }
 
 /* A hook that outlives its timeout is killed, and so is its child. */
@@ -413,7 +435,7 @@ test_timeout_kills_children (void)
   g_autofree char *body = g_strdup_printf ("#!/bin/sh\n"
                                            "sleep 300 &\n"
                                            "echo $! > %1$s/child.pid\n"
-                                           "echo $$ > %1$s/hook.pid\n"
+                                           "echo $$ > %1$s/hook.tmp && mv %1$s/hook.tmp %1$s/hook.pid\n"
                                            "trap '' TERM\n"  /* ignores SIGTERM: SIGKILL must follow */
                                            "sleep 300\n", dir);
   g_autofree char *script = rh_test_write_script (dir, "hang.sh", body);
@@ -424,15 +446,13 @@ test_timeout_kills_children (void)
   g_autoptr (GSocketConnection) connection G_GNUC_UNUSED = rh_test_connect (daemon->port);
   g_autofree char *child_pid = g_build_filename (dir, "child.pid", NULL);
   g_autofree char *hook_pid = g_build_filename (dir, "hook.pid", NULL);
-  for (int i = 0; i < 100 && !g_file_test (hook_pid, G_FILE_TEST_EXISTS); i++)
-    rh_test_sleep (50);
-  rh_test_sleep (200);
+  /* hook.pid appears (whole, by rename) after child.pid is written. */
+  g_assert_true (rh_test_wait_file (hook_pid, 10000));
   g_assert_true (process_alive (child_pid));
-  g_assert_true (rh_test_daemon_wait_log (daemon, "hook \"hang\" timed out", 3000));
-  g_assert_true (rh_test_daemon_wait_log (daemon, "killed by signal 9", 5000));
-  rh_test_sleep (200);
-  g_assert_false (process_alive (hook_pid));
-  g_assert_false (process_alive (child_pid));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "hook \"hang\" timed out", 10000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "killed by signal 9", 10000));
+  g_assert_true (wait_process_gone (hook_pid, 10000));
+  g_assert_true (wait_process_gone (child_pid, 10000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   rh_test_daemon_free (daemon);
   rh_test_remove_tree (dir);
@@ -623,7 +643,8 @@ test_shutdown_stop_events (void)
   g_autofree char *url = rh_test_daemon_url (daemon, "live/forever");
   g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 30, "320x180", NULL, NULL);
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/forever", 10000));
-  rh_test_sleep (500);
+  /* Media is flowing once the video codec is known. */
+  g_assert_true (rh_test_daemon_wait_log (daemon, "codec_detected live/forever track=video", 10000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   g_subprocess_force_exit (publisher);
   rh_test_wait (publisher, 5000);
@@ -640,16 +661,10 @@ test_shutdown_stop_events (void)
   rh_test_remove_tree (dir);
 }
 
-/* Gone, or a zombie nobody reaped yet: either way it runs no more. */
 static gboolean
 process_gone (const char *pid_text)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", atoi (pid_text));
-  g_autofree char *stat = NULL;
-  if (!g_file_get_contents (path, &stat, NULL, NULL))
-    return TRUE;
-  const char *end = strrchr (stat, ')');
-  return end != NULL && end[1] == ' ' && end[2] == 'Z';
+  return !pid_running (atoi (pid_text));
 }
 
 /* A hook still running when the shutdown grace ends is killed with its
