@@ -661,12 +661,6 @@ test_shutdown_stop_events (void)
   rh_test_remove_tree (dir);
 }
 
-static gboolean
-process_gone (const char *pid_text)
-{
-  return !pid_running (atoi (pid_text));
-}
-
 /* A hook still running when the shutdown grace ends is killed with its
  * whole process group: nothing it started outlives the daemon. */
 static void
@@ -688,21 +682,15 @@ test_shutdown_kills_hooks (void)
   g_autofree char *shell_file = g_build_filename (dir, "shell", NULL);
   g_autofree char *sleep_file = g_build_filename (dir, "sleep", NULL);
   g_assert_true (rh_test_wait_file (shell_file, 10000));
-  g_autofree char *shell = NULL, *sleeper = NULL;
-  g_assert_true (g_file_get_contents (shell_file, &shell, NULL, NULL));
-  g_assert_true (g_file_get_contents (sleep_file, &sleeper, NULL, NULL));
-  g_assert_false (process_gone (shell));
-  g_assert_false (process_gone (sleeper));
+  g_assert_true (process_alive (shell_file));
+  g_assert_true (process_alive (sleep_file));
 
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   g_autofree char *log = rh_test_daemon_log (daemon);
   g_assert_nonnull (strstr (log, "hook \"linger\" still running at exit: its process group is killed"));
   /* SIGKILL went out before the daemon exited; the kernel finishes it. */
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while ((!process_gone (shell) || !process_gone (sleeper)) && g_get_monotonic_time () < deadline)
-    g_usleep (10 * 1000);
-  g_assert_true (process_gone (shell));
-  g_assert_true (process_gone (sleeper));
+  g_assert_true (wait_process_gone (shell_file, 10000));
+  g_assert_true (wait_process_gone (sleep_file, 10000));
   g_object_unref (client);
   rh_test_daemon_free (daemon);
   rh_test_remove_tree (dir);

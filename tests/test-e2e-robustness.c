@@ -14,19 +14,14 @@
 #include "testutil.h"
 #include "protocol/amf0.h"
 #include "protocol/chunk-writer.h"
+#include "protocol/command.h"
 
+/* object is the caller's (copied into the message). */
 static void
 send_command (GSocketConnection *connection, const char *name, double tid, RhAmf0Value *object)
 {
-  g_autoptr (GByteArray) payload = g_byte_array_new ();
   g_autoptr (GByteArray) wire = g_byte_array_new ();
-  rh_amf0_encode_string (payload, name);
-  rh_amf0_encode_number (payload, tid);
-  if (object != NULL)
-    rh_amf0_encode (payload, object);
-  else
-    rh_amf0_encode_null (payload);
-  rh_chunk_write_message (wire, 128, 3, 0, 20, 0, payload->data, payload->len);
+  rh_command_write_client (wire, 0, name, tid, object != NULL ? rh_amf0_value_copy (object) : NULL, NULL);
   g_assert_true (rh_test_write (connection, wire->data, wire->len));
 }
 
@@ -34,14 +29,9 @@ static void
 send_command_on (GSocketConnection *connection, guint32 stream_id, const char *name, double tid,
                  const char *argument)
 {
-  g_autoptr (GByteArray) payload = g_byte_array_new ();
   g_autoptr (GByteArray) wire = g_byte_array_new ();
-  rh_amf0_encode_string (payload, name);
-  rh_amf0_encode_number (payload, tid);
-  rh_amf0_encode_null (payload);
-  if (argument != NULL)
-    rh_amf0_encode_string (payload, argument);
-  rh_chunk_write_message (wire, 128, stream_id == 0 ? 3 : 8, 0, 20, stream_id, payload->data, payload->len);
+  rh_command_write_client (wire, stream_id, name, tid, NULL,
+                           argument != NULL ? rh_amf0_string_new (argument) : NULL);
   g_assert_true (rh_test_write (connection, wire->data, wire->len));
 }
 

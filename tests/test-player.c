@@ -8,6 +8,7 @@
 #include "protocol/amf0.h"
 #include "protocol/chunk-reader.h"
 #include "protocol/chunk-writer.h"
+#include "protocol/command.h"
 #include "protocol/message.h"
 #include "test-rtmp-client.h"
 
@@ -31,18 +32,9 @@ static void
 send_command (RhTestPlayer *player, guint32 stream_id, const char *name, double transaction,
               RhAmf0Value *object, const char *argument)
 {
-  g_autoptr (GByteArray) payload = g_byte_array_new ();
   g_autoptr (GByteArray) wire = g_byte_array_new ();
-  rh_amf0_encode_string (payload, name);
-  rh_amf0_encode_number (payload, transaction);
-  if (object != NULL)
-    rh_amf0_encode (payload, object);
-  else
-    rh_amf0_encode_null (payload);
-  if (argument != NULL)
-    rh_amf0_encode_string (payload, argument);
-  rh_chunk_write_message (wire, RH_CHUNK_DEFAULT_SIZE, stream_id == 0 ? 3 : 8, 0, RH_MSG_COMMAND_AMF0,
-                          stream_id, payload->data, payload->len);
+  rh_command_write_client (wire, stream_id, name, transaction, object,
+                           argument != NULL ? rh_amf0_string_new (argument) : NULL);
   g_assert_true (rh_test_write (player->connection, wire->data, wire->len));
 }
 
@@ -158,7 +150,6 @@ rh_test_player_new (guint16 port, const char *app, const char *name, gint receiv
   rh_amf0_object_set (object, "app", rh_amf0_string_new (app));
   rh_amf0_object_set (object, "tcUrl", rh_amf0_string_new (tc_url));
   send_command (player, 0, "connect", 1, object, NULL);
-  rh_amf0_value_free (object);
   send_command (player, 0, "createStream", 2, NULL, NULL);
   send_command (player, 1, "play", 3, NULL, name);
 

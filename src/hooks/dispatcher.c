@@ -535,14 +535,14 @@ rh_dispatcher_get_queued (RhDispatcher *dispatcher)
 void
 rh_dispatcher_log_stats (RhDispatcher *dispatcher)
 {
+  RhDispatcherCounters c;
+  rh_dispatcher_get_counters (dispatcher, &c);
   g_message ("hooks: runs=%" G_GUINT64_FORMAT " failures=%" G_GUINT64_FORMAT " timeouts=%" G_GUINT64_FORMAT
              " drops=%" G_GUINT64_FORMAT " running=%u queued=%u latency_avg=%.3fs latency_max=%.3fs"
              " stdio_written=%" G_GUINT64_FORMAT " stdio_dropped=%" G_GUINT64_FORMAT,
-             dispatcher->runs, dispatcher->failures, dispatcher->timeouts, dispatcher->drops,
-             dispatcher->running, g_queue_get_length (&dispatcher->queue),
-             dispatcher->runs > 0 ? dispatcher->latency_total / (double) dispatcher->runs : 0.0,
-             dispatcher->latency_max, rh_stdio_output_get_written (dispatcher->stdio),
-             rh_stdio_output_get_dropped (dispatcher->stdio));
+             c.runs, c.failures, c.timeouts, c.drops, c.running, c.queued,
+             c.runs > 0 ? dispatcher->latency_total / (double) c.runs : 0.0, dispatcher->latency_max,
+             c.stdio_written, c.stdio_dropped);
 }
 
 void

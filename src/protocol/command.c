@@ -3,6 +3,9 @@
 #include <glib/gi18n.h>
 
 #include "command.h"
+
+#include "chunk-reader.h"
+#include "chunk-writer.h"
 #include "message.h"
 
 #include <stdarg.h>
@@ -93,6 +96,19 @@ rh_command_build (const char *name, double transaction_id, ...)
     }
   va_end (ap);
   return g_byte_array_free_to_bytes (out);
+}
+
+void
+rh_command_write_client (GByteArray *out, guint32 stream_id, const char *name, double transaction_id,
+                         RhAmf0Value *object, RhAmf0Value *argument)
+{
+  g_autoptr (GBytes) payload = rh_command_build (name, transaction_id,
+                                                 object != NULL ? object : rh_amf0_null_new (),
+                                                 argument, NULL);
+  gsize len;
+  const guint8 *data = g_bytes_get_data (payload, &len);
+  rh_chunk_write_message (out, RH_CHUNK_DEFAULT_SIZE, stream_id == 0 ? 3 : 8, 0, RH_MSG_COMMAND_AMF0,
+                          stream_id, data, len);
 }
 
 RhAmf0Value *

@@ -31,6 +31,11 @@ double rh_command_get_number (const RhCommand *command, guint i, double fallback
 /* [name, transaction_id, values...]; takes ownership of the values
  * (NULL-terminated). */
 GBytes *rh_command_build (const char *name, double transaction_id, ...) G_GNUC_NULL_TERMINATED;
+/* A command as a client sends it, chunked at the default 128 bytes on
+ * csid 3 (stream 0) or 8: [name, transaction_id, object or null,
+ * argument if not NULL]. Takes ownership of object and argument. */
+void rh_command_write_client (GByteArray *out, guint32 stream_id, const char *name, double transaction_id,
+                              RhAmf0Value *object, RhAmf0Value *argument);
 /* ["onStatus", 0, null, {level, code, description}] */
 GBytes *rh_command_build_status (const char *level, const char *code, const char *description);
 /* The status object alone, e.g. for a connect _result. */

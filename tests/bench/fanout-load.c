@@ -38,6 +38,7 @@
 #include "protocol/amf0.h"
 #include "protocol/chunk-reader.h"
 #include "protocol/chunk-writer.h"
+#include "protocol/command.h"
 #include "protocol/handshake.h"
 #include "protocol/message.h"
 
@@ -212,25 +213,6 @@ close_peer (Peer *peer)
   peer->state = STATE_CLOSED;
 }
 
-static void
-append_command (GByteArray *out, guint32 stream_id, const char *name, double transaction,
-                RhAmf0Value *object, RhAmf0Value *argument)
-{
-  g_autoptr (GByteArray) payload = g_byte_array_new ();
-  rh_amf0_encode_string (payload, name);
-  rh_amf0_encode_number (payload, transaction);
-  if (object != NULL)
-    rh_amf0_encode (payload, object);
-  else
-    rh_amf0_encode_null (payload);
-  if (argument != NULL)
-    rh_amf0_encode (payload, argument);
-  rh_chunk_write_message (out, RH_CHUNK_DEFAULT_SIZE, stream_id == 0 ? 3 : 8, 0, RH_MSG_COMMAND_AMF0,
-                          stream_id, payload->data, payload->len);
-  rh_amf0_value_free (object);
-  rh_amf0_value_free (argument);
-}
-
 /* connect + createStream, and then play or publish on stream 1 (both
  * servers give the first createStream id 1). */
 static GByteArray *
@@ -243,25 +225,22 @@ session_commands (gboolean publish)
   rh_amf0_object_set (object, "app", rh_amf0_string_new (load.app));
   rh_amf0_object_set (object, "tcUrl", rh_amf0_string_new (tc_url));
   rh_amf0_object_set (object, "flashVer", rh_amf0_string_new ("LNX 9,0,124,2"));
-  append_command (out, 0, "connect", 1, object, NULL);
-  append_command (out, 0, "createStream", 2, NULL, NULL);
+  rh_command_write_client (out, 0, "connect", 1, object, NULL);
+  rh_command_write_client (out, 0, "createStream", 2, NULL, NULL);
   if (publish)
     {
       guint8 size[4];
       rh_write_u32_be (size, PUBLISH_CHUNK_SIZE);
       rh_chunk_write_message (out, RH_CHUNK_DEFAULT_SIZE, 2, 0, RH_MSG_SET_CHUNK_SIZE, 0, size, 4);
-      g_autoptr (GByteArray) payload = g_byte_array_new ();
-      rh_amf0_encode_string (payload, "publish");
-      rh_amf0_encode_number (payload, 0);
-      rh_amf0_encode_null (payload);
-      rh_amf0_encode_string (payload, load.stream);
-      rh_amf0_encode_string (payload, "live");
-      rh_chunk_write_message (out, PUBLISH_CHUNK_SIZE, 8, 0, RH_MSG_COMMAND_AMF0, 1, payload->data,
-                              payload->len);
+      g_autoptr (GBytes) command = rh_command_build ("publish", 0, rh_amf0_null_new (),
+                                                     rh_amf0_string_new (load.stream),
+                                                     rh_amf0_string_new ("live"), NULL);
+      rh_chunk_write_message (out, PUBLISH_CHUNK_SIZE, 8, 0, RH_MSG_COMMAND_AMF0, 1,
+                              g_bytes_get_data (command, NULL), g_bytes_get_size (command));
     }
   else
     {
-      append_command (out, 1, "play", 0, NULL, rh_amf0_string_new (load.stream));
+      rh_command_write_client (out, 1, "play", 0, NULL, rh_amf0_string_new (load.stream));
     }
   return out;
 }
@@ -328,6 +307,23 @@ on_message (Peer *peer, ChunkStream *cs, gint64 now)
     peer->window_video++;
 }
 
+/* A basic header's length (1-3 bytes), from its first byte. */
+static guint
+basic_length (guint8 first)
+{
+  return (first & 0x3f) == 0 ? 2 : (first & 0x3f) == 1 ? 3 : 1;
+}
+
+/* The basic header: its length and the chunk stream id. The caller has
+ * at least basic_length bytes. */
+static guint
+basic_header (const guint8 *h, guint32 *csid)
+{
+  guint basic = basic_length (h[0]);
+  *csid = basic == 1 ? (h[0] & 0x3f) : basic == 2 ? 64u + h[1] : 64u + h[1] + 256u * h[2];
+  return basic;
+}
+
 /* How long the header in peer->header is, once enough of it is there;
  * 0 when more bytes are needed to tell. */
 static gsize
@@ -336,13 +332,14 @@ header_length (Peer *peer)
   const guint8 *h = peer->header;
   if (peer->header_len < 1)
     return 0;
-  guint basic = (h[0] & 0x3f) == 0 ? 2 : (h[0] & 0x3f) == 1 ? 3 : 1;
   static const guint message_header[] = { 11, 7, 3, 0 };
+  guint basic = basic_length (h[0]);
   guint fmt = h[0] >> 6;
   gsize need = basic + message_header[fmt];
   if (peer->header_len < need)
     return 0;
-  guint32 csid = basic == 1 ? (h[0] & 0x3f) : basic == 2 ? 64u + h[1] : 64u + h[1] + 256u * h[2];
+  guint32 csid;
+  basic_header (h, &csid);
   if (csid >= MAX_CSID)
     return need;  /* parse_header marks it broken */
   gboolean extended = fmt < 3 ? rh_read_u24_be (h + basic) == 0xFFFFFF : peer->streams[csid].extended;
@@ -353,8 +350,8 @@ static gboolean
 parse_header (Peer *peer)
 {
   const guint8 *h = peer->header;
-  guint basic = (h[0] & 0x3f) == 0 ? 2 : (h[0] & 0x3f) == 1 ? 3 : 1;
-  guint32 csid = basic == 1 ? (h[0] & 0x3f) : basic == 2 ? 64u + h[1] : 64u + h[1] + 256u * h[2];
+  guint32 csid;
+  guint basic = basic_header (h, &csid);
   guint fmt = h[0] >> 6;
   if (csid >= MAX_CSID)
     return FALSE;
