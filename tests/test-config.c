@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <glib/gstdio.h>
+
 #include <string.h>
 
 #include "config/settings.h"
@@ -171,6 +173,53 @@ test_listen_addresses (void)
     }
 }
 
+/* The http section: the token from the environment, and what is refused. */
+static void
+test_http_section (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rh-config-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "rtmphooks.conf", NULL);
+  g_setenv ("RH_TEST_API_TOKEN", "t0k", TRUE);
+  g_unsetenv ("RH_TEST_NO_SUCH_TOKEN");
+
+  g_assert_true (g_file_set_contents (path, "http = { token = \"${env.RH_TEST_API_TOKEN}\"; };\n", -1, NULL));
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) good = rh_config_load (path, TRUE, NULL, errors);
+  dump (errors);
+  g_assert_nonnull (good);
+  g_assert_cmpstr (good->http.token, ==, "t0k");
+  g_assert_cmpuint (good->http.listen->len, ==, 1);  /* 127.0.0.1:8080 */
+
+  g_assert_true (g_file_set_contents (path,
+    "http = {\n"
+    "  token = \"${env.RH_TEST_NO_SUCH_TOKEN}\";\n"
+    "  colour = 1;\n"
+    "};\n"
+    "http2 = { token = \"a${b\"; };\n", -1, NULL));
+  g_autoptr (RhConfig) bad = rh_config_load (path, TRUE, NULL, errors);
+  dump (errors);
+  g_assert_null (bad);
+  const char *expected[] = {
+    ":2: http.token: the environment variable RH_TEST_NO_SUCH_TOKEN is not set",
+    ":3: unknown setting http.colour",
+    ":5: unknown section \"http2\"",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *line = g_strconcat (path, expected[i], NULL);
+      if (!has_error (errors, line))
+        g_error ("missing error: %s", line);
+    }
+  g_ptr_array_set_size (errors, 0);
+  g_assert_true (g_file_set_contents (path, "http = { token = \"a${b}c\"; };\n", -1, NULL));
+  g_autoptr (RhConfig) templated = rh_config_load (path, TRUE, NULL, errors);
+  g_assert_null (templated);
+  g_autofree char *line = g_strconcat (path, ":1: http.token is a literal or \"${env.NAME}\"", NULL);
+  g_assert_true (has_error (errors, line));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -181,5 +230,6 @@ main (int argc, char **argv)
   g_test_add_func ("/config/every-error-reported", test_every_error_reported);
   g_test_add_func ("/config/overrides", test_overrides);
   g_test_add_func ("/config/listen-addresses", test_listen_addresses);
+  g_test_add_func ("/config/http-section", test_http_section);
   return g_test_run ();
 }

@@ -194,6 +194,30 @@ test_api (void)
   rh_test_daemon_free (daemon);
 }
 
+/* Without a token the API answers on loopback without asking, but will
+ * not drop a stream. */
+static void
+test_api_without_token (void)
+{
+  guint16 http_port = rh_test_free_port ();
+  g_autofree char *config = g_strdup_printf ("http = { listen = [ \"127.0.0.1:%u\" ]; };\n", http_port);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  g_autofree char *listening = g_strdup_printf ("HTTP API listening on 127.0.0.1:%u", http_port);
+  g_assert_true (rh_test_daemon_wait_log (daemon, listening, 10000));
+  Reply metrics = request (http_port, "GET", "/metrics", NULL);
+  g_assert_cmpuint (metrics.status, ==, 200);
+  reply_clear (&metrics);
+  Reply drop = request (http_port, "POST", "/api/v1/streams/live/any/drop", NULL);
+  g_assert_cmpuint (drop.status, ==, 403);
+  g_assert_nonnull (strstr (drop.body, "needs http.token"));
+  reply_clear (&drop);
+  Reply unknown = request (http_port, "GET", "/api/v2/nothing", NULL);
+  g_assert_cmpuint (unknown.status, ==, 404);
+  reply_clear (&unknown);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+}
+
 /* Without a token the API listens on loopback only; -t says so. */
 static void
 test_api_needs_token_off_loopback (void)
@@ -221,5 +245,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/e2e/api/endpoints", test_api);
   g_test_add_func ("/e2e/api/token-off-loopback", test_api_needs_token_off_loopback);
+  g_test_add_func ("/e2e/api/without-token", test_api_without_token);
   return g_test_run ();
 }

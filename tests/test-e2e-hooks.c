@@ -701,7 +701,7 @@ test_shutdown_kills_hooks (void)
  * dispositions although the daemon ignores SIGPIPE. The daemon's
  * rtmphooks-exec helper sets this up after a posix_spawn. */
 static void
-test_hook_process_state (void)
+check_hook_process_state (gboolean with_helper)
 {
   g_autofree char *dir = rh_test_make_dir ();
   g_autofree char *script = rh_test_write_script (dir, "inspect.sh",
@@ -713,7 +713,9 @@ test_hook_process_state (void)
   g_autofree char *config = g_strdup_printf (
     "rules = ( { name = \"inspect\"; on = [ \"connection_accept\" ]; env = { OUT = \"%s\"; };\n"
     "            exec = { command = [ \"%s\" ]; }; } );\n", dir, script);
-  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  /* Without the helper the daemon forks and sets all this up itself. */
+  const char *const no_helper[] = { "RTMPHOOKS_EXEC_HELPER=/nonexistent/rtmphooks-exec", NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start_full (config, NULL, with_helper ? NULL : no_helper, FALSE);
   GSocketConnection *client = rh_test_connect (daemon->port);
   g_autofree char *done = g_build_filename (dir, "pid-pgrp", NULL);
   g_assert_true (rh_test_wait_file (done, 10000));
@@ -734,6 +736,9 @@ test_hook_process_state (void)
    * not a program's business. */
   guint64 ignored = g_ascii_strtoull (sigign + strlen ("SigIgn:\t"), NULL, 16);
   g_assert_cmphex (ignored & 0x7fffffff, ==, 0);
+  if (!with_helper)
+    g_assert_true (rh_test_daemon_wait_log (daemon, "/nonexistent/rtmphooks-exec is missing: exec hooks are "
+                                                    "started by forking the daemon (slower)", 5000));
   g_object_unref (client);
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   rh_test_daemon_free (daemon);
@@ -817,6 +822,13 @@ test_header_line_break_refused (void)
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   rh_test_daemon_free (daemon);
   rh_test_http_stop (http);
+}
+
+static void
+test_hook_process_state (void)
+{
+  check_hook_process_state (TRUE);
+  check_hook_process_state (FALSE);
 }
 
 /* The seed's example scripts, as shipped: start and cleanup hooks around
@@ -1021,7 +1033,9 @@ test_dry_run (void)
     "  { name = \"office\"; on = [ \"publish_start\" ]; where = { client_ip = \"10.0.0.0/8\"; };\n"
     "    exec = { command = [ \"/bin/false\" ]; }; },\n"
     "  { name = \"viewers\"; on = [ \"play_start\" ]; exec = { command = [ \"/bin/false\" ]; }; },\n"
-    "  { name = \"vod\"; on = [ \"publish_start\" ]; where = { app = \"vod\"; }; exec = { command = [ \"/bin/false\" ]; }; }\n"
+    "  { name = \"vod\"; on = [ \"publish_start\" ]; where = { app = \"vod\"; }; exec = { command = [ \"/bin/false\" ]; }; },\n"
+    "  { name = \"signed\"; on = [ \"publish_start\" ];\n"
+    "    webhook = { url = \"http://127.0.0.1:%3$u/ok\"; secret = \"${env.RH_TEST_UNSET_SECRET}\"; }; }\n"
     ");\n", dir, script, rh_test_http_port (http));
   g_autofree char *path = g_build_filename (dir, "rtmphooks.conf", NULL);
   g_assert_true (g_file_set_contents (path, config, -1, NULL));
@@ -1068,6 +1082,9 @@ test_dry_run (void)
   g_assert_nonnull (strstr (out, "  rec: ok"));
   g_assert_nonnull (strstr (out, "  notify: ok"));
   g_assert_nonnull (strstr (out, "  office: failed: exit status 1"));
+  /* A secret that expands to nothing: not sent, counted as failed. */
+  g_assert_nonnull (strstr (out, "  signed: failed: bad secret"));
+  g_assert_nonnull (strstr (err, "webhook \"signed\": bad secret (it expanded to nothing); not sent"));
   g_autoptr (GDir) runs = g_dir_open (rec_dir, 0, NULL);
   g_assert_nonnull (runs);
   const char *run_id = g_dir_read_name (runs);
@@ -1095,6 +1112,21 @@ test_dry_run (void)
   const char *const wrong_field[] = { "--fire", "play_start", "codec=h264", NULL };
   g_assert_cmpint (run_fire (path, wrong_field, &out, &err), ==, 2);
   g_assert_nonnull (strstr (err, "play_start does not carry a data field codec"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *const no_equals[] = { "--fire", "play_start", "app", NULL };
+  g_assert_cmpint (run_fire (path, no_equals, &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "--fire: \"app\" is not key=value"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *const not_number[] = { "--fire", "publish_stop", "duration_seconds=long", NULL };
+  g_assert_cmpint (run_fire (path, not_number, &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "--fire: duration_seconds must be an integer"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *const run_alone[] = { "--run", NULL };
+  g_assert_cmpint (run_fire (path, run_alone, &out, &err), ==, 2);
+  g_assert_nonnull (strstr (err, "--run needs --fire"));
   rh_test_http_stop (http);
   rh_test_remove_tree (dir);
 }
