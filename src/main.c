@@ -24,6 +24,7 @@ main (int argc, char **argv)
   gint chunk_size = RH_OVERRIDE_UNSET;
   g_auto (GStrv) hook_scripts = NULL;
   g_auto (GStrv) hook_webhooks = NULL;
+  g_auto (GStrv) hook_checks = NULL;
   g_autofree char *hook_stdio_format = NULL;
   g_autofree char *hook_timeout = NULL;
   gint hook_concurrency = RH_OVERRIDE_UNSET;
@@ -44,6 +45,9 @@ main (int argc, char **argv)
       N_("Run PATH (an executable, no shell) on EVENT; repeatable"), N_("EVENT=PATH") },
     { "hook-webhook", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hook_webhooks,
       N_("POST the event JSON to URL on EVENT; repeatable"), N_("EVENT=URL") },
+    { "hook-check", 0, 0, G_OPTION_ARG_STRING_ARRAY, &hook_checks,
+      N_("Before accepting EVENT (connect, publish or play), run PATH: exit status 0 allows, "
+         "anything else denies; repeatable"), N_("EVENT=PATH") },
     { "hook-stdio-format", 0, 0, G_OPTION_ARG_STRING, &hook_stdio_format,
       N_("Print every event on stdout: json, jsonl or env"), N_("FORMAT") },
     { "hook-timeout", 0, 0, G_OPTION_ARG_STRING, &hook_timeout,
@@ -104,7 +108,14 @@ main (int argc, char **argv)
     config_path = g_strdup (DEFAULT_CONFIG);
 
   RhConfigOverrides overrides = {
-    listen, chunk_size, hook_scripts, hook_webhooks, hook_stdio_format, hook_timeout, hook_concurrency
+    .listen = listen,
+    .chunk_size = chunk_size,
+    .hook_scripts = hook_scripts,
+    .hook_webhooks = hook_webhooks,
+    .hook_checks = hook_checks,
+    .hook_stdio_format = hook_stdio_format,
+    .hook_timeout = hook_timeout,
+    .hook_concurrency = hook_concurrency,
   };
   g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (RhConfig) config = rh_config_load (config_path, must_exist, &overrides, errors);

@@ -395,38 +395,6 @@ test_webhook_tls_verified (void)
   rh_test_http_stop (https);
 }
 
-/* Running: its /proc entry exists and it is not a zombie nobody reaped
- * yet (an orphan waits for init). */
-static gboolean
-pid_running (int pid)
-{
-  if (pid <= 0)
-    return FALSE;
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
-  g_autofree char *stat = NULL;
-  if (!g_file_get_contents (path, &stat, NULL, NULL))
-    return FALSE;
-  const char *end = strrchr (stat, ')');
-  return end != NULL && !(end[1] == ' ' && end[2] == 'Z');
-}
-
-static gboolean
-process_alive (const char *pid_file)
-{
-  g_autofree char *text = NULL;
-  return g_file_get_contents (pid_file, &text, NULL, NULL) && pid_running (atoi (text));
-}
-
-/* Waits up to timeout_ms for the process in pid_file to be gone. */
-static gboolean
-wait_process_gone (const char *pid_file, guint timeout_ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  while (process_alive (pid_file) && g_get_monotonic_time () < deadline)
-    g_usleep (10 * 1000);
-  return !process_alive (pid_file);
-}
-
 /* A hook that outlives its timeout is killed, and so is its child. */
 static void
 test_timeout_kills_children (void)
@@ -448,11 +416,11 @@ test_timeout_kills_children (void)
   g_autofree char *hook_pid = g_build_filename (dir, "hook.pid", NULL);
   /* hook.pid appears (whole, by rename) after child.pid is written. */
   g_assert_true (rh_test_wait_file (hook_pid, 10000));
-  g_assert_true (process_alive (child_pid));
+  g_assert_true (rh_test_pid_file_alive (child_pid));
   g_assert_true (rh_test_daemon_wait_log (daemon, "hook \"hang\" timed out", 10000));
   g_assert_true (rh_test_daemon_wait_log (daemon, "killed by signal 9", 10000));
-  g_assert_true (wait_process_gone (hook_pid, 10000));
-  g_assert_true (wait_process_gone (child_pid, 10000));
+  g_assert_true (rh_test_wait_pid_file_gone (hook_pid, 10000));
+  g_assert_true (rh_test_wait_pid_file_gone (child_pid, 10000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   rh_test_daemon_free (daemon);
   rh_test_remove_tree (dir);
@@ -682,15 +650,15 @@ test_shutdown_kills_hooks (void)
   g_autofree char *shell_file = g_build_filename (dir, "shell", NULL);
   g_autofree char *sleep_file = g_build_filename (dir, "sleep", NULL);
   g_assert_true (rh_test_wait_file (shell_file, 10000));
-  g_assert_true (process_alive (shell_file));
-  g_assert_true (process_alive (sleep_file));
+  g_assert_true (rh_test_pid_file_alive (shell_file));
+  g_assert_true (rh_test_pid_file_alive (sleep_file));
 
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   g_autofree char *log = rh_test_daemon_log (daemon);
   g_assert_nonnull (strstr (log, "hook \"linger\" still running at exit: its process group is killed"));
   /* SIGKILL went out before the daemon exited; the kernel finishes it. */
-  g_assert_true (wait_process_gone (shell_file, 10000));
-  g_assert_true (wait_process_gone (sleep_file, 10000));
+  g_assert_true (rh_test_wait_pid_file_gone (shell_file, 10000));
+  g_assert_true (rh_test_wait_pid_file_gone (sleep_file, 10000));
   g_object_unref (client);
   rh_test_daemon_free (daemon);
   rh_test_remove_tree (dir);
@@ -841,14 +809,19 @@ test_seed_examples (void)
   g_autofree char *start = g_strdup_printf ("publish_start=%s/notify-start.sh", examples);
   g_autofree char *stop = g_strdup_printf ("publish_stop=%s/cleanup.sh", examples);
   g_autofree char *tmpdir = g_strdup_printf ("TMPDIR=%s", dir);
+  /* The recording is a managed process: it lives as long as the stream. */
+  g_autofree char *config = g_strdup_printf (
+    "rules = ( { name = \"record\"; on = [ \"publish_start\" ];\n"
+    "            exec = { command = [ \"%s/record-stream.sh\" ]; lifetime = \"stream\"; }; } );\n", examples);
   const char *const args[] = { "--hook-script", start, "--hook-script", stop, "--hook-stdio-format", "json", NULL };
   const char *const env[] = { tmpdir, NULL };
-  RhTestDaemon *daemon = rh_test_daemon_start_full (NULL, args, env, FALSE);
+  RhTestDaemon *daemon = rh_test_daemon_start_full (config, args, env, FALSE);
   g_autofree char *url = rh_test_daemon_url (daemon, "live/seed");
   g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 4, "320x180", NULL, NULL);
   g_assert_cmpint (rh_test_wait (publisher, 15000), ==, 0);
-  g_assert_true (rh_test_daemon_wait_log (daemon, "stdout: Recording stopped (PID:", 10000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "stdout: Duration:", 10000));
   g_assert_true (rh_test_daemon_wait_log (daemon, "play_stop live/seed", 10000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "process \"record\" (pid", 10000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
 
   g_autofree char *log = rh_test_daemon_log (daemon);
@@ -870,8 +843,6 @@ test_seed_examples (void)
   g_assert_cmpuint (probe.video_frames, >=, 60);
   g_assert_true (probe.first_video_is_key);
   rh_test_probe_clear (&probe);
-  g_autofree char *pidfile = g_build_filename (dir, "recording_c000001.pid", NULL);
-  g_assert_false (g_file_test (pidfile, G_FILE_TEST_EXISTS));
 
   /* The processor reads what --hook-stdio-format json printed. */
   g_autofree char *processor = g_strdup_printf ("%s/event-processor.sh", examples);

@@ -10,6 +10,7 @@
 #include "config/settings.h"
 #include "testutil.h"
 #include "util/duration.h"
+#include "hooks/check-response.h"
 #include "hooks/condition.h"
 #include "hooks/event.h"
 #include "hooks/stdio-output.h"
@@ -437,7 +438,10 @@ test_cli_flags (void)
 {
   char *scripts[] = { (char *) "publish_start=/bin/true", NULL };
   char *webhooks[] = { (char *) "play_stop=http://127.0.0.1:9/hook", NULL };
-  RhConfigOverrides overrides = { NULL, RH_OVERRIDE_UNSET, scripts, webhooks, "env", "500ms", 4 };
+  RhConfigOverrides overrides = {
+    .chunk_size = RH_OVERRIDE_UNSET, .hook_scripts = scripts, .hook_webhooks = webhooks,
+    .hook_stdio_format = "env", .hook_timeout = "500ms", .hook_concurrency = 4,
+  };
   g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (RhConfig) config = rh_config_load (NULL, FALSE, &overrides, errors);
   g_assert_nonnull (config);
@@ -448,7 +452,10 @@ test_cli_flags (void)
 
   char *bad_scripts[] = { (char *) "publish=/bin/true", (char *) "publish_start=/nonexistent", NULL };
   char *bad_webhooks[] = { (char *) "play_stop=gopher://x", NULL };
-  RhConfigOverrides bad = { NULL, RH_OVERRIDE_UNSET, bad_scripts, bad_webhooks, "xml", "soon", -1 };
+  RhConfigOverrides bad = {
+    .chunk_size = RH_OVERRIDE_UNSET, .hook_scripts = bad_scripts, .hook_webhooks = bad_webhooks,
+    .hook_stdio_format = "xml", .hook_timeout = "soon", .hook_concurrency = -1,
+  };
   g_autoptr (RhConfig) none = rh_config_load (NULL, FALSE, &bad, errors);
   g_assert_null (none);
   for (guint i = 0; i < errors->len; i++)
@@ -495,6 +502,161 @@ test_rules_invalid_utf8 (void)
   rh_test_remove_tree (dir);
 }
 
+/* A check's answer: a JSON object with stream_name and reason, or
+ * nothing; never an error. */
+static void
+test_check_answer (void)
+{
+  static const struct {
+    const char *text;
+    const char *stream_name;
+    const char *reason;
+  } cases[] = {
+    { "{\"stream_name\": \"cam2\", \"reason\": \"ok\"}", "cam2", "ok" },
+    { "  {\"reason\": \"bad key\"}\n", NULL, "bad key" },
+    { "{\"reason\": \"line\\nbreak\\u0000end\"}", NULL, "line break" },  /* a NUL ends it */
+    { "{\"stream_name\": 5, \"reason\": [1]}", NULL, NULL },
+    { "[\"stream_name\", \"x\"]", NULL, NULL },
+    { "allowed", NULL, NULL },
+    { "{\"stream_name\": \"x\"", NULL, NULL },
+    { "", NULL, NULL },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      RhCheckAnswer answer;
+      rh_check_answer_parse (cases[i].text, strlen (cases[i].text), &answer);
+      g_assert_cmpstr (answer.stream_name, ==, cases[i].stream_name);
+      g_assert_cmpstr (answer.reason, ==, cases[i].reason);
+      rh_check_answer_clear (&answer);
+    }
+  /* A long reason is cut on a character boundary; a huge answer is none. */
+  g_autoptr (GString) long_reason = g_string_new ("{\"reason\": \"");
+  for (int i = 0; i < 200; i++)
+    g_string_append (long_reason, "\xc3\xa9");
+  g_string_append (long_reason, "\"}");
+  RhCheckAnswer answer;
+  rh_check_answer_parse (long_reason->str, long_reason->len, &answer);
+  g_assert_cmpuint (strlen (answer.reason), ==, RH_CHECK_REASON_MAX);
+  g_assert_true (g_utf8_validate (answer.reason, -1, NULL));
+  rh_check_answer_clear (&answer);
+  g_autofree char *huge = g_strnfill (RH_CHECK_ANSWER_MAX + 1, '[');
+  huge[0] = '{';
+  rh_check_answer_parse (huge, strlen (huge), &answer);
+  g_assert_null (answer.reason);
+  g_assert_null (answer.stream_name);
+}
+
+static RhConfig *
+load_text (const char *dir, const char *text, GPtrArray *errors, char **path_out)
+{
+  g_autofree char *path = g_build_filename (dir, "checks.conf", NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  RhConfig *config = rh_config_load (path, TRUE, NULL, errors);
+  for (guint i = 0; i < errors->len; i++)
+    g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));
+  *path_out = g_steal_pointer (&path);
+  return config;
+}
+
+/* Checks and managed processes in the configuration, and what is
+ * refused about them with FILE:LINE. */
+static void
+test_checks_config (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *path = NULL;
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  const char good[] =
+    "hooks = { max_processes = 7; check_concurrency = 3; };\n"
+    "checks = (\n"
+    "  { name = \"keys\"; on = [ \"publish\", \"play\" ]; where = { query = \"!key=*\"; };\n"
+    "    exec = { command = [ \"/bin/false\", \"${stream_name}\" ]; timeout = 2.0; }; },\n"
+    "  { name = \"auth\"; on = \"*\"; webhook = { url = \"http://127.0.0.1:9/auth\"; };\n"
+    "    on_error = \"allow\"; }\n"
+    ");\n"
+    "rules = ( { name = \"transcode\"; on = [ \"publish_start\" ];\n"
+    "            exec = { command = [ \"/bin/true\" ]; lifetime = \"stream\"; restart_delay = \"500ms\"; }; },\n"
+    "          { name = \"exits\"; on = [ \"process_exit\" ]; where = { exit_status = \"> 0\"; rule = \"transcode\"; };\n"
+    "            exec = { command = [ \"/bin/true\" ]; }; } );\n";
+  g_autoptr (RhConfig) config = load_text (dir, good, errors, &path);
+  g_assert_nonnull (config);
+  g_assert_cmpint (config->hooks.max_processes, ==, 7);
+  g_assert_cmpint (config->hooks.check_concurrency, ==, 3);
+  g_assert_cmpuint (config->hooks.checks->len, ==, 2);
+  RhRule *keys = g_ptr_array_index (config->hooks.checks, 0);
+  g_assert_true (keys->is_check);
+  g_assert_false (keys->allow_on_error);
+  g_assert_cmpuint (keys->events, ==, (1u << RH_EVENT_PUBLISH) | (1u << RH_EVENT_PLAY));
+  RhRule *auth = g_ptr_array_index (config->hooks.checks, 1);
+  g_assert_true (auth->allow_on_error);
+  g_assert_cmpuint (auth->events, ==, RH_EVENT_CHECKS);
+  RhRule *transcode = g_ptr_array_index (config->hooks.rules, 0);
+  RhAction *managed = g_ptr_array_index (transcode->actions, 0);
+  g_assert_true (managed->managed);
+  g_assert_cmpfloat (managed->restart_delay, ==, 0.5);
+
+  g_ptr_array_set_size (errors, 0);
+  const char bad[] =
+    "checks = (\n"
+    "  { name = \"a\"; on = [ \"publish_start\" ]; exec = { command = [ \"/bin/true\" ]; }; },\n"
+    "  { name = \"b\"; on = [ \"play\" ]; on_error = \"maybe\"; exec = { command = [ \"/bin/true\" ]; }; },\n"
+    "  { name = \"c\"; on = [ \"connect\" ]; exec = ( { command = [ \"/bin/true\" ]; }, { command = [ \"/bin/true\" ]; } ); },\n"
+    "  { name = \"d\"; on = [ \"publish\" ]; webhook = { url = \"http://127.0.0.1/x\"; retries = 2; }; },\n"
+    "  { name = \"e\"; on = [ \"connect\" ]; where = { stream_name = \"x\"; }; exec = { command = [ \"/bin/true\" ]; }; },\n"
+    "  { name = \"f\"; on = [ \"play\" ]; concurrency = 2; exec = { command = [ \"/bin/true\" ]; }; }\n"
+    ");\n"
+    "rules = (\n"
+    "  { name = \"g\"; on = [ \"publish\" ]; exec = { command = [ \"/bin/true\" ]; }; },\n"
+    "  { name = \"h\"; on = [ \"publish_stop\" ]; exec = { command = [ \"/bin/true\" ]; lifetime = \"stream\"; }; },\n"
+    "  { name = \"i\"; on = [ \"play_start\" ]; exec = { command = [ \"/bin/true\" ]; lifetime = \"stream\"; timeout = 5.0; }; },\n"
+    "  { name = \"j\"; on = [ \"play_start\" ]; exec = { command = [ \"/bin/true\" ]; restart_delay = 1.0; }; },\n"
+    "  { name = \"k\"; on = [ \"play_start\" ]; exec = { command = [ \"/bin/true\" ]; lifetime = \"forever\"; }; }\n"
+    ");\n";
+  g_autoptr (RhConfig) none = load_text (dir, bad, errors, &path);
+  g_assert_null (none);
+  const char *expected[] = {
+    ":2: check \"a\": checks answer connect, publish or play, not publish_start",
+    ":3: check \"b\": on_error must be \"deny\" or \"allow\"",
+    ":4: check \"c\" has 2 actions",
+    ":5: check \"d\": a check is never retried",
+    ":6: rule \"e\": field \"stream_name\" is not carried by connect",
+    ":7: rule \"f\": unknown key check.concurrency",
+    ":10: rule \"g\": publish is a request that checks answer",
+    ":11: rule \"h\": lifetime = \"stream\" needs on = [ \"publish_start\" ] or [ \"play_start\" ]",
+    ":12: rule \"i\": a process with lifetime = \"stream\" has no timeout",
+    ":13: rule \"j\": restart_delay needs lifetime = \"stream\"",
+    ":14: rule \"k\": exec.lifetime must be \"event\" or \"stream\"",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *want = g_strconcat (path, expected[i], NULL);
+      gboolean found = FALSE;
+      for (guint j = 0; j < errors->len && !found; j++)
+        found = g_str_has_prefix (g_ptr_array_index (errors, j), want);
+      if (!found)
+        g_error ("missing error: %s", want);
+    }
+  g_assert_cmpuint (errors->len, ==, G_N_ELEMENTS (expected));
+
+  /* --hook-check: only connect, publish and play. */
+  char *checks[] = { (char *) "publish=/bin/true", NULL };
+  RhConfigOverrides overrides = { .chunk_size = RH_OVERRIDE_UNSET, .hook_checks = checks,
+                                  .hook_concurrency = RH_OVERRIDE_UNSET };
+  g_ptr_array_set_size (errors, 0);
+  g_autoptr (RhConfig) flagged = rh_config_load (NULL, FALSE, &overrides, errors);
+  g_assert_nonnull (flagged);
+  g_assert_cmpuint (flagged->hooks.checks->len, ==, 1);
+  g_assert_true (((RhRule *) g_ptr_array_index (flagged->hooks.checks, 0))->is_check);
+  char *bad_checks[] = { (char *) "publish_start=/bin/true", NULL };
+  RhConfigOverrides bad_overrides = { .chunk_size = RH_OVERRIDE_UNSET, .hook_checks = bad_checks,
+                                      .hook_concurrency = RH_OVERRIDE_UNSET };
+  g_autoptr (RhConfig) refused = rh_config_load (NULL, FALSE, &bad_overrides, errors);
+  g_assert_null (refused);
+  g_assert_cmpstr (g_ptr_array_index (errors, 0), ==, "--hook-check: \"publish_start=/bin/true\" is not "
+                   "EVENT=VALUE with EVENT one of connect, publish, play");
+  rh_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -510,5 +672,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hooks/rules-bad", test_rules_bad);
   g_test_add_func ("/hooks/cli-flags", test_cli_flags);
   g_test_add_func ("/hooks/rules-invalid-utf8", test_rules_invalid_utf8);
+  g_test_add_func ("/hooks/check-answer", test_check_answer);
+  g_test_add_func ("/hooks/checks-config", test_checks_config);
   return g_test_run ();
 }

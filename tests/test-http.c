@@ -3,6 +3,7 @@
 #include "test-http.h"
 
 #include <libsoup/soup.h>
+#include <string.h>
 
 #include "testutil.h"
 
@@ -17,6 +18,7 @@ struct _RhTestHttp {
   gboolean started;
   GPtrArray *requests;   /* RhTestRequest* */
   guint flaky_seen;
+  GPtrArray *paused;     /* SoupServerMessage*: /hang requests, never answered */
   GTlsCertificate *certificate;  /* NULL: plain HTTP */
 };
 
@@ -49,9 +51,21 @@ on_http_request (SoupServer *server, SoupServerMessage *message, const char *pat
   while (soup_message_headers_iter_next (&iter, &name, &value))
     g_hash_table_insert (request->headers, g_ascii_strdown (name, -1), g_strdup (value));
 
+  const char *answer = "done";
   g_mutex_lock (&http->lock);
   g_ptr_array_add (http->requests, request);
-  if (strcmp (path, "/ok") == 0)
+  if (strcmp (path, "/hang") == 0)
+    {
+      g_ptr_array_add (http->paused, g_object_ref (message));
+      g_mutex_unlock (&http->lock);
+      soup_server_message_pause (message);
+      return;
+    }
+  if (strcmp (path, "/deny") == 0)
+    status = 403, answer = "{\"reason\": \"no such key\"}";
+  else if (strcmp (path, "/rename") == 0)
+    status = 200, answer = "{\"stream_name\": \"renamed\"}";
+  else if (strcmp (path, "/ok") == 0)
     status = 200;
   else if (strcmp (path, "/bad") == 0)
     status = 400;
@@ -61,7 +75,7 @@ on_http_request (SoupServer *server, SoupServerMessage *message, const char *pat
     status = 404;
   g_mutex_unlock (&http->lock);
   soup_server_message_set_status (message, status, NULL);
-  soup_server_message_set_response (message, "text/plain", SOUP_MEMORY_STATIC, "done", 4);
+  soup_server_message_set_response (message, "text/plain", SOUP_MEMORY_STATIC, answer, strlen (answer));
 }
 
 static gpointer
@@ -86,6 +100,7 @@ http_thread (gpointer user_data)
   g_mutex_unlock (&http->lock);
 
   g_main_loop_run (http->loop);
+  g_ptr_array_set_size (http->paused, 0);
   soup_server_disconnect (http->server);
   g_clear_object (&http->server);
   g_main_context_pop_thread_default (http->context);
@@ -100,6 +115,7 @@ http_start (GTlsCertificate *certificate)
   g_mutex_init (&http->lock);
   g_cond_init (&http->ready);
   http->requests = g_ptr_array_new_with_free_func (request_free);
+  http->paused = g_ptr_array_new_with_free_func (g_object_unref);
   http->context = g_main_context_new ();
   http->loop = g_main_loop_new (http->context, FALSE);
   http->thread = g_thread_new ("http", http_thread, http);
@@ -140,6 +156,7 @@ rh_test_http_stop (RhTestHttp *http)
   g_main_loop_unref (http->loop);
   g_main_context_unref (http->context);
   g_ptr_array_unref (http->requests);
+  g_ptr_array_unref (http->paused);
   g_clear_object (&http->certificate);
   g_mutex_clear (&http->lock);
   g_cond_clear (&http->ready);

@@ -7,7 +7,8 @@ G_BEGIN_DECLS
 
 /* A real HTTP server on 127.0.0.1, in its own thread, that records every
  * request. Paths: /ok answers 200, /bad 400, /flaky 500 the first time and
- * 200 after, anything else 404. */
+ * 200 after, /deny 403 with {"reason": "no such key"}, /rename 200 with
+ * {"stream_name": "renamed"}, /hang never answers; anything else 404. */
 typedef struct {
   char *path;
   char *body;

@@ -390,3 +390,33 @@ rh_test_wait (GSubprocess *process, guint timeout_ms)
   return 128 + g_subprocess_get_term_sig (process);
 }
 
+
+/* A zombie nobody reaped yet (an orphan waits for init) counts as gone. */
+gboolean
+rh_test_pid_running (int pid)
+{
+  if (pid <= 0)
+    return FALSE;
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", pid);
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  const char *end = strrchr (stat, ')');
+  return end != NULL && !(end[1] == ' ' && end[2] == 'Z');
+}
+
+gboolean
+rh_test_pid_file_alive (const char *pid_file)
+{
+  g_autofree char *text = NULL;
+  return g_file_get_contents (pid_file, &text, NULL, NULL) && rh_test_pid_running (atoi (text));
+}
+
+gboolean
+rh_test_wait_pid_file_gone (const char *pid_file, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  while (rh_test_pid_file_alive (pid_file) && g_get_monotonic_time () < deadline)
+    g_usleep (10 * 1000);
+  return !rh_test_pid_file_alive (pid_file);
+}

@@ -80,4 +80,11 @@ GHashTable *rh_test_read_env_file (const char *path);
 int rh_test_wait (GSubprocess *process, guint timeout_ms);
 void rh_test_sleep (guint ms);
 
+/* Running: its /proc entry exists and it is not a zombie. */
+gboolean rh_test_pid_running (int pid);
+/* The process whose pid pid_file holds is running. */
+gboolean rh_test_pid_file_alive (const char *pid_file);
+/* Waits up to timeout_ms for the process in pid_file to be gone. */
+gboolean rh_test_wait_pid_file_gone (const char *pid_file, guint timeout_ms);
+
 G_END_DECLS

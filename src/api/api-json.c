@@ -124,21 +124,13 @@ rh_api_json_streams (const RhApiSources *sources, gboolean detail)
   return finish (builder);
 }
 
-char *
-rh_api_json_hooks (const RhApiSources *sources)
+/* name: [ {name, runs: {result: n}, dropped, duration_seconds_sum,
+ * last_error, last_error_at}, ... ] */
+static void
+add_stats (JsonBuilder *builder, const char *member, RhHookStats *stats)
 {
-  RhDispatcherCounters counters;
-  rh_dispatcher_get_counters (sources->dispatcher, &counters);
-  g_autoptr (GPtrArray) rules = rh_hook_stats_list (rh_dispatcher_get_stats (sources->dispatcher));
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-
-  json_builder_begin_object (builder);
-  add_int (builder, "events", (gint64) counters.events);
-  add_int (builder, "started", (gint64) counters.runs);
-  add_int (builder, "running", counters.running);
-  add_int (builder, "queued", counters.queued);
-  add_int (builder, "dropped", (gint64) counters.drops);
-  json_builder_set_member_name (builder, "rules");
+  g_autoptr (GPtrArray) rules = rh_hook_stats_list (stats);
+  json_builder_set_member_name (builder, member);
   json_builder_begin_array (builder);
   for (guint i = 0; i < rules->len; i++)
     {
@@ -148,7 +140,7 @@ rh_api_json_hooks (const RhApiSources *sources)
       json_builder_set_member_name (builder, "runs");
       json_builder_begin_object (builder);
       for (int r = 0; r < RH_HOOK_N_RESULTS; r++)
-        add_int (builder, rh_hook_result_to_string (r), (gint64) rule->runs[r]);
+        add_int (builder, rh_hook_stats_result_name (stats, r), (gint64) rule->runs[r]);
       json_builder_end_object (builder);
       add_int (builder, "dropped", (gint64) rule->dropped);
       json_builder_set_member_name (builder, "duration_seconds_sum");
@@ -163,6 +155,31 @@ rh_api_json_hooks (const RhApiSources *sources)
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
+}
+
+char *
+rh_api_json_hooks (const RhApiSources *sources)
+{
+  RhDispatcherCounters counters;
+  rh_dispatcher_get_counters (sources->dispatcher, &counters);
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  add_int (builder, "events", (gint64) counters.events);
+  add_int (builder, "started", (gint64) counters.runs);
+  add_int (builder, "running", counters.running);
+  add_int (builder, "queued", counters.queued);
+  add_int (builder, "dropped", (gint64) counters.drops);
+  add_stats (builder, "rules", rh_dispatcher_get_stats (sources->dispatcher));
+  if (sources->checks != NULL)
+    add_stats (builder, "checks", rh_check_runner_get_stats (sources->checks));
+  json_builder_set_member_name (builder, "processes");
+  json_builder_begin_object (builder);
+  add_int (builder, "running", counters.processes);
+  add_int (builder, "starts", (gint64) counters.process_starts);
+  add_int (builder, "restarts", (gint64) counters.process_restarts);
+  add_int (builder, "refused", (gint64) counters.process_refused);
+  json_builder_end_object (builder);
   json_builder_end_object (builder);
   return finish (builder);
 }

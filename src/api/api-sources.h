@@ -1,6 +1,7 @@
 /* What the HTTP API reads: the daemon's parts, at request time. */
 #pragma once
 
+#include "hooks/check-runner.h"
 #include "hooks/dispatcher.h"
 #include "server/server.h"
 
@@ -9,6 +10,7 @@ G_BEGIN_DECLS
 typedef struct {
   RhServer *server;
   RhDispatcher *dispatcher;
+  RhCheckRunner *checks;
   guint64 reloads_ok;
   guint64 reloads_failed;
   gint64 config_loaded_at;     /* real time, seconds */

@@ -37,10 +37,18 @@ append_label_value (GString *out, const char *value)
     }
 }
 
+/* What render_stats names: rules' actions or decision checks. */
+typedef struct {
+  const char *prefix;      /* rtmphooks_hook or rtmphooks_check */
+  const char *label;       /* rule or check */
+  const char *runs_help;
+  const char *duration_help;
+} StatsNames;
+
 static void
-rule_label (GString *out, const char *name, const char *rule)
+rule_label (GString *out, const StatsNames *names, const char *suffix, const char *rule)
 {
-  g_string_append_printf (out, "%s{rule=\"", name);
+  g_string_append_printf (out, "%s%s{%s=\"", names->prefix, suffix, names->label);
   append_label_value (out, rule);
   g_string_append_c (out, '"');
 }
@@ -53,31 +61,35 @@ append_double (GString *out, double value)
 }
 
 static void
-render_rules (GString *out, RhHookStats *stats)
+render_stats (GString *out, RhHookStats *stats, const StatsNames *names, gboolean with_drops)
 {
   g_autoptr (GPtrArray) rules = rh_hook_stats_list (stats);
+  g_autofree char *runs = g_strconcat (names->prefix, "_runs_total", NULL);
+  g_autofree char *duration = g_strconcat (names->prefix, "_duration_seconds", NULL);
 
-  header (out, "rtmphooks_hook_runs_total", "counter", "Hook actions finished, by rule and result.");
+  header (out, runs, "counter", names->runs_help);
   for (guint i = 0; i < rules->len; i++)
     {
       const RhRuleStats *rule = g_ptr_array_index (rules, i);
       for (int r = 0; r < RH_HOOK_N_RESULTS; r++)
         {
-          rule_label (out, "rtmphooks_hook_runs_total", rule->rule);
+          rule_label (out, names, "_runs_total", rule->rule);
           g_string_append_printf (out, ",result=\"%s\"} %" G_GUINT64_FORMAT "\n",
-                                  rh_hook_result_to_string (r), rule->runs[r]);
+                                  rh_hook_stats_result_name (stats, r), rule->runs[r]);
         }
     }
-  header (out, "rtmphooks_hook_dropped_total", "counter",
-          "Hook actions dropped because the queue was full, by rule.");
-  for (guint i = 0; i < rules->len; i++)
+  if (with_drops)
     {
-      const RhRuleStats *rule = g_ptr_array_index (rules, i);
-      rule_label (out, "rtmphooks_hook_dropped_total", rule->rule);
-      g_string_append_printf (out, "} %" G_GUINT64_FORMAT "\n", rule->dropped);
+      header (out, "rtmphooks_hook_dropped_total", "counter",
+              "Hook actions dropped because the queue was full, by rule.");
+      for (guint i = 0; i < rules->len; i++)
+        {
+          const RhRuleStats *rule = g_ptr_array_index (rules, i);
+          rule_label (out, names, "_dropped_total", rule->rule);
+          g_string_append_printf (out, "} %" G_GUINT64_FORMAT "\n", rule->dropped);
+        }
     }
-  header (out, "rtmphooks_hook_duration_seconds", "histogram",
-          "Time from the start of a hook action to its end, by rule.");
+  header (out, duration, "histogram", names->duration_help);
   for (guint i = 0; i < rules->len; i++)
     {
       const RhRuleStats *rule = g_ptr_array_index (rules, i);
@@ -85,7 +97,7 @@ render_rules (GString *out, RhHookStats *stats)
       for (guint b = 0; b <= RH_HOOK_DURATION_BUCKETS; b++)
         {
           cumulative += rule->buckets[b];
-          rule_label (out, "rtmphooks_hook_duration_seconds_bucket", rule->rule);
+          rule_label (out, names, "_duration_seconds_bucket", rule->rule);
           g_string_append (out, ",le=\"");
           if (b < RH_HOOK_DURATION_BUCKETS)
             append_double (out, rh_hook_duration_bounds[b]);
@@ -93,14 +105,23 @@ render_rules (GString *out, RhHookStats *stats)
             g_string_append (out, "+Inf");
           g_string_append_printf (out, "\"} %" G_GUINT64_FORMAT "\n", cumulative);
         }
-      rule_label (out, "rtmphooks_hook_duration_seconds_sum", rule->rule);
+      rule_label (out, names, "_duration_seconds_sum", rule->rule);
       g_string_append (out, "} ");
       append_double (out, rule->duration_sum);
       g_string_append_c (out, '\n');
-      rule_label (out, "rtmphooks_hook_duration_seconds_count", rule->rule);
+      rule_label (out, names, "_duration_seconds_count", rule->rule);
       g_string_append_printf (out, "} %" G_GUINT64_FORMAT "\n", cumulative);
     }
 }
+
+static const StatsNames rule_names = {
+  "rtmphooks_hook", "rule", "Hook actions finished, by rule and result.",
+  "Time from the start of a hook action to its end, by rule.",
+};
+static const StatsNames check_names = {
+  "rtmphooks_check", "check", "Decision checks answered, by check and result.",
+  "Time a decision check took to answer, by check.",
+};
 
 char *
 rh_metrics_render (const RhApiSources *sources)
@@ -132,7 +153,19 @@ rh_metrics_render (const RhApiSources *sources)
   counter (out, "rtmphooks_stdio_events_written_total", "Events written to stdout.", hooks.stdio_written);
   counter (out, "rtmphooks_stdio_events_dropped_total",
            "Events not written to stdout because its reader was too slow.", hooks.stdio_dropped);
-  render_rules (out, rh_dispatcher_get_stats (sources->dispatcher));
+  render_stats (out, rh_dispatcher_get_stats (sources->dispatcher), &rule_names, TRUE);
+  gauge (out, "rtmphooks_checks_running", "Decision check actions running.",
+         sources->checks != NULL ? rh_check_runner_get_running (sources->checks) : 0);
+  if (sources->checks != NULL)
+    render_stats (out, rh_check_runner_get_stats (sources->checks), &check_names, FALSE);
+  gauge (out, "rtmphooks_processes", "Managed processes (lifetime stream), running or waiting to restart.",
+         hooks.processes);
+  counter (out, "rtmphooks_process_starts_total", "Managed process starts, restarts included.",
+           hooks.process_starts);
+  counter (out, "rtmphooks_process_restarts_total", "Managed processes restarted after an early exit.",
+           hooks.process_restarts);
+  counter (out, "rtmphooks_process_refused_total", "Managed processes not started: max_processes reached.",
+           hooks.process_refused);
 
   header (out, "rtmphooks_config_reloads_total", "counter", "Configuration reloads, by result.");
   g_string_append_printf (out, "rtmphooks_config_reloads_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n",

@@ -72,6 +72,8 @@ static const SettingSpec hooks_settings[] = {
   { "require_https", SETTING_BOOL, HOOKS_FIELD (require_https), 0, 0, NULL },
   { "environment", SETTING_CHOICE, HOOKS_FIELD (environment), 0, 0, environment_choices },
   { "pass_env", SETTING_STRINGS, HOOKS_FIELD (pass_env), 0, 0, NULL },
+  { "max_processes", SETTING_INT, HOOKS_FIELD (max_processes), 1, 100000, NULL },
+  { "check_concurrency", SETTING_INT, HOOKS_FIELD (check_concurrency), 1, 100000, NULL },
 };
 
 static void
@@ -79,6 +81,7 @@ hooks_settings_init (RhHooksSettings *hooks)
 {
   rh_hooks_settings_set_defaults (hooks);
   hooks->rules = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_rule_unref);
+  hooks->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_rule_unref);
 }
 
 static void
@@ -326,13 +329,20 @@ split_event_flag (const char *flag, const char *text, RhEventType *type, const c
 {
   const char *equals = strchr (text, '=');
   g_autofree char *event_name = equals != NULL ? g_strndup (text, (gsize) (equals - text)) : NULL;
-  if (equals == NULL || equals[1] == '\0' || !rh_event_type_from_string (event_name, type))
+  gboolean check = g_str_equal (flag, "--hook-check");
+  guint32 allowed = check ? RH_EVENT_CHECKS : RH_EVENT_NOTIFICATIONS;
+  if (equals == NULL || equals[1] == '\0' || !rh_event_type_from_string (event_name, type)
+      || !(allowed & (1u << *type)))
     {
-      g_ptr_array_add (errors, g_strdup_printf (_("%s: \"%s\" is not EVENT=VALUE with a known event "
-                                                "(connection_accept, handshake_complete, "
-                                                "connection_close, stream_create, stream_delete, "
-                                                "publish_start, publish_stop, play_start, play_stop, "
-                                                "codec_detected)"), flag, text));
+      if (check)
+        g_ptr_array_add (errors, g_strdup_printf (_("%s: \"%s\" is not EVENT=VALUE with EVENT one of "
+                                                  "connect, publish, play"), flag, text));
+      else
+        g_ptr_array_add (errors, g_strdup_printf (_("%s: \"%s\" is not EVENT=VALUE with a known event "
+                                                  "(connection_accept, handshake_complete, "
+                                                  "connection_close, stream_create, stream_delete, "
+                                                  "publish_start, publish_stop, play_start, play_stop, "
+                                                  "codec_detected, process_exit)"), flag, text));
       return FALSE;
     }
   *value = equals + 1;
@@ -357,6 +367,29 @@ add_script_rule (RhConfig *config, const char *text, GPtrArray *errors)
     }
   g_autofree char *name = g_strdup_printf ("script:%s:%s", rh_event_type_to_string (type), path);
   g_ptr_array_add (config->hooks.rules, rh_rule_new_script (name, 1u << type, path));
+}
+
+/* --hook-check EVENT=PATH: a decision check running PATH on EVENT
+ * (connect, publish or play); a check that fails denies. */
+static void
+add_check (RhConfig *config, const char *text, GPtrArray *errors)
+{
+  RhEventType type;
+  const char *program;
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (!split_event_flag ("--hook-check", text, &type, &program, errors))
+    return;
+  if (!rh_rules_check_program (program, &path, &error))
+    {
+      g_ptr_array_add (errors, g_strdup_printf (_("--hook-check: %s"), error->message));
+      return;
+    }
+  g_autofree char *name = g_strdup_printf ("check:%s:%s", rh_event_type_to_string (type), path);
+  RhRule *check = rh_rule_new_script (name, 1u << type, path);
+  check->is_check = TRUE;
+  g_ptr_array_add (config->hooks.checks, check);
 }
 
 /* --hook-webhook EVENT=URL: a rule posting EVENT to URL. */
@@ -387,6 +420,8 @@ apply_hook_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtr
     add_script_rule (config, *s, errors);
   for (char **s = overrides->hook_webhooks; s != NULL && *s != NULL; s++)
     add_webhook_rule (config, *s, errors);
+  for (char **s = overrides->hook_checks; s != NULL && *s != NULL; s++)
+    add_check (config, *s, errors);
   if (overrides->hook_stdio_format != NULL)
     {
       RhStdioFormat format;
@@ -488,13 +523,13 @@ rh_config_load (const char *path, gboolean must_exist,
           config_destroy (&cfg);
           return NULL;
         }
-      static const char *const sections[] = { "server", "hooks", "filters", "rules", "http", NULL };
+      static const char *const sections[] = { "server", "hooks", "filters", "rules", "checks", "http", NULL };
       for (int i = 0; i < config_setting_length (root); i++)
         {
           const config_setting_t *section = config_setting_get_elem (root, (unsigned) i);
           if (!g_strv_contains (sections, config_setting_name (section)))
             rh_config_error (errors, section,
-                             _("unknown section \"%s\" (expected server, hooks, filters, rules or http)"),
+                             _("unknown section \"%s\" (expected server, hooks, filters, rules, checks or http)"),
                              config_setting_name (section));
         }
       /* In this order whatever the file's: rules use the hooks defaults. */
@@ -508,7 +543,8 @@ rh_config_load (const char *path, gboolean must_exist,
       if ((section = config_setting_get_member (root, "hooks")) != NULL)
         load_section (section, hooks_settings, G_N_ELEMENTS (hooks_settings), &config->hooks, errors);
       rh_rules_config_load (config_setting_get_member (root, "filters"),
-                            config_setting_get_member (root, "rules"), &config->hooks, errors);
+                            config_setting_get_member (root, "rules"),
+                            config_setting_get_member (root, "checks"), &config->hooks, errors);
       if ((section = config_setting_get_member (root, "http")) != NULL)
         load_http (section, &config->http, errors);
       config_destroy (&cfg);
@@ -534,6 +570,7 @@ rh_config_unref (RhConfig *config)
     return;
   g_array_unref (config->server.listen);
   g_ptr_array_unref (config->hooks.rules);
+  g_ptr_array_unref (config->hooks.checks);
   g_strfreev (config->hooks.pass_env);
   g_array_unref (config->http.listen);
   g_free (config->http.token);

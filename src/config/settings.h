@@ -63,6 +63,7 @@ typedef struct {
   gint chunk_size;
   char **hook_scripts;        /* "EVENT=PATH" */
   char **hook_webhooks;       /* "EVENT=URL" */
+  char **hook_checks;         /* "EVENT=PATH": decision checks */
   const char *hook_stdio_format;
   const char *hook_timeout;   /* "30s", "500ms", "1m" */
   gint hook_concurrency;

@@ -3,6 +3,7 @@
 #include "daemon.h"
 
 #include "api/api-server.h"
+#include "hooks/check-runner.h"
 #include "hooks/dispatcher.h"
 #include "hooks/exec-action.h"
 #include "server/registry.h"
@@ -21,6 +22,7 @@ struct _RhDaemon {
   RhConfig *config;
   RhServer *server;
   RhDispatcher *dispatcher;
+  RhCheckRunner *checks;
   RhApiSources api_sources;
   RhApiServer *api;
   GMainLoop *loop;
@@ -58,6 +60,7 @@ rh_daemon_free (RhDaemon *daemon)
   g_free (daemon->last_status);
   rh_api_server_free (daemon->api);
   rh_server_free (daemon->server);
+  rh_check_runner_free (daemon->checks);
   rh_dispatcher_free (daemon->dispatcher);
   rh_config_unref (daemon->config);
   g_main_loop_unref (daemon->loop);
@@ -109,6 +112,7 @@ rh_daemon_reload (RhDaemon *daemon)
     }
   rh_server_apply_config (daemon->server, config, FALSE, NULL);
   rh_dispatcher_configure (daemon->dispatcher, &config->hooks);
+  rh_check_runner_configure (daemon->checks, &config->hooks);
   g_autoptr (GError) error = NULL;
   if (daemon->api != NULL && !rh_api_server_apply_config (daemon->api, &config->http, &error))
     g_warning ("%s", error->message);
@@ -128,15 +132,15 @@ static gboolean
 on_drain_tick (gpointer user_data)
 {
   RhDaemon *daemon = user_data;
-  gboolean idle = rh_dispatcher_get_running (daemon->dispatcher) == 0
-                  && rh_dispatcher_get_queued (daemon->dispatcher) == 0;
+  RhDispatcherCounters hooks;
+  rh_dispatcher_get_counters (daemon->dispatcher, &hooks);
+  gboolean idle = hooks.running == 0 && hooks.queued == 0 && hooks.processes == 0;
   if (!idle && g_get_monotonic_time () < daemon->drain_deadline)
     return G_SOURCE_CONTINUE;
   if (!idle)
     {
-      g_warning (_("exiting with %u hook action(s) still running and %u queued"),
-                 rh_dispatcher_get_running (daemon->dispatcher),
-                 rh_dispatcher_get_queued (daemon->dispatcher));
+      g_warning (_("exiting with %u hook action(s) still running, %u queued and %u managed process(es)"),
+                 hooks.running, hooks.queued, hooks.processes);
       /* Nothing a hook started may outlive the daemon. */
       rh_exec_kill_all ();
     }
@@ -171,6 +175,13 @@ on_event (RhEvent *event, gpointer user_data)
   rh_dispatcher_emit (daemon->dispatcher, event);
 }
 
+static RhCheckRequest *
+on_check (RhEvent *request, RhVerdictFunc done, gpointer done_data, gpointer user_data)
+{
+  RhDaemon *daemon = user_data;
+  return rh_check_runner_start (daemon->checks, request, done, done_data);
+}
+
 static gboolean
 on_reload_signal (gpointer user_data)
 {
@@ -197,8 +208,10 @@ rh_daemon_run (RhDaemon *daemon)
 
   daemon->dispatcher = rh_dispatcher_new (STDOUT_FILENO);
   rh_dispatcher_configure (daemon->dispatcher, &daemon->config->hooks);
+  daemon->checks = rh_check_runner_new (daemon->dispatcher);
+  rh_check_runner_configure (daemon->checks, &daemon->config->hooks);
   daemon->server = rh_server_new (daemon->config);
-  rh_server_set_event_sink (daemon->server, on_event, daemon);
+  rh_server_set_event_sink (daemon->server, on_event, on_check, daemon);
   if (!rh_server_apply_config (daemon->server, daemon->config, TRUE, &error))
     {
       g_critical ("%s", error->message);
@@ -206,6 +219,7 @@ rh_daemon_run (RhDaemon *daemon)
     }
   daemon->api_sources.server = daemon->server;
   daemon->api_sources.dispatcher = daemon->dispatcher;
+  daemon->api_sources.checks = daemon->checks;
   daemon->api_sources.config_loaded_at = daemon->config->loaded_at;
   daemon->api_sources.started_at = g_get_real_time () / G_USEC_PER_SEC;
   daemon->api = rh_api_server_new (&daemon->api_sources);

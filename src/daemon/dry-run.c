@@ -8,7 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hooks/check-runner.h"
 #include "hooks/dispatcher.h"
+#include "hooks/exec-action.h"
 
 /* key=value pairs into an event; FALSE with a message on stderr. */
 static RhEvent *
@@ -105,7 +107,11 @@ print_plan (const RhAction *action, const RhActionPlan *plan, const RhEvent *eve
 {
   if (action->kind == RH_ACTION_EXEC)
     {
-      printf ("  exec (timeout %gs)\n", plan->timeout);
+      if (action->managed)
+        printf ("  exec (lifetime stream: until the matching stop, restarted after %gs, doubling)\n",
+                action->restart_delay);
+      else
+        printf ("  exec (timeout %gs)\n", plan->timeout);
       print_strv_json ("argv", plan->argv);
       printf ("    environment:\n");
       guint n = g_strv_length (plan->envp);
@@ -116,7 +122,10 @@ print_plan (const RhAction *action, const RhActionPlan *plan, const RhEvent *eve
       printf ("    stdin: %s", plan->input != NULL ? plan->input : "(nothing)\n");
       return;
     }
-  printf ("  webhook (timeout %gs, %d retries)\n", plan->timeout, action->retries);
+  if (action->kind == RH_ACTION_WEBHOOK && event->type >= RH_EVENT_FIRST_CHECK)
+    printf ("  webhook (timeout %gs, never retried)\n", plan->timeout);
+  else
+    printf ("  webhook (timeout %gs, %d retries)\n", plan->timeout, action->retries);
   printf ("    POST %s\n", plan->url);
   for (char **h = plan->headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
     printf ("    %s: %s\n", h[0], h[1]);
@@ -158,14 +167,81 @@ run_event (RhDispatcher *dispatcher, RhEvent *event)
       const RhRuleStats *rule = g_ptr_array_index (rules, i);
       for (int r = 0; r < RH_HOOK_N_RESULTS; r++)
         if (rule->runs[r] > 0)
-          printf ("  %s: %s%s%s (%.3f s)\n", rule->rule, rh_hook_result_to_string (r),
+          printf ("  %s: %s%s%s (%.3f s)\n", rule->rule,
+                  rh_hook_stats_result_name (rh_dispatcher_get_stats (dispatcher), r),
                   r != RH_HOOK_RESULT_OK && rule->last_error != NULL ? ": " : "",
                   r != RH_HOOK_RESULT_OK && rule->last_error != NULL ? rule->last_error : "",
                   rule->duration_sum);
       if (rule->runs[RH_HOOK_RESULT_FAILED] + rule->runs[RH_HOOK_RESULT_TIMEOUT] > 0)
         status = 1;
     }
+  /* Managed processes would outlive the dry run. */
+  guint killed = rh_exec_kill_all ();
+  if (killed > 0)
+    printf ("  (%u process(es) with lifetime stream stopped at the end of the dry run)\n", killed);
   return status;
+}
+
+typedef struct {
+  GMainLoop *loop;
+  gboolean decided;
+  gboolean allowed;
+} CheckWait;
+
+static void
+on_verdict (const RhVerdict *verdict, gpointer user_data)
+{
+  CheckWait *wait = user_data;
+  wait->decided = TRUE;
+  wait->allowed = verdict->allowed;
+  if (verdict->allowed)
+    printf ("verdict: allowed%s%s%s%s\n", verdict->stream_name != NULL ? ", renamed to " : "",
+            verdict->stream_name != NULL ? verdict->stream_name : "",
+            verdict->check != NULL ? " by " : "", verdict->check != NULL ? verdict->check : "");
+  else
+    printf ("verdict: denied by \"%s\"%s%s\n", verdict->check, verdict->reason != NULL ? ": " : "",
+            verdict->reason != NULL ? verdict->reason : "");
+  g_main_loop_quit (wait->loop);
+}
+
+/* The checks matching a request, what they would run, and with run the
+ * verdict; exit status 1 when denied. */
+static int
+dry_run_checks (RhConfig *config, RhDispatcher *dispatcher, RhEvent *event, gboolean run)
+{
+  g_autoptr (RhCheckRunner) runner = rh_check_runner_new (dispatcher);
+  rh_check_runner_configure (runner, &config->hooks);
+  for (guint i = 0; i < config->hooks.checks->len; i++)
+    {
+      const RhRule *check = g_ptr_array_index (config->hooks.checks, i);
+      if (!(check->events & (1u << event->type)))
+        continue;
+      if (!rh_rule_matches (check, event))
+        {
+          printf ("check \"%s\": its conditions do not hold\n", check->name);
+          continue;
+        }
+      printf ("check \"%s\": matches (on_error = %s)\n", check->name, check->allow_on_error ? "allow" : "deny");
+      const RhAction *action = g_ptr_array_index (check->actions, 0);
+      RhActionPlan plan;
+      rh_dispatcher_plan (dispatcher, check, action, event, &plan);
+      print_plan (action, &plan, event);
+      rh_action_plan_clear (&plan);
+    }
+  fflush (stdout);
+  if (!run)
+    return 0;
+  g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  CheckWait wait = { loop, FALSE, FALSE };
+  signal (SIGPIPE, SIG_IGN);
+  RhCheckRequest *request = rh_check_runner_start (runner, event, on_verdict, &wait);
+  if (request == NULL)
+    {
+      printf ("verdict: allowed (no check matches)\n");
+      return 0;
+    }
+  g_main_loop_run (loop);
+  return wait.allowed ? 0 : 1;
 }
 
 int
@@ -185,6 +261,13 @@ rh_dry_run (RhConfig *config, const char *event_name, const char *const *assignm
 
   RhDispatcher *dispatcher = rh_dispatcher_new (STDOUT_FILENO);
   rh_dispatcher_configure (dispatcher, &config->hooks);
+  if (type >= RH_EVENT_FIRST_CHECK)
+    {
+      int status = dry_run_checks (config, dispatcher, event, run);
+      fflush (stdout);
+      rh_dispatcher_free (dispatcher);
+      return status;
+    }
   guint matched = 0;
   for (guint i = 0; i < config->hooks.rules->len; i++)
     {

@@ -4,6 +4,7 @@
 
 #include "exec-action.h"
 #include "hook-stats.h"
+#include "process-supervisor.h"
 #include "webhook-action.h"
 #include "webhook-signature.h"
 
@@ -32,6 +33,7 @@ struct _RhDispatcher {
   GPtrArray *rules;        /* RhRule*, the snapshot in force */
   GStrv base_env;          /* variables inherited from the daemon */
   RhWebhookClient *webhooks;
+  RhSupervisor *supervisor;  /* managed processes */
   GQueue queue;            /* Job* */
   guint running;
   guint start_id;          /* idle source starting queued jobs */
@@ -65,6 +67,14 @@ rh_hooks_settings_set_defaults (RhHooksSettings *settings)
   settings->require_https = RH_REQUIRE_HTTPS_UNLESS_LOOPBACK;
   settings->environment = RH_HOOK_ENVIRONMENT_INHERIT;
   settings->pass_env = NULL;
+  settings->max_processes = 100;
+  settings->check_concurrency = 100;
+}
+
+static void
+on_process_exit (RhEvent *event, gpointer user_data)
+{
+  rh_dispatcher_emit (user_data, event);
 }
 
 RhDispatcher *
@@ -80,6 +90,8 @@ rh_dispatcher_new (int stdout_fd)
   dispatcher->timeout = defaults.timeout;
   dispatcher->webhooks = rh_webhook_client_new ();
   dispatcher->stats = rh_hook_stats_new ();
+  dispatcher->supervisor = rh_supervisor_new (on_process_exit, dispatcher);
+  rh_supervisor_set_limit (dispatcher->supervisor, (guint) defaults.max_processes);
   g_queue_init (&dispatcher->queue);
   return dispatcher;
 }
@@ -93,6 +105,7 @@ rh_dispatcher_free (RhDispatcher *dispatcher)
   g_queue_clear_full (&dispatcher->queue, (GDestroyNotify) job_free);
   g_ptr_array_unref (dispatcher->rules);
   g_strfreev (dispatcher->base_env);
+  rh_supervisor_free (dispatcher->supervisor);
   rh_webhook_client_free (dispatcher->webhooks);
   rh_hook_stats_free (dispatcher->stats);
   rh_stdio_output_free (dispatcher->stdio);
@@ -138,6 +151,7 @@ rh_dispatcher_configure (RhDispatcher *dispatcher, const RhHooksSettings *settin
   dispatcher->concurrency = (guint) settings->concurrency;
   dispatcher->queue_limit = (guint) settings->queue;
   dispatcher->stdio_format = settings->stdio;
+  rh_supervisor_set_limit (dispatcher->supervisor, (guint) settings->max_processes);
   g_ptr_array_set_size (dispatcher->rules, 0);
   for (guint i = 0; settings->rules != NULL && i < settings->rules->len; i++)
     g_ptr_array_add (dispatcher->rules, rh_rule_ref (g_ptr_array_index (settings->rules, i)));
@@ -476,6 +490,20 @@ trace_start (const Job *job, const RhActionPlan *plan)
           plan->secret != NULL ? ", signed" : "");
 }
 
+/* Not queued and not under the concurrency cap: a managed process
+ * starts with its stream (max_processes bounds them). */
+static void
+start_managed (RhDispatcher *dispatcher, RhRule *rule, const RhAction *action, RhEvent *event)
+{
+  RhActionPlan plan;
+  rh_dispatcher_plan (dispatcher, rule, action, event, &plan);
+  g_autoptr (GBytes) input = plan.input != NULL ? g_bytes_new (plan.input, strlen (plan.input))
+                                                : g_bytes_new_static ("", 0);
+  rh_supervisor_start (dispatcher->supervisor, rule, action, event, (const char *const *) plan.argv,
+                       (const char *const *) plan.envp, input);
+  rh_action_plan_clear (&plan);
+}
+
 void
 rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
 {
@@ -487,6 +515,10 @@ rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
   if (tracing)
     rh_log (G_LOG_LEVEL_DEBUG, event->conn_id, event->stream_key, NULL, "hooks: event %s id=%s",
             rh_event_type_to_string (event->type), event->id);
+  /* Managed processes end with what started them, before anything else
+   * runs for the stop. */
+  if (event->type == RH_EVENT_PUBLISH_STOP || event->type == RH_EVENT_PLAY_STOP)
+    rh_supervisor_stop_for (dispatcher->supervisor, event);
   for (guint i = 0; i < dispatcher->rules->len; i++)
     {
       RhRule *rule = g_ptr_array_index (dispatcher->rules, i);
@@ -503,6 +535,12 @@ rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
                 g_queue_get_length (&dispatcher->queue));
       for (guint a = 0; a < rule->actions->len; a++)
         {
+          const RhAction *action = g_ptr_array_index (rule->actions, a);
+          if (action->managed)
+            {
+              start_managed (dispatcher, rule, action, event);
+              continue;
+            }
           if (g_queue_get_length (&dispatcher->queue) >= dispatcher->queue_limit)
             {
               drop (dispatcher, rule, event);
@@ -511,7 +549,7 @@ rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
           Job *job = g_new0 (Job, 1);
           job->dispatcher = dispatcher;
           job->rule = rh_rule_ref (rule);
-          job->action = g_ptr_array_index (rule->actions, a);
+          job->action = action;
           job->event = rh_event_ref (event);
           job->queued_at = g_get_monotonic_time ();
           g_queue_push_tail (&dispatcher->queue, job);
@@ -557,6 +595,16 @@ rh_dispatcher_get_counters (RhDispatcher *dispatcher, RhDispatcherCounters *coun
   counters->queued = g_queue_get_length (&dispatcher->queue);
   counters->stdio_written = rh_stdio_output_get_written (dispatcher->stdio);
   counters->stdio_dropped = rh_stdio_output_get_dropped (dispatcher->stdio);
+  counters->processes = rh_supervisor_get_count (dispatcher->supervisor);
+  counters->process_starts = rh_supervisor_get_starts (dispatcher->supervisor);
+  counters->process_restarts = rh_supervisor_get_restarts (dispatcher->supervisor);
+  counters->process_refused = rh_supervisor_get_refused (dispatcher->supervisor);
+}
+
+RhWebhookClient *
+rh_dispatcher_get_webhook_client (RhDispatcher *dispatcher)
+{
+  return dispatcher->webhooks;
 }
 
 RhHookStats *

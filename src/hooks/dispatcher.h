@@ -11,6 +11,7 @@
 #include "hook-stats.h"
 #include "rule.h"
 #include "stdio-output.h"
+#include "webhook-action.h"
 
 G_BEGIN_DECLS
 
@@ -28,7 +29,10 @@ typedef struct {
   gint require_https;      /* default for webhooks: RH_REQUIRE_HTTPS_* */
   gint environment;        /* RhHookEnvironment */
   GStrv pass_env;          /* with RH_HOOK_ENVIRONMENT_CLEAN: names or globs passed on */
+  gint max_processes;      /* managed processes (lifetime = "stream") at most */
+  gint check_concurrency;  /* decision check actions running at once */
   GPtrArray *rules;        /* RhRule* */
+  GPtrArray *checks;       /* RhRule* with is_check, in order */
 } RhHooksSettings;
 
 /* The built-in defaults (rules left alone): the one place they are set,
@@ -58,6 +62,10 @@ typedef struct {
   guint queued;
   guint64 stdio_written;
   guint64 stdio_dropped;
+  guint processes;         /* managed, running or waiting to restart */
+  guint64 process_starts;
+  guint64 process_restarts;
+  guint64 process_refused; /* over max_processes */
 } RhDispatcherCounters;
 
 void rh_dispatcher_get_counters (RhDispatcher *dispatcher, RhDispatcherCounters *counters);
@@ -78,6 +86,9 @@ typedef struct {
 void rh_dispatcher_plan (RhDispatcher *dispatcher, const RhRule *rule, const RhAction *action,
                          const RhEvent *event, RhActionPlan *plan);
 void rh_action_plan_clear (RhActionPlan *plan);
+
+/* The client that posts webhooks (decision checks use it too). */
+RhWebhookClient *rh_dispatcher_get_webhook_client (RhDispatcher *dispatcher);
 
 /* Per-rule counters (the dispatcher's own). */
 RhHookStats *rh_dispatcher_get_stats (RhDispatcher *dispatcher);

@@ -16,6 +16,10 @@ static const char *const type_names[RH_EVENT_N_TYPES] = {
   [RH_EVENT_PLAY_START] = "play_start",
   [RH_EVENT_PLAY_STOP] = "play_stop",
   [RH_EVENT_CODEC_DETECTED] = "codec_detected",
+  [RH_EVENT_PROCESS_EXIT] = "process_exit",
+  [RH_EVENT_CONNECT] = "connect",
+  [RH_EVENT_PUBLISH] = "publish",
+  [RH_EVENT_PLAY] = "play",
 };
 
 /* The data fields of each event: the one list of them. Filters are checked
@@ -38,6 +42,18 @@ static const char *const play_stop_fields[] = {
   "app", "stream_name", "client_ip", "duration_seconds", "bytes_sent", "reason", NULL
 };
 static const char *const codec_fields[] = { "app", "stream_name", "track", "codec", NULL };
+/* signal only when a signal ended it; exit_status is then 128 + signal,
+ * as a shell reports it. */
+static const char *const process_exit_fields[] = {
+  "rule", "app", "stream_name", "pid", "exit_status", "signal", "restarts", NULL
+};
+static const char *const connect_fields[] = {
+  "app", "client_ip", "client_port", "tc_url", "flash_ver", "query", NULL
+};
+static const char *const publish_fields[] = {
+  "app", "stream_name", "publish_type", "client_ip", "tc_url", "query", NULL
+};
+static const char *const play_fields[] = { "app", "stream_name", "client_ip", "tc_url", "query", NULL };
 
 static const char *const *const data_fields[RH_EVENT_N_TYPES] = {
   [RH_EVENT_CONNECTION_ACCEPT] = connection_accept_fields,
@@ -50,11 +66,15 @@ static const char *const *const data_fields[RH_EVENT_N_TYPES] = {
   [RH_EVENT_PLAY_START] = play_start_fields,
   [RH_EVENT_PLAY_STOP] = play_stop_fields,
   [RH_EVENT_CODEC_DETECTED] = codec_fields,
+  [RH_EVENT_PROCESS_EXIT] = process_exit_fields,
+  [RH_EVENT_CONNECT] = connect_fields,
+  [RH_EVENT_PUBLISH] = publish_fields,
+  [RH_EVENT_PLAY] = play_fields,
 };
 
 static const char *const number_fields[] = {
   "timestamp", "client_port", "server_port", "duration_seconds", "bytes_received", "bytes_sent",
-  "video_packets", "audio_packets", NULL
+  "video_packets", "audio_packets", "pid", "exit_status", "signal", "restarts", NULL
 };
 
 gboolean
@@ -69,7 +89,7 @@ rh_event_type_has_field (RhEventType type, const char *name, RhFieldType *field_
   else if (strcmp (name, "conn_id") == 0)
     found = type != RH_EVENT_STREAM_CREATE && type != RH_EVENT_STREAM_DELETE;
   else if (strcmp (name, "stream_key") == 0)
-    found = type >= RH_EVENT_STREAM_CREATE;
+    found = type >= RH_EVENT_STREAM_CREATE && type != RH_EVENT_CONNECT;
   else
     found = g_strv_contains (data_fields[type], name);
   if (found && field_type != NULL)

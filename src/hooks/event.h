@@ -17,8 +17,20 @@ typedef enum {
   RH_EVENT_PLAY_START,
   RH_EVENT_PLAY_STOP,
   RH_EVENT_CODEC_DETECTED,
+  RH_EVENT_PROCESS_EXIT,
+  /* Requests that decision checks answer before the server goes on:
+   * never notifications, so rules cannot react to them. */
+  RH_EVENT_CONNECT,
+  RH_EVENT_PUBLISH,
+  RH_EVENT_PLAY,
   RH_EVENT_N_TYPES
 } RhEventType;
+
+#define RH_EVENT_FIRST_CHECK RH_EVENT_CONNECT
+/* The notifications rules react to, as an RhRule events mask. */
+#define RH_EVENT_NOTIFICATIONS ((1u << RH_EVENT_FIRST_CHECK) - 1)
+/* The requests checks answer. */
+#define RH_EVENT_CHECKS (((1u << RH_EVENT_N_TYPES) - 1) & ~RH_EVENT_NOTIFICATIONS)
 
 typedef struct {
   const char *key;    /* static string */

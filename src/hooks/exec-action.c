@@ -12,7 +12,7 @@ const char *const rh_exec_inherited_variables[] = {
   "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "USER", "LOGNAME", "TMPDIR", NULL
 };
 
-typedef struct {
+struct _RhExecRun {
   char *rule_name;
   GSubprocess *process;
   pid_t pid;
@@ -24,9 +24,13 @@ typedef struct {
   int open_streams;           /* stdout/stderr readers still running */
   gboolean exited;
   RhExecResult result;
+  char *first_line;           /* stdout's first line */
+  gboolean line_seen;
   RhExecDoneFunc done;
   gpointer user_data;
-} Run;
+};
+
+typedef struct _RhExecRun Run;
 
 /* Every run not finished yet: what shutdown must not leave behind. */
 static GList *running;
@@ -35,6 +39,7 @@ typedef struct {
   Run *run;
   GInputStream *input;
   const char *label;
+  gboolean is_stdout;
   guint lines;
   GString *line;              /* the line being read, at most RH_EXEC_MAX_LINE_BYTES */
   guint64 line_cut;           /* bytes of it past that, dropped */
@@ -65,7 +70,9 @@ run_finish_if_done (Run *run)
     }
   running = g_list_remove (running, run);
   run->result.seconds = (double) (g_get_monotonic_time () - run->started_at) / G_USEC_PER_SEC;
+  run->result.first_line = run->first_line;
   run->done (&run->result, run->user_data);
+  g_free (run->first_line);
   g_object_unref (run->cancellable);
   g_clear_object (&run->process);
   g_free (run->rule_name);
@@ -80,6 +87,12 @@ static void read_more (Reader *reader);
 static void
 emit_line (Reader *reader)
 {
+  /* A decision check answers on its first line of stdout. */
+  if (reader->is_stdout && !reader->run->line_seen)
+    {
+      reader->run->line_seen = TRUE;
+      reader->run->first_line = g_strndup (reader->line->str, reader->line->len);
+    }
   if (++reader->lines <= RH_EXEC_MAX_LOGGED_LINES)
     {
       g_autofree char *text = g_utf8_make_valid (reader->line->str, (gssize) reader->line->len);
@@ -153,6 +166,7 @@ start_reader (Run *run, GInputStream *stream, const char *label)
   Reader *reader = g_new0 (Reader, 1);
   reader->run = run;
   reader->label = label;
+  reader->is_stdout = g_str_equal (label, "stdout");
   reader->input = stream;   /* owned by the GSubprocess, which outlives the reader */
   reader->line = g_string_sized_new (256);
   run->open_streams++;
@@ -253,7 +267,14 @@ exec_helper (void)
   return path;
 }
 
-void
+static gboolean
+finish_unstarted (gpointer user_data)
+{
+  run_finish_if_done (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+RhExecRun *
 rh_exec_run (const char *rule_name, const char *const *argv, const char *const *envp,
              GBytes *stdin_bytes, double timeout_seconds, RhExecDoneFunc done, gpointer user_data)
 {
@@ -293,8 +314,9 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
       rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, rule_name, _("hook \"%s\": cannot run %s: %s"),
               rule_name, argv[0], error->message);
       run->exited = TRUE;
-      run_finish_if_done (run);
-      return;
+      /* Callers may not be ready for done before this returns. */
+      g_idle_add_full (G_PRIORITY_DEFAULT, finish_unstarted, run, NULL);
+      return run;
     }
   run->result.spawned = TRUE;
   running = g_list_prepend (running, run);
@@ -310,8 +332,21 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
 
   start_reader (run, g_subprocess_get_stdout_pipe (run->process), "stdout");
   start_reader (run, g_subprocess_get_stderr_pipe (run->process), "stderr");
-  run->timeout_id = g_timeout_add ((guint) (timeout_seconds * 1000), on_timeout, run);
+  if (timeout_seconds > 0)
+    run->timeout_id = g_timeout_add ((guint) (timeout_seconds * 1000), on_timeout, run);
   g_subprocess_wait_async (run->process, NULL, on_exited, run);
+  run->result.pid = run->pid;
+  return run;
+}
+
+void
+rh_exec_stop (RhExecRun *run)
+{
+  if (run->exited || run->kill_id != 0)
+    return;
+  g_clear_handle_id (&run->timeout_id, g_source_remove);
+  signal_group (run, SIGTERM);
+  run->kill_id = g_timeout_add ((guint) (RH_EXEC_KILL_GRACE_SECONDS * 1000), on_kill, run);
 }
 
 guint

@@ -15,6 +15,8 @@ typedef struct {
   int exit_status;
   int signal;           /* when killed by a signal */
   double seconds;
+  int pid;              /* 0 if it never started */
+  const char *first_line;  /* stdout's first line (cut like logged lines); NULL if none */
 } RhExecResult;
 
 typedef void (*RhExecDoneFunc) (const RhExecResult *result, gpointer user_data);
@@ -25,9 +27,16 @@ typedef void (*RhExecDoneFunc) (const RhExecResult *result, gpointer user_data);
 #define RH_EXEC_MAX_LINE_BYTES 1024
 #define RH_EXEC_KILL_GRACE_SECONDS 2.0
 
-void rh_exec_run (const char *rule_name, const char *const *argv, const char *const *envp,
-                  GBytes *stdin_bytes, double timeout_seconds,
-                  RhExecDoneFunc done, gpointer user_data);
+typedef struct _RhExecRun RhExecRun;
+
+/* done is called exactly once, never from inside rh_exec_run; the run
+ * returned is valid until then. timeout_seconds 0: no timeout (a managed
+ * process, ended by rh_exec_stop). */
+RhExecRun *rh_exec_run (const char *rule_name, const char *const *argv, const char *const *envp,
+                        GBytes *stdin_bytes, double timeout_seconds,
+                        RhExecDoneFunc done, gpointer user_data);
+/* SIGTERM to the run's process group now, SIGKILL after the grace. */
+void rh_exec_stop (RhExecRun *run);
 
 /* SIGKILL to the process group of every hook still running (the daemon
  * is about to exit); returns how many. */

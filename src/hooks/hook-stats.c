@@ -10,7 +10,10 @@ const double rh_hook_duration_bounds[RH_HOOK_DURATION_BUCKETS] = {
 
 struct _RhHookStats {
   GHashTable *rules;   /* name -> RhRuleStats* */
+  const char *const *result_names;
 };
+
+static const char *const rule_result_names[RH_HOOK_N_RESULTS] = { "ok", "failed", "timeout" };
 
 static void
 rule_stats_free (gpointer data)
@@ -22,11 +25,18 @@ rule_stats_free (gpointer data)
 }
 
 RhHookStats *
-rh_hook_stats_new (void)
+rh_hook_stats_new_with_names (const char *const names[RH_HOOK_N_RESULTS])
 {
   RhHookStats *stats = g_new0 (RhHookStats, 1);
   stats->rules = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, rule_stats_free);
+  stats->result_names = names;
   return stats;
+}
+
+RhHookStats *
+rh_hook_stats_new (void)
+{
+  return rh_hook_stats_new_with_names (rule_result_names);
 }
 
 void
@@ -98,8 +108,7 @@ rh_hook_stats_list (RhHookStats *stats)
 }
 
 const char *
-rh_hook_result_to_string (RhHookResult result)
+rh_hook_stats_result_name (const RhHookStats *stats, int result)
 {
-  static const char *const names[RH_HOOK_N_RESULTS] = { "ok", "failed", "timeout" };
-  return names[result];
+  return stats->result_names[result];
 }

@@ -32,7 +32,10 @@ typedef struct {
 
 typedef struct _RhHookStats RhHookStats;
 
+/* Results named "ok", "failed", "timeout". */
 RhHookStats *rh_hook_stats_new (void);
+/* Results named otherwise (a decision check's "allowed", "denied", "error"). */
+RhHookStats *rh_hook_stats_new_with_names (const char *const names[RH_HOOK_N_RESULTS]);
 void rh_hook_stats_free (RhHookStats *stats);
 
 void rh_hook_stats_record (RhHookStats *stats, const char *rule, RhHookResult result,
@@ -42,6 +45,6 @@ void rh_hook_stats_record_drop (RhHookStats *stats, const char *rule);
 /* Rules in name order. */
 GPtrArray *rh_hook_stats_list (RhHookStats *stats);   /* const RhRuleStats*, container only */
 
-const char *rh_hook_result_to_string (RhHookResult result);
+const char *rh_hook_stats_result_name (const RhHookStats *stats, int result);
 
 G_END_DECLS

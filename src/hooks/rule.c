@@ -28,6 +28,7 @@ rh_action_new (RhActionKind kind)
   action->headers = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_named_template_free);
   action->stdin_json = TRUE;
   action->retries = 3;
+  action->restart_delay = 1.0;
   return action;
 }
 

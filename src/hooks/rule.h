@@ -35,6 +35,10 @@ typedef struct {
   /* exec */
   GPtrArray *argv;             /* RhTemplate*; argv[0] is a literal path */
   gboolean stdin_json;
+  /* lifetime = "stream": runs as long as the publisher or player whose
+   * start event began it, restarted when it dies early. */
+  gboolean managed;
+  double restart_delay;        /* seconds before the first restart; doubles */
   /* webhook */
   RhTemplate *url;
   GPtrArray *headers;          /* RhNamedTemplate* */
@@ -52,6 +56,9 @@ typedef struct {
   GPtrArray *actions;          /* RhAction* */
   gint concurrency;            /* per-rule cap; 0 = only the global one */
   gint running;                /* the dispatcher's count, main thread only */
+  /* A decision check (connect, publish, play) rather than a rule. */
+  gboolean is_check;
+  gboolean allow_on_error;     /* a check that times out or fails allows */
 } RhRule;
 
 RhNamedTemplate *rh_named_template_new (const char *name, RhTemplate *value);

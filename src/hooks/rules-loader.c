@@ -4,6 +4,7 @@
 
 #include "rules-loader.h"
 
+#include "process-supervisor.h"
 #include "webhook-signature.h"
 
 #include "config/reader.h"
@@ -261,10 +262,44 @@ check_keys (RuleContext *ctx, const config_setting_t *group, const char *what,
   return ok;
 }
 
+/* lifetime = "stream": only where a start event has a matching stop. */
+static void
+load_lifetime (RuleContext *ctx, const config_setting_t *group, RhAction *action)
+{
+  const guint32 starts = (1u << RH_EVENT_PUBLISH_START) | (1u << RH_EVENT_PLAY_START);
+  const config_setting_t *setting = config_setting_get_member (group, "lifetime");
+  const config_setting_t *delay = config_setting_get_member (group, "restart_delay");
+  if (setting != NULL)
+    {
+      const char *text = rh_config_get_string (setting);
+      if (g_strcmp0 (text, "stream") == 0)
+        action->managed = TRUE;
+      else if (g_strcmp0 (text, "event") != 0)
+        rh_config_error (ctx->errors, setting, _("rule \"%s\": exec.lifetime must be \"event\" or \"stream\""),
+                         ctx->rule->name);
+    }
+  if (action->managed && ctx->rule->is_check)
+    rh_config_error (ctx->errors, setting, _("check \"%s\": a check cannot have lifetime = \"stream\""),
+                     ctx->rule->name);
+  else if (action->managed && (ctx->rule->events == 0 || (ctx->rule->events & ~starts) != 0))
+    rh_config_error (ctx->errors, setting, _("rule \"%s\": lifetime = \"stream\" needs on = "
+                     "[ \"publish_start\" ] or [ \"play_start\" ] (the process ends at the matching stop)"),
+                     ctx->rule->name);
+  if (action->managed && config_setting_get_member (group, "timeout") != NULL)
+    rh_config_error (ctx->errors, config_setting_get_member (group, "timeout"),
+                     _("rule \"%s\": a process with lifetime = \"stream\" has no timeout (it ends with "
+                       "its stream)"), ctx->rule->name);
+  if (delay != NULL && !action->managed)
+    rh_config_error (ctx->errors, delay, _("rule \"%s\": restart_delay needs lifetime = \"stream\""),
+                     ctx->rule->name);
+  else if (delay != NULL)
+    rh_config_read_seconds (delay, 0.1, RH_MANAGED_MAX_RESTART_DELAY, &action->restart_delay, ctx->errors);
+}
+
 static void
 load_exec (RuleContext *ctx, const config_setting_t *group)
 {
-  static const char *const keys[] = { "command", "stdin", "timeout", NULL };
+  static const char *const keys[] = { "command", "stdin", "timeout", "lifetime", "restart_delay", NULL };
   RhAction *action = rh_action_new (RH_ACTION_EXEC);
   const config_setting_t *setting;
 
@@ -304,6 +339,7 @@ load_exec (RuleContext *ctx, const config_setting_t *group)
     }
   if ((setting = config_setting_get_member (group, "timeout")) != NULL)
     rh_config_read_seconds (setting, 0.001, 86400, &action->timeout, ctx->errors);
+  load_lifetime (ctx, group, action);
   g_ptr_array_add (ctx->rule->actions, action);
 }
 
@@ -383,7 +419,10 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
       else
         action->secret = load_template (ctx, setting, text);
     }
-  if ((setting = config_setting_get_member (group, "retries")) != NULL)
+  if ((setting = config_setting_get_member (group, "retries")) != NULL && ctx->rule->is_check)
+    rh_config_error (ctx->errors, setting, _("check \"%s\": a check is never retried (on_error decides)"),
+                     ctx->rule->name);
+  else if (setting != NULL)
     rh_config_read_int (setting, 0, 10, &action->retries, ctx->errors);
   if ((setting = config_setting_get_member (group, "timeout")) != NULL)
     rh_config_read_seconds (setting, 0.001, 3600, &action->timeout, ctx->errors);
@@ -417,19 +456,26 @@ load_actions (RuleContext *ctx, const config_setting_t *setting, const RhHooksSe
 }
 
 static guint32
-load_events (const char *name, const config_setting_t *setting, GPtrArray *errors)
+load_events (const char *name, const config_setting_t *setting, gboolean check, GPtrArray *errors)
 {
   g_auto (GStrv) names = rh_config_read_strings (setting, "on", errors);
+  guint32 allowed = check ? RH_EVENT_CHECKS : RH_EVENT_NOTIFICATIONS;
   guint32 events = 0;
   for (int i = 0; names != NULL && names[i] != NULL; i++)
     {
       RhEventType type;
       if (strcmp (names[i], "*") == 0)
-        events |= (1u << RH_EVENT_N_TYPES) - 1;
-      else if (rh_event_type_from_string (names[i], &type))
-        events |= 1u << type;
-      else
+        events |= allowed;
+      else if (!rh_event_type_from_string (names[i], &type))
         rh_config_error (errors, setting, _("rule \"%s\": unknown event \"%s\""), name, names[i]);
+      else if (!(allowed & (1u << type)) && check)
+        rh_config_error (errors, setting, _("check \"%s\": checks answer connect, publish or play, "
+                         "not %s (a rule reacts to that)"), name, names[i]);
+      else if (!(allowed & (1u << type)))
+        rh_config_error (errors, setting, _("rule \"%s\": %s is a request that checks answer; a rule "
+                         "reacts to %s_start or connection events"), name, names[i], names[i]);
+      else
+        events |= 1u << type;
     }
   if (names != NULL && names[0] == NULL)
     rh_config_error (errors, setting, _("rule \"%s\": on lists no event"), name);
@@ -437,33 +483,51 @@ load_events (const char *name, const config_setting_t *setting, GPtrArray *error
 }
 
 static void
-load_rule (const config_setting_t *group, const config_setting_t *filters, RhHooksSettings *hooks,
-           GHashTable *names, GPtrArray *errors)
+load_on_error (RuleContext *ctx, const config_setting_t *setting)
 {
-  static const char *const keys[] = {
+  const char *text = rh_config_get_string (setting);
+  if (g_strcmp0 (text, "allow") == 0 || g_strcmp0 (text, "deny") == 0)
+    ctx->rule->allow_on_error = g_strcmp0 (text, "allow") == 0;
+  else
+    rh_config_error (ctx->errors, setting, _("check \"%s\": on_error must be \"deny\" or \"allow\""),
+                     ctx->rule->name);
+}
+
+/* A rule, or with check a decision check: the same conditions, env and
+ * actions; a check has exactly one action and an on_error policy. */
+static void
+load_rule (const config_setting_t *group, const config_setting_t *filters, RhHooksSettings *hooks,
+           GHashTable *names, gboolean check, GPtrArray *errors)
+{
+  static const char *const rule_keys[] = {
     "name", "on", "filter", "where", "env", "exec", "webhook", "concurrency", NULL
   };
+  static const char *const check_keys_[] = {
+    "name", "on", "filter", "where", "env", "exec", "webhook", "on_error", NULL
+  };
+  const char *what = check ? "check" : "rule";
   const config_setting_t *setting = config_setting_get_member (group, "name");
   const char *name = setting != NULL ? rh_config_get_string (setting) : NULL;
   guint errors_before = errors->len;
 
   if (name == NULL || *name == '\0')
     {
-      rh_config_error (errors, group, _("a rule needs name = \"...\""));
+      rh_config_error (errors, group, check ? _("a check needs name = \"...\"") : _("a rule needs name = \"...\""));
       return;
     }
   if (!g_hash_table_add (names, (gpointer) name))
-    rh_config_error (errors, setting, _("rule name \"%s\" is used twice"), name);
+    rh_config_error (errors, setting, _("%s name \"%s\" is used twice"), what, name);
   setting = config_setting_get_member (group, "on");
   if (setting == NULL)
     {
-      rh_config_error (errors, group, _("rule \"%s\" needs on = [ \"event\", ... ]"), name);
+      rh_config_error (errors, group, _("%s \"%s\" needs on = [ \"event\", ... ]"), what, name);
       return;
     }
 
-  g_autoptr (RhRule) rule = rh_rule_new (name, load_events (name, setting, errors));
+  g_autoptr (RhRule) rule = rh_rule_new (name, load_events (name, setting, check, errors));
+  rule->is_check = check;
   RuleContext ctx = { rule, errors, group };
-  check_keys (&ctx, group, "rule", keys);
+  check_keys (&ctx, group, what, check ? check_keys_ : rule_keys);
 
   if ((setting = config_setting_get_member (group, "filter")) != NULL)
     {
@@ -485,18 +549,46 @@ load_rule (const config_setting_t *group, const config_setting_t *filters, RhHoo
     load_actions (&ctx, setting, hooks);
   if ((setting = config_setting_get_member (group, "webhook")) != NULL)
     load_actions (&ctx, setting, hooks);
-  if ((setting = config_setting_get_member (group, "concurrency")) != NULL)
+  if ((setting = config_setting_get_member (group, "concurrency")) != NULL && !check)
     rh_config_read_int (setting, 0, 10000, &rule->concurrency, errors);
+  if ((setting = config_setting_get_member (group, "on_error")) != NULL && check)
+    load_on_error (&ctx, setting);
   if (rule->actions->len == 0 && errors->len == errors_before)
-    rh_config_error (errors, group, _("rule \"%s\" has no action (exec or webhook)"), name);
+    rh_config_error (errors, group, _("%s \"%s\" has no action (exec or webhook)"), what, name);
+  if (check && rule->actions->len > 1)
+    rh_config_error (errors, group, _("check \"%s\" has %u actions: a check has exactly one (exec or "
+                     "webhook); write several checks, they run in order"), name, rule->actions->len);
 
   if (errors->len == errors_before)
-    g_ptr_array_add (hooks->rules, g_steal_pointer (&rule));
+    g_ptr_array_add (check ? hooks->checks : hooks->rules, g_steal_pointer (&rule));
+}
+
+/* rules = ( ... ) or checks = ( ... ). */
+static void
+load_list (const config_setting_t *list, const config_setting_t *filters, RhHooksSettings *hooks,
+           gboolean check, GPtrArray *errors)
+{
+  if (!rh_config_is_list (list))
+    {
+      rh_config_error (errors, list, check ? _("checks must be a list: checks = ( { ... }, { ... } );")
+                                           : _("rules must be a list: rules = ( { ... }, { ... } );"));
+      return;
+    }
+  g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+  for (int i = 0; i < config_setting_length (list); i++)
+    {
+      const config_setting_t *group = config_setting_get_elem (list, (unsigned) i);
+      if (!config_setting_is_group (group))
+        rh_config_error (errors, group, check ? _("each check must be a group { name = ...; on = ...; ... }")
+                                              : _("each rule must be a group { name = ...; on = ...; ... }"));
+      else
+        load_rule (group, filters, hooks, names, check, errors);
+    }
 }
 
 void
 rh_rules_config_load (const config_setting_t *filters, const config_setting_t *rules,
-                      RhHooksSettings *hooks, GPtrArray *errors)
+                      const config_setting_t *checks, RhHooksSettings *hooks, GPtrArray *errors)
 {
   if (filters != NULL && !config_setting_is_group (filters))
     {
@@ -512,20 +604,8 @@ rh_rules_config_load (const config_setting_t *filters, const config_setting_t *r
         rh_config_error (errors, filter, _("filter \"%s\" must be a group of field = value"),
                          config_setting_name (filter));
     }
-  if (rules == NULL)
-    return;
-  if (!rh_config_is_list (rules))
-    {
-      rh_config_error (errors, rules, _("rules must be a list: rules = ( { ... }, { ... } );"));
-      return;
-    }
-  g_autoptr (GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
-  for (int i = 0; i < config_setting_length (rules); i++)
-    {
-      const config_setting_t *group = config_setting_get_elem (rules, (unsigned) i);
-      if (!config_setting_is_group (group))
-        rh_config_error (errors, group, _("each rule must be a group { name = ...; on = ...; ... }"));
-      else
-        load_rule (group, filters, hooks, names, errors);
-    }
+  if (rules != NULL)
+    load_list (rules, filters, hooks, FALSE, errors);
+  if (checks != NULL)
+    load_list (checks, filters, hooks, TRUE, errors);
 }

@@ -1,4 +1,4 @@
-/* Loads the filters and rules sections of rtmphooks.conf into RhRule
+/* Loads the filters, rules and checks sections of rtmphooks.conf into RhRule
  * objects, checking everything an operator can get wrong: unknown events
  * and keys, fields a rule's events do not carry, bad regex/CIDR/URL,
  * missing or non-executable programs. Errors read "FILE:LINE: message". */
@@ -9,10 +9,10 @@
 
 G_BEGIN_DECLS
 
-/* filters and rules may be NULL (section absent). Appends rules to
- * hooks->rules. */
+/* filters, rules and checks may be NULL (section absent). Appends rules
+ * to hooks->rules and checks to hooks->checks. */
 void rh_rules_config_load (const config_setting_t *filters, const config_setting_t *rules,
-                           RhHooksSettings *hooks, GPtrArray *errors);
+                           const config_setting_t *checks, RhHooksSettings *hooks, GPtrArray *errors);
 
 /* Shared with the command line flags. */
 gboolean rh_rules_check_program (const char *program, char **absolute, GError **error);

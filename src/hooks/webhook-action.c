@@ -26,6 +26,7 @@ typedef struct {
   double timeout;
   guint attempts;
   guint last_status;
+  GBytes *last_body;
   gint64 started_at;
   GCancellable *cancellable;
   guint timer_id;        /* attempt timeout or retry delay */
@@ -63,6 +64,7 @@ post_free (Post *post)
   g_strfreev (post->headers);
   g_clear_pointer (&post->signing_key, g_bytes_unref);
   g_bytes_unref (post->body);
+  g_clear_pointer (&post->last_body, g_bytes_unref);
   g_free (post->event_id);
   g_free (post->event_type);
   g_free (post);
@@ -73,7 +75,7 @@ finish (Post *post, gboolean delivered)
 {
   RhWebhookResult result = {
     delivered, post->last_status, post->attempts,
-    (double) (g_get_monotonic_time () - post->started_at) / G_USEC_PER_SEC
+    (double) (g_get_monotonic_time () - post->started_at) / G_USEC_PER_SEC, post->last_body
   };
   post->done (&result, post->user_data);
   post_free (post);
@@ -135,6 +137,8 @@ on_response (GObject *source, GAsyncResult *result, gpointer user_data)
       return;
     }
   post->last_status = soup_message_get_status (message);
+  g_clear_pointer (&post->last_body, g_bytes_unref);
+  post->last_body = g_bytes_ref (reply);
   if (SOUP_STATUS_IS_SUCCESSFUL (post->last_status))
     {
       rh_log (G_LOG_LEVEL_INFO, NULL, NULL, post->rule_name, _("webhook \"%s\" to %s: %u after %u attempt(s)"),

@@ -15,6 +15,7 @@ typedef struct {
   guint status;        /* last HTTP status, 0 if none */
   guint attempts;
   double seconds;
+  GBytes *body;        /* the last answer's body; NULL if none */
 } RhWebhookResult;
 
 typedef void (*RhWebhookDoneFunc) (const RhWebhookResult *result, gpointer user_data);

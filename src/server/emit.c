@@ -132,3 +132,67 @@ rh_emit_codec_detected (const RhEventSink *sink, RhStream *stream, const char *t
   rh_event_add_string (event, "codec", codec);
   emit (sink, event);
 }
+
+static RhCheckRequest *
+check (const RhEventSink *sink, RhEvent *request, RhVerdictFunc done, gpointer done_data)
+{
+  RhCheckRequest *pending = sink->check != NULL ? sink->check (request, done, done_data, sink->user_data) : NULL;
+  rh_event_unref (request);
+  return pending;
+}
+
+static RhEvent *
+request_event (RhEventType type, RhConnection *connection, const char *app, const char *name)
+{
+  g_autofree char *key = name != NULL ? g_strconcat (app, "/", name, NULL) : NULL;
+  RhEvent *event = rh_event_new (type, rh_connection_get_id (connection), key);
+  rh_event_add_string (event, "app", app);
+  if (name != NULL)
+    rh_event_add_string (event, "stream_name", name);
+  return event;
+}
+
+RhCheckRequest *
+rh_emit_connect_request (const RhEventSink *sink, RhConnection *connection, const char *app,
+                         const char *tc_url, const char *flash_ver, const char *query,
+                         RhVerdictFunc done, gpointer done_data)
+{
+  if (sink->check == NULL)
+    return NULL;
+  RhEvent *event = request_event (RH_EVENT_CONNECT, connection, app, NULL);
+  rh_event_add_string (event, "client_ip", rh_connection_get_client_ip (connection));
+  rh_event_add_number (event, "client_port", rh_connection_get_client_port (connection));
+  rh_event_add_string (event, "tc_url", tc_url);
+  rh_event_add_string (event, "flash_ver", flash_ver);
+  rh_event_add_string (event, "query", query);
+  return check (sink, event, done, done_data);
+}
+
+RhCheckRequest *
+rh_emit_publish_request (const RhEventSink *sink, RhConnection *connection, const char *app,
+                         const char *name, const char *publish_type, const char *tc_url,
+                         const char *query, RhVerdictFunc done, gpointer done_data)
+{
+  if (sink->check == NULL)
+    return NULL;
+  RhEvent *event = request_event (RH_EVENT_PUBLISH, connection, app, name);
+  rh_event_add_string (event, "publish_type", publish_type);
+  rh_event_add_string (event, "client_ip", rh_connection_get_client_ip (connection));
+  rh_event_add_string (event, "tc_url", tc_url);
+  rh_event_add_string (event, "query", query);
+  return check (sink, event, done, done_data);
+}
+
+RhCheckRequest *
+rh_emit_play_request (const RhEventSink *sink, RhConnection *connection, const char *app,
+                      const char *name, const char *tc_url, const char *query,
+                      RhVerdictFunc done, gpointer done_data)
+{
+  if (sink->check == NULL)
+    return NULL;
+  RhEvent *event = request_event (RH_EVENT_PLAY, connection, app, name);
+  rh_event_add_string (event, "client_ip", rh_connection_get_client_ip (connection));
+  rh_event_add_string (event, "tc_url", tc_url);
+  rh_event_add_string (event, "query", query);
+  return check (sink, event, done, done_data);
+}

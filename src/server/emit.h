@@ -6,6 +6,7 @@
 
 #include "reason.h"
 #include "types.h"
+#include "hooks/check-runner.h"
 #include "hooks/event.h"
 
 G_BEGIN_DECLS
@@ -14,6 +15,10 @@ G_BEGIN_DECLS
  * borrowed reference. */
 typedef struct {
   void (*func) (RhEvent *event, gpointer user_data);
+  /* Decision checks on a connect, publish or play request: NULL when no
+   * check applies (allowed at once); otherwise done comes later, unless
+   * the request is cancelled. NULL func: nothing is ever checked. */
+  RhCheckRequest *(*check) (RhEvent *request, RhVerdictFunc done, gpointer done_data, gpointer user_data);
   gpointer user_data;
 } RhEventSink;
 
@@ -27,6 +32,17 @@ void rh_emit_publish_start (const RhEventSink *sink, RhPublisher *publisher, con
 void rh_emit_publish_stop (const RhEventSink *sink, RhPublisher *publisher, RhReason reason);
 void rh_emit_play_start (const RhEventSink *sink, RhPlayer *player);
 void rh_emit_play_stop (const RhEventSink *sink, RhPlayer *player, RhReason reason);
+/* The requests decision checks answer (same fields as the *_start
+ * events they precede). */
+RhCheckRequest *rh_emit_connect_request (const RhEventSink *sink, RhConnection *connection, const char *app,
+                                         const char *tc_url, const char *flash_ver, const char *query,
+                                         RhVerdictFunc done, gpointer done_data);
+RhCheckRequest *rh_emit_publish_request (const RhEventSink *sink, RhConnection *connection, const char *app,
+                                         const char *name, const char *publish_type, const char *tc_url,
+                                         const char *query, RhVerdictFunc done, gpointer done_data);
+RhCheckRequest *rh_emit_play_request (const RhEventSink *sink, RhConnection *connection, const char *app,
+                                      const char *name, const char *tc_url, const char *query,
+                                      RhVerdictFunc done, gpointer done_data);
 void rh_emit_codec_detected (const RhEventSink *sink, RhStream *stream, const char *track,
                              const char *codec);
 

@@ -38,9 +38,10 @@ struct _RhServer {
 };
 
 void
-rh_server_set_event_sink (RhServer *server, RhEventSinkFunc func, gpointer user_data)
+rh_server_set_event_sink (RhServer *server, RhEventSinkFunc func, RhCheckFunc check, gpointer user_data)
 {
   server->sink.func = func;
+  server->sink.check = check;
   server->sink.user_data = user_data;
 }
 

@@ -7,6 +7,7 @@
 
 #include "config/settings.h"
 #include "types.h"
+#include "hooks/check-runner.h"
 #include "hooks/event.h"
 
 G_BEGIN_DECLS
@@ -27,7 +28,13 @@ RhRegistry *rh_server_get_registry (RhServer *server);
 
 /* Where the server's events go (the hook dispatcher). */
 typedef void (*RhEventSinkFunc) (RhEvent *event, gpointer user_data);
-void rh_server_set_event_sink (RhServer *server, RhEventSinkFunc func, gpointer user_data);
+/* Runs the decision checks on a connect, publish or play request; see
+ * RhEventSink. */
+typedef RhCheckRequest *(*RhCheckFunc) (RhEvent *request, RhVerdictFunc done, gpointer done_data,
+                                        gpointer user_data);
+/* Events go to func; requests go to check (NULL: none is checked). */
+void rh_server_set_event_sink (RhServer *server, RhEventSinkFunc func, RhCheckFunc check,
+                               gpointer user_data);
 
 guint rh_server_get_n_connections (RhServer *server);
 

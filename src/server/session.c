@@ -29,6 +29,26 @@ G_DEFINE_QUARK (rh-session-error-quark, rh_session_error)
 /* createStream calls one connection may make; OBS makes a few. */
 #define MAX_STREAMS_PER_SESSION 64
 
+/* A connect, publish or play waiting for the decision checks. */
+typedef enum {
+  PENDING_CONNECT,
+  PENDING_PUBLISH,
+  PENDING_PLAY,
+} PendingKind;
+
+typedef struct {
+  PendingKind kind;
+  RhCheckRequest *request;
+  double transaction_id;  /* connect */
+  char *app;              /* connect */
+  char *tc_url;           /* connect */
+  char *flash_ver;        /* connect */
+  guint32 stream_id;      /* publish, play */
+  char *name;             /* publish, play */
+  char *query;
+  char *publish_type;     /* publish */
+} Pending;
+
 struct _RhSession {
   RhConnection *connection;
   RhRegistry *registry;
@@ -40,6 +60,9 @@ struct _RhSession {
   guint32 next_stream_id;
   GPtrArray *publishers;  /* RhPublisher*, owned */
   GPtrArray *players;     /* RhPlayer*, owned */
+  Pending *pending;       /* a request the checks have not answered yet */
+  GQueue held;            /* RhMessage*: what arrived meanwhile, handled after */
+  gsize held_bytes;
 };
 
 RhSession *
@@ -51,7 +74,40 @@ rh_session_new (RhConnection *connection, RhRegistry *registry, const RhSessionS
   session->settings = settings;
   session->publishers = g_ptr_array_new ();
   session->players = g_ptr_array_new ();
+  g_queue_init (&session->held);
   return session;
+}
+
+static void
+pending_free (Pending *pending)
+{
+  g_free (pending->app);
+  g_free (pending->tc_url);
+  g_free (pending->flash_ver);
+  g_free (pending->name);
+  g_free (pending->query);
+  g_free (pending->publish_type);
+  g_free (pending);
+}
+
+static void
+held_message_free (RhMessage *message)
+{
+  g_bytes_unref (message->payload);
+  g_free (message);
+}
+
+/* The client is gone or the session ends: its checks answer no one. */
+static void
+drop_pending (RhSession *session)
+{
+  if (session->pending != NULL)
+    {
+      rh_check_request_cancel (session->pending->request);
+      g_clear_pointer (&session->pending, pending_free);
+    }
+  g_queue_clear_full (&session->held, (GDestroyNotify) held_message_free);
+  session->held_bytes = 0;
 }
 
 gboolean
@@ -180,6 +236,7 @@ end_stream_id (RhSession *session, guint32 stream_id, RhReason publisher_reason)
 void
 rh_session_close (RhSession *session, RhReason reason)
 {
+  drop_pending (session);
   while (session->publishers->len > 0)
     end_publisher (session, g_ptr_array_index (session->publishers, 0), reason);
   while (session->players->len > 0)
@@ -242,6 +299,79 @@ split_query (const char *text, char **query)
   return g_strndup (text, (gsize) (mark - text));
 }
 
+/* The query of a connect: from the app ("live?key=..."), else from the
+ * tcUrl. */
+static char *
+connect_query (const char *app_query, const char *tc_url)
+{
+  if (app_query != NULL)
+    return g_strdup (app_query);
+  const char *mark = tc_url != NULL ? strchr (tc_url, '?') : NULL;
+  return mark != NULL ? g_strdup (mark + 1) : NULL;
+}
+
+static void on_verdict (const RhVerdict *verdict, gpointer user_data);
+
+/* Asks the checks about pending: FALSE when none applies (go on now),
+ * TRUE when the session waits for the verdict. */
+static gboolean
+ask_checks (RhSession *session, Pending *pending, RhCheckRequest *request)
+{
+  if (request == NULL)
+    return FALSE;
+  pending->request = request;
+  session->pending = pending;
+  rh_log (G_LOG_LEVEL_INFO, rh_connection_get_id (session->connection), NULL, NULL,
+          "%s waits for decision checks", rh_connection_get_id (session->connection));
+  return TRUE;
+}
+
+static void
+accept_connect (RhSession *session, double transaction_id, char *app, const char *tc_url,
+                const char *flash_ver)
+{
+  session->app = app;
+  session->tc_url = g_strdup (tc_url);
+  session->flash_ver = g_strdup (flash_ver);
+  session->connected = TRUE;
+  rh_connection_allow_full_messages (session->connection);
+
+  /* nginx-rtmp's order, which every client accepts: window, peer
+   * bandwidth, chunk size, then the result. */
+  g_autoptr (GBytes) window = rh_control_u32 (SERVER_WINDOW);
+  g_autoptr (GBytes) bandwidth = rh_control_peer_bandwidth (SERVER_WINDOW, 2);
+  rh_connection_send_control (session->connection, RH_MSG_WINDOW_ACK_SIZE, window);
+  rh_connection_send_control (session->connection, RH_MSG_SET_PEER_BANDWIDTH, bandwidth);
+  rh_connection_set_chunk_size (session->connection,
+                                session->settings->chunk_size);
+
+  RhAmf0Value *properties = rh_amf0_object_new ();
+  rh_amf0_object_set (properties, "fmsVer", rh_amf0_string_new ("FMS/3,0,1,123"));
+  rh_amf0_object_set (properties, "capabilities", rh_amf0_number_new (31));
+  RhAmf0Value *info = rh_command_status_object ("status", "NetConnection.Connect.Success",
+                                                "Connection succeeded.");
+  rh_amf0_object_set (info, "objectEncoding", rh_amf0_number_new (0));
+  g_autoptr (GBytes) reply = rh_command_build ("_result", transaction_id, properties,
+                                               info, NULL);
+  send_command (session, 0, reply);
+
+  g_autofree char *tc_url_shown = rh_log_mask_secrets (session->tc_url);
+  g_autofree char *flash_ver_shown = rh_log_quote (session->flash_ver);
+  rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), NULL, NULL,
+          "%s connect app=%s tcUrl=\"%s\" flashVer=\"%s\"", rh_connection_get_id (session->connection),
+          session->app, tc_url_shown, flash_ver_shown);
+}
+
+static void
+send_connect_rejected (RhSession *session, double transaction_id, const char *description)
+{
+  g_autoptr (GBytes) reply = rh_command_build ("_error", transaction_id, rh_amf0_null_new (),
+                                               rh_command_status_object ("error", "NetConnection.Connect.Rejected",
+                                                                         description),
+                                               NULL);
+  send_command (session, 0, reply);
+}
+
 static gboolean
 handle_connect (RhSession *session, const RhMessage *message, const RhCommand *command,
                 GError **error)
@@ -262,46 +392,26 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
     app[--len] = '\0';
   if (!rh_session_name_is_valid (app, 128))
     {
-      g_autoptr (GBytes) reply = rh_command_build ("_error", command->transaction_id,
-                                                   rh_amf0_null_new (),
-                                                   rh_command_status_object ("error", "NetConnection.Connect.Rejected",
-                                                                             "invalid application name"),
-                                                   NULL);
-      send_command (session, 0, reply);
+      send_connect_rejected (session, command->transaction_id, "invalid application name");
       g_autofree char *shown = rh_log_quote (app);
       return reject (error, _("connect to invalid application name \"%s\""), shown);
     }
 
-  session->app = g_steal_pointer (&app);
-  session->tc_url = g_strdup (rh_amf0_object_get_string (object, "tcUrl"));
-  session->flash_ver = g_strdup (rh_amf0_object_get_string (object, "flashVer"));
-  session->connected = TRUE;
-  rh_connection_allow_full_messages (session->connection);
-
-  /* nginx-rtmp's order, which every client accepts: window, peer
-   * bandwidth, chunk size, then the result. */
-  g_autoptr (GBytes) window = rh_control_u32 (SERVER_WINDOW);
-  g_autoptr (GBytes) bandwidth = rh_control_peer_bandwidth (SERVER_WINDOW, 2);
-  rh_connection_send_control (session->connection, RH_MSG_WINDOW_ACK_SIZE, window);
-  rh_connection_send_control (session->connection, RH_MSG_SET_PEER_BANDWIDTH, bandwidth);
-  rh_connection_set_chunk_size (session->connection,
-                                session->settings->chunk_size);
-
-  RhAmf0Value *properties = rh_amf0_object_new ();
-  rh_amf0_object_set (properties, "fmsVer", rh_amf0_string_new ("FMS/3,0,1,123"));
-  rh_amf0_object_set (properties, "capabilities", rh_amf0_number_new (31));
-  RhAmf0Value *info = rh_command_status_object ("status", "NetConnection.Connect.Success",
-                                                "Connection succeeded.");
-  rh_amf0_object_set (info, "objectEncoding", rh_amf0_number_new (0));
-  g_autoptr (GBytes) reply = rh_command_build ("_result", command->transaction_id, properties,
-                                               info, NULL);
-  send_command (session, 0, reply);
-
-  g_autofree char *tc_url_shown = rh_log_mask_secrets (session->tc_url);
-  g_autofree char *flash_ver_shown = rh_log_quote (session->flash_ver);
-  rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), NULL, NULL,
-          "%s connect app=%s tcUrl=\"%s\" flashVer=\"%s\"", rh_connection_get_id (session->connection),
-          session->app, tc_url_shown, flash_ver_shown);
+  const char *tc_url = rh_amf0_object_get_string (object, "tcUrl");
+  const char *flash_ver = rh_amf0_object_get_string (object, "flashVer");
+  g_autofree char *query = connect_query (app_query, tc_url);
+  Pending *pending = g_new0 (Pending, 1);
+  pending->kind = PENDING_CONNECT;
+  pending->transaction_id = command->transaction_id;
+  pending->app = g_strdup (app);
+  pending->tc_url = g_strdup (tc_url);
+  pending->flash_ver = g_strdup (flash_ver);
+  if (ask_checks (session, pending,
+                  rh_emit_connect_request (rh_registry_get_sink (session->registry), session->connection,
+                                           app, tc_url, flash_ver, query, on_verdict, session)))
+    return TRUE;
+  pending_free (pending);
+  accept_connect (session, command->transaction_id, g_steal_pointer (&app), tc_url, flash_ver);
   return TRUE;
 }
 
@@ -319,6 +429,47 @@ handle_create_stream (RhSession *session, const RhMessage *message, const RhComm
                                                rh_amf0_null_new (),
                                                rh_amf0_number_new (session->next_stream_id), NULL);
   send_command (session, 0, reply);
+  return TRUE;
+}
+
+static gboolean
+accept_publish (RhSession *session, guint32 stream_id, const char *name, char *query, const char *type,
+                GError **error)
+{
+  RhStream *stream = rh_registry_obtain (session->registry, session->app, name);
+  if (stream->publisher != NULL)
+    {
+      if (!session->settings->replace_duplicate_publish)
+        {
+          g_free (query);
+          send_status (session, stream_id, "error", "NetStream.Publish.BadName",
+                       "already publishing");
+          return reject (error, _("%s is already being published"), stream->key);
+        }
+      RhConnection *old = rh_connection_ref (stream->publisher->connection);
+      rh_connection_close (old, RH_REASON_REPLACED, _("replaced by a new publisher"));
+      rh_connection_unref (old);
+      /* Closing the old publisher may have released the stream. */
+      stream = rh_registry_obtain (session->registry, session->app, name);
+    }
+
+  RhPublisher *publisher = g_new0 (RhPublisher, 1);
+  publisher->connection = session->connection;
+  publisher->stream_id = stream_id;
+  publisher->query = query;
+  publisher->publish_type = g_strdup (type != NULL ? type : "live");
+  publisher->started_at = g_get_monotonic_time ();
+  g_ptr_array_add (session->publishers, publisher);
+  rh_stream_set_publisher (stream, publisher);
+
+  send_user_event (session, RH_UC_STREAM_BEGIN, stream_id);
+  send_status (session, stream_id, "status", "NetStream.Publish.Start", stream->key);
+  g_autofree char *type_shown = rh_log_quote (publisher->publish_type);
+  rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), stream->key, NULL,
+          "%s publish_start %s type=%s", rh_connection_get_id (session->connection), stream->key,
+          type_shown);
+  rh_emit_publish_start (rh_registry_get_sink (session->registry), publisher, session->tc_url);
+  update_role (session);
   return TRUE;
 }
 
@@ -347,38 +498,41 @@ handle_publish (RhSession *session, const RhMessage *message, const RhCommand *c
       return reject (error, _("publish on a stream id already in use (%s)"), shown);
     }
 
+  const char *publish_type = type != NULL ? type : "live";
+  Pending *pending = g_new0 (Pending, 1);
+  pending->kind = PENDING_PUBLISH;
+  pending->stream_id = stream_id;
+  pending->name = g_strdup (name);
+  pending->query = g_strdup (query);
+  pending->publish_type = g_strdup (publish_type);
+  if (ask_checks (session, pending,
+                  rh_emit_publish_request (rh_registry_get_sink (session->registry), session->connection,
+                                           session->app, name, publish_type, session->tc_url, query,
+                                           on_verdict, session)))
+    return TRUE;
+  pending_free (pending);
+  return accept_publish (session, stream_id, name, g_steal_pointer (&query), publish_type, error);
+}
+
+static gboolean
+accept_play (RhSession *session, guint32 stream_id, const char *name, char *query)
+{
+  /* Left to autotuning, the kernel would buffer seconds of video for a
+   * slow player before our own queue (and its skip policy) saw any. */
+  rh_connection_limit_send_buffer (session->connection,
+                                   session->settings->player_send_buffer);
   RhStream *stream = rh_registry_obtain (session->registry, session->app, name);
-  if (stream->publisher != NULL)
-    {
-      if (!session->settings->replace_duplicate_publish)
-        {
-          send_status (session, stream_id, "error", "NetStream.Publish.BadName",
-                       "already publishing");
-          return reject (error, _("%s is already being published"), stream->key);
-        }
-      RhConnection *old = rh_connection_ref (stream->publisher->connection);
-      rh_connection_close (old, RH_REASON_REPLACED, _("replaced by a new publisher"));
-      rh_connection_unref (old);
-      /* Closing the old publisher may have released the stream. */
-      stream = rh_registry_obtain (session->registry, session->app, name);
-    }
-
-  RhPublisher *publisher = g_new0 (RhPublisher, 1);
-  publisher->connection = session->connection;
-  publisher->stream_id = stream_id;
-  publisher->query = g_steal_pointer (&query);
-  publisher->publish_type = g_strdup (type != NULL ? type : "live");
-  publisher->started_at = g_get_monotonic_time ();
-  g_ptr_array_add (session->publishers, publisher);
-  rh_stream_set_publisher (stream, publisher);
-
-  send_user_event (session, RH_UC_STREAM_BEGIN, stream_id);
-  send_status (session, stream_id, "status", "NetStream.Publish.Start", stream->key);
-  g_autofree char *type_shown = rh_log_quote (publisher->publish_type);
+  RhPlayer *player = g_new0 (RhPlayer, 1);
+  player->connection = session->connection;
+  player->stream_id = stream_id;
+  player->query = query;
+  player->started_at = g_get_monotonic_time ();
+  g_ptr_array_add (session->players, player);
+  rh_stream_add_player (stream, player);
   rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), stream->key, NULL,
-          "%s publish_start %s type=%s", rh_connection_get_id (session->connection), stream->key,
-          type_shown);
-  rh_emit_publish_start (rh_registry_get_sink (session->registry), publisher, session->tc_url);
+          "%s play_start %s%s", rh_connection_get_id (session->connection), stream->key,
+          rh_stream_is_live (stream) ? "" : " (waiting for a publisher)");
+  rh_emit_play_start (rh_registry_get_sink (session->registry), player);
   update_role (session);
   return TRUE;
 }
@@ -405,24 +559,17 @@ start_play (RhSession *session, guint32 stream_id, const char *text, GError **er
       return reject (error, _("play on a publishing stream id (%s)"), shown);
     }
 
-  /* Left to autotuning, the kernel would buffer seconds of video for a
-   * slow player before our own queue (and its skip policy) saw any. */
-  rh_connection_limit_send_buffer (session->connection,
-                                   session->settings->player_send_buffer);
-  RhStream *stream = rh_registry_obtain (session->registry, session->app, name);
-  RhPlayer *player = g_new0 (RhPlayer, 1);
-  player->connection = session->connection;
-  player->stream_id = stream_id;
-  player->query = g_steal_pointer (&query);
-  player->started_at = g_get_monotonic_time ();
-  g_ptr_array_add (session->players, player);
-  rh_stream_add_player (stream, player);
-  rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), stream->key, NULL,
-          "%s play_start %s%s", rh_connection_get_id (session->connection), stream->key,
-          rh_stream_is_live (stream) ? "" : " (waiting for a publisher)");
-  rh_emit_play_start (rh_registry_get_sink (session->registry), player);
-  update_role (session);
-  return TRUE;
+  Pending *pending = g_new0 (Pending, 1);
+  pending->kind = PENDING_PLAY;
+  pending->stream_id = stream_id;
+  pending->name = g_strdup (name);
+  pending->query = g_strdup (query);
+  if (ask_checks (session, pending,
+                  rh_emit_play_request (rh_registry_get_sink (session->registry), session->connection,
+                                        session->app, name, session->tc_url, query, on_verdict, session)))
+    return TRUE;
+  pending_free (pending);
+  return accept_play (session, stream_id, name, g_steal_pointer (&query));
 }
 
 static gboolean
@@ -569,6 +716,101 @@ handle_command (RhSession *session, const RhMessage *message, GError **error)
   return TRUE;
 }
 
+/* ---- the verdict of decision checks ---- */
+
+static gboolean
+deny (RhSession *session, const Pending *pending, const RhVerdict *verdict, GError **error)
+{
+  const char *description = verdict->reason != NULL ? verdict->reason : "rejected";
+  g_autofree char *reason = verdict->reason != NULL ? g_strdup_printf (": %s", verdict->reason) : g_strdup ("");
+  switch (pending->kind)
+    {
+    case PENDING_CONNECT:
+      send_connect_rejected (session, pending->transaction_id, description);
+      return reject (error, _("connect to %s denied by check \"%s\"%s"), pending->app, verdict->check,
+                     reason);
+    case PENDING_PUBLISH:
+      send_status (session, pending->stream_id, "error", "NetStream.Publish.Unauthorized", description);
+      return reject (error, _("publish of %s/%s denied by check \"%s\"%s"), session->app, pending->name,
+                     verdict->check, reason);
+    case PENDING_PLAY:
+    default:
+      send_status (session, pending->stream_id, "error", "NetStream.Play.Failed", description);
+      return reject (error, _("play of %s/%s denied by check \"%s\"%s"), session->app, pending->name,
+                     verdict->check, reason);
+    }
+}
+
+static gboolean
+allow (RhSession *session, Pending *pending, const RhVerdict *verdict, GError **error)
+{
+  if (pending->kind == PENDING_CONNECT)
+    {
+      accept_connect (session, pending->transaction_id, g_steal_pointer (&pending->app), pending->tc_url,
+                      pending->flash_ver);
+      return TRUE;
+    }
+  const char *name = pending->name;
+  if (verdict->stream_name != NULL)
+    {
+      g_autofree char *shown = rh_log_quote (verdict->stream_name);
+      if (!rh_session_name_is_valid (verdict->stream_name, 256))
+        {
+          RhVerdict invalid = { FALSE, verdict->check, NULL, "renamed to an invalid stream name" };
+          rh_log (G_LOG_LEVEL_WARNING, rh_connection_get_id (session->connection), NULL, verdict->check,
+                  _("check \"%s\" renamed %s/%s to an invalid name \"%s\""), verdict->check, session->app,
+                  pending->name, shown);
+          return deny (session, pending, &invalid, error);
+        }
+      rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), NULL, verdict->check,
+              _("%s %s/%s renamed to %s by check \"%s\""), pending->kind == PENDING_PUBLISH ? "publish" : "play",
+              session->app, pending->name, shown, verdict->check);
+      name = verdict->stream_name;
+    }
+  if (pending->kind == PENDING_PUBLISH)
+    return accept_publish (session, pending->stream_id, name, g_steal_pointer (&pending->query),
+                           pending->publish_type, error);
+  return accept_play (session, pending->stream_id, name, g_steal_pointer (&pending->query));
+}
+
+/* Handles what arrived while a check ran, until another check makes the
+ * session wait again. */
+static gboolean
+handle_held (RhSession *session, GError **error)
+{
+  while (session->pending == NULL && !g_queue_is_empty (&session->held))
+    {
+      RhMessage *message = g_queue_pop_head (&session->held);
+      session->held_bytes -= g_bytes_get_size (message->payload);
+      gboolean ok = rh_session_handle_message (session, message, error);
+      held_message_free (message);
+      if (!ok)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static void
+on_verdict (const RhVerdict *verdict, gpointer user_data)
+{
+  RhSession *session = user_data;
+  Pending *pending = g_steal_pointer (&session->pending);
+  /* Closing the connection below must not free it under us. */
+  g_autoptr (RhConnection) connection = rh_connection_ref (session->connection);
+  g_autoptr (GError) error = NULL;
+
+  gboolean ok = verdict->allowed ? allow (session, pending, verdict, &error)
+                                 : deny (session, pending, verdict, &error);
+  pending_free (pending);
+  if (ok)
+    ok = handle_held (session, &error);
+  if (!ok)
+    rh_connection_close (connection,
+                         g_error_matches (error, RH_SESSION_ERROR, RH_SESSION_ERROR_REJECTED)
+                         ? RH_REASON_REJECTED : RH_REASON_PROTOCOL_ERROR,
+                         error->message);
+}
+
 /* ---- media and data from a publisher ---- */
 
 static gboolean
@@ -619,6 +861,23 @@ rh_session_handle_message (RhSession *session, const RhMessage *message, GError 
 {
   gsize len;
   const guint8 *data = g_bytes_get_data (message->payload, &len);
+
+  if (session->pending != NULL)
+    {
+      /* Later commands may depend on the answer: they wait for it. */
+      if (session->held_bytes + len > RH_SESSION_MAX_HELD_BYTES)
+        {
+          g_set_error (error, RH_SESSION_ERROR, RH_SESSION_ERROR_PROTOCOL,
+                       _("more than %d bytes sent while a decision check was pending"),
+                       RH_SESSION_MAX_HELD_BYTES);
+          return FALSE;
+        }
+      RhMessage *held = g_memdup2 (message, sizeof *message);
+      held->payload = g_bytes_ref (message->payload);
+      g_queue_push_tail (&session->held, held);
+      session->held_bytes += len;
+      return TRUE;
+    }
 
   switch (message->type)
     {

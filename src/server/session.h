@@ -27,6 +27,10 @@ typedef struct {
   gboolean replace_duplicate_publish;  /* FALSE: refuse a second publisher */
 } RhSessionSettings;
 
+/* What a client may send while a decision check decides on its
+ * connect, publish or play (held, then handled in order). */
+#define RH_SESSION_MAX_HELD_BYTES (2 * 1024 * 1024)
+
 RhSession *rh_session_new (RhConnection *connection, RhRegistry *registry,
                            const RhSessionSettings *settings);
 /* Ends every publication and playback of the session with reason. */

@@ -1,12 +1,14 @@
 /* libFuzzer harness for what operators write in the configuration and
  * what the hook engine parses from it: templates (plain and URL),
- * conditions on each kind of field, durations, webhook secrets. The first
- * byte picks the parser; the rest is the text. */
+ * conditions on each kind of field, durations, webhook secrets; and what
+ * a decision check answers (exec stdout, webhook body). The first byte
+ * picks the parser; the rest is the text. */
 #include "config.h"
 
 #include <glib.h>
 #include <string.h>
 
+#include "hooks/check-response.h"
 #include "hooks/condition.h"
 #include "hooks/event.h"
 #include "hooks/template.h"
@@ -33,6 +35,16 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   if (size < 1)
     return 0;
   guint8 which = data[0];
+  /* A check's answer is any bytes, from a program or a server. */
+  if (which % 6 == 5)
+    {
+      RhCheckAnswer answer;
+      rh_check_answer_parse ((const char *) data + 1, size - 1, &answer);
+      if (answer.reason != NULL && !g_utf8_validate (answer.reason, -1, NULL))
+        __builtin_trap ();
+      rh_check_answer_clear (&answer);
+      return 0;
+    }
   char *text = g_strndup ((const char *) data + 1, size - 1);
   /* The loader refuses a file with any string that is not UTF-8 before
    * these parsers see it. */
@@ -43,12 +55,12 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     }
   RhEvent *event = sample_event ();
 
-  switch (which % 5)
+  switch (which % 6)
     {
     case 0:
     case 1:
       {
-        RhTemplate *template_ = which % 5 == 0 ? rh_template_new (text, NULL) : rh_template_new_url (text, NULL);
+        RhTemplate *template_ = which % 6 == 0 ? rh_template_new (text, NULL) : rh_template_new_url (text, NULL);
         if (template_ != NULL)
           {
             g_free (rh_template_expand (template_, event));
