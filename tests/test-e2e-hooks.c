@@ -665,11 +665,10 @@ test_shutdown_kills_hooks (void)
 }
 
 /* What a hook starts with: a process group of its own (its pid), no
- * descriptor of the daemon's (no socket, no epoll), default signal
- * dispositions although the daemon ignores SIGPIPE. The daemon's
- * rtmphooks-exec helper sets this up after a posix_spawn. */
+ * descriptor of the daemon's (no socket, no epoll, no pidfd), default
+ * signal dispositions although the daemon ignores SIGPIPE. */
 static void
-check_hook_process_state (gboolean with_helper)
+test_hook_process_state (void)
 {
   g_autofree char *dir = rh_test_make_dir ();
   g_autofree char *script = rh_test_write_script (dir, "inspect.sh",
@@ -681,9 +680,7 @@ check_hook_process_state (gboolean with_helper)
   g_autofree char *config = g_strdup_printf (
     "rules = ( { name = \"inspect\"; on = [ \"connection_accept\" ]; env = { OUT = \"%s\"; };\n"
     "            exec = { command = [ \"%s\" ]; }; } );\n", dir, script);
-  /* Without the helper the daemon forks and sets all this up itself. */
-  const char *const no_helper[] = { "RTMPHOOKS_EXEC_HELPER=/nonexistent/rtmphooks-exec", NULL };
-  RhTestDaemon *daemon = rh_test_daemon_start_full (config, NULL, with_helper ? NULL : no_helper, FALSE);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
   GSocketConnection *client = rh_test_connect (daemon->port);
   g_autofree char *done = g_build_filename (dir, "pid-pgrp", NULL);
   g_assert_true (rh_test_wait_file (done, 10000));
@@ -697,6 +694,7 @@ check_hook_process_state (gboolean with_helper)
   g_test_message ("hook descriptors:\n%s", fds);
   g_assert_null (strstr (fds, "socket:"));
   g_assert_null (strstr (fds, "eventpoll"));
+  g_assert_null (strstr (fds, "pidfd"));
   g_autofree char *sigign_path = g_build_filename (dir, "sigign", NULL);
   g_assert_true (g_file_get_contents (sigign_path, &sigign, NULL, NULL));
   /* Signals 1-31 (SIGPIPE among them) at their defaults. glibc's
@@ -704,9 +702,6 @@ check_hook_process_state (gboolean with_helper)
    * not a program's business. */
   guint64 ignored = g_ascii_strtoull (sigign + strlen ("SigIgn:\t"), NULL, 16);
   g_assert_cmphex (ignored & 0x7fffffff, ==, 0);
-  if (!with_helper)
-    g_assert_true (rh_test_daemon_wait_log (daemon, "/nonexistent/rtmphooks-exec is missing: exec hooks are "
-                                                    "started by forking the daemon (slower)", 5000));
   g_object_unref (client);
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   rh_test_daemon_free (daemon);
@@ -790,13 +785,6 @@ test_header_line_break_refused (void)
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   rh_test_daemon_free (daemon);
   rh_test_http_stop (http);
-}
-
-static void
-test_hook_process_state (void)
-{
-  check_hook_process_state (TRUE);
-  check_hook_process_state (FALSE);
 }
 
 /* The seed's example scripts, as shipped: start and cleanup hooks around

@@ -265,13 +265,20 @@ rh_dispatcher_plan (RhDispatcher *dispatcher, const RhRule *rule, const RhAction
         }
       g_strv_builder_addv (builder, (const char **) event_env);
       g_auto (GStrv) envp = g_strv_builder_end (builder);
-      for (char **e = envp; *e != NULL; e++)
+      /* Duplicates: keep the last definition of each name, in one pass. */
+      g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      guint n = g_strv_length (envp);
+      g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+      for (guint i = n; i-- > 0;)
         {
-          /* Duplicates: keep the last definition of each name. */
-          const char *equals = strchr (*e, '=');
-          g_autofree char *name = g_strndup (*e, (gsize) (equals - *e));
-          plan->envp = g_environ_setenv (plan->envp, name, equals + 1, TRUE);
+          const char *equals = strchr (envp[i], '=');
+          char *name = g_strndup (envp[i], (gsize) (equals - envp[i]));
+          if (g_hash_table_add (seen, name))
+            g_ptr_array_add (kept, envp[i]);
         }
+      plan->envp = g_new0 (char *, kept->len + 1);
+      for (guint i = 0; i < kept->len; i++)
+        plan->envp[i] = g_strdup (g_ptr_array_index (kept, kept->len - 1 - i));
       if (action->stdin_json)
         {
           g_autofree char *json = rh_event_to_json (event);
@@ -408,14 +415,15 @@ next_startable (RhDispatcher *dispatcher)
   return NULL;
 }
 
-/* One spawn per main loop turn: a fork costs about a millisecond, and
- * media I/O gets its turn between two of them. */
+/* Starts what may start. Exec hooks are spawned on another thread, so
+ * starting many costs the main loop little; a bounded batch per turn
+ * still lets media I/O in between. */
 static gboolean
 on_start (gpointer user_data)
 {
   RhDispatcher *dispatcher = user_data;
-  GList *link = next_startable (dispatcher);
-  if (link != NULL)
+  GList *link;
+  for (int started = 0; started < 16 && (link = next_startable (dispatcher)) != NULL; started++)
     {
       Job *job = link->data;
       g_queue_delete_link (&dispatcher->queue, link);

@@ -2,8 +2,15 @@
 
 #include "exec-action.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <glib-unix.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
 #include "util/log.h"
@@ -12,39 +19,63 @@ const char *const rh_exec_inherited_variables[] = {
   "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "USER", "LOGNAME", "TMPDIR", NULL
 };
 
+typedef struct _RhExecRun Run;
+
+/* One of the hook's output pipes, read as data comes and split into
+ * lines, each cut at RH_EXEC_MAX_LINE_BYTES: a hook printing 100 MB
+ * without a newline costs the daemon one buffer, not 100 MB. */
+typedef struct {
+  Run *run;
+  int fd;
+  guint watch_id;
+  const char *label;
+  gboolean is_stdout;
+  guint lines;
+  GString *line;              /* the line being read, at most RH_EXEC_MAX_LINE_BYTES */
+  guint64 line_cut;           /* bytes of it past that, dropped */
+} Reader;
+
 struct _RhExecRun {
   char *rule_name;
-  GSubprocess *process;
   pid_t pid;
-  GCancellable *cancellable;  /* stops the output readers */
+  int pidfd;                  /* -1: exit watched by a GLib child watch */
+  guint exit_watch_id;
   guint timeout_id;
   guint kill_id;
   guint linger_id;
   gint64 started_at;
-  int open_streams;           /* stdout/stderr readers still running */
+  Reader *readers[2];         /* stdout, stderr; NULL once at end of file */
+  int stdin_fd;
+  guint stdin_watch_id;
+  GBytes *stdin_bytes;
+  gsize stdin_written;
   gboolean exited;
   RhExecResult result;
+  /* Handed to the spawner thread and back. */
+  GStrv argv;
+  GStrv envp;
+  int spawn_errno;            /* 0: spawned */
+  int pipes[3];               /* the daemon's ends: stdin, stdout, stderr */
+  double timeout;
+  gboolean stop_requested;    /* rh_exec_stop before the process existed */
   char *first_line;           /* stdout's first line */
   gboolean line_seen;
   RhExecDoneFunc done;
   gpointer user_data;
 };
 
-typedef struct _RhExecRun Run;
-
-/* Every run not finished yet: what shutdown must not leave behind. */
+/* Every run started and not finished: what shutdown must not leave behind. */
 static GList *running;
 
-typedef struct {
-  Run *run;
-  GInputStream *input;
-  const char *label;
-  gboolean is_stdout;
-  guint lines;
-  GString *line;              /* the line being read, at most RH_EXEC_MAX_LINE_BYTES */
-  guint64 line_cut;           /* bytes of it past that, dropped */
-  guint8 buffer[4096];
-} Reader;
+/* posix_spawn returns once the child has exec'd, a few hundred
+ * microseconds: spawns happen on a thread of their own, in order, so the
+ * main loop never waits for one. */
+static GThreadPool *spawner;
+/* Process groups of hooks spawned and not reaped, also those the main
+ * thread has not heard of yet: shutdown kills them all. */
+static GMutex groups_lock;
+static GHashTable *live_groups;   /* pid -> pid */
+static gint spawns_in_flight;
 
 /* Signals the hook's process group; never pid 0 or 1, which would
  * reach our own group or everything. */
@@ -56,13 +87,31 @@ signal_group (Run *run, int signal_number)
 }
 
 static void
+forget_group (pid_t pid)
+{
+  g_mutex_lock (&groups_lock);
+  g_hash_table_remove (live_groups, GINT_TO_POINTER (pid));
+  g_mutex_unlock (&groups_lock);
+}
+
+static void
+stop_stdin (Run *run)
+{
+  g_clear_handle_id (&run->stdin_watch_id, g_source_remove);
+  if (run->stdin_fd >= 0)
+    close (run->stdin_fd);
+  run->stdin_fd = -1;
+}
+
+static void
 run_finish_if_done (Run *run)
 {
-  if (!run->exited || run->open_streams > 0)
+  if (!run->exited || run->readers[0] != NULL || run->readers[1] != NULL)
     return;
   g_clear_handle_id (&run->timeout_id, g_source_remove);
   g_clear_handle_id (&run->linger_id, g_source_remove);
-  /* A timed-out hook's children may outlive it: the grace is over. */
+  stop_stdin (run);
+  /* A timed-out or stopped hook's children may outlive it: the grace is over. */
   if (run->kill_id != 0)
     {
       signal_group (run, SIGKILL);
@@ -73,13 +122,14 @@ run_finish_if_done (Run *run)
   run->result.first_line = run->first_line;
   run->done (&run->result, run->user_data);
   g_free (run->first_line);
-  g_object_unref (run->cancellable);
-  g_clear_object (&run->process);
+  g_clear_pointer (&run->stdin_bytes, g_bytes_unref);
+  g_strfreev (run->argv);
+  g_strfreev (run->envp);
   g_free (run->rule_name);
   g_free (run);
 }
 
-static void read_more (Reader *reader);
+/* ---- output ---- */
 
 /* Logs one line of output (the first RH_EXEC_MAX_LOGGED_LINES of a run):
  * valid UTF-8, control characters shown as '?', so a hook cannot forge
@@ -111,67 +161,104 @@ emit_line (Reader *reader)
   reader->line_cut = 0;
 }
 
+/* End of file (or the linger after exit is over): the last partial line
+ * is logged and the pipe closed. */
 static void
 finish_reader (Reader *reader)
 {
+  Run *run = reader->run;
   if (reader->line->len > 0 || reader->line_cut > 0)
     emit_line (reader);
   if (reader->lines > RH_EXEC_MAX_LOGGED_LINES)
-    rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, reader->run->rule_name,
-            _("hook \"%s\" %s: %u more line(s) not logged"), reader->run->rule_name, reader->label,
+    rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, run->rule_name,
+            _("hook \"%s\" %s: %u more line(s) not logged"), run->rule_name, reader->label,
             reader->lines - RH_EXEC_MAX_LOGGED_LINES);
-  Run *run = reader->run;
-  run->open_streams--;
+  g_clear_handle_id (&reader->watch_id, g_source_remove);
+  close (reader->fd);
+  run->readers[reader->is_stdout ? 0 : 1] = NULL;
   g_string_free (reader->line, TRUE);
   g_free (reader);
-  run_finish_if_done (run);
 }
 
-/* Output is read in fixed pieces and split into lines here, each cut at
- * RH_EXEC_MAX_LINE_BYTES: a hook printing 100 MB without a newline costs
- * the daemon one buffer, not 100 MB. */
-static void
-on_read (GObject *source, GAsyncResult *result, gpointer user_data)
+static gboolean
+on_output (int fd, GIOCondition condition, gpointer user_data)
 {
   Reader *reader = user_data;
-  gssize n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, NULL);
-  if (n <= 0)
+  guint8 buffer[4096];
+  /* A few reads per wake-up, then the main loop's other work. */
+  for (int round = 0; round < 16; round++)
     {
-      finish_reader (reader);
-      return;
+      gssize n = read (fd, buffer, sizeof buffer);
+      if (n < 0 && (errno == EAGAIN || errno == EINTR))
+        return G_SOURCE_CONTINUE;
+      if (n <= 0)
+        {
+          Run *run = reader->run;
+          reader->watch_id = 0;
+          finish_reader (reader);
+          run_finish_if_done (run);
+          return G_SOURCE_REMOVE;
+        }
+      for (gssize i = 0; i < n; i++)
+        {
+          guint8 byte = buffer[i];
+          if (byte == '\n')
+            emit_line (reader);
+          else if (reader->line->len < RH_EXEC_MAX_LINE_BYTES)
+            g_string_append_c (reader->line, (char) byte);
+          else
+            reader->line_cut++;
+        }
     }
-  for (gssize i = 0; i < n; i++)
-    {
-      guint8 byte = reader->buffer[i];
-      if (byte == '\n')
-        emit_line (reader);
-      else if (reader->line->len < RH_EXEC_MAX_LINE_BYTES)
-        g_string_append_c (reader->line, (char) byte);
-      else
-        reader->line_cut++;
-    }
-  read_more (reader);
+  return G_SOURCE_CONTINUE;
 }
 
-static void
-read_more (Reader *reader)
-{
-  g_input_stream_read_async (reader->input, reader->buffer, sizeof reader->buffer, G_PRIORITY_DEFAULT,
-                             reader->run->cancellable, on_read, reader);
-}
-
-static void
-start_reader (Run *run, GInputStream *stream, const char *label)
+static Reader *
+start_reader (Run *run, int fd, const char *label)
 {
   Reader *reader = g_new0 (Reader, 1);
   reader->run = run;
+  reader->fd = fd;
   reader->label = label;
   reader->is_stdout = g_str_equal (label, "stdout");
-  reader->input = stream;   /* owned by the GSubprocess, which outlives the reader */
   reader->line = g_string_sized_new (256);
-  run->open_streams++;
-  read_more (reader);
+  reader->watch_id = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_output, reader);
+  return reader;
 }
+
+/* ---- input: the event, small, written without blocking ---- */
+
+static gboolean
+write_stdin (Run *run)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (run->stdin_bytes, &len);
+  while (run->stdin_written < len)
+    {
+      gssize n = write (run->stdin_fd, data + run->stdin_written, len - run->stdin_written);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        return FALSE;
+      if (n < 0)
+        break;   /* EPIPE: a hook that does not read stdin is fine */
+      run->stdin_written += (gsize) n;
+    }
+  return TRUE;
+}
+
+static gboolean
+on_stdin_writable (int fd, GIOCondition condition, gpointer user_data)
+{
+  Run *run = user_data;
+  if (!write_stdin (run))
+    return G_SOURCE_CONTINUE;
+  run->stdin_watch_id = 0;
+  stop_stdin (run);
+  return G_SOURCE_REMOVE;
+}
+
+/* ---- the end of the process ---- */
 
 static gboolean
 on_kill (gpointer user_data)
@@ -203,75 +290,179 @@ on_linger_over (gpointer user_data)
 {
   Run *run = user_data;
   run->linger_id = 0;
-  g_cancellable_cancel (run->cancellable);
+  for (int i = 0; i < 2; i++)
+    if (run->readers[i] != NULL)
+      finish_reader (run->readers[i]);
+  run_finish_if_done (run);
   return G_SOURCE_REMOVE;
 }
 
 static void
-on_exited (GObject *source, GAsyncResult *result, gpointer user_data)
+exited (Run *run, int status)
 {
-  Run *run = user_data;
-  g_subprocess_wait_finish (run->process, result, NULL);
+  forget_group (run->pid);
   run->exited = TRUE;
-  if (g_subprocess_get_if_exited (run->process))
+  if (WIFEXITED (status))
     {
       run->result.exited = TRUE;
-      run->result.exit_status = g_subprocess_get_exit_status (run->process);
+      run->result.exit_status = WEXITSTATUS (status);
     }
-  else if (g_subprocess_get_if_signaled (run->process))
+  else if (WIFSIGNALED (status))
     {
-      run->result.signal = g_subprocess_get_term_sig (run->process);
+      run->result.signal = WTERMSIG (status);
     }
   g_clear_handle_id (&run->timeout_id, g_source_remove);
-  if (run->open_streams > 0)
+  if (run->readers[0] != NULL || run->readers[1] != NULL)
     run->linger_id = g_timeout_add (1000, on_linger_over, run);
   run_finish_if_done (run);
 }
 
-static void
-on_stdin_written (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  /* A hook that exits without reading stdin is fine: ignore EPIPE. */
-  g_output_stream_write_bytes_finish (G_OUTPUT_STREAM (source), result, NULL);
-  g_output_stream_close (G_OUTPUT_STREAM (source), NULL, NULL);
-}
-
-static void
-child_setup (gpointer user_data)
-{
-  /* Its own process group, so a timeout can kill what it started. */
-  setpgid (0, 0);
-}
-
-/* The helper that puts a hook in its own process group after a
- * posix_spawn; NULL when it is missing (then the daemon forks and sets the
- * group itself, slower). RTMPHOOKS_EXEC_HELPER names it in an uninstalled
- * build. */
-static const char *
-exec_helper (void)
-{
-  static gsize initialised;
-  static char *path;
-  if (g_once_init_enter (&initialised))
-    {
-      const char *candidate = g_getenv ("RTMPHOOKS_EXEC_HELPER");
-      if (candidate == NULL)
-        candidate = PKGLIBEXECDIR "/rtmphooks-exec";
-      if (g_file_test (candidate, G_FILE_TEST_IS_EXECUTABLE))
-        path = g_strdup (candidate);
-      else
-        rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, NULL,
-                _("%s is missing: exec hooks are started by forking the daemon (slower)"), candidate);
-      g_once_init_leave (&initialised, 1);
-    }
-  return path;
-}
-
 static gboolean
-finish_unstarted (gpointer user_data)
+on_pidfd (int fd, GIOCondition condition, gpointer user_data)
 {
-  run_finish_if_done (user_data);
+  Run *run = user_data;
+  int status = 0;
+  pid_t reaped;
+  do
+    reaped = waitpid (run->pid, &status, WNOHANG);
+  while (reaped < 0 && errno == EINTR);
+  if (reaped == 0)
+    return G_SOURCE_CONTINUE;
+  run->exit_watch_id = 0;
+  close (run->pidfd);
+  run->pidfd = -1;
+  exited (run, status);
   return G_SOURCE_REMOVE;
+}
+
+static void
+on_child_watch (GPid pid, int status, gpointer user_data)
+{
+  Run *run = user_data;
+  run->exit_watch_id = 0;
+  exited (run, status);
+}
+
+/* ---- starting ---- */
+
+/* On the main thread: the spawner is done with run. */
+static gboolean
+on_spawned (gpointer user_data)
+{
+  Run *run = user_data;
+  g_atomic_int_dec_and_test (&spawns_in_flight);
+  if (run->spawn_errno != 0)
+    {
+      rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, run->rule_name, _("hook \"%s\": cannot run %s: %s"),
+              run->rule_name, run->argv[0], g_strerror (run->spawn_errno));
+      run->exited = TRUE;
+      run_finish_if_done (run);
+      return G_SOURCE_REMOVE;
+    }
+  run->result.spawned = TRUE;
+  run->result.pid = run->pid;
+  running = g_list_prepend (running, run);
+
+  run->stdin_fd = run->pipes[0];
+  if (!write_stdin (run))
+    run->stdin_watch_id = g_unix_fd_add (run->stdin_fd, G_IO_OUT | G_IO_ERR, on_stdin_writable, run);
+  else
+    stop_stdin (run);
+  run->readers[0] = start_reader (run, run->pipes[1], "stdout");
+  run->readers[1] = start_reader (run, run->pipes[2], "stderr");
+  if (run->timeout > 0)
+    run->timeout_id = g_timeout_add ((guint) (run->timeout * 1000), on_timeout, run);
+  /* A pidfd is one more descriptor in the main loop; GLib's child watch
+   * (a signal handler and a thread) is the fallback on old kernels. */
+  run->pidfd = (int) syscall (SYS_pidfd_open, run->pid, 0);
+  if (run->pidfd >= 0)
+    {
+      fcntl (run->pidfd, F_SETFD, FD_CLOEXEC);
+      run->exit_watch_id = g_unix_fd_add (run->pidfd, G_IO_IN, on_pidfd, run);
+    }
+  else
+    run->exit_watch_id = g_child_watch_add (run->pid, on_child_watch, run);
+  if (run->stop_requested)
+    {
+      run->stop_requested = FALSE;
+      rh_exec_stop (run);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+close_pipe_pair (int fds[2])
+{
+  for (int i = 0; i < 2; i++)
+    if (fds[i] >= 0)
+      close (fds[i]);
+}
+
+/* On the spawner thread: three pipes, then the program in a process
+ * group of its own (so a timeout or shutdown can kill whatever it
+ * started), with default signal dispositions and an empty signal mask
+ * (the daemon ignores SIGPIPE; a hook must not inherit that), and no
+ * descriptor of ours beyond its stdin, stdout and stderr. */
+static void
+spawn (gpointer data, gpointer user_data)
+{
+  Run *run = data;
+  int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  sigset_t all, none;
+
+  if (pipe2 (in, O_CLOEXEC) != 0 || pipe2 (out, O_CLOEXEC | O_NONBLOCK) != 0
+      || pipe2 (err, O_CLOEXEC | O_NONBLOCK) != 0)
+    {
+      run->spawn_errno = errno;
+      close_pipe_pair (in);
+      close_pipe_pair (out);
+      close_pipe_pair (err);
+      g_idle_add_full (G_PRIORITY_DEFAULT, on_spawned, run, NULL);
+      return;
+    }
+  /* The child's stdout and stderr block as usual; our ends do not. */
+  fcntl (out[1], F_SETFL, 0);
+  fcntl (err[1], F_SETFL, 0);
+  fcntl (in[1], F_SETFL, O_NONBLOCK);
+
+  posix_spawn_file_actions_init (&actions);
+  posix_spawn_file_actions_adddup2 (&actions, in[0], 0);
+  posix_spawn_file_actions_adddup2 (&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2 (&actions, err[1], 2);
+  posix_spawn_file_actions_addclosefrom_np (&actions, 3);
+  posix_spawnattr_init (&attributes);
+  sigfillset (&all);
+  sigemptyset (&none);
+  posix_spawnattr_setsigdefault (&attributes, &all);
+  posix_spawnattr_setsigmask (&attributes, &none);
+  posix_spawnattr_setpgroup (&attributes, 0);
+  posix_spawnattr_setflags (&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF
+                                         | POSIX_SPAWN_SETSIGMASK);
+  run->spawn_errno = posix_spawn (&run->pid, run->argv[0], &actions, &attributes, run->argv, run->envp);
+  posix_spawn_file_actions_destroy (&actions);
+  posix_spawnattr_destroy (&attributes);
+
+  close (in[0]);
+  close (out[1]);
+  close (err[1]);
+  if (run->spawn_errno != 0)
+    {
+      close (in[1]);
+      close (out[0]);
+      close (err[0]);
+    }
+  else
+    {
+      run->pipes[0] = in[1];
+      run->pipes[1] = out[0];
+      run->pipes[2] = err[0];
+      g_mutex_lock (&groups_lock);
+      g_hash_table_add (live_groups, GINT_TO_POINTER (run->pid));
+      g_mutex_unlock (&groups_lock);
+    }
+  g_idle_add_full (G_PRIORITY_DEFAULT, on_spawned, run, NULL);
 }
 
 RhExecRun *
@@ -279,69 +470,34 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
              GBytes *stdin_bytes, double timeout_seconds, RhExecDoneFunc done, gpointer user_data)
 {
   Run *run = g_new0 (Run, 1);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
-    G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-
+  if (g_once_init_enter (&spawner))
+    {
+      live_groups = g_hash_table_new (NULL, NULL);
+      g_once_init_leave (&spawner, g_thread_pool_new (spawn, NULL, 1, TRUE, NULL));
+    }
   run->rule_name = g_strdup (rule_name);
   run->done = done;
   run->user_data = user_data;
-  run->cancellable = g_cancellable_new ();
   run->started_at = g_get_monotonic_time ();
-  g_subprocess_launcher_set_environ (launcher, (char **) envp);
-  const char *helper = exec_helper ();
-  if (helper != NULL)
-    {
-      /* No child_setup and inherited descriptors (every one of ours is
-       * close-on-exec, and the helper closes the rest): GLib can then
-       * posix_spawn instead of forking the daemon. */
-      g_subprocess_launcher_set_flags (launcher, G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                                 | G_SUBPROCESS_FLAGS_STDERR_PIPE | G_SUBPROCESS_FLAGS_INHERIT_FDS);
-      g_autoptr (GPtrArray) helped = g_ptr_array_new ();
-      g_ptr_array_add (helped, (gpointer) helper);
-      for (const char *const *a = argv; *a != NULL; a++)
-        g_ptr_array_add (helped, (gpointer) *a);
-      g_ptr_array_add (helped, NULL);
-      run->process = g_subprocess_launcher_spawnv (launcher, (const char *const *) helped->pdata, &error);
-    }
-  else
-    {
-      g_subprocess_launcher_set_child_setup (launcher, child_setup, NULL, NULL);
-      run->process = g_subprocess_launcher_spawnv (launcher, argv, &error);
-    }
-  if (run->process == NULL)
-    {
-      rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, rule_name, _("hook \"%s\": cannot run %s: %s"),
-              rule_name, argv[0], error->message);
-      run->exited = TRUE;
-      /* Callers may not be ready for done before this returns. */
-      g_idle_add_full (G_PRIORITY_DEFAULT, finish_unstarted, run, NULL);
-      return run;
-    }
-  run->result.spawned = TRUE;
-  running = g_list_prepend (running, run);
-  /* NULL once the process has been reaped: a fast hook can be gone
-   * already, and then there is nothing to kill. */
-  const char *identifier = g_subprocess_get_identifier (run->process);
-  run->pid = identifier != NULL ? (pid_t) atoi (identifier) : 0;
-
-  /* The event is small: it fits the pipe buffer, so this never blocks
-   * for long; a hook that does not read stdin just gets EPIPE. */
-  GOutputStream *in = g_subprocess_get_stdin_pipe (run->process);
-  g_output_stream_write_bytes_async (in, stdin_bytes, G_PRIORITY_DEFAULT, NULL, on_stdin_written, NULL);
-
-  start_reader (run, g_subprocess_get_stdout_pipe (run->process), "stdout");
-  start_reader (run, g_subprocess_get_stderr_pipe (run->process), "stderr");
-  if (timeout_seconds > 0)
-    run->timeout_id = g_timeout_add ((guint) (timeout_seconds * 1000), on_timeout, run);
-  g_subprocess_wait_async (run->process, NULL, on_exited, run);
-  run->result.pid = run->pid;
+  run->argv = g_strdupv ((char **) argv);
+  run->envp = g_strdupv ((char **) envp);
+  run->stdin_bytes = g_bytes_ref (stdin_bytes);
+  run->stdin_fd = -1;
+  run->pidfd = -1;
+  run->timeout = timeout_seconds;
+  g_atomic_int_inc (&spawns_in_flight);
+  g_thread_pool_push (spawner, run, NULL);
   return run;
 }
 
 void
 rh_exec_stop (RhExecRun *run)
 {
+  if (!run->result.spawned && !run->exited)
+    {
+      run->stop_requested = TRUE;
+      return;
+    }
   if (run->exited || run->kill_id != 0)
     return;
   g_clear_handle_id (&run->timeout_id, g_source_remove);
@@ -352,14 +508,32 @@ rh_exec_stop (RhExecRun *run)
 guint
 rh_exec_kill_all (void)
 {
-  guint killed = 0;
+  /* A spawn under way would escape: let it finish (it takes
+   * milliseconds; bounded anyway). */
+  gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
+  while (g_atomic_int_get (&spawns_in_flight) > 0 && g_get_monotonic_time () < deadline)
+    g_usleep (1000);
   for (GList *link = running; link != NULL; link = link->next)
     {
       Run *run = link->data;
       rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, run->rule_name,
               _("hook \"%s\" still running at exit: its process group is killed"), run->rule_name);
+      /* Its program may be gone while what it started still runs. */
       signal_group (run, SIGKILL);
-      killed++;
     }
-  return killed;
+  guint killed = 0;
+  g_mutex_lock (&groups_lock);
+  if (live_groups != NULL)
+    {
+      GHashTableIter iter;
+      gpointer key;
+      g_hash_table_iter_init (&iter, live_groups);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        {
+          kill (-(pid_t) GPOINTER_TO_INT (key), SIGKILL);
+          killed++;
+        }
+    }
+  g_mutex_unlock (&groups_lock);
+  return MAX (killed, g_list_length (running));
 }

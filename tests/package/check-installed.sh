@@ -46,7 +46,6 @@ id rtmphooks >/dev/null || fail "no rtmphooks user"
 [ -d /var/lib/rtmphooks/recordings ] || fail "no /var/lib/rtmphooks/recordings"
 dpkg-query -W -f='${Conffiles}\n' rtmphooks | grep -q ' /etc/rtmphooks.conf ' || fail "/etc/rtmphooks.conf is not a conffile"
 man -w rtmphooksd >/dev/null && man -w rtmphooks.conf >/dev/null || fail "man pages not found"
-[ -x /usr/libexec/rtmphooks/rtmphooks-exec ] || fail "no /usr/libexec/rtmphooks/rtmphooks-exec (exec hooks would fork the daemon)"
 
 step "rtmphooksd -t as the packaged user"
 runuser -u rtmphooks -- /usr/sbin/rtmphooksd -t 2>"$work/t.log" || { cat "$work/t.log"; fail "rtmphooksd -t"; }
