@@ -974,6 +974,47 @@ run_fire (const char *config_path, const char *const *fire_args, char **output, 
   return g_subprocess_get_exit_status (process);
 }
 
+/* --fire on a request shows the checks that match and what they would
+ * run; with --run, the verdict (exit status 1 when denied). */
+static void
+test_dry_run_checks (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *key = rh_test_write_script (dir, "key.sh",
+    "#!/bin/sh\n"
+    "[ \"$1\" = good ] && { echo '{\"stream_name\": \"renamed\"}'; exit 0; }\n"
+    "echo '{\"reason\": \"bad key\"}'; exit 1\n");
+  g_autofree char *config = g_strdup_printf (
+    "checks = (\n"
+    "  { name = \"keys\"; on = [ \"publish\" ]; where = { app = \"live\"; };\n"
+    "    exec = { command = [ \"%s\", \"${query}\" ]; timeout = 2.0; }; },\n"
+    "  { name = \"vod\"; on = [ \"publish\" ]; where = { app = \"vod\"; }; exec = { command = [ \"/bin/false\" ]; }; }\n"
+    ");\n", key);
+  g_autofree char *path = g_build_filename (dir, "rtmphooks.conf", NULL);
+  g_assert_true (g_file_set_contents (path, config, -1, NULL));
+
+  const char *const show[] = { "--fire", "publish", "app=live", "stream_name=cam1", "query=good", NULL };
+  g_autofree char *out = NULL, *err = NULL;
+  g_assert_cmpint (run_fire (path, show, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "\"type\":\"publish\""));
+  g_assert_nonnull (strstr (out, "check \"keys\": matches (on_error = deny)"));
+  g_autofree char *argv_line = g_strdup_printf ("argv: [\"%s\", \"good\"]", key);
+  g_assert_nonnull (strstr (out, argv_line));
+  g_assert_nonnull (strstr (out, "check \"vod\": its conditions do not hold"));
+  g_assert_null (strstr (out, "verdict"));
+
+  const char *const allowed[] = { "--fire", "publish", "app=live", "stream_name=cam1", "query=good", "--run", NULL };
+  g_autofree char *out2 = NULL, *err2 = NULL;
+  g_assert_cmpint (run_fire (path, allowed, &out2, &err2), ==, 0);
+  g_assert_nonnull (strstr (out2, "verdict: allowed, renamed to renamed by keys\n"));
+
+  const char *const denied[] = { "--fire", "publish", "app=live", "stream_name=cam1", "query=bad", "--run", NULL };
+  g_autofree char *out3 = NULL, *err3 = NULL;
+  g_assert_cmpint (run_fire (path, denied, &out3, &err3), ==, 1);
+  g_assert_nonnull (strstr (out3, "verdict: denied by \"keys\": bad key\n"));
+  rh_test_remove_tree (dir);
+}
+
 /* --fire shows which rules a synthetic event matches and exactly what
  * they would run, running nothing; with --run it runs them once. */
 static void
@@ -1095,6 +1136,7 @@ main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/hooks-e2e/dry-run", test_dry_run);
+  g_test_add_func ("/hooks-e2e/dry-run-checks", test_dry_run_checks);
   g_test_add_func ("/hooks-e2e/shutdown-kills-hooks", test_shutdown_kills_hooks);
   g_test_add_func ("/hooks-e2e/hook-process-state", test_hook_process_state);
   g_test_add_func ("/hooks-e2e/huge-output-line", test_huge_output_line);
