@@ -294,6 +294,63 @@ test_abort (void)
   g_assert_true (g_bytes_equal (g_array_index (got, Expected, 1).payload, small));
 }
 
+/* Bytes of unfinished messages are bounded per reader and across readers,
+ * and given back when a message completes or is abandoned. */
+static void
+test_budget (void)
+{
+  g_autoptr (GError) error = NULL;
+  gsize shared = 0;
+  /* Three partial 2000-byte messages on three chunk streams: 1 KiB each so far. */
+  g_autoptr (GByteArray) partial = g_byte_array_new ();
+  for (guint csid = 3; csid < 6; csid++)
+    {
+      guint8 header[RH_CHUNK_HEADER_MAX];
+      guint8 chunk[RH_CHUNK_DEFAULT_SIZE] = { 0 };
+      gsize n = rh_chunk_write_header (header, csid, 0, 2000, 9, 1);
+      g_byte_array_append (partial, header, (guint) n);
+      g_byte_array_append (partial, chunk, sizeof chunk);
+    }
+  g_autoptr (GArray) got = new_list ();
+
+  /* Per reader: two 128-byte buffers fit in 300 bytes; the third would
+   * pass the budget, and the feed stops with an error. */
+  RhChunkReader *reader = rh_chunk_reader_new (1 << 20);
+  rh_chunk_reader_set_budget (reader, 300, &shared, 0);
+  g_assert_false (rh_chunk_reader_feed (reader, partial->data, partial->len, collect, got, &error));
+  g_assert_error (error, RH_CHUNK_ERROR, RH_CHUNK_ERROR_OVER_BUDGET);
+  g_clear_error (&error);
+  g_assert_cmpuint (rh_chunk_reader_get_held (reader), ==, 256);
+  g_assert_cmpuint (shared, ==, 256);
+  rh_chunk_reader_free (reader);
+  g_assert_cmpuint (shared, ==, 0);
+
+  /* Across readers: the second one hits the shared limit. */
+  RhChunkReader *first = rh_chunk_reader_new (1 << 20);
+  RhChunkReader *second = rh_chunk_reader_new (1 << 20);
+  rh_chunk_reader_set_budget (first, 0, &shared, 500);
+  rh_chunk_reader_set_budget (second, 0, &shared, 500);
+  g_assert_true (rh_chunk_reader_feed (first, partial->data, partial->len, collect, got, &error));
+  g_assert_cmpuint (shared, ==, 384);
+  g_assert_false (rh_chunk_reader_feed (second, partial->data, partial->len, collect, got, &error));
+  g_assert_error (error, RH_CHUNK_ERROR, RH_CHUNK_ERROR_OVER_BUDGET);
+  g_clear_error (&error);
+  rh_chunk_reader_free (second);
+  g_assert_cmpuint (shared, ==, 384);
+
+  /* A new type 0 header on csid 3 abandons its message: its buffer goes;
+   * a complete message leaves nothing held. */
+  g_autoptr (GBytes) small = pattern (10, 9);
+  g_autoptr (GByteArray) more = g_byte_array_new ();
+  rh_chunk_write_message (more, RH_CHUNK_DEFAULT_SIZE, 3, 0, 9, 1, g_bytes_get_data (small, NULL), 10);
+  g_assert_true (rh_chunk_reader_feed (first, more->data, more->len, collect, got, &error));
+  g_assert_cmpuint (got->len, ==, 1);
+  g_assert_cmpuint (rh_chunk_reader_get_held (first), ==, 256);
+  g_assert_cmpuint (shared, ==, 256);
+  rh_chunk_reader_free (first);
+  g_assert_cmpuint (shared, ==, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -304,5 +361,6 @@ main (int argc, char **argv)
   g_test_add_func ("/chunk/extended-timestamp-tolerant", test_extended_timestamp_tolerant);
   g_test_add_func ("/chunk/errors", test_errors);
   g_test_add_func ("/chunk/abort", test_abort);
+  g_test_add_func ("/chunk/budget", test_budget);
   return g_test_run ();
 }

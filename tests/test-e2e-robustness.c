@@ -322,6 +322,70 @@ test_message_budgets (void)
   rh_test_daemon_free (daemon);
 }
 
+/* Unfinished messages are bounded per connection (max_message_size + 64
+ * KiB over all chunk streams) and across connections
+ * (max_input_memory): a client that opens many chunk streams and never
+ * finishes a message is closed, others carry on, and the memory comes
+ * back. */
+static void
+test_unfinished_budgets (void)
+{
+  const char *config = "server = { max_message_size = 262144; max_input_memory = 1048576; };\n";
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+
+  /* One connection: 20 chunk streams, each 200 KB announced and 20 KB sent. */
+  g_autoptr (GSocketConnection) hoarder = open_raw_session (daemon, "publish", "hoard");
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/hoard", 10000));
+  guint8 filler[20000] = { 0 };
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  /* A chunk is the chunk size unless the message ends: 20000, so that
+   * each piece below is one whole chunk. */
+  g_autoptr (GBytes) size = rh_control_u32 (sizeof filler);
+  rh_chunk_write_message (wire, 128, 2, 0, RH_MSG_SET_CHUNK_SIZE, 0, g_bytes_get_data (size, NULL), 4);
+  for (guint csid = 10; csid < 30; csid++)
+    {
+      guint8 header[RH_CHUNK_HEADER_MAX];
+      gsize n = rh_chunk_write_header (header, csid, 0, 200000, 9, 1);
+      g_byte_array_append (wire, header, (guint) n);
+      g_byte_array_append (wire, filler, sizeof filler);
+    }
+  /* Written in full or not: the daemon may close it halfway. */
+  rh_test_write (hoarder, wire->data, wire->len);
+  g_assert_true (rh_test_wait_closed (hoarder, 10000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "closed: protocol_error (unfinished messages would hold "
+                                          "more than 327680 bytes)", 10000));
+
+  /* Many connections, each within its own bound: together they pass
+   * max_input_memory, and the one that would is closed. */
+  GPtrArray *clients = g_ptr_array_new_with_free_func (g_object_unref);
+  for (int i = 0; i < 8; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("many%d", i);
+      GSocketConnection *client = open_raw_session (daemon, "publish", name);
+      g_autoptr (GByteArray) part = g_byte_array_new ();
+      rh_chunk_write_message (part, 128, 2, 0, RH_MSG_SET_CHUNK_SIZE, 0, g_bytes_get_data (size, NULL), 4);
+      guint8 header[RH_CHUNK_HEADER_MAX];
+      gsize n = rh_chunk_write_header (header, 10, 0, 200000, 9, 1);
+      g_byte_array_append (part, header, (guint) n);
+      /* 140 KB of a 200 KB message: it stays unfinished. Each chunk after
+       * the first has a one-byte header (type 3 on csid 10). */
+      for (int k = 0; k < 7; k++)
+        {
+          if (k > 0)
+            g_byte_array_append (part, (const guint8 *) "\xca", 1);
+          g_byte_array_append (part, filler, sizeof filler);
+        }
+      rh_test_write (client, part->data, part->len);
+      g_ptr_array_add (clients, client);
+    }
+  g_assert_true (rh_test_daemon_wait_log (daemon, "the input budget of all connections (1048576 bytes) is spent",
+                                          10000));
+  g_ptr_array_unref (clients);
+  g_assert_true (rh_test_daemon_wait_log_count (daemon, "publish_stop live/many", 8, 10000));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+}
+
 /* A client that completes the handshake and then trickles a byte at a
  * time never publishes or plays: setup_timeout closes it however often it
  * sends, while a player that started in time stays. */
@@ -485,6 +549,7 @@ main (int argc, char **argv)
   g_test_add_func ("/robustness/hostile-strings-in-logs", test_hostile_strings_in_logs);
   g_test_add_func ("/robustness/connection-burst", test_connection_burst);
   g_test_add_func ("/robustness/message-budgets", test_message_budgets);
+  g_test_add_func ("/robustness/unfinished-budgets", test_unfinished_budgets);
   g_test_add_func ("/robustness/setup-deadline", test_setup_deadline);
   g_test_add_func ("/robustness/config-check", test_config_check);
   g_test_add_func ("/robustness/listen-conflict", test_listen_conflict_fails_start);

@@ -139,6 +139,9 @@ rh_metrics_render (const RhApiSources *sources)
   gauge (out, "rtmphooks_streams", "Stream keys with a publisher or a waiting player.", server.streams);
   gauge (out, "rtmphooks_publishers", "Live publishers.", server.publishers);
   gauge (out, "rtmphooks_players", "Players.", server.players);
+  gauge (out, "rtmphooks_input_buffered_bytes",
+         "Bytes held for messages clients have not finished sending (bounded by server.max_input_memory).",
+         server.input_memory);
   counter (out, "rtmphooks_received_bytes_total", "Bytes received from clients.", server.bytes_in);
   counter (out, "rtmphooks_sent_bytes_total", "Bytes sent to clients.", server.bytes_out);
   counter (out, "rtmphooks_player_dropped_messages_total",

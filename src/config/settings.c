@@ -52,6 +52,7 @@ static const SettingSpec server_settings[] = {
   { "setup_timeout", SETTING_SECONDS, FIELD (setup_timeout), 1, 86400, NULL },
   { "idle_timeout", SETTING_SECONDS, FIELD (idle_timeout), 1, 86400, NULL },
   { "max_message_size", SETTING_INT, FIELD (max_message_size), 1024, 64 * 1024 * 1024, NULL },
+  { "max_input_memory", SETTING_INT, FIELD (max_input_memory), 1024 * 1024, G_MAXINT, NULL },
   { "duplicate_publish", SETTING_CHOICE, FIELD (duplicate_publish), 0, 0, duplicate_publish_choices },
   { "gop_cache", SETTING_BOOL, FIELD (gop_cache), 0, 0, NULL },
   { "gop_cache_max_bytes", SETTING_INT, FIELD (gop_cache_max_bytes), 0, 512 * 1024 * 1024, NULL },
@@ -103,6 +104,7 @@ server_config_init (RhServerConfig *server)
   server->setup_timeout = 30.0;
   server->idle_timeout = 60.0;
   server->max_message_size = 16 * 1024 * 1024;
+  server->max_input_memory = 256 * 1024 * 1024;
   server->duplicate_publish = RH_DUPLICATE_PUBLISH_REJECT;
   server->gop_cache = TRUE;
   server->gop_cache_max_bytes = 64 * 1024 * 1024;
@@ -316,6 +318,9 @@ load_http (const config_setting_t *section, RhHttpConfig *http, GPtrArray *error
 static void
 check_server (const config_setting_t *section, const RhServerConfig *server, GPtrArray *errors)
 {
+  if (server->max_input_memory < server->max_message_size)
+    rh_config_error (errors, section, _("server.max_input_memory (%d) is below max_message_size (%d)"),
+                     server->max_input_memory, server->max_message_size);
   if (server->player_queue_hard_limit < server->player_queue_soft_limit)
     rh_config_error (errors, section,
                      _("server.player_queue_hard_limit (%d) is below player_queue_soft_limit (%d)"),

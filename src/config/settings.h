@@ -25,6 +25,7 @@ typedef struct {
   double setup_timeout;            /* seconds from accept to a publish or play */
   double idle_timeout;             /* seconds */
   gint max_message_size;           /* bytes */
+  gint max_input_memory;           /* bytes unfinished messages may hold, all connections */
   gint duplicate_publish;          /* RhDuplicatePublish */
   gboolean gop_cache;
   gint gop_cache_max_bytes;

@@ -39,7 +39,31 @@ struct _RhChunkReader {
   gsize header_len;
   ChunkStream *current;  /* non-NULL while reading a chunk's payload */
   gsize chunk_left;
+  /* Buffers of unfinished messages: their bytes, and the bounds. */
+  gsize held;
+  gsize max_held;        /* 0: no bound */
+  gsize *shared_held;
+  gsize shared_limit;
 };
+
+static void
+count_held (RhChunkReader *reader, gssize change)
+{
+  reader->held = (gsize) ((gssize) reader->held + change);
+  if (reader->shared_held != NULL)
+    *reader->shared_held = (gsize) ((gssize) *reader->shared_held + change);
+}
+
+/* An abandoned message gives its memory back at once. */
+static void
+drop_partial (RhChunkReader *reader, ChunkStream *cs)
+{
+  count_held (reader, -(gssize) cs->capacity);
+  g_clear_pointer (&cs->buffer, g_free);
+  cs->capacity = 0;
+  cs->filled = 0;
+  cs->in_progress = FALSE;
+}
 
 static void
 chunk_stream_free (gpointer data)
@@ -47,6 +71,24 @@ chunk_stream_free (gpointer data)
   ChunkStream *cs = data;
   g_free (cs->buffer);
   g_free (cs);
+}
+
+void
+rh_chunk_reader_set_budget (RhChunkReader *reader, gsize max_held, gsize *shared_held, gsize shared_limit)
+{
+  if (reader->shared_held != NULL)
+    *reader->shared_held -= reader->held;
+  reader->max_held = max_held;
+  reader->shared_held = shared_held;
+  reader->shared_limit = shared_limit;
+  if (shared_held != NULL)
+    *shared_held += reader->held;
+}
+
+gsize
+rh_chunk_reader_get_held (const RhChunkReader *reader)
+{
+  return reader->held;
 }
 
 void
@@ -70,6 +112,8 @@ rh_chunk_reader_free (RhChunkReader *reader)
 {
   if (reader == NULL)
     return;
+  if (reader->shared_held != NULL)
+    *reader->shared_held -= reader->held;
   g_hash_table_unref (reader->streams);
   g_free (reader);
 }
@@ -203,8 +247,7 @@ apply_header (RhChunkReader *reader, GError **error)
       if (cs->in_progress)
         {
           /* A new header in the middle of a message: the peer abandoned it. */
-          cs->filled = 0;
-          cs->in_progress = FALSE;
+          drop_partial (reader, cs);
         }
     }
   else
@@ -264,11 +307,8 @@ apply_control (RhChunkReader *reader, const RhMessage *message, GError **error)
   else
     {
       ChunkStream *cs = lookup_stream (reader, value, FALSE, NULL);
-      if (cs != NULL)
-        {
-          cs->in_progress = FALSE;
-          cs->filled = 0;
-        }
+      if (cs != NULL && cs != reader->current)
+        drop_partial (reader, cs);
     }
   return TRUE;
 }
@@ -285,8 +325,26 @@ take_payload (RhChunkReader *reader, const guint8 *data, gsize take,
       /* Grow with what actually arrives, so a header announcing a huge
        * message costs nothing until the bytes come. */
       gsize capacity = MAX (cs->capacity * 2, cs->filled + take);
-      cs->capacity = MIN (capacity, (gsize) cs->length);
-      cs->buffer = g_realloc (cs->buffer, cs->capacity);
+      capacity = MIN (capacity, (gsize) cs->length);
+      gsize growth = capacity - cs->capacity;
+      if (reader->max_held > 0 && reader->held + growth > reader->max_held)
+        {
+          g_set_error (error, RH_CHUNK_ERROR, RH_CHUNK_ERROR_OVER_BUDGET,
+                       _("unfinished messages would hold more than %lu bytes"),
+                       (unsigned long) reader->max_held);
+          return FALSE;
+        }
+      if (reader->shared_held != NULL && reader->shared_limit > 0
+          && *reader->shared_held + growth > reader->shared_limit)
+        {
+          g_set_error (error, RH_CHUNK_ERROR, RH_CHUNK_ERROR_OVER_BUDGET,
+                       _("the input budget of all connections (%lu bytes) is spent"),
+                       (unsigned long) reader->shared_limit);
+          return FALSE;
+        }
+      cs->buffer = g_realloc (cs->buffer, capacity);
+      cs->capacity = capacity;
+      count_held (reader, (gssize) growth);
     }
   if (take > 0)
     memcpy (cs->buffer + cs->filled, data, take);
@@ -307,6 +365,7 @@ take_payload (RhChunkReader *reader, const guint8 *data, gsize take,
   };
   /* The buffer becomes the shared payload; the next message starts afresh. */
   message.payload = g_bytes_new_take (cs->buffer, cs->length);
+  count_held (reader, -(gssize) cs->capacity);
   cs->buffer = NULL;
   cs->capacity = 0;
   cs->filled = 0;

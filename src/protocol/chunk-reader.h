@@ -15,6 +15,7 @@ typedef enum {
   RH_CHUNK_ERROR_NO_PREVIOUS_HEADER,  /* fmt 1-3 on a chunk stream never opened */
   RH_CHUNK_ERROR_TOO_MANY_STREAMS,
   RH_CHUNK_ERROR_BAD_CONTROL,
+  RH_CHUNK_ERROR_OVER_BUDGET,          /* unfinished messages hold too much */
 } RhChunkError;
 
 #define RH_CHUNK_DEFAULT_SIZE 128
@@ -29,6 +30,13 @@ typedef struct _RhChunkReader RhChunkReader;
 RhChunkReader *rh_chunk_reader_new (gsize max_message_size);
 /* Applies to messages whose header arrives from now on. */
 void rh_chunk_reader_set_max_message_size (RhChunkReader *reader, gsize max_message_size);
+/* Bounds the memory unfinished messages hold: max_held bytes for this
+ * reader, and shared_limit for all readers that count into *shared_held
+ * (0: no such bound). */
+void rh_chunk_reader_set_budget (RhChunkReader *reader, gsize max_held, gsize *shared_held,
+                                 gsize shared_limit);
+/* Bytes held for unfinished messages. */
+gsize rh_chunk_reader_get_held (const RhChunkReader *reader);
 void rh_chunk_reader_free (RhChunkReader *reader);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhChunkReader, rh_chunk_reader_free)
 

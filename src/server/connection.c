@@ -171,7 +171,12 @@ void
 rh_connection_allow_full_messages (RhConnection *connection)
 {
   if (connection->reader != NULL)
-    rh_chunk_reader_set_max_message_size (connection->reader, connection->limits->max_message_size);
+    {
+      rh_chunk_reader_set_max_message_size (connection->reader, connection->limits->max_message_size);
+      rh_chunk_reader_set_budget (connection->reader,
+                                  connection->limits->max_message_size + RH_CONNECTION_INPUT_SLACK,
+                                  connection->limits->input_memory, connection->limits->max_input_memory);
+    }
 }
 
 void
@@ -419,6 +424,8 @@ finish_handshake (RhConnection *connection)
    * that a stranger cannot make us hold max_message_size per chunk stream. */
   connection->reader = rh_chunk_reader_new (MIN (connection->limits->max_message_size,
                                                  RH_CONNECTION_SETUP_MAX_MESSAGE_SIZE));
+  rh_chunk_reader_set_budget (connection->reader, RH_CONNECTION_SETUP_MAX_MESSAGE_SIZE + RH_CONNECTION_INPUT_SLACK,
+                              connection->limits->input_memory, connection->limits->max_input_memory);
   connection->owner->handshake_done (connection, scheme, connection->owner_data);
 }
 

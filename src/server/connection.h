@@ -43,7 +43,13 @@ typedef struct {
   double setup_timeout;       /* seconds from accept to the first publish or play */
   double idle_timeout;        /* seconds */
   gsize max_message_size;     /* bytes */
+  gsize max_input_memory;     /* bytes all connections' unfinished messages may hold; 0: no bound */
+  gsize *input_memory;        /* what they hold now (the owner's counter) */
 } RhConnectionLimits;
+
+/* What one connection's unfinished messages may hold: a whole message on
+ * one chunk stream and small ones on the others. */
+#define RH_CONNECTION_INPUT_SLACK (64 * 1024)
 
 /* Its socket is watched by poller from rh_connection_start to close. */
 RhConnection *rh_connection_new (GSocketConnection *socket_connection, guint64 number, RhPoller *poller,

@@ -17,6 +17,7 @@ struct _RhServer {
   RhConfig *config;
   /* What the layers below read, kept up to date from config. */
   RhConnectionLimits limits;
+  gsize input_memory;        /* unfinished input messages, all connections */
   RhSessionSettings session_settings;
   RhEventSink sink;
   GHashTable *listeners;     /* canonical address -> RhListener */
@@ -74,6 +75,8 @@ take_config (RhServer *server, RhConfig *config)
   server->limits.setup_timeout = settings->setup_timeout;
   server->limits.idle_timeout = settings->idle_timeout;
   server->limits.max_message_size = (gsize) settings->max_message_size;
+  server->limits.max_input_memory = (gsize) settings->max_input_memory;
+  server->limits.input_memory = &server->input_memory;
   server->session_settings.chunk_size = (guint32) settings->chunk_size;
   server->session_settings.player_send_buffer = settings->player_send_buffer;
   server->session_settings.replace_duplicate_publish
@@ -354,6 +357,7 @@ rh_server_get_counters (RhServer *server, RhServerCounters *counters)
   counters->connections = g_hash_table_size (server->connections);
   counters->accepted = server->accepted;
   counters->refused = server->refused;
+  counters->input_memory = server->input_memory;
   counters->bytes_in = server->closed_bytes_in;
   counters->bytes_out = server->closed_bytes_out;
   GHashTableIter iter;

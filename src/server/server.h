@@ -48,6 +48,7 @@ typedef struct {
   guint publishers;
   guint players;
   guint64 player_dropped;    /* media messages skipped for slow players */
+  guint64 input_memory;      /* bytes held for unfinished messages now */
 } RhServerCounters;
 
 void rh_server_get_counters (RhServer *server, RhServerCounters *counters);

@@ -47,10 +47,19 @@ static void
 fuzz_chunks (const guint8 *data, gsize size, gsize piece)
 {
   RhChunkReader *reader = rh_chunk_reader_new (1024 * 1024);
+  /* The budget: what unfinished messages hold is counted to the byte. */
+  gsize shared = 0;
+  rh_chunk_reader_set_budget (reader, 256 * 1024, &shared, 512 * 1024);
   for (gsize offset = 0; offset < size; offset += piece)
-    if (!rh_chunk_reader_feed (reader, data + offset, MIN (piece, size - offset), on_message, NULL, NULL))
-      break;
+    {
+      if (!rh_chunk_reader_feed (reader, data + offset, MIN (piece, size - offset), on_message, NULL, NULL))
+        break;
+      if (shared != rh_chunk_reader_get_held (reader) || shared > 256 * 1024)
+        __builtin_trap ();
+    }
   rh_chunk_reader_free (reader);
+  if (shared != 0)
+    __builtin_trap ();
 }
 
 static void
