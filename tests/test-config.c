@@ -45,6 +45,9 @@ test_defaults (void)
   g_assert_true (config->server.gop_cache);
   g_assert_cmpfloat (config->server.player_max_delay, ==, 3);
   g_assert_cmpfloat (config->server.player_behind_timeout, ==, 20);
+  g_assert_cmpint (config->server.max_connections_per_ip, ==, 100);
+  g_assert_cmpstrv (config->server.per_ip_exempt, rh_default_per_ip_exempt);
+  g_assert_cmpint (config->server.max_input_memory, ==, 256 * 1024 * 1024);
 
   /* A file named explicitly must exist. */
   g_autoptr (RhConfig) missing = rh_config_load ("/nonexistent/rtmphooks.conf", TRUE, NULL, errors);
@@ -112,7 +115,10 @@ test_every_error_reported (void)
     ":7: unknown setting server.unknown_thing",
     ":10: player_max_delay = 0 is out of range [0.1, 60]",
     ":1: server.player_queue_hard_limit (1000000) is below player_queue_soft_limit (2000000)",
-    ":12: unknown section \"surprise\"",
+    ":11: server.per_ip_exempt: \"10.0.0.0/99\" is not an address or a CIDR block",
+    ":11: server.per_ip_exempt: \"localhost\" is not an address or a CIDR block",
+    ":1: server.max_input_memory (2000000) is below max_message_size (4000000)",
+    ":15: unknown section \"surprise\"",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
     {

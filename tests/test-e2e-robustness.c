@@ -231,6 +231,32 @@ test_connection_limits_and_timeouts (void)
   rh_test_daemon_free (daemon);
 }
 
+/* max_connections_per_ip (default 100) applies to every address outside
+ * per_ip_exempt (default loopback); a reload changes both at once. */
+static void
+test_per_ip_limit (void)
+{
+  RhTestDaemon *daemon = rh_test_daemon_start ("server = { max_connections_per_ip = 2; per_ip_exempt = [ ]; };",
+                                               NULL);
+  g_autoptr (GSocketConnection) a = rh_test_connect (daemon->port);
+  g_autoptr (GSocketConnection) b = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "c000002 accepted", 3000));
+  g_autoptr (GSocketConnection) c = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_wait_closed (c, 2000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "refused: max_connections_per_ip reached", 1000));
+
+  /* Loopback exempt again (the default): a third one stays. */
+  rh_test_daemon_reload (daemon, "server = { max_connections_per_ip = 2; };");
+  g_assert_true (rh_test_daemon_wait_log (daemon, "configuration reloaded", 5000));
+  g_autoptr (GSocketConnection) d = rh_test_connect (daemon->port);
+  /* A refused connection is closed before any handshake. */
+  g_assert_true (rh_test_client_handshake (d));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_cmpuint (rh_test_count (log, "refused: max_connections_per_ip reached"), ==, 1);
+  rh_test_daemon_free (daemon);
+}
+
 static void
 test_invalid_stream_name (void)
 {
@@ -502,8 +528,8 @@ test_config_check (void)
   g_assert_cmpint (run_check (bad, &out), ==, 1);
   g_autofree char *line = g_strdup_printf ("%s:3: chunk_size = 10 is out of range", bad);
   g_assert_nonnull (strstr (out, line));
-  g_assert_cmpuint (rh_test_count (out, bad), ==, 10);  /* every error, each with FILE:LINE */
-  g_assert_nonnull (strstr (out, "10 configuration error(s)"));
+  g_assert_cmpuint (rh_test_count (out, bad), ==, 13);  /* every error, each with FILE:LINE */
+  g_assert_nonnull (strstr (out, "13 configuration error(s)"));
   g_clear_pointer (&out, g_free);
 
   g_assert_cmpint (run_check (good, &out), ==, 0);
@@ -545,6 +571,7 @@ main (int argc, char **argv)
   g_test_add_func ("/robustness/bad-input-during-live-stream", test_bad_input_during_live_stream);
   g_test_add_func ("/robustness/limits-and-timeouts", test_connection_limits_and_timeouts);
   g_test_add_func ("/robustness/slow-player", test_slow_player);
+  g_test_add_func ("/robustness/per-ip-limit", test_per_ip_limit);
   g_test_add_func ("/robustness/invalid-stream-name", test_invalid_stream_name);
   g_test_add_func ("/robustness/hostile-strings-in-logs", test_hostile_strings_in_logs);
   g_test_add_func ("/robustness/connection-burst", test_connection_burst);

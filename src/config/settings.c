@@ -47,6 +47,7 @@ static const SettingSpec server_settings[] = {
   { "chunk_size", SETTING_INT, FIELD (chunk_size), 128, 65536, NULL },
   { "merge_window", SETTING_SECONDS, FIELD (merge_window), 0, 1, NULL },
   { "max_connections", SETTING_INT, FIELD (max_connections), 1, 1000000, NULL },
+  { "per_ip_exempt", SETTING_STRINGS, FIELD (per_ip_exempt), 0, 0, NULL },
   { "max_connections_per_ip", SETTING_INT, FIELD (max_connections_per_ip), 0, 1000000, NULL },
   { "handshake_timeout", SETTING_SECONDS, FIELD (handshake_timeout), 0.1, 3600, NULL },
   { "setup_timeout", SETTING_SECONDS, FIELD (setup_timeout), 1, 86400, NULL },
@@ -85,6 +86,8 @@ hooks_settings_init (RhHooksSettings *hooks)
   hooks->checks = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_rule_unref);
 }
 
+const char *const rh_default_per_ip_exempt[] = { "127.0.0.0/8", "::1/128", "::ffff:127.0.0.0/104", NULL };
+
 static void
 server_config_init (RhServerConfig *server)
 {
@@ -99,7 +102,10 @@ server_config_init (RhServerConfig *server)
   server->chunk_size = 4096;
   server->merge_window = 0.05;
   server->max_connections = 1000;
-  server->max_connections_per_ip = 0;
+  /* A client address rarely needs more; local processes (a recorder, a
+   * restreamer, a load test) are trusted. */
+  server->max_connections_per_ip = 100;
+  server->per_ip_exempt = g_strdupv ((char **) rh_default_per_ip_exempt);
   server->handshake_timeout = 10.0;
   server->setup_timeout = 30.0;
   server->idle_timeout = 60.0;
@@ -318,6 +324,14 @@ load_http (const config_setting_t *section, RhHttpConfig *http, GPtrArray *error
 static void
 check_server (const config_setting_t *section, const RhServerConfig *server, GPtrArray *errors)
 {
+  for (char **block = server->per_ip_exempt; block != NULL && *block != NULL; block++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GInetAddressMask) mask = g_inet_address_mask_new_from_string (*block, &error);
+      if (mask == NULL)
+        rh_config_error (errors, config_setting_get_member (section, "per_ip_exempt"),
+                         _("server.per_ip_exempt: \"%s\" is not an address or a CIDR block"), *block);
+    }
   if (server->max_input_memory < server->max_message_size)
     rh_config_error (errors, section, _("server.max_input_memory (%d) is below max_message_size (%d)"),
                      server->max_input_memory, server->max_message_size);
@@ -577,6 +591,7 @@ rh_config_unref (RhConfig *config)
   g_ptr_array_unref (config->hooks.rules);
   g_ptr_array_unref (config->hooks.checks);
   g_strfreev (config->hooks.pass_env);
+  g_strfreev (config->server.per_ip_exempt);
   g_array_unref (config->http.listen);
   g_free (config->http.token);
   g_free (config->path);

@@ -21,6 +21,7 @@ typedef struct {
   double merge_window;             /* seconds writes are gathered before one flush; 0 = at once */
   gint max_connections;
   gint max_connections_per_ip;     /* 0 = no limit */
+  GStrv per_ip_exempt;             /* CIDR blocks max_connections_per_ip does not apply to */
   double handshake_timeout;        /* seconds */
   double setup_timeout;            /* seconds from accept to a publish or play */
   double idle_timeout;             /* seconds */
@@ -41,6 +42,9 @@ typedef struct {
   GArray *listen;                  /* RhListenAddress; empty: no HTTP API */
   char *token;                     /* bearer token required when set */
 } RhHttpConfig;
+
+/* Loopback, IPv4, IPv6 and IPv4-mapped. */
+extern const char *const rh_default_per_ip_exempt[];
 
 #define RH_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
 

@@ -23,6 +23,7 @@ struct _RhServer {
   GHashTable *listeners;     /* canonical address -> RhListener */
   GHashTable *connections;   /* RhConnection* (owned) set */
   GHashTable *per_ip;        /* client ip -> count */
+  GPtrArray *per_ip_exempt;  /* GInetAddressMask*: no per-IP limit */
   RhRegistry *registry;
   RhFlush *flush;            /* media: waits for the merge window */
   RhFlush *urgent_flush;     /* replies and control: never waits */
@@ -81,9 +82,30 @@ take_config (RhServer *server, RhConfig *config)
   server->session_settings.player_send_buffer = settings->player_send_buffer;
   server->session_settings.replace_duplicate_publish
     = settings->duplicate_publish == RH_DUPLICATE_PUBLISH_REPLACE;
+  g_ptr_array_set_size (server->per_ip_exempt, 0);
+  for (char **block = settings->per_ip_exempt; block != NULL && *block != NULL; block++)
+    {
+      GInetAddressMask *mask = g_inet_address_mask_new_from_string (*block, NULL);
+      if (mask != NULL)
+        g_ptr_array_add (server->per_ip_exempt, mask);
+    }
   RhStreamPolicy policy = stream_policy (settings);
   rh_registry_set_policy (server->registry, &policy);
   rh_flush_set_window (server->flush, (gint64) (settings->merge_window * G_USEC_PER_SEC));
+}
+
+static gboolean
+per_ip_exempt (RhServer *server, const char *ip)
+{
+  g_autoptr (GInetAddress) address = g_inet_address_new_from_string (ip);
+  for (guint i = 0; address != NULL && i < server->per_ip_exempt->len; i++)
+    {
+      GInetAddressMask *mask = g_ptr_array_index (server->per_ip_exempt, i);
+      if (g_inet_address_get_family (address) == g_inet_address_mask_get_family (mask)
+          && g_inet_address_mask_matches (mask, address))
+        return TRUE;
+    }
+  return FALSE;
 }
 
 /* ---- what connections tell their owner ---- */
@@ -192,6 +214,7 @@ rh_server_new (RhConfig *config)
                                              (GDestroyNotify) rh_listener_free);
   server->connections = g_hash_table_new (NULL, NULL);
   server->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  server->per_ip_exempt = g_ptr_array_new_with_free_func (g_object_unref);
   server->registry = rh_registry_new (&server->sink, &policy);
   server->poller = rh_poller_new ();
   server->flush = rh_flush_new (flush_connection, (gpointer (*) (gpointer)) rh_connection_ref,
@@ -216,6 +239,7 @@ rh_server_free (RhServer *server)
   g_hash_table_unref (server->listeners);
   g_hash_table_unref (server->connections);
   g_hash_table_unref (server->per_ip);
+  g_ptr_array_unref (server->per_ip_exempt);
   rh_registry_free (server->registry);
   rh_config_unref (server->config);
   g_free (server);
@@ -265,7 +289,8 @@ on_incoming (GSocketConnection *socket_connection, gpointer user_data)
       rh_connection_unref (connection);
       return;
     }
-  if (config->max_connections_per_ip > 0 && per_ip >= (guint) config->max_connections_per_ip)
+  if (config->max_connections_per_ip > 0 && per_ip >= (guint) config->max_connections_per_ip
+      && !per_ip_exempt (server, ip))
     {
       log_refused (server, ip, "max_connections_per_ip reached");
       rh_connection_unref (connection);
