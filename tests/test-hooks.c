@@ -554,6 +554,7 @@ load_text (const char *dir, const char *text, GPtrArray *errors, char **path_out
   RhConfig *config = rh_config_load (path, TRUE, NULL, errors);
   for (guint i = 0; i < errors->len; i++)
     g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));
+  g_free (*path_out);
   *path_out = g_steal_pointer (&path);
   return config;
 }
