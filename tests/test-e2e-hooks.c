@@ -426,6 +426,60 @@ test_timeout_kills_children (void)
   rh_test_remove_tree (dir);
 }
 
+/* A hook's grandchild that leaves its process group and session (setsid,
+ * its parent gone) is still killed at the hook's timeout; one left behind
+ * by a hook that exited normally lives as long as the daemon, no longer. */
+static void
+test_daemonized_grandchildren (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *hang_body = g_strdup_printf (
+    "#!/bin/sh\n"
+    "setsid -f sh -c 'echo $$ > %1$s/escaped.tmp; mv %1$s/escaped.tmp %1$s/escaped.pid; exec sleep 300'\n"
+    "while [ ! -e %1$s/escaped.pid ]; do sleep 0.05; done\n"
+    "echo $$ > %1$s/hook.tmp && mv %1$s/hook.tmp %1$s/hook.pid\n"
+    "sleep 300\n", dir);
+  g_autofree char *hang = rh_test_write_script (dir, "hang.sh", hang_body);
+  g_autofree char *leave_body = g_strdup_printf (
+    "#!/bin/sh\n"
+    "setsid -f sh -c 'echo $$ > %1$s/left.tmp; mv %1$s/left.tmp %1$s/left.pid; exec sleep 300'\n"
+    "while [ ! -e %1$s/left.pid ]; do sleep 0.05; done\n", dir);
+  g_autofree char *leave = rh_test_write_script (dir, "leave.sh", leave_body);
+  g_autofree char *config = g_strdup_printf (
+    "rules = ( { name = \"hang\"; on = [ \"connection_accept\" ]; exec = { command = [ \"%s\" ]; timeout = 1.0; }; },\n"
+    "          { name = \"leave\"; on = [ \"handshake_complete\" ]; exec = { command = [ \"%s\" ]; }; } );\n",
+    hang, leave);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  g_autoptr (GSocketConnection) client = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (client));
+  g_autofree char *hook_pid = g_build_filename (dir, "hook.pid", NULL);
+  g_autofree char *escaped_pid = g_build_filename (dir, "escaped.pid", NULL);
+  g_autofree char *left_pid = g_build_filename (dir, "left.pid", NULL);
+  g_assert_true (rh_test_wait_file (hook_pid, 10000));
+  g_assert_true (rh_test_pid_file_alive (escaped_pid));
+
+  /* The escaped one is in another session, adopted by the daemon. */
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (escaped_pid, &text, NULL, NULL));
+  g_autofree char *stat_path = g_strdup_printf ("/proc/%d/stat", atoi (text));
+  g_autofree char *stat = NULL;
+  g_assert_true (g_file_get_contents (stat_path, &stat, NULL, NULL));
+  g_auto (GStrv) fields = g_strsplit (strrchr (stat, ')') + 2, " ", 6);
+  g_assert_cmpint (atoi (fields[1]), ==, g_ascii_strtoll (g_subprocess_get_identifier (daemon->process), NULL, 10));
+  g_assert_cmpint (atoi (fields[3]), ==, atoi (text));   /* its own session */
+
+  g_assert_true (rh_test_daemon_wait_log (daemon, "hook \"hang\" timed out", 10000));
+  g_assert_true (rh_test_wait_pid_file_gone (hook_pid, 10000));
+  g_assert_true (rh_test_wait_pid_file_gone (escaped_pid, 10000));
+
+  g_assert_true (rh_test_daemon_wait_log (daemon, "hook \"leave\" for handshake_complete exited with status 0", 10000));
+  g_assert_true (rh_test_pid_file_alive (left_pid));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_assert_true (rh_test_wait_pid_file_gone (left_pid, 5000));
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
 /* With concurrency 2, ten slow hooks never run more than two at a time. */
 static void
 test_concurrency_cap (void)
@@ -1145,6 +1199,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hooks-e2e/webhooks", test_webhooks);
   g_test_add_func ("/hooks-e2e/webhook-tls-verified", test_webhook_tls_verified);
   g_test_add_func ("/hooks-e2e/timeout-kills-children", test_timeout_kills_children);
+  g_test_add_func ("/hooks-e2e/daemonized-grandchildren", test_daemonized_grandchildren);
   g_test_add_func ("/hooks-e2e/concurrency-cap", test_concurrency_cap);
   g_test_add_func ("/hooks-e2e/queue-full", test_queue_full);
   g_test_add_func ("/hooks-e2e/reload", test_reload);

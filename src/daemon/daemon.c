@@ -138,12 +138,11 @@ on_drain_tick (gpointer user_data)
   if (!idle && g_get_monotonic_time () < daemon->drain_deadline)
     return G_SOURCE_CONTINUE;
   if (!idle)
-    {
-      g_warning (_("exiting with %u hook action(s) still running, %u queued and %u managed process(es)"),
-                 hooks.running, hooks.queued, hooks.processes);
-      /* Nothing a hook started may outlive the daemon. */
-      rh_exec_kill_all ();
-    }
+    g_warning (_("exiting with %u hook action(s) still running, %u queued and %u managed process(es)"),
+               hooks.running, hooks.queued, hooks.processes);
+  /* Nothing a hook started may outlive the daemon: what hooks left
+   * running after they exited goes too. */
+  rh_exec_kill_all ();
   rh_dispatcher_drain_stdio (daemon->dispatcher, 1000);
   daemon->drain_id = 0;
   g_main_loop_quit (daemon->loop);
@@ -205,6 +204,8 @@ rh_daemon_run (RhDaemon *daemon)
 
   /* A player that vanishes mid-write must cost an EPIPE, not the process. */
   signal (SIGPIPE, SIG_IGN);
+  if (!rh_exec_adopt_orphans ())
+    g_warning (_("cannot become a child subreaper: what hooks daemonize escapes timeouts and shutdown"));
 
   daemon->dispatcher = rh_dispatcher_new (STDOUT_FILENO);
   rh_dispatcher_configure (daemon->dispatcher, &daemon->config->hooks);

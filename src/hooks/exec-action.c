@@ -9,6 +9,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +38,7 @@ typedef struct {
 
 struct _RhExecRun {
   char *rule_name;
+  char *marker;               /* RTMPHOOKS_RUN=...: what its descendants inherit */
   pid_t pid;
   int pidfd;                  /* -1: exit watched by a GLib child watch */
   guint exit_watch_id;
@@ -76,7 +78,77 @@ static GThreadPool *spawner;
 static GMutex groups_lock;
 static GHashTable *live_groups;   /* pid -> pid */
 static gint spawns_in_flight;
+static guint64 next_run_number;
 
+/* Processes a walk over our descendants looks at, at most. */
+#define MAX_DESCENDANTS 4096
+
+/* The children of pid, from /proc (every thread's list). */
+static void
+add_children (pid_t pid, GArray *pids)
+{
+  g_autofree char *tasks_path = g_strdup_printf ("/proc/%d/task", (int) pid);
+  g_autoptr (GDir) tasks = g_dir_open (tasks_path, 0, NULL);
+  const char *task;
+  while (tasks != NULL && (task = g_dir_read_name (tasks)) != NULL)
+    {
+      g_autofree char *path = g_strdup_printf ("%s/%s/children", tasks_path, task);
+      g_autofree char *text = NULL;
+      if (!g_file_get_contents (path, &text, NULL, NULL))
+        continue;
+      g_auto (GStrv) words = g_strsplit (g_strstrip (text), " ", -1);
+      for (char **w = words; *w != NULL && pids->len < MAX_DESCENDANTS; w++)
+        {
+          pid_t child = (pid_t) atoi (*w);
+          if (child > 1)
+            g_array_append_val (pids, child);
+        }
+    }
+}
+
+/* Every process below the daemon (breadth first, bounded). */
+static GArray *
+descendants (void)
+{
+  GArray *pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
+  add_children (getpid (), pids);
+  for (guint i = 0; i < pids->len && pids->len < MAX_DESCENDANTS; i++)
+    add_children (g_array_index (pids, pid_t, i), pids);
+  return pids;
+}
+
+/* Does pid's environment hold marker (a whole "NAME=value" entry)? */
+static gboolean
+environ_has (pid_t pid, const char *marker)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/environ", (int) pid);
+  g_autofree char *data = NULL;
+  gsize len;
+  if (!g_file_get_contents (path, &data, &len, NULL))
+    return FALSE;
+  gsize marker_len = strlen (marker);
+  for (gsize at = 0; at < len; at += strlen (data + at) + 1)
+    if (len - at >= marker_len && memcmp (data + at, marker, marker_len) == 0
+        && (at + marker_len == len || data[at + marker_len] == '\0'))
+      return TRUE;
+  return FALSE;
+}
+
+/* A hook's descendants may leave its process group (setsid) and, once
+ * their parent is gone, become the daemon's children (it is a child
+ * subreaper). They still carry the run's marker in their environment:
+ * that finds them. */
+static void
+signal_marked (const char *marker, int signal_number)
+{
+  g_autoptr (GArray) pids = descendants ();
+  for (guint i = 0; i < pids->len; i++)
+    {
+      pid_t pid = g_array_index (pids, pid_t, i);
+      if (environ_has (pid, marker))
+        kill (pid, signal_number);
+    }
+}
 /* Signals the hook's process group; never pid 0 or 1, which would
  * reach our own group or everything. */
 static void
@@ -84,6 +156,15 @@ signal_group (Run *run, int signal_number)
 {
   if (run->pid > 1)
     kill (-run->pid, signal_number);
+}
+
+/* The group, and whatever of the run escaped it. */
+static void
+signal_run (Run *run, int signal_number)
+{
+  signal_group (run, signal_number);
+  if (run->result.spawned)
+    signal_marked (run->marker, signal_number);
 }
 
 static void
@@ -114,7 +195,7 @@ run_finish_if_done (Run *run)
   /* A timed-out or stopped hook's children may outlive it: the grace is over. */
   if (run->kill_id != 0)
     {
-      signal_group (run, SIGKILL);
+      signal_run (run, SIGKILL);
       g_clear_handle_id (&run->kill_id, g_source_remove);
     }
   running = g_list_remove (running, run);
@@ -125,6 +206,7 @@ run_finish_if_done (Run *run)
   g_clear_pointer (&run->stdin_bytes, g_bytes_unref);
   g_strfreev (run->argv);
   g_strfreev (run->envp);
+  g_free (run->marker);
   g_free (run->rule_name);
   g_free (run);
 }
@@ -265,7 +347,7 @@ on_kill (gpointer user_data)
 {
   Run *run = user_data;
   run->kill_id = 0;
-  signal_group (run, SIGKILL);
+  signal_run (run, SIGKILL);
   return G_SOURCE_REMOVE;
 }
 
@@ -278,7 +360,7 @@ on_timeout (gpointer user_data)
   rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, run->rule_name,
           _("hook \"%s\" timed out: SIGTERM to its process group"), run->rule_name);
   /* The process group reaches the hook's children too. */
-  signal_group (run, SIGTERM);
+  signal_run (run, SIGTERM);
   run->kill_id = g_timeout_add ((guint) (RH_EXEC_KILL_GRACE_SECONDS * 1000), on_kill, run);
   return G_SOURCE_REMOVE;
 }
@@ -440,7 +522,13 @@ spawn (gpointer data, gpointer user_data)
   posix_spawnattr_setpgroup (&attributes, 0);
   posix_spawnattr_setflags (&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF
                                          | POSIX_SPAWN_SETSIGMASK);
+  /* Held until the pid is recorded, so that the orphan reaper never
+   * takes a hook for an orphan. */
+  g_mutex_lock (&groups_lock);
   run->spawn_errno = posix_spawn (&run->pid, run->argv[0], &actions, &attributes, run->argv, run->envp);
+  if (run->spawn_errno == 0)
+    g_hash_table_add (live_groups, GINT_TO_POINTER (run->pid));
+  g_mutex_unlock (&groups_lock);
   posix_spawn_file_actions_destroy (&actions);
   posix_spawnattr_destroy (&attributes);
 
@@ -458,9 +546,6 @@ spawn (gpointer data, gpointer user_data)
       run->pipes[0] = in[1];
       run->pipes[1] = out[0];
       run->pipes[2] = err[0];
-      g_mutex_lock (&groups_lock);
-      g_hash_table_add (live_groups, GINT_TO_POINTER (run->pid));
-      g_mutex_unlock (&groups_lock);
     }
   g_idle_add_full (G_PRIORITY_DEFAULT, on_spawned, run, NULL);
 }
@@ -480,7 +565,8 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
   run->user_data = user_data;
   run->started_at = g_get_monotonic_time ();
   run->argv = g_strdupv ((char **) argv);
-  run->envp = g_strdupv ((char **) envp);
+  run->marker = g_strdup_printf ("RTMPHOOKS_RUN=%d-%" G_GUINT64_FORMAT, (int) getpid (), ++next_run_number);
+  run->envp = g_environ_setenv (g_strdupv ((char **) envp), "RTMPHOOKS_RUN", strchr (run->marker, '=') + 1, TRUE);
   run->stdin_bytes = g_bytes_ref (stdin_bytes);
   run->stdin_fd = -1;
   run->pidfd = -1;
@@ -501,7 +587,7 @@ rh_exec_stop (RhExecRun *run)
   if (run->exited || run->kill_id != 0)
     return;
   g_clear_handle_id (&run->timeout_id, g_source_remove);
-  signal_group (run, SIGTERM);
+  signal_run (run, SIGTERM);
   run->kill_id = g_timeout_add ((guint) (RH_EXEC_KILL_GRACE_SECONDS * 1000), on_kill, run);
 }
 
@@ -535,5 +621,37 @@ rh_exec_kill_all (void)
         }
     }
   g_mutex_unlock (&groups_lock);
+  /* Every process below the daemon came from a hook: the escaped ones too. */
+  g_autoptr (GArray) rest = descendants ();
+  for (guint i = 0; i < rest->len; i++)
+    kill (g_array_index (rest, pid_t, i), SIGKILL);
   return MAX (killed, g_list_length (running));
+}
+
+/* Zombies of the daemon's adopted children: nothing else waits for them.
+ * Hooks themselves are reaped where they are watched. */
+static gboolean
+reap_orphans (gpointer user_data)
+{
+  g_autoptr (GArray) children = g_array_new (FALSE, FALSE, sizeof (pid_t));
+  /* No spawn between the listing and the waits (see spawn ()). */
+  g_mutex_lock (&groups_lock);
+  add_children (getpid (), children);
+  for (guint i = 0; i < children->len; i++)
+    {
+      pid_t pid = g_array_index (children, pid_t, i);
+      if (live_groups == NULL || !g_hash_table_contains (live_groups, GINT_TO_POINTER (pid)))
+        waitpid (pid, NULL, WNOHANG);
+    }
+  g_mutex_unlock (&groups_lock);
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean
+rh_exec_adopt_orphans (void)
+{
+  if (prctl (PR_SET_CHILD_SUBREAPER, 1) != 0)
+    return FALSE;
+  g_timeout_add_seconds (1, reap_orphans, NULL);
+  return TRUE;
 }

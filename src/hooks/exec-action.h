@@ -1,5 +1,5 @@
 /* Runs one program for one event: an argv (never a shell), a built
- * environment, the event JSON on stdin, stdout/stderr logged line by line
+ * environment (plus RTMPHOOKS_RUN, which marks the run's descendants), the event JSON on stdin, stdout/stderr logged line by line
  * under the rule's name (bounded), and a timeout after which the whole
  * process group gets SIGTERM, then SIGKILL after a grace period. */
 #pragma once
@@ -38,9 +38,18 @@ RhExecRun *rh_exec_run (const char *rule_name, const char *const *argv, const ch
 /* SIGTERM to the run's process group now, SIGKILL after the grace. */
 void rh_exec_stop (RhExecRun *run);
 
-/* SIGKILL to the process group of every hook still running (the daemon
- * is about to exit); returns how many. */
+/* SIGKILL to the process group of every hook still running, and to every
+ * process below the daemon (the daemon is about to exit); returns how
+ * many hooks. */
 guint rh_exec_kill_all (void);
+
+/* Makes the daemon a child subreaper: what a hook leaves behind (a
+ * daemonized grandchild that left its process group with setsid) becomes
+ * the daemon's child rather than init's, so that timeouts and shutdown
+ * still find it (every hook and its descendants carry RTMPHOOKS_RUN in
+ * their environment), and is reaped when it ends. FALSE if the kernel
+ * refused. */
+gboolean rh_exec_adopt_orphans (void);
 
 /* The variables passed on from the daemon's environment when
  * hooks.environment is "clean" (besides pass_env). */
