@@ -1,0 +1,276 @@
+/* Fault containment, end to end: floods and hostile peers against the real
+ * daemon while a live stream plays on. Each test is bounded in count and
+ * time and asserts what the others kept: frames, latency, memory,
+ * descriptors. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "test-player.h"
+#include "testutil.h"
+#include "protocol/amf0.h"
+#include "protocol/command.h"
+
+static guint64
+status_kib (RhTestDaemon *daemon, const char *field)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (daemon->process));
+  g_autofree char *status = NULL;
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  const char *line = strstr (status, field);
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen (field), NULL, 10);
+}
+
+static guint
+open_fds (RhTestDaemon *daemon)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%s/fd", g_subprocess_get_identifier (daemon->process));
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  g_assert_nonnull (dir);
+  guint n = 0;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* The largest gap between two video messages the player got after from
+ * (monotonic microseconds). */
+static gint64
+largest_gap_since (RhTestPlayer *player, gint64 from)
+{
+  const GArray *arrivals = rh_test_player_video_arrivals (player);
+  gint64 gap = 0, previous = 0;
+  for (guint i = 0; i < arrivals->len; i++)
+    {
+      gint64 at = g_array_index (arrivals, gint64, i);
+      if (at >= from && previous != 0)
+        gap = MAX (gap, at - previous);
+      previous = at;
+    }
+  return gap;
+}
+
+typedef struct {
+  RhTestDaemon *daemon;
+  const char *needle;
+  guint count;
+} LogCount;
+
+static gboolean
+log_count_reached (gpointer data)
+{
+  LogCount *wait = data;
+  g_autofree char *log = rh_test_daemon_log (wait->daemon);
+  return rh_test_count (log, wait->needle) >= wait->count;
+}
+
+/* Under AddressSanitizer freed memory waits in a quarantine of up to
+ * 256 MB, which would read as growth: the daemons of these tests (which
+ * measure memory) run without it. */
+static RhTestDaemon *
+start_measured_daemon (const char *config)
+{
+  const char *asan = g_getenv ("ASAN_OPTIONS");
+  g_autofree char *options = g_strdup_printf ("ASAN_OPTIONS=%s%squarantine_size_mb=0", asan != NULL ? asan : "",
+                                              asan != NULL && *asan != '\0' ? ":" : "");
+  const char *const env[] = { options, NULL };
+  return rh_test_daemon_start_full (config, NULL, env, FALSE);
+}
+
+static void
+raise_fd_limit (void)
+{
+  struct rlimit limit;
+  g_assert_cmpint (getrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+  limit.rlim_cur = limit.rlim_max;
+  g_assert_cmpint (setrlimit (RLIMIT_NOFILE, &limit), ==, 0);
+}
+
+#define IDLE_CONNECTIONS 5000
+#define SLOWLORIS 20
+
+typedef struct {
+  GPtrArray *sockets;    /* GSocketConnection*, trickling */
+  guint sent;
+} Trickle;
+
+/* A byte of the handshake every 200 ms: never enough to finish it. */
+static gboolean
+trickle_byte (gpointer data)
+{
+  Trickle *trickle = data;
+  guint8 byte = trickle->sent == 0 ? 3 : 0;
+  for (guint i = 0; i < trickle->sockets->len; i++)
+    {
+      GOutputStream *out = g_io_stream_get_output_stream (g_ptr_array_index (trickle->sockets, i));
+      g_output_stream_write (out, &byte, 1, NULL, NULL);
+    }
+  trickle->sent++;
+  return G_SOURCE_CONTINUE;
+}
+
+/* 5000 connections that say nothing and 20 that trickle their handshake
+ * a byte at a time, while a stream plays: the player's frames keep
+ * coming, every idle and trickling connection is closed at the handshake
+ * timeout, and the daemon's memory stays bounded. */
+static void
+test_idle_flood_and_slowloris (void)
+{
+  raise_fd_limit ();
+  RhTestDaemon *daemon = start_measured_daemon ("server = { max_connections = 6000; handshake_timeout = 3.0; };");
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/steady");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 14, "320x180", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/steady", 15000));
+  RhTestPlayer *player = rh_test_player_new (daemon->port, "live", "steady", 0, NULL);
+  LogCount playing = { daemon, "play_start live/steady", 1 };
+  g_assert_true (rh_test_iterate_until (log_count_reached, &playing, 10000));
+  guint64 rss_before = status_kib (daemon, "VmRSS:");
+
+  gint64 from = g_get_monotonic_time ();
+  Trickle trickle = { g_ptr_array_new_with_free_func (g_object_unref), 0 };
+  for (int i = 0; i < SLOWLORIS; i++)
+    g_ptr_array_add (trickle.sockets, rh_test_connect (daemon->port));
+  guint trickle_id = g_timeout_add (200, trickle_byte, &trickle);
+  GPtrArray *idle = g_ptr_array_new_with_free_func (g_object_unref);
+  for (int i = 0; i < IDLE_CONNECTIONS; i++)
+    {
+      g_ptr_array_add (idle, rh_test_connect (daemon->port));
+      /* Let the player read now and then. */
+      if (i % 100 == 0)
+        while (g_main_context_iteration (NULL, FALSE))
+          ;
+    }
+  guint64 rss_peak = status_kib (daemon, "VmRSS:");
+  LogCount closed = { daemon, "closed: timeout (handshake not completed in time)", IDLE_CONNECTIONS + SLOWLORIS };
+  g_assert_true (rh_test_iterate_until (log_count_reached, &closed, 30000));
+  gint64 to = g_get_monotonic_time ();
+  g_source_remove (trickle_id);
+  g_test_message ("RSS %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT " KiB with %d idle connections; "
+                  "largest frame gap %.0f ms; %u trickled bytes each",
+                  rss_before, rss_peak, IDLE_CONNECTIONS, (double) largest_gap_since (player, from) / 1000,
+                  trickle.sent);
+  /* The trickle outlived the timeout: bytes do not extend it. */
+  g_assert_cmpuint (trickle.sent, >=, 10);
+  g_assert_cmpint (to - from, <, 25 * G_USEC_PER_SEC);
+  g_assert_cmpuint (rss_peak - rss_before, <, 64 * 1024);
+  g_assert_cmpint (largest_gap_since (player, from), <, 500 * 1000);
+  g_assert_false (rh_test_player_closed (player));
+  guint frames = rh_test_player_video_messages (player);
+  g_assert_cmpuint (frames, >, 0);
+
+  g_ptr_array_unref (idle);
+  g_ptr_array_unref (trickle.sockets);
+  rh_test_player_free (player);
+  g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+}
+
+static void
+send_command (GSocketConnection *connection, guint32 stream_id, const char *name, double tid,
+              RhAmf0Value *object, RhAmf0Value *argument)
+{
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  rh_command_write_client (wire, stream_id, name, tid, object, argument);
+  rh_test_write (connection, wire->data, wire->len);
+}
+
+#define FLOOD_CYCLES 2000
+
+/* 2000 connect/publish/disconnect cycles with a hook on every event and a
+ * small queue: the drops are counted, and once the hooks are done the
+ * daemon holds no more descriptors and barely more memory than before. */
+static void
+test_publisher_flood (void)
+{
+  RhTestDaemon *daemon = start_measured_daemon (
+    "hooks = { queue = 200; concurrency = 10; };\n"
+    "rules = ( { name = \"every\"; on = \"*\"; exec = { command = [ \"/bin/true\" ]; }; } );\n");
+  guint fds_before = open_fds (daemon);
+  guint64 rss_before = status_kib (daemon, "VmRSS:");
+  for (int i = 0; i < FLOOD_CYCLES; i++)
+    {
+      g_autoptr (GSocketConnection) connection = rh_test_connect (daemon->port);
+      g_assert_true (rh_test_client_handshake (connection));
+      RhAmf0Value *object = rh_amf0_object_new ();
+      rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
+      send_command (connection, 0, "connect", 1, object, NULL);
+      send_command (connection, 0, "createStream", 2, NULL, NULL);
+      g_autofree char *name = g_strdup_printf ("flood%d", i % 50);
+      send_command (connection, 1, "publish", 3, NULL, rh_amf0_string_new (name));
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    }
+  g_assert_true (rh_test_daemon_wait_log_count (daemon, "closed: ", FLOOD_CYCLES, 60000));
+  /* Every hook done: the log of SIGUSR1 says running=0 queued=0. */
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+  guint stats = 0;
+  gboolean drained = FALSE;
+  while (!drained && g_get_monotonic_time () < deadline)
+    {
+      g_subprocess_send_signal (daemon->process, SIGUSR1);
+      g_assert_true (rh_test_daemon_wait_log_count (daemon, "hooks: runs=", ++stats, 10000));
+      g_autofree char *log = rh_test_daemon_log (daemon);
+      const char *last = g_strrstr (log, "hooks: runs=");
+      drained = strstr (last, " running=0 queued=0 ") != NULL;
+    }
+  g_assert_true (drained);
+  guint fds_after = open_fds (daemon);
+  guint64 rss_after = status_kib (daemon, "VmRSS:");
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  const char *last = g_strrstr (log, "hooks: runs=");
+  const char *drops = strstr (last, "drops=");
+  g_assert_nonnull (drops);
+  g_test_message ("fds %u -> %u, RSS %" G_GUINT64_FORMAT " -> %" G_GUINT64_FORMAT " KiB, %.60s", fds_before,
+                  fds_after, rss_before, rss_after, last);
+  g_assert_cmpint (g_ascii_strtoll (drops + strlen ("drops="), NULL, 10), >, 0);
+  g_assert_nonnull (strstr (log, "hooks: queue full (200), dropped"));
+  g_assert_cmpuint (fds_after, ==, fds_before);
+  g_assert_cmpuint (rss_after, <, rss_before + 16 * 1024);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+}
+
+/* 100 SIGHUPs in a row while a stream plays: every reload is applied and
+ * the player's frames keep coming. */
+static void
+test_reload_storm (void)
+{
+  RhTestDaemon *daemon = rh_test_daemon_start ("server = { chunk_size = 4096; };", NULL);
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/storm");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 8, "320x180", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/storm", 15000));
+  RhTestPlayer *player = rh_test_player_new (daemon->port, "live", "storm", 0, NULL);
+  LogCount playing = { daemon, "play_start live/storm", 1 };
+  g_assert_true (rh_test_iterate_until (log_count_reached, &playing, 10000));
+  gint64 from = g_get_monotonic_time ();
+  for (guint i = 0; i < 100; i++)
+    {
+      /* Each a new configuration (the chunk size alternates), each
+       * applied before the next signal. */
+      g_autofree char *config = g_strdup_printf ("server = { chunk_size = %d; };", i % 2 ? 4096 : 8192);
+      rh_test_daemon_reload (daemon, config);
+      LogCount reloaded = { daemon, "configuration reloaded", i + 1 };
+      g_assert_true (rh_test_iterate_until (log_count_reached, &reloaded, 10000));
+    }
+  g_test_message ("largest frame gap during 100 reloads: %.0f ms", (double) largest_gap_since (player, from) / 1000);
+  g_assert_cmpint (largest_gap_since (player, from), <, 500 * 1000);
+  g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
+  g_assert_false (rh_test_player_closed (player));
+  rh_test_player_free (player);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/containment/idle-flood-and-slowloris", test_idle_flood_and_slowloris);
+  g_test_add_func ("/containment/publisher-flood", test_publisher_flood);
+  g_test_add_func ("/containment/reload-storm", test_reload_storm);
+  return g_test_run ();
+}
