@@ -265,6 +265,62 @@ test_reload_storm (void)
   rh_test_daemon_free (daemon);
 }
 
+/* A webhook endpoint that accepts and never answers, and one that
+ * answers a byte a second: each post ends at its timeout and is counted
+ * as failed, and the stream plays on. */
+static void
+test_stuck_webhooks (void)
+{
+  RhTestHttp *http = rh_test_http_start ();
+  guint16 port = rh_test_http_port (http);
+  guint16 api_port = rh_test_free_port ();
+  g_autofree char *config = g_strdup_printf (
+    "http = { listen = \"127.0.0.1:%1$u\"; };\n"
+    "rules = (\n"
+    "  { name = \"hang\"; on = [ \"play_start\" ];\n"
+    "    webhook = { url = \"http://127.0.0.1:%2$u/hang\"; timeout = 1.0; retries = 1; }; },\n"
+    "  { name = \"slow\"; on = [ \"play_start\" ];\n"
+    "    webhook = { url = \"http://127.0.0.1:%2$u/slow\"; timeout = 2.0; retries = 0; }; }\n"
+    ");\n", api_port, port);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/stuck");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 8, "320x180", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/stuck", 15000));
+  gint64 from = g_get_monotonic_time ();
+  RhTestPlayer *player = rh_test_player_new (daemon->port, "live", "stuck", 0, NULL);
+  LogCount hang = { daemon, "webhook \"hang\" to http://127.0.0.1", 2 };
+  g_assert_true (rh_test_iterate_until (log_count_reached, &hang, 15000));
+  LogCount failed = { daemon, "failed after", 2 };
+  g_assert_true (rh_test_iterate_until (log_count_reached, &failed, 15000));
+  gint64 to = g_get_monotonic_time ();
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_test_message ("both failed after %.1f s; largest frame gap %.0f ms", (double) (to - from) / G_USEC_PER_SEC,
+                  (double) largest_gap_since (player, from) / 1000);
+  g_assert_nonnull (strstr (log, "webhook \"hang\" to http://127.0.0.1"));
+  g_assert_nonnull (strstr (log, "failed after 2 attempt(s): timed out"));
+  g_assert_nonnull (strstr (log, "webhook \"slow\" to http://127.0.0.1"));
+  g_assert_nonnull (strstr (log, "failed after 1 attempt(s): timed out"));
+  /* Two attempts of 1 s with a short backoff, and one of 2 s: well under 10 s. */
+  g_assert_cmpint (to - from, <, 10 * G_USEC_PER_SEC);
+  g_assert_cmpint (largest_gap_since (player, from), <, 500 * 1000);
+  g_assert_true (rh_test_http_wait (http, "/hang", 2, 1000));
+  g_assert_true (rh_test_http_wait (http, "/slow", 1, 1000));
+
+  g_autoptr (GSocketConnection) api = rh_test_connect (api_port);
+  const char request[] = "GET /metrics HTTP/1.0\r\n\r\n";
+  g_assert_true (rh_test_write (api, request, strlen (request)));
+  g_autoptr (GDataInputStream) in = g_data_input_stream_new (g_io_stream_get_input_stream (G_IO_STREAM (api)));
+  g_autofree char *metrics = g_data_input_stream_read_upto (in, "", 0, NULL, NULL, NULL);
+  g_assert_nonnull (strstr (metrics, "rtmphooks_hook_runs_total{rule=\"hang\",result=\"failed\"} 1\n"));
+  g_assert_nonnull (strstr (metrics, "rtmphooks_hook_runs_total{rule=\"slow\",result=\"failed\"} 1\n"));
+
+  rh_test_player_free (player);
+  g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+  rh_test_http_stop (http);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -272,5 +328,6 @@ main (int argc, char **argv)
   g_test_add_func ("/containment/idle-flood-and-slowloris", test_idle_flood_and_slowloris);
   g_test_add_func ("/containment/publisher-flood", test_publisher_flood);
   g_test_add_func ("/containment/reload-storm", test_reload_storm);
+  g_test_add_func ("/containment/stuck-webhooks", test_stuck_webhooks);
   return g_test_run ();
 }

@@ -32,6 +32,58 @@ request_free (gpointer data)
   g_free (request);
 }
 
+/* /slow: 200 and then one byte of body a second, 30 in all. */
+typedef struct {
+  SoupServerMessage *message;
+  GSource *timer;
+  gulong finished_id;
+  guint sent;
+} Dribble;
+
+static void
+dribble_free (gpointer data)
+{
+  Dribble *dribble = data;
+  g_signal_handler_disconnect (dribble->message, dribble->finished_id);
+  g_object_unref (dribble->message);
+  g_free (dribble);
+}
+
+static gboolean
+dribble_byte (gpointer data)
+{
+  Dribble *dribble = data;
+  SoupMessageBody *body = soup_server_message_get_response_body (dribble->message);
+  soup_message_body_append (body, SOUP_MEMORY_STATIC, "x", 1);
+  if (++dribble->sent == 30)
+    soup_message_body_complete (body);
+  soup_server_message_unpause (dribble->message);
+  return dribble->sent < 30 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+/* The client gave up (its timeout): no more bytes. */
+static void
+on_dribble_finished (SoupServerMessage *message, gpointer data)
+{
+  Dribble *dribble = data;
+  g_source_destroy (dribble->timer);
+}
+
+static void
+start_dribble (RhTestHttp *http, SoupServerMessage *message)
+{
+  Dribble *dribble = g_new0 (Dribble, 1);
+  dribble->message = g_object_ref (message);
+  dribble->finished_id = g_signal_connect (message, "finished", G_CALLBACK (on_dribble_finished), dribble);
+  soup_server_message_set_status (message, 200, NULL);
+  soup_message_headers_set_encoding (soup_server_message_get_response_headers (message), SOUP_ENCODING_CHUNKED);
+  soup_server_message_pause (message);
+  dribble->timer = g_timeout_source_new (1000);
+  g_source_set_callback (dribble->timer, dribble_byte, dribble, dribble_free);
+  g_source_attach (dribble->timer, http->context);
+  g_source_unref (dribble->timer);
+}
+
 static void
 on_http_request (SoupServer *server, SoupServerMessage *message, const char *path,
                  GHashTable *query, gpointer user_data)
@@ -54,6 +106,12 @@ on_http_request (SoupServer *server, SoupServerMessage *message, const char *pat
   const char *answer = "done";
   g_mutex_lock (&http->lock);
   g_ptr_array_add (http->requests, request);
+  if (strcmp (path, "/slow") == 0)
+    {
+      g_mutex_unlock (&http->lock);
+      start_dribble (http, message);
+      return;
+    }
   if (strcmp (path, "/hang") == 0)
     {
       g_ptr_array_add (http->paused, g_object_ref (message));

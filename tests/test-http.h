@@ -8,7 +8,8 @@ G_BEGIN_DECLS
 /* A real HTTP server on 127.0.0.1, in its own thread, that records every
  * request. Paths: /ok answers 200, /bad 400, /flaky 500 the first time and
  * 200 after, /deny 403 with {"reason": "no such key"}, /rename 200 with
- * {"stream_name": "renamed"}, /hang never answers; anything else 404. */
+ * {"stream_name": "renamed"}, /hang never answers, /slow answers 200 and
+ * then a byte of body a second (30 s in all); anything else 404. */
 typedef struct {
   char *path;
   char *body;
