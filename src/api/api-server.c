@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api-json.h"
+#include "api-routes.h"
 #include "metrics.h"
 #include "server/connection.h"
 #include "server/registry.h"
@@ -62,34 +63,12 @@ respond_error (SoupServerMessage *message, guint status, const char *text)
   respond (message, status, "application/json", g_strdup_printf ("{\"error\": \"%s\"}\n", escaped));
 }
 
-/* Compares in time independent of where they differ. */
-static gboolean
-token_matches (const char *header, const char *token)
-{
-  static const char prefix[] = "Bearer ";
-  if (header == NULL || strncmp (header, prefix, strlen (prefix)) != 0)
-    return FALSE;
-  const char *given = header + strlen (prefix);
-  gsize given_len = strlen (given), token_len = strlen (token);
-  guint8 difference = given_len != token_len;
-  for (gsize i = 0; i < token_len; i++)
-    difference |= (guint8) (token[i] ^ given[i < given_len ? i : 0]);
-  return difference == 0;
-}
-
 /* POST /api/v1/streams/APP/NAME/drop */
 static void
-handle_drop (RhApiServer *api, SoupServerMessage *message, const char *rest)
+handle_drop (RhApiServer *api, SoupServerMessage *message, const RhApiRoute *route)
 {
-  g_auto (GStrv) parts = g_strsplit (rest, "/", -1);
-  if (g_strv_length (parts) != 3 || strcmp (parts[2], "drop") != 0 || parts[0][0] == '\0'
-      || parts[1][0] == '\0')
-    {
-      respond_error (message, SOUP_STATUS_NOT_FOUND, "no such path");
-      return;
-    }
   RhRegistry *registry = rh_server_get_registry (api->sources->server);
-  RhStream *stream = rh_registry_lookup (registry, parts[0], parts[1]);
+  RhStream *stream = rh_registry_lookup (registry, route->app, route->name);
   if (stream == NULL || stream->publisher == NULL)
     {
       respond_error (message, SOUP_STATUS_NOT_FOUND, "no publisher on this stream");
@@ -111,43 +90,52 @@ on_request (SoupServer *soup, SoupServerMessage *message, const char *path, GHas
             gpointer user_data)
 {
   RhApiServer *api = user_data;
-  const char *method = soup_server_message_get_method (message);
-  gboolean get = strcmp (method, SOUP_METHOD_GET) == 0 || strcmp (method, SOUP_METHOD_HEAD) == 0;
-  static const char drop_prefix[] = "/api/v1/streams/";
+  RhApiRoute route;
+  rh_api_route_parse (soup_server_message_get_method (message), path, &route);
 
-  if (strcmp (path, "/healthz") == 0 && get)
+  if (route.kind == RH_API_HEALTHZ)
     {
       respond (message, SOUP_STATUS_OK, "text/plain", g_strdup ("ok\n"));
       return;
     }
   const char *authorization = soup_message_headers_get_one (soup_server_message_get_request_headers (message),
                                                             "Authorization");
-  if (api->token != NULL && !token_matches (authorization, api->token))
+  if (api->token != NULL && !rh_api_token_matches (authorization, api->token))
     {
       soup_message_headers_replace (soup_server_message_get_response_headers (message),
                                     "WWW-Authenticate", "Bearer");
       respond_error (message, SOUP_STATUS_UNAUTHORIZED, "a bearer token is required");
+      rh_api_route_clear (&route);
       return;
     }
-  if (get && strcmp (path, "/metrics") == 0)
-    respond (message, SOUP_STATUS_OK, RH_METRICS_CONTENT_TYPE, rh_metrics_render (api->sources));
-  else if (get && strcmp (path, "/api/v1/streams") == 0)
+  switch (route.kind)
     {
-      const char *detail = query != NULL ? g_hash_table_lookup (query, "detail") : NULL;
-      respond (message, SOUP_STATUS_OK, "application/json",
-               rh_api_json_streams (api->sources, g_strcmp0 (detail, "1") == 0));
-    }
-  else if (get && strcmp (path, "/api/v1/hooks") == 0)
-    respond (message, SOUP_STATUS_OK, "application/json", rh_api_json_hooks (api->sources));
-  else if (strcmp (method, SOUP_METHOD_POST) == 0 && g_str_has_prefix (path, drop_prefix))
-    {
+    case RH_API_METRICS:
+      respond (message, SOUP_STATUS_OK, RH_METRICS_CONTENT_TYPE, rh_metrics_render (api->sources));
+      break;
+    case RH_API_STREAMS:
+      {
+        const char *detail = query != NULL ? g_hash_table_lookup (query, "detail") : NULL;
+        respond (message, SOUP_STATUS_OK, "application/json",
+                 rh_api_json_streams (api->sources, g_strcmp0 (detail, "1") == 0));
+        break;
+      }
+    case RH_API_HOOKS:
+      respond (message, SOUP_STATUS_OK, "application/json", rh_api_json_hooks (api->sources));
+      break;
+    case RH_API_DROP:
       if (api->token == NULL)
         respond_error (message, SOUP_STATUS_FORBIDDEN, "dropping a stream needs http.token to be set");
       else
-        handle_drop (api, message, path + strlen (drop_prefix));
+        handle_drop (api, message, &route);
+      break;
+    case RH_API_HEALTHZ:
+    case RH_API_NOT_FOUND:
+    default:
+      respond_error (message, SOUP_STATUS_NOT_FOUND, "no such path");
+      break;
     }
-  else
-    respond_error (message, SOUP_STATUS_NOT_FOUND, "no such path");
+  rh_api_route_clear (&route);
 }
 
 static char *
