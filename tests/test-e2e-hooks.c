@@ -310,7 +310,11 @@ test_webhooks (void)
   g_assert_true (rh_test_http_wait (http, "/flaky", 2, 10000));
   g_assert_true (rh_test_daemon_wait_log (daemon, "webhook \"down\" to http://127.0.0.1", 10000));
   g_assert_true (rh_test_daemon_wait_log (daemon, "failed after 3 attempt(s)", 10000));
-  rh_test_sleep (1500);  /* time for any wrong retry of /bad to show */
+  /* A 4xx answer is final: the daemon says so when it gets it, and that
+   * is when a retry would have been scheduled instead. */
+  g_autofree char *refused = g_strdup_printf ("webhook \"refused\" to http://127.0.0.1:%u/bad refused: HTTP 400, "
+                                              "not retried", port);
+  g_assert_true (rh_test_daemon_wait_log (daemon, refused, 10000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
 
   g_autoptr (GPtrArray) ok = rh_test_http_requests (http, "/ok");

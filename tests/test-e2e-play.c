@@ -4,12 +4,32 @@
 
 #include <string.h>
 
+#include "test-player.h"
 #include "testutil.h"
 
 typedef struct {
   RhTestDaemon *daemon;
   char *dir;
 } Fixture;
+
+
+static gboolean
+player_has_frames (gpointer data)
+{
+  RhTestPlayer *player = data;
+  return rh_test_player_video_messages (player) >= 45;
+}
+
+/* Returns once app/name has carried 45 video frames (past the second
+ * keyframe at one every 30): a client that joins now joins mid-stream,
+ * whatever the machine's speed. */
+static void
+wait_mid_stream (RhTestDaemon *daemon, const char *app, const char *name)
+{
+  RhTestPlayer *watcher = rh_test_player_new (daemon->port, app, name, 0, NULL);
+  g_assert_true (rh_test_iterate_until (player_has_frames, watcher, 20000));
+  rh_test_player_free (watcher);
+}
 
 static void
 setup (Fixture *f, gconstpointer data)
@@ -71,7 +91,8 @@ test_three_players (Fixture *f, gconstpointer data)
   g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 7, "640x360", NULL, NULL);
 
   g_assert_true (rh_test_daemon_wait_log (f->daemon, "publish_start live/test", 10000));
-  rh_test_sleep (1200);  /* join mid-stream: the GOP cache must start them on a keyframe */
+  /* Join mid-stream: the GOP cache must start them on a keyframe. */
+  wait_mid_stream (f->daemon, "live", "test");
   const char *const ffmpeg_argv[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", url, "-t", "3",
                                       "-c", "copy", "-y", ffmpeg_out, NULL };
   const char *const rtmpdump_argv[] = { "timeout", "60", "rtmpdump", "--live", "-q", "-r", url,
@@ -115,7 +136,7 @@ test_gstreamer_publish (Fixture *f, gconstpointer data)
   };
   g_autoptr (GSubprocess) publisher = rh_test_spawn (gst_argv, NULL);
   g_assert_true (rh_test_daemon_wait_log (f->daemon, "publish_start live/gst", 10000));
-  rh_test_sleep (1000);
+  wait_mid_stream (f->daemon, "live", "gst");
   const char *const ffmpeg_argv[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", url, "-t", "2",
                                       "-c", "copy", "-y", out, NULL };
   g_autoptr (GSubprocess) player = rh_test_spawn (ffmpeg_argv, NULL);
@@ -138,11 +159,10 @@ test_duplicate_publish (Fixture *f, gconstpointer data)
   g_autofree char *second_log = path_in (f, "second.log");
   g_autoptr (GSubprocess) first = rh_test_publish_ffmpeg (url, 7, "320x180", NULL, NULL);
   g_assert_true (rh_test_daemon_wait_log (f->daemon, "publish_start live/dup", 10000));
-  rh_test_sleep (500);
   const char *const player_argv[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", url, "-t", "4",
                                       "-c", "copy", "-y", out, NULL };
   g_autoptr (GSubprocess) player = rh_test_spawn (player_argv, NULL);
-  rh_test_sleep (1000);
+  g_assert_true (rh_test_daemon_wait_log (f->daemon, "play_start live/dup", 10000));
   g_autoptr (GSubprocess) second = rh_test_publish_ffmpeg (url, 3, "320x180", NULL, second_log);
   g_assert_cmpint (rh_test_wait (second, 15000), !=, 0);
   g_assert_true (rh_test_daemon_wait_log (f->daemon, "live/dup is already being published", 1000));

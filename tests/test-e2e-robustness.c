@@ -130,7 +130,7 @@ test_bad_input_during_live_stream (void)
   const char *const player_argv[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", url, "-t", "4",
                                       "-c", "copy", "-y", out, NULL };
   g_autoptr (GSubprocess) player = rh_test_spawn (player_argv, NULL);
-  rh_test_sleep (500);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "play_start live/steady", 10000));
 
   /* An HTTP request. */
   g_autoptr (GSocketConnection) http = rh_test_connect (daemon->port);
