@@ -321,6 +321,84 @@ test_stuck_webhooks (void)
   rh_test_http_stop (http);
 }
 
+typedef struct {
+  RhTestDaemon *daemon;
+  guint64 rss_max;
+  RhTestPlayer *late;
+} Sampler;
+
+static gboolean
+sample_rss (gpointer data)
+{
+  Sampler *sampler = data;
+  sampler->rss_max = MAX (sampler->rss_max, status_kib (sampler->daemon, "VmRSS:"));
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+player_ended (gpointer data)
+{
+  return rh_test_player_ended (data) || rh_test_player_closed (data);
+}
+
+/* A player that never reads beside two that do, on a 2 Mb/s stream: the
+ * daemon's memory grows by its bounded queue at most, and the readers'
+ * frames keep coming on time. */
+static void
+test_player_that_never_reads (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *clip = g_build_filename (dir, "clip.flv", NULL);
+  const char *const encode[] = {
+    "ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30",
+    "-t", "10", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "2M", "-g", "30", "-pix_fmt", "yuv420p",
+    "-y", clip, NULL
+  };
+  g_autoptr (GSubprocess) encoder = rh_test_spawn (encode, NULL);
+  g_assert_cmpint (rh_test_wait (encoder, 60000), ==, 0);
+
+  RhTestDaemon *daemon = start_measured_daemon ("server = { player_queue_soft_limit = 1048576; "
+                                                "player_queue_hard_limit = 4194304; };");
+  RhTestPlayer *first = rh_test_player_new (daemon->port, "live", "steady", 0, NULL);
+  RhTestPlayer *second = rh_test_player_new (daemon->port, "live", "steady", 0, NULL);
+  RhTestPlayer *lazy = rh_test_player_new (daemon->port, "live", "steady", 4096, NULL);
+  LogCount waiting = { daemon, "play_start live/steady", 3 };
+  g_assert_true (rh_test_iterate_until (log_count_reached, &waiting, 10000));
+  rh_test_player_set_reading (lazy, FALSE);
+  Sampler sampler = { daemon, status_kib (daemon, "VmRSS:"), NULL };
+  guint64 rss_before = sampler.rss_max;
+  guint sample_id = g_timeout_add (100, sample_rss, &sampler);
+
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/steady");
+  const char *const publish[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-i", clip, "-c", "copy",
+                                  "-f", "flv", url, NULL };
+  gint64 from = g_get_monotonic_time ();
+  g_autoptr (GSubprocess) publisher = rh_test_spawn (publish, NULL);
+  g_assert_true (rh_test_iterate_until (player_ended, first, 30000));
+  g_assert_true (rh_test_iterate_until (player_ended, second, 10000));
+  g_source_remove (sample_id);
+  g_assert_cmpint (rh_test_wait (publisher, 10000), ==, 0);
+
+  g_test_message ("RSS %" G_GUINT64_FORMAT " KiB before, at most %" G_GUINT64_FORMAT " KiB; frames %u and %u; "
+                  "largest gaps %.0f and %.0f ms", rss_before, sampler.rss_max,
+                  rh_test_player_video_messages (first), rh_test_player_video_messages (second),
+                  (double) largest_gap_since (first, from) / 1000, (double) largest_gap_since (second, from) / 1000);
+  g_assert_cmpuint (sampler.rss_max - rss_before, <, 20 * 1024);
+  g_assert_cmpuint (rh_test_player_video_messages (first), >=, 290);
+  g_assert_cmpuint (rh_test_player_video_messages (second), >=, 290);
+  g_assert_cmpstr (rh_test_player_digest (first), ==, rh_test_player_digest (second));
+  g_assert_cmpint (largest_gap_since (first, from), <, 500 * 1000);
+  g_assert_cmpint (largest_gap_since (second, from), <, 500 * 1000);
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_nonnull (strstr (log, " behind ("));
+  rh_test_player_free (first);
+  rh_test_player_free (second);
+  rh_test_player_free (lazy);
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -329,5 +407,6 @@ main (int argc, char **argv)
   g_test_add_func ("/containment/publisher-flood", test_publisher_flood);
   g_test_add_func ("/containment/reload-storm", test_reload_storm);
   g_test_add_func ("/containment/stuck-webhooks", test_stuck_webhooks);
+  g_test_add_func ("/containment/player-that-never-reads", test_player_that_never_reads);
   return g_test_run ();
 }
