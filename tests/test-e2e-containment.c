@@ -4,6 +4,7 @@
  * descriptors. */
 #include "config.h"
 
+#include <json-glib/json-glib.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -399,6 +400,93 @@ test_player_that_never_reads (void)
   rh_test_remove_tree (dir);
 }
 
+/* A query built to hurt: command substitution, backticks, a path walk, a
+ * line that would start a new variable or log line, invalid UTF-8, 10 kB.
+ * It reaches the hook's argv and stdin as data (no shell runs it), the
+ * event JSON stays valid, the env output cannot gain a variable, and the
+ * log cannot gain a line. */
+static void
+test_hostile_query (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *body = g_strdup_printf ("#!/bin/sh\n"
+                                           "cat > %1$s/stdin.tmp\n"
+                                           "printf '%%s' \"$1\" > %1$s/arg.tmp\n"
+                                           "mv %1$s/stdin.tmp %1$s/stdin.json && mv %1$s/arg.tmp %1$s/arg\n", dir);
+  g_autofree char *script = rh_test_write_script (dir, "record.sh", body);
+  g_autofree char *config = g_strdup_printf (
+    "rules = ( { name = \"record\"; on = [ \"publish_start\" ]; exec = { command = [ \"%s\", \"${query}\" ]; }; } );\n",
+    script);
+  const char *const args[] = { "--hook-stdio-format", "env", NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start (config, args);
+
+  g_autoptr (GString) query = g_string_new (NULL);
+  g_string_append_printf (query, "a=$(touch %1$s/pwned)&b=`touch %1$s/pwned2`&c=../../../etc/passwd"
+                          "&d=x\"\nEVIL=1\n2026-01-01T00:00:00.000 rtmphooksd[1] notice: forged&e=\xff\xfe&f=",
+                          dir);
+  for (int i = 0; i < 10000; i++)
+    g_string_append_c (query, 'x');
+  g_autofree char *name = g_strconcat ("cam?", query->str, NULL);
+
+  g_autoptr (GSocketConnection) client = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (client));
+  RhAmf0Value *object = rh_amf0_object_new ();
+  rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
+  send_command (client, 0, "connect", 1, object, NULL);
+  send_command (client, 0, "createStream", 2, NULL, NULL);
+  send_command (client, 1, "publish", 3, NULL, rh_amf0_string_new (name));
+  g_autofree char *arg_path = g_build_filename (dir, "arg", NULL);
+  g_assert_true (rh_test_wait_file (arg_path, 10000));
+  g_io_stream_close (G_IO_STREAM (client), NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "c000001 closed", 10000));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+
+  /* No shell ran it. */
+  g_autofree char *pwned = g_build_filename (dir, "pwned", NULL);
+  g_autofree char *pwned2 = g_build_filename (dir, "pwned2", NULL);
+  g_assert_false (g_file_test (pwned, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (pwned2, G_FILE_TEST_EXISTS));
+  /* The hook got the query as one argument, invalid UTF-8 replaced. */
+  g_autofree char *expected = g_utf8_make_valid (query->str, -1);
+  g_autofree char *arg = NULL;
+  g_assert_true (g_file_get_contents (arg_path, &arg, NULL, NULL));
+  g_assert_cmpstr (arg, ==, expected);
+  /* Its stdin is valid JSON holding the same. */
+  g_autofree char *stdin_path = g_build_filename (dir, "stdin.json", NULL);
+  g_autofree char *json = NULL;
+  g_assert_true (g_file_get_contents (stdin_path, &json, NULL, NULL));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonNode) node = json_from_string (json, &error);
+  g_assert_no_error (error);
+  JsonObject *data = json_object_get_object_member (json_node_get_object (node), "data");
+  g_assert_cmpstr (json_object_get_string_member (data, "query"), ==, expected);
+
+  /* The env block of publish_start, sourced by a shell, sets no EVIL. */
+  g_autofree char *out = rh_test_daemon_stdout (daemon);
+  const char *start = strstr (out, "# RTMP Event: publish_start\n");
+  g_assert_nonnull (start);
+  const char *end = strstr (start, "\n\n");
+  g_assert_nonnull (end);
+  g_autofree char *block = g_strndup (start, (gsize) (end - start + 1));
+  g_autofree char *block_path = g_build_filename (dir, "block.env", NULL);
+  g_assert_true (g_file_set_contents (block_path, block, -1, NULL));
+  const char *const shell[] = { "sh", "-c", ". \"$0\"; printf '%s|%s' \"${EVIL-unset}\" \"${RTMP_STREAM_NAME}\"",
+                                block_path, NULL };
+  g_autoptr (GSubprocess) sh = g_subprocess_newv (shell, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  g_autofree char *sourced = NULL;
+  g_assert_true (g_subprocess_communicate_utf8 (sh, NULL, NULL, &sourced, NULL, &error));
+  g_assert_cmpstr (sourced, ==, "unset|cam");
+  g_assert_cmpuint (rh_test_count (block, "\nRTMP_QUERY="), ==, 1);
+
+  /* The log gained no line. */
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  g_assert_null (strstr (log, "\n2026-01-01T00:00:00.000"));
+  g_assert_null (strstr (log, "\nEVIL"));
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -408,5 +496,6 @@ main (int argc, char **argv)
   g_test_add_func ("/containment/reload-storm", test_reload_storm);
   g_test_add_func ("/containment/stuck-webhooks", test_stuck_webhooks);
   g_test_add_func ("/containment/player-that-never-reads", test_player_that_never_reads);
+  g_test_add_func ("/containment/hostile-query", test_hostile_query);
   return g_test_run ();
 }
