@@ -777,7 +777,7 @@ peak_rss_kib (GSubprocess *process)
   return g_ascii_strtoull (hwm + strlen ("VmHWM:"), NULL, 10);
 }
 
-/* A hook that prints 64 MB without a newline costs a bounded buffer: the
+/* A hook that prints 100 MB without a newline costs a bounded buffer: the
  * line is logged cut, with the count of what was not, and the next line
  * is logged whole. */
 static void
@@ -786,7 +786,7 @@ test_huge_output_line (void)
   g_autofree char *dir = rh_test_make_dir ();
   g_autofree char *script = rh_test_write_script (dir, "chatty.sh",
     "#!/bin/sh\n"
-    "head -c 67108864 /dev/zero | tr '\\000' 'a'\n"
+    "head -c 104857600 /dev/zero | tr '\\000' 'a'\n"
     "printf '\\nsecond line\\n'\n");
   g_autofree char *config = g_strdup_printf (
     "rules = ( { name = \"chatty\"; on = [ \"connection_accept\" ]; exec = { command = [ \"%s\" ]; }; } );\n",
@@ -804,7 +804,7 @@ test_huge_output_line (void)
   g_autofree char *log = rh_test_daemon_log (daemon);
   g_autofree char *kept = g_strnfill (1024, 'a');
   g_autofree char *cut = g_strdup_printf ("hook \"chatty\" stdout: %s... (%u more bytes not logged)\n", kept,
-                                          67108864 - 1024);
+                                          104857600 - 1024);
   g_assert_nonnull (strstr (log, cut));
   g_assert_nonnull (strstr (log, "hook \"chatty\" stdout: second line\n"));
   guint64 after = peak_rss_kib (daemon->process);
