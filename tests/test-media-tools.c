@@ -72,11 +72,16 @@ rh_test_probe (const char *path, RhTestProbe *probe)
           probe->video_frames = frames;
           probe->width = (guint) json_object_get_int_member_with_default (s, "width", 0);
           probe->height = (guint) json_object_get_int_member_with_default (s, "height", 0);
+          probe->video_level = (gint) json_object_get_int_member_with_default (s, "level", 0);
         }
       else if (strcmp (type, "audio") == 0)
         {
           probe->audio_codec = g_strdup (codec);
           probe->audio_frames = frames;
+          probe->audio_profile = g_strdup (json_object_get_string_member_with_default (s, "profile", ""));
+          probe->sample_rate = (guint) g_ascii_strtoull (json_object_get_string_member_with_default (s, "sample_rate",
+                                                                                                   "0"), NULL, 10);
+          probe->channels = (guint) json_object_get_int_member_with_default (s, "channels", 0);
         }
     }
 
@@ -109,5 +114,6 @@ rh_test_probe_clear (RhTestProbe *probe)
   g_clear_pointer (&probe->video_codec, g_free);
   g_clear_pointer (&probe->audio_codec, g_free);
   g_clear_pointer (&probe->video_profile, g_free);
+  g_clear_pointer (&probe->audio_profile, g_free);
 }
 

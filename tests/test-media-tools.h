@@ -13,6 +13,10 @@ typedef struct {
   char *video_codec;
   char *audio_codec;
   char *video_profile;
+  gint video_level;          /* as ffprobe gives it: 31 for 3.1 */
+  char *audio_profile;
+  guint sample_rate;
+  guint channels;
   guint video_frames;
   guint audio_frames;
   guint width, height;

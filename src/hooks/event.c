@@ -41,7 +41,10 @@ static const char *const play_start_fields[] = { "app", "stream_name", "client_i
 static const char *const play_stop_fields[] = {
   "app", "stream_name", "client_ip", "duration_seconds", "bytes_sent", "reason", NULL
 };
-static const char *const codec_fields[] = { "app", "stream_name", "track", "codec", NULL };
+static const char *const codec_fields[] = {
+  "app", "stream_name", "track", "codec", "profile", "level", "width", "height", "bit_depth", "chroma_format",
+  "sample_rate", "channels", NULL
+};
 /* signal only when a signal ended it; exit_status is then 128 + signal,
  * as a shell reports it. */
 static const char *const process_exit_fields[] = {
@@ -74,7 +77,8 @@ static const char *const *const data_fields[RH_EVENT_N_TYPES] = {
 
 static const char *const number_fields[] = {
   "timestamp", "client_port", "server_port", "duration_seconds", "bytes_received", "bytes_sent",
-  "video_packets", "audio_packets", "pid", "exit_status", "signal", "restarts", NULL
+  "video_packets", "audio_packets", "pid", "exit_status", "signal", "restarts", "width", "height", "bit_depth",
+  "sample_rate", "channels", NULL
 };
 
 gboolean

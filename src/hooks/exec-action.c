@@ -139,13 +139,15 @@ environ_has (pid_t pid, const char *marker)
  * subreaper). They still carry the run's marker in their environment:
  * that finds them. */
 static void
-signal_marked (const char *marker, int signal_number)
+signal_marked (const char *marker, pid_t group, int signal_number)
 {
   g_autoptr (GArray) pids = descendants ();
   for (guint i = 0; i < pids->len; i++)
     {
       pid_t pid = g_array_index (pids, pid_t, i);
-      if (environ_has (pid, marker))
+      /* Those still in the group had this signal already: a second one
+       * means "now" to some programs (ffmpeg drops its trailer). */
+      if (getpgid (pid) != group && environ_has (pid, marker))
         kill (pid, signal_number);
     }
 }
@@ -164,7 +166,7 @@ signal_run (Run *run, int signal_number)
 {
   signal_group (run, signal_number);
   if (run->result.spawned)
-    signal_marked (run->marker, signal_number);
+    signal_marked (run->marker, run->pid, signal_number);
 }
 
 static void

@@ -124,12 +124,31 @@ rh_emit_play_stop (const RhEventSink *sink, RhPlayer *player, RhReason reason)
 }
 
 void
-rh_emit_codec_detected (const RhEventSink *sink, RhStream *stream, const char *track, const char *codec)
+rh_emit_codec_detected (const RhEventSink *sink, RhStream *stream, const char *track, const char *codec,
+                        const RhCodecDetails *details)
 {
   RhEvent *event = stream_event (RH_EVENT_CODEC_DETECTED, stream,
                                  stream->publisher != NULL ? stream->publisher->connection : NULL);
   rh_event_add_string (event, "track", track);
   rh_event_add_string (event, "codec", codec);
+  /* What the configuration does not say is left out, not guessed. */
+  if (details->profile[0] != '\0')
+    rh_event_add_string (event, "profile", details->profile);
+  if (details->level[0] != '\0')
+    rh_event_add_string (event, "level", details->level);
+  if (details->width > 0 && details->height > 0)
+    {
+      rh_event_add_number (event, "width", details->width);
+      rh_event_add_number (event, "height", details->height);
+    }
+  if (details->bit_depth > 0)
+    rh_event_add_number (event, "bit_depth", details->bit_depth);
+  if (details->chroma_format[0] != '\0')
+    rh_event_add_string (event, "chroma_format", details->chroma_format);
+  if (details->sample_rate > 0)
+    rh_event_add_number (event, "sample_rate", details->sample_rate);
+  if (details->channels > 0)
+    rh_event_add_number (event, "channels", details->channels);
   emit (sink, event);
 }
 

@@ -8,6 +8,7 @@
 #include "types.h"
 #include "hooks/check-runner.h"
 #include "hooks/event.h"
+#include "protocol/codec-details.h"
 
 G_BEGIN_DECLS
 
@@ -44,6 +45,6 @@ RhCheckRequest *rh_emit_play_request (const RhEventSink *sink, RhConnection *con
                                       const char *name, const char *tc_url, const char *query,
                                       RhVerdictFunc done, gpointer done_data);
 void rh_emit_codec_detected (const RhEventSink *sink, RhStream *stream, const char *track,
-                             const char *codec);
+                             const char *codec, const RhCodecDetails *details);
 
 G_END_DECLS

@@ -16,13 +16,29 @@ struct _RhRegistry {
 };
 
 static void
-on_codec_detected (RhStream *stream, const char *track, const char *codec, gpointer user_data)
+on_codec_detected (RhStream *stream, const char *track, const char *codec, const RhCodecDetails *details,
+                   gpointer user_data)
 {
   RhRegistry *registry = user_data;
   const char *conn_id = stream->publisher != NULL ? rh_connection_get_id (stream->publisher->connection) : NULL;
-  rh_log (G_LOG_LEVEL_INFO, conn_id, stream->key, NULL, "codec_detected %s track=%s codec=%s", stream->key,
-          track, codec);
-  rh_emit_codec_detected (registry->sink, stream, track, codec);
+  g_autoptr (GString) more = g_string_new (NULL);
+  if (details->profile[0] != '\0')
+    g_string_append_printf (more, " profile=\"%s\"", details->profile);
+  if (details->level[0] != '\0')
+    g_string_append_printf (more, " level=%s", details->level);
+  if (details->width > 0)
+    g_string_append_printf (more, " size=%ux%u", details->width, details->height);
+  if (details->bit_depth > 0)
+    g_string_append_printf (more, " bit_depth=%u", details->bit_depth);
+  if (details->chroma_format[0] != '\0')
+    g_string_append_printf (more, " chroma=%s", details->chroma_format);
+  if (details->sample_rate > 0)
+    g_string_append_printf (more, " sample_rate=%u", details->sample_rate);
+  if (details->channels > 0)
+    g_string_append_printf (more, " channels=%u", details->channels);
+  rh_log (G_LOG_LEVEL_INFO, conn_id, stream->key, NULL, "codec_detected %s track=%s codec=%s%s", stream->key,
+          track, codec, more->str);
+  rh_emit_codec_detected (registry->sink, stream, track, codec, details);
 }
 
 static const RhStreamObserver stream_observer = { on_codec_detected };

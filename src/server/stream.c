@@ -2,6 +2,8 @@
 
 #include "stream.h"
 
+#include <string.h>
+
 #include "connection.h"
 #include "replies.h"
 #include "wire-cache.h"
@@ -304,6 +306,25 @@ fan_out (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, RhMe
     }
 }
 
+/* Only when the codec or its configuration changed: never per packet. */
+static void
+describe_codec (guint8 type, const RhMediaInfo *info, const guint8 *data, gsize len, RhCodecDetails *details)
+{
+  memset (details, 0, sizeof *details);
+  gboolean header = (info->flags & RH_MEDIA_SEQUENCE_HEADER) && info->config_offset <= len;
+  if (type == RH_MSG_VIDEO)
+    {
+      if (header)
+        rh_codec_details_video (info->codec, data + info->config_offset, len - info->config_offset, details);
+    }
+  else if (header)
+    rh_codec_details_audio_config (info->codec, data + info->config_offset, len - info->config_offset, details);
+  else if (len > 1 && (data[0] >> 4) == 2)
+    rh_codec_details_mp3 (data + 1, len - 1, details);   /* legacy MP3: the frame says */
+  else if (len > 0 && (data[0] >> 4) != 9 && (data[0] >> 4) != 10)
+    rh_codec_details_flv_audio (data[0], details);
+}
+
 void
 rh_stream_push_media (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload)
 {
@@ -328,8 +349,10 @@ rh_stream_push_media (RhStream *stream, guint8 type, guint32 timestamp, GBytes *
     }
   if (changed && info.codec != NULL)
     {
+      RhCodecDetails details;
+      describe_codec (type, &info, data, len, &details);
       *codec = info.codec;
-      stream->observer->codec_detected (stream, type == RH_MSG_VIDEO ? "video" : "audio", info.codec,
+      stream->observer->codec_detected (stream, type == RH_MSG_VIDEO ? "video" : "audio", info.codec, &details,
                                         stream->observer_data);
     }
   fan_out (stream, type, timestamp, payload, info.flags);

@@ -7,6 +7,7 @@
 
 #include "slow-player.h"
 #include "types.h"
+#include "protocol/codec-details.h"
 
 G_BEGIN_DECLS
 
@@ -20,8 +21,9 @@ typedef struct {
 
 /* What a stream tells its owner (the registry). */
 typedef struct {
-  /* track is "video" or "audio". */
-  void (*codec_detected) (RhStream *stream, const char *track, const char *codec, gpointer owner);
+  /* track is "video" or "audio"; details what its configuration says. */
+  void (*codec_detected) (RhStream *stream, const char *track, const char *codec,
+                          const RhCodecDetails *details, gpointer owner);
 } RhStreamObserver;
 
 struct _RhPublisher {

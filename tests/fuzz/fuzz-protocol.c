@@ -5,10 +5,12 @@
 #include "config.h"
 
 #include <glib.h>
+#include <string.h>
 
 #include "protocol/aggregate.h"
 #include "protocol/amf0.h"
 #include "protocol/chunk-reader.h"
+#include "protocol/codec-details.h"
 #include "protocol/command.h"
 #include "protocol/data-message.h"
 #include "protocol/handshake.h"
@@ -90,7 +92,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   size -= 2;
   GBytes *bytes = g_bytes_new_static (data, size);
 
-  switch (which % 8)
+  switch (which % 9)
     {
     case 0:
       fuzz_chunks (data, size, piece);
@@ -115,7 +117,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     case 3:
     case 4:
       {
-        RhCommand *command = rh_command_parse (which % 8 == 3 ? RH_MSG_COMMAND_AMF0 : RH_MSG_COMMAND_AMF3,
+        RhCommand *command = rh_command_parse (which % 9 == 3 ? RH_MSG_COMMAND_AMF0 : RH_MSG_COMMAND_AMF3,
                                                data, size, NULL);
         if (command != NULL)
           rh_command_free (command);
@@ -133,6 +135,28 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
         RhDataMessage message = { NULL, FALSE };
         if (rh_data_message_parse (piece % 2 ? RH_MSG_DATA_AMF0 : RH_MSG_DATA_AMF3, bytes, &message, NULL))
           rh_data_message_clear (&message);
+        break;
+      }
+    case 8:
+      {
+        /* Codec configurations: the second byte picks the parser. */
+        static const char *const codecs[] = { "h264", "hevc", "av1", "vp9", "aac", "opus", "mp3", "flv" };
+        const char *codec = codecs[piece % G_N_ELEMENTS (codecs)];
+        RhCodecDetails details = { { 0 } };
+        gboolean ok;
+        if (g_str_equal (codec, "mp3"))
+          ok = rh_codec_details_mp3 (data, size, &details);
+        else if (g_str_equal (codec, "flv"))
+          ok = size > 0 && rh_codec_details_flv_audio (data[0], &details);
+        else if (g_str_equal (codec, "aac") || g_str_equal (codec, "opus"))
+          ok = rh_codec_details_audio_config (codec, data, size, &details);
+        else
+          ok = rh_codec_details_video (codec, data, size, &details);
+        /* Strings end inside their buffers; a refusal leaves nothing. */
+        if (memchr (details.profile, 0, sizeof details.profile) == NULL
+            || memchr (details.level, 0, sizeof details.level) == NULL
+            || (!ok && (details.width != 0 || details.profile[0] != '\0' || details.sample_rate != 0)))
+          __builtin_trap ();
         break;
       }
     }
