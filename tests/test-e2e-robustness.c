@@ -238,8 +238,8 @@ test_per_ip_limit (void)
 {
   RhTestDaemon *daemon = rh_test_daemon_start ("server = { max_connections_per_ip = 2; per_ip_exempt = [ ]; };",
                                                NULL);
-  g_autoptr (GSocketConnection) a = rh_test_connect (daemon->port);
-  g_autoptr (GSocketConnection) b = rh_test_connect (daemon->port);
+  g_autoptr (GSocketConnection) a G_GNUC_UNUSED = rh_test_connect (daemon->port);
+  g_autoptr (GSocketConnection) b G_GNUC_UNUSED = rh_test_connect (daemon->port);
   g_assert_true (rh_test_daemon_wait_log (daemon, "c000002 accepted", 3000));
   g_autoptr (GSocketConnection) c = rh_test_connect (daemon->port);
   g_assert_true (rh_test_wait_closed (c, 2000));
