@@ -102,6 +102,7 @@ static const struct {
   { "play_start", "app stream_name client_ip query" },
   { "play_stop", "app stream_name client_ip duration_seconds bytes_sent reason" },
   { "codec_detected", "app stream_name track codec" },
+  { "media_start", "app stream_name video_codec" },
 };
 
 /* What codec_detected adds for the H.264 and AAC ffmpeg publishes here. */
@@ -119,6 +120,10 @@ assert_fields (JsonObject *event)
         const char *list = spec_fields[i].fields;
         if (strcmp (type, "codec_detected") == 0)
           list = strcmp (json_object_get_string_member (data, "track"), "video") == 0 ? video_details : audio_details;
+        /* The first media is the video sequence header or the audio one. */
+        if (strcmp (type, "media_start") == 0 && json_object_has_member (data, "audio_codec"))
+          list = json_object_has_member (data, "video_codec") ? "app stream_name video_codec audio_codec"
+                                                              : "app stream_name audio_codec";
         g_auto (GStrv) fields = g_strsplit (list, " ", -1);
         g_assert_cmpuint (json_object_get_size (data), ==, g_strv_length (fields));
         for (char **f = fields; *f != NULL; f++)
@@ -175,13 +180,15 @@ test_events_and_exec (void)
   g_assert_true (rh_test_daemon_wait_log (daemon, "c000001 closed", 5000));
 
   /* 2 connections x (accept, handshake, close) + stream create/delete +
-   * publish start/stop + play start/stop + 2 codecs = 14 events. */
+   * publish start/stop + play start/stop + 2 codecs + media_start = 15
+   * events. */
   g_autofree char *all = g_build_filename (dir, "all", NULL);
-  g_assert_true (wait_entries (all, 14, 10000));
+  g_assert_true (wait_entries (all, 15, 10000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
 
   g_autoptr (GPtrArray) events = read_events (daemon, "");
-  g_assert_cmpuint (events->len, ==, 14);
+  g_assert_cmpuint (events->len, ==, 15);
+  g_assert_cmpuint (count_type (events, "media_start"), ==, 1);
   for (gsize i = 0; i < G_N_ELEMENTS (spec_fields); i++)
     g_assert_cmpuint (count_type (events, spec_fields[i].type), >=, 1);
   g_assert_cmpuint (count_type (events, "connection_accept"), ==, 2);

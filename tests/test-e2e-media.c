@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "testutil.h"
+#include "protocol/amf0.h"
+#include "protocol/chunk-writer.h"
+#include "protocol/command.h"
 
 /* The codec_detected events on the daemon's stdout (jsonl), by track. */
 static JsonNode *
@@ -112,11 +115,100 @@ test_codec_details_baseline (void)
   check_setting ("426x240", video, "22050", "1");
 }
 
+static void
+send_command (GSocketConnection *connection, guint32 stream_id, const char *name, double tid,
+              RhAmf0Value *object, RhAmf0Value *argument)
+{
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  rh_command_write_client (wire, stream_id, name, tid, object, argument);
+  g_assert_true (rh_test_write (connection, wire->data, wire->len));
+}
+
+/* One FLV video message: an AVC sequence header, then key frames. */
+static void
+send_video (GSocketConnection *connection, guint32 timestamp, gboolean header)
+{
+  static const guint8 sequence_header[] = { 0x17, 0x00, 0, 0, 0, 0x01, 0x64, 0x00, 0x1f, 0xff, 0xe0, 0x00 };
+  static const guint8 key_frame[] = { 0x17, 0x01, 0, 0, 0, 0, 0, 0, 1, 0x65 };
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  const guint8 *payload = header ? sequence_header : key_frame;
+  gsize len = header ? sizeof sequence_header : sizeof key_frame;
+  rh_chunk_write_message (wire, 128, 6, timestamp, 9, 1, payload, len);
+  g_assert_true (rh_test_write (connection, wire->data, wire->len));
+}
+
+static JsonObject *
+only_event (GPtrArray *nodes, const char *type, guint *count)
+{
+  JsonObject *found = NULL;
+  *count = 0;
+  for (guint i = 0; i < nodes->len; i++)
+    {
+      JsonObject *event = json_node_get_object (g_ptr_array_index (nodes, i));
+      if (g_strcmp0 (json_object_get_string_member (event, "type"), type) == 0)
+        {
+          found = json_object_get_object_member (event, "data");
+          (*count)++;
+        }
+    }
+  return found;
+}
+
+/* A publisher whose media stops while its connection stays up (a frozen
+ * encoder): media_start at its first media, media_stall after
+ * stall_timeout, media_resume when media comes back; once each. */
+static void
+test_media_flow (void)
+{
+  const char *const args[] = { "--hook-stdio-format", "jsonl", NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start ("server = { stall_timeout = 1.0; };", args);
+  g_autoptr (GSocketConnection) publisher = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (publisher));
+  RhAmf0Value *object = rh_amf0_object_new ();
+  rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
+  send_command (publisher, 0, "connect", 1, object, NULL);
+  send_command (publisher, 0, "createStream", 2, NULL, NULL);
+  send_command (publisher, 1, "publish", 3, NULL, rh_amf0_string_new ("frozen"));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/frozen", 10000));
+  send_video (publisher, 0, TRUE);
+  send_video (publisher, 0, FALSE);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "media_start live/frozen", 5000));
+  /* Nothing more: the stall is reported within a tick of the timeout. */
+  g_assert_true (rh_test_daemon_wait_log (daemon, "media_stall live/frozen: no media for", 5000));
+  send_video (publisher, 2500, FALSE);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "media_resume live/frozen after", 5000));
+  send_video (publisher, 2533, FALSE);
+  g_io_stream_close (G_IO_STREAM (publisher), NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_stop live/frozen", 5000));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+
+  g_autofree char *out = rh_test_daemon_stdout (daemon);
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  g_autoptr (GPtrArray) nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  for (char **line = lines; *line != NULL; line++)
+    if (**line != '\0')
+      g_ptr_array_add (nodes, json_from_string (*line, NULL));
+  guint n;
+  JsonObject *start = only_event (nodes, "media_start", &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (start, "video_codec"), ==, "h264");
+  g_assert_false (json_object_has_member (start, "audio_codec"));
+  JsonObject *stall = only_event (nodes, "media_stall", &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpint (json_object_get_int_member (stall, "seconds"), >=, 1);
+  g_assert_cmpstr (json_object_get_string_member (stall, "client_ip"), ==, "127.0.0.1");
+  JsonObject *resume = only_event (nodes, "media_resume", &n);
+  g_assert_cmpuint (n, ==, 1);
+  g_assert_cmpint (json_object_get_int_member (resume, "stalled_seconds"), >=, 1);
+  rh_test_daemon_free (daemon);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/media-e2e/codec-details-high", test_codec_details_high);
   g_test_add_func ("/media-e2e/codec-details-baseline", test_codec_details_baseline);
+  g_test_add_func ("/media-e2e/media-flow", test_media_flow);
   return g_test_run ();
 }

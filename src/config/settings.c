@@ -52,6 +52,7 @@ static const SettingSpec server_settings[] = {
   { "handshake_timeout", SETTING_SECONDS, FIELD (handshake_timeout), 0.1, 3600, NULL },
   { "setup_timeout", SETTING_SECONDS, FIELD (setup_timeout), 1, 86400, NULL },
   { "idle_timeout", SETTING_SECONDS, FIELD (idle_timeout), 1, 86400, NULL },
+  { "stall_timeout", SETTING_SECONDS, FIELD (stall_timeout), 0, 86400, NULL },
   { "max_message_size", SETTING_INT, FIELD (max_message_size), 1024, 64 * 1024 * 1024, NULL },
   { "max_input_memory", SETTING_INT, FIELD (max_input_memory), 1024 * 1024, G_MAXINT, NULL },
   { "duplicate_publish", SETTING_CHOICE, FIELD (duplicate_publish), 0, 0, duplicate_publish_choices },
@@ -109,6 +110,7 @@ server_config_init (RhServerConfig *server)
   server->handshake_timeout = 10.0;
   server->setup_timeout = 30.0;
   server->idle_timeout = 60.0;
+  server->stall_timeout = 10.0;
   server->max_message_size = 16 * 1024 * 1024;
   server->max_input_memory = 256 * 1024 * 1024;
   server->duplicate_publish = RH_DUPLICATE_PUBLISH_REJECT;
@@ -361,7 +363,8 @@ split_event_flag (const char *flag, const char *text, RhEventType *type, const c
                                                   "(connection_accept, handshake_complete, "
                                                   "connection_close, stream_create, stream_delete, "
                                                   "publish_start, publish_stop, play_start, play_stop, "
-                                                  "codec_detected, process_exit)"), flag, text));
+                                                  "codec_detected, media_start, media_stall, media_resume, "
+                                                  "process_exit)"), flag, text));
       return FALSE;
     }
   *value = equals + 1;

@@ -25,6 +25,7 @@ typedef struct {
   double handshake_timeout;        /* seconds */
   double setup_timeout;            /* seconds from accept to a publish or play */
   double idle_timeout;             /* seconds */
+  double stall_timeout;            /* seconds without media before media_stall; 0 = off */
   gint max_message_size;           /* bytes */
   gint max_input_memory;           /* bytes unfinished messages may hold, all connections */
   gint duplicate_publish;          /* RhDuplicatePublish */

@@ -16,6 +16,9 @@ static const char *const type_names[RH_EVENT_N_TYPES] = {
   [RH_EVENT_PLAY_START] = "play_start",
   [RH_EVENT_PLAY_STOP] = "play_stop",
   [RH_EVENT_CODEC_DETECTED] = "codec_detected",
+  [RH_EVENT_MEDIA_START] = "media_start",
+  [RH_EVENT_MEDIA_STALL] = "media_stall",
+  [RH_EVENT_MEDIA_RESUME] = "media_resume",
   [RH_EVENT_PROCESS_EXIT] = "process_exit",
   [RH_EVENT_CONNECT] = "connect",
   [RH_EVENT_PUBLISH] = "publish",
@@ -45,6 +48,10 @@ static const char *const codec_fields[] = {
   "app", "stream_name", "track", "codec", "profile", "level", "width", "height", "bit_depth", "chroma_format",
   "sample_rate", "channels", NULL
 };
+/* The codecs known when the first media arrived (one may come later). */
+static const char *const media_start_fields[] = { "app", "stream_name", "video_codec", "audio_codec", NULL };
+static const char *const media_stall_fields[] = { "app", "stream_name", "client_ip", "seconds", NULL };
+static const char *const media_resume_fields[] = { "app", "stream_name", "stalled_seconds", NULL };
 /* signal only when a signal ended it; exit_status is then 128 + signal,
  * as a shell reports it. */
 static const char *const process_exit_fields[] = {
@@ -69,6 +76,9 @@ static const char *const *const data_fields[RH_EVENT_N_TYPES] = {
   [RH_EVENT_PLAY_START] = play_start_fields,
   [RH_EVENT_PLAY_STOP] = play_stop_fields,
   [RH_EVENT_CODEC_DETECTED] = codec_fields,
+  [RH_EVENT_MEDIA_START] = media_start_fields,
+  [RH_EVENT_MEDIA_STALL] = media_stall_fields,
+  [RH_EVENT_MEDIA_RESUME] = media_resume_fields,
   [RH_EVENT_PROCESS_EXIT] = process_exit_fields,
   [RH_EVENT_CONNECT] = connect_fields,
   [RH_EVENT_PUBLISH] = publish_fields,
@@ -78,7 +88,7 @@ static const char *const *const data_fields[RH_EVENT_N_TYPES] = {
 static const char *const number_fields[] = {
   "timestamp", "client_port", "server_port", "duration_seconds", "bytes_received", "bytes_sent",
   "video_packets", "audio_packets", "pid", "exit_status", "signal", "restarts", "width", "height", "bit_depth",
-  "sample_rate", "channels", NULL
+  "sample_rate", "channels", "seconds", "stalled_seconds", NULL
 };
 
 gboolean

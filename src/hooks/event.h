@@ -17,6 +17,9 @@ typedef enum {
   RH_EVENT_PLAY_START,
   RH_EVENT_PLAY_STOP,
   RH_EVENT_CODEC_DETECTED,
+  RH_EVENT_MEDIA_START,
+  RH_EVENT_MEDIA_STALL,
+  RH_EVENT_MEDIA_RESUME,
   RH_EVENT_PROCESS_EXIT,
   /* Requests that decision checks answer before the server goes on:
    * never notifications, so rules cannot react to them. */

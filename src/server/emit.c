@@ -152,6 +152,34 @@ rh_emit_codec_detected (const RhEventSink *sink, RhStream *stream, const char *t
   emit (sink, event);
 }
 
+void
+rh_emit_media_start (const RhEventSink *sink, RhPublisher *publisher)
+{
+  RhEvent *event = stream_event (RH_EVENT_MEDIA_START, publisher->stream, publisher->connection);
+  if (publisher->stream->video_codec != NULL)
+    rh_event_add_string (event, "video_codec", publisher->stream->video_codec);
+  if (publisher->stream->audio_codec != NULL)
+    rh_event_add_string (event, "audio_codec", publisher->stream->audio_codec);
+  emit (sink, event);
+}
+
+void
+rh_emit_media_stall (const RhEventSink *sink, RhPublisher *publisher, gint64 seconds)
+{
+  RhEvent *event = stream_event (RH_EVENT_MEDIA_STALL, publisher->stream, publisher->connection);
+  rh_event_add_string (event, "client_ip", rh_connection_get_client_ip (publisher->connection));
+  rh_event_add_number (event, "seconds", seconds);
+  emit (sink, event);
+}
+
+void
+rh_emit_media_resume (const RhEventSink *sink, RhPublisher *publisher, gint64 stalled_seconds)
+{
+  RhEvent *event = stream_event (RH_EVENT_MEDIA_RESUME, publisher->stream, publisher->connection);
+  rh_event_add_number (event, "stalled_seconds", stalled_seconds);
+  emit (sink, event);
+}
+
 static RhCheckRequest *
 check (const RhEventSink *sink, RhEvent *request, RhVerdictFunc done, gpointer done_data)
 {

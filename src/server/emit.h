@@ -33,6 +33,11 @@ void rh_emit_publish_start (const RhEventSink *sink, RhPublisher *publisher, con
 void rh_emit_publish_stop (const RhEventSink *sink, RhPublisher *publisher, RhReason reason);
 void rh_emit_play_start (const RhEventSink *sink, RhPlayer *player);
 void rh_emit_play_stop (const RhEventSink *sink, RhPlayer *player, RhReason reason);
+/* Media flow: the first media of a publish, none for a while (a frozen
+ * encoder), and media again. */
+void rh_emit_media_start (const RhEventSink *sink, RhPublisher *publisher);
+void rh_emit_media_stall (const RhEventSink *sink, RhPublisher *publisher, gint64 seconds);
+void rh_emit_media_resume (const RhEventSink *sink, RhPublisher *publisher, gint64 stalled_seconds);
 /* The requests decision checks answer (same fields as the *_start
  * events they precede). */
 RhCheckRequest *rh_emit_connect_request (const RhEventSink *sink, RhConnection *connection, const char *app,

@@ -161,3 +161,24 @@ rh_registry_list_streams (RhRegistry *registry)
   g_ptr_array_sort (list, compare_stream_key);
   return list;
 }
+
+void
+rh_registry_check_stalls (RhRegistry *registry, gint64 now, gint64 timeout)
+{
+  GHashTableIter iter;
+  gpointer value;
+  g_hash_table_iter_init (&iter, registry->streams);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      RhPublisher *publisher = ((RhStream *) value)->publisher;
+      if (publisher == NULL || !publisher->media_started || publisher->stalled_since != 0
+          || now - publisher->last_media_at < timeout)
+        continue;
+      publisher->stalled_since = publisher->last_media_at;
+      gint64 seconds = (now - publisher->last_media_at) / G_USEC_PER_SEC;
+      rh_log (G_LOG_LEVEL_WARNING, rh_connection_get_id (publisher->connection), publisher->stream->key, NULL,
+              "%s media_stall %s: no media for %" G_GINT64_FORMAT "s", rh_connection_get_id (publisher->connection),
+              publisher->stream->key, seconds);
+      rh_emit_media_stall (registry->sink, publisher, seconds);
+    }
+}

@@ -28,6 +28,9 @@ void rh_registry_count_ended_player (RhRegistry *registry, const RhPlayer *playe
 /* Live counts; player_dropped includes ended players'. */
 void rh_registry_get_counters (RhRegistry *registry, guint *streams, guint *publishers, guint *players,
                                guint64 *player_dropped);
+/* Publishers whose media stopped for longer than timeout (microseconds)
+ * while their connection stays up: media_stall, once per stall. */
+void rh_registry_check_stalls (RhRegistry *registry, gint64 now, gint64 timeout);
 /* The streams in key order (container only). */
 GPtrArray *rh_registry_list_streams (RhRegistry *registry);
 

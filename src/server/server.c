@@ -201,6 +201,9 @@ on_tick (gpointer user_data)
     g_ptr_array_add (connections, rh_connection_ref (key));
   for (guint i = 0; i < connections->len; i++)
     rh_connection_check_timeouts (g_ptr_array_index (connections, i), now);
+  if (server->config->server.stall_timeout > 0)
+    rh_registry_check_stalls (server->registry, now,
+                              (gint64) (server->config->server.stall_timeout * G_USEC_PER_SEC));
   return G_SOURCE_CONTINUE;
 }
 

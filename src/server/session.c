@@ -828,6 +828,32 @@ handle_data (RhSession *session, const RhMessage *message, GError **error)
   return TRUE;
 }
 
+/* media_start on the first media of a publish (after it went to the
+ * stream, so that its codec is known), media_resume after a stall. */
+static void
+note_media (RhSession *session, RhPublisher *publisher)
+{
+  gint64 now = g_get_monotonic_time ();
+  const RhEventSink *sink = rh_registry_get_sink (session->registry);
+  if (!publisher->media_started)
+    {
+      publisher->media_started = TRUE;
+      rh_log (G_LOG_LEVEL_INFO, rh_connection_get_id (session->connection), publisher->stream->key, NULL,
+              "%s media_start %s", rh_connection_get_id (session->connection), publisher->stream->key);
+      rh_emit_media_start (sink, publisher);
+    }
+  else if (publisher->stalled_since != 0)
+    {
+      gint64 stalled = (now - publisher->stalled_since) / G_USEC_PER_SEC;
+      rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), publisher->stream->key, NULL,
+              "%s media_resume %s after %" G_GINT64_FORMAT "s", rh_connection_get_id (session->connection),
+              publisher->stream->key, stalled);
+      publisher->stalled_since = 0;
+      rh_emit_media_resume (sink, publisher, stalled);
+    }
+  publisher->last_media_at = now;
+}
+
 static void
 handle_media (RhSession *session, guint32 stream_id, guint8 type, guint32 timestamp,
               GBytes *payload)
@@ -841,6 +867,7 @@ handle_media (RhSession *session, guint32 stream_id, guint8 type, guint32 timest
   else
     publisher->audio_packets++;
   rh_stream_push_media (publisher->stream, type, timestamp, payload);
+  note_media (session, publisher);
 }
 
 typedef struct {

@@ -36,6 +36,9 @@ struct _RhPublisher {
   guint64 bytes_received;
   guint64 video_packets;
   guint64 audio_packets;
+  gboolean media_started;
+  gint64 last_media_at;       /* monotonic microseconds */
+  gint64 stalled_since;       /* last media before a reported stall; 0: flowing */
 };
 
 struct _RhPlayer {
