@@ -5,8 +5,10 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "test-player.h"
 #include "testutil.h"
 #include "protocol/amf0.h"
+#include "protocol/chunk-reader.h"
 #include "protocol/chunk-writer.h"
 #include "protocol/command.h"
 
@@ -203,6 +205,164 @@ test_media_flow (void)
   rh_test_daemon_free (daemon);
 }
 
+typedef struct {
+  RhCommand *result;
+} ConnectReply;
+
+static gboolean
+on_reply (const RhMessage *message, gpointer user_data)
+{
+  ConnectReply *reply = user_data;
+  if (message->type != RH_MSG_COMMAND_AMF0 || reply->result != NULL)
+    return TRUE;
+  gsize len;
+  const guint8 *data = g_bytes_get_data (message->payload, &len);
+  RhCommand *command = rh_command_parse (message->type, data, len, NULL);
+  if (command != NULL && g_str_equal (command->name, "_result") && command->transaction_id == 1)
+    reply->result = command;
+  else if (command != NULL)
+    rh_command_free (command);
+  return TRUE;
+}
+
+/* The video tag bodies of an FLV file, in order. */
+static GPtrArray *
+flv_video_tags (const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize len;
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  GPtrArray *tags = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_assert_cmpuint (len, >=, 13);
+  gsize at = 13;
+  while (at + 11 <= len)
+    {
+      const guint8 *tag = (const guint8 *) data + at;
+      gsize size = ((gsize) tag[1] << 16) | ((gsize) tag[2] << 8) | tag[3];
+      g_assert_cmpuint (at + 11 + size + 4, <=, len);
+      if (tag[0] == 9)
+        g_ptr_array_add (tags, g_bytes_new (tag + 11, size));
+      at += 11 + size + 4;
+    }
+  return tags;
+}
+
+static gboolean
+has_video (gpointer data)
+{
+  gpointer *args = data;
+  return rh_test_player_video_messages (args[0]) >= GPOINTER_TO_UINT (args[1]);
+}
+
+/* An Enhanced RTMP publisher of HEVC: its connect learns what the server
+ * does with FourCCs, codec_detected reads the hvcC, a player that waited
+ * gets every message and a late one the sequence start, then the last
+ * keyframe and what followed, byte for byte. */
+static void
+test_enhanced_rtmp_hevc (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *hvcc_path = g_build_filename (rh_test_env ("RH_FIXTURES"), "codecs", "hevc-main-426x240.bin", NULL);
+  g_autofree char *hvcc = NULL;
+  gsize hvcc_len;
+  g_assert_true (g_file_get_contents (hvcc_path, &hvcc, &hvcc_len, NULL));
+  const char *const args[] = { "--hook-stdio-format", "jsonl", NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start (NULL, args);
+  g_autofree char *early_flv = g_build_filename (dir, "early.flv", NULL);
+  g_autofree char *late_flv = g_build_filename (dir, "late.flv", NULL);
+  RhTestPlayer *early = rh_test_player_new (daemon->port, "live", "ehevc", 0, early_flv);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "play_start live/ehevc", 5000));
+
+  g_autoptr (GSocketConnection) publisher = rh_test_connect (daemon->port);
+  g_assert_true (rh_test_client_handshake (publisher));
+  RhAmf0Value *object = rh_amf0_object_new ();
+  rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
+  RhAmf0Value *list = rh_amf0_strict_array_new ();
+  rh_amf0_array_append (list, rh_amf0_string_new ("hvc1"));
+  rh_amf0_array_append (list, rh_amf0_string_new ("av01"));
+  rh_amf0_object_set (object, "fourCcList", list);
+  rh_amf0_object_set (object, "capsEx", rh_amf0_number_new (0));
+  send_command (publisher, 0, "connect", 1, object, NULL);
+
+  /* The connect's _result says what the server does with FourCCs. */
+  g_autoptr (RhChunkReader) reader = rh_chunk_reader_new (1 << 20);
+  ConnectReply reply = { NULL };
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (publisher));
+  while (reply.result == NULL)
+    {
+      guint8 buffer[4096];
+      gssize n = g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL);
+      g_assert_cmpint (n, >, 0);
+      g_assert_true (rh_chunk_reader_feed (reader, buffer, (gsize) n, on_reply, &reply, NULL));
+    }
+  const RhAmf0Value *properties = rh_command_get (reply.result, 0);
+  const RhAmf0Value *fourccs = rh_amf0_object_get (properties, "fourCcList");
+  g_assert_nonnull (fourccs);
+  g_assert_cmpuint (fourccs->items->len, ==, 2);
+  g_assert_cmpstr (((RhAmf0Value *) g_ptr_array_index (fourccs->items, 0))->v.string.data, ==, "hvc1");
+  g_assert_cmpfloat (rh_amf0_object_get_number (rh_amf0_object_get (properties, "videoFourCcInfoMap"), "*", 0), ==, 4);
+  g_assert_cmpfloat (rh_amf0_object_get_number (rh_amf0_object_get (properties, "audioFourCcInfoMap"), "*", 0), ==, 4);
+  g_assert_cmpfloat (rh_amf0_object_get_number (properties, "capsEx", -1), ==, 0);
+  rh_command_free (reply.result);
+
+  send_command (publisher, 0, "createStream", 2, NULL, NULL);
+  send_command (publisher, 1, "publish", 3, NULL, rh_amf0_string_new ("ehevc"));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/ehevc", 5000));
+
+  /* SequenceStart with the hvcC, then two GOPs of CodedFramesX: a key
+   * frame (IDR NAL, type 19) and four inter frames each. */
+  g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  g_autoptr (GByteArray) start = g_byte_array_new ();
+  g_byte_array_append (start, (const guint8 *) "\x90hvc1", 5);
+  g_byte_array_append (start, (const guint8 *) hvcc, (guint) hvcc_len);
+  g_ptr_array_add (sent, g_bytes_new (start->data, start->len));
+  for (int i = 0; i < 10; i++)
+    {
+      gboolean key = i % 5 == 0;
+      guint8 frame[5 + 4 + 40];
+      memcpy (frame, key ? "\x93hvc1" : "\xa3hvc1", 5);
+      frame[5] = 0, frame[6] = 0, frame[7] = 0, frame[8] = 40;
+      frame[9] = key ? 0x26 : 0x02;   /* IDR_W_RADL, or TRAIL_R */
+      for (int b = 10; b < (int) sizeof frame; b++)
+        frame[b] = (guint8) (i * 7 + b);
+      g_ptr_array_add (sent, g_bytes_new (frame, sizeof frame));
+    }
+  for (guint i = 0; i < sent->len; i++)
+    {
+      gsize len;
+      const guint8 *payload = g_bytes_get_data (g_ptr_array_index (sent, i), &len);
+      g_autoptr (GByteArray) wire = g_byte_array_new ();
+      rh_chunk_write_message (wire, 128, 6, i * 33, 9, 1, payload, len);
+      g_assert_true (rh_test_write (publisher, wire->data, wire->len));
+    }
+  gpointer early_args[] = { early, GUINT_TO_POINTER (11) };
+  g_assert_true (rh_test_iterate_until (has_video, early_args, 10000));
+  RhTestPlayer *late = rh_test_player_new (daemon->port, "live", "ehevc", 0, late_flv);
+  gpointer late_args[] = { late, GUINT_TO_POINTER (6) };
+  g_assert_true (rh_test_iterate_until (has_video, late_args, 10000));
+  rh_test_player_free (early);
+  rh_test_player_free (late);
+  g_io_stream_close (G_IO_STREAM (publisher), NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "publish_stop live/ehevc", 5000));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+
+  g_autoptr (GPtrArray) early_tags = flv_video_tags (early_flv);
+  g_assert_cmpuint (early_tags->len, ==, sent->len);
+  for (guint i = 0; i < sent->len; i++)
+    g_assert_true (g_bytes_equal (g_ptr_array_index (early_tags, i), g_ptr_array_index (sent, i)));
+  /* Late: the sequence start, then the second GOP from its key frame. */
+  g_autoptr (GPtrArray) late_tags = flv_video_tags (late_flv);
+  g_assert_cmpuint (late_tags->len, ==, 6);
+  g_assert_true (g_bytes_equal (g_ptr_array_index (late_tags, 0), g_ptr_array_index (sent, 0)));
+  for (guint i = 1; i < 6; i++)
+    g_assert_true (g_bytes_equal (g_ptr_array_index (late_tags, i), g_ptr_array_index (sent, 5 + i)));
+
+  g_autofree char *out = rh_test_daemon_stdout (daemon);
+  g_assert_nonnull (strstr (out, "\"codec\":\"hevc\",\"profile\":\"Main\",\"level\":\"2\",\"width\":426,\"height\":240"));
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -210,5 +370,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media-e2e/codec-details-high", test_codec_details_high);
   g_test_add_func ("/media-e2e/codec-details-baseline", test_codec_details_baseline);
   g_test_add_func ("/media-e2e/media-flow", test_media_flow);
+  g_test_add_func ("/media-e2e/enhanced-rtmp-hevc", test_enhanced_rtmp_hevc);
   return g_test_run ();
 }

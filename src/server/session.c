@@ -43,6 +43,8 @@ typedef struct {
   char *app;              /* connect */
   char *tc_url;           /* connect */
   char *flash_ver;        /* connect */
+  RhAmf0Value *enhanced;  /* connect: the client's Enhanced RTMP fourCcList, or NULL */
+  gboolean is_enhanced;   /* connect: it announced Enhanced RTMP */
   guint32 stream_id;      /* publish, play */
   char *name;             /* publish, play */
   char *query;
@@ -84,6 +86,7 @@ pending_free (Pending *pending)
   g_free (pending->app);
   g_free (pending->tc_url);
   g_free (pending->flash_ver);
+  g_clear_pointer (&pending->enhanced, rh_amf0_value_free);
   g_free (pending->name);
   g_free (pending->query);
   g_free (pending->publish_type);
@@ -326,9 +329,37 @@ ask_checks (RhSession *session, Pending *pending, RhCheckRequest *request)
   return TRUE;
 }
 
+/* Enhanced RTMP: a client that lists FourCCs (v1) or capability maps
+ * (v2) learns what this server does with them: it forwards every codec
+ * as it is (CanForward for "*"), decodes none, and offers no extended
+ * capabilities (capsEx 0: no reconnect request, no multitrack or ModEx
+ * beyond forwarding them). */
+#define FOURCC_CAN_FORWARD 0x04
+
+static void
+add_enhanced_capabilities (RhAmf0Value *properties, const RhAmf0Value *client_list)
+{
+  RhAmf0Value *list = rh_amf0_strict_array_new ();
+  for (guint i = 0; client_list != NULL && client_list->type == RH_AMF0_STRICT_ARRAY && i < client_list->items->len
+                    && i < 32; i++)
+    {
+      const RhAmf0Value *item = g_ptr_array_index (client_list->items, i);
+      if (item->type == RH_AMF0_STRING && item->v.string.len == 4)
+        rh_amf0_array_append (list, rh_amf0_value_copy (item));
+    }
+  rh_amf0_object_set (properties, "fourCcList", list);
+  RhAmf0Value *video = rh_amf0_object_new ();
+  rh_amf0_object_set (video, "*", rh_amf0_number_new (FOURCC_CAN_FORWARD));
+  rh_amf0_object_set (properties, "videoFourCcInfoMap", video);
+  RhAmf0Value *audio = rh_amf0_object_new ();
+  rh_amf0_object_set (audio, "*", rh_amf0_number_new (FOURCC_CAN_FORWARD));
+  rh_amf0_object_set (properties, "audioFourCcInfoMap", audio);
+  rh_amf0_object_set (properties, "capsEx", rh_amf0_number_new (0));
+}
+
 static void
 accept_connect (RhSession *session, double transaction_id, char *app, const char *tc_url,
-                const char *flash_ver)
+                const char *flash_ver, gboolean enhanced, const RhAmf0Value *fourcc_list)
 {
   session->app = app;
   session->tc_url = g_strdup (tc_url);
@@ -348,6 +379,8 @@ accept_connect (RhSession *session, double transaction_id, char *app, const char
   RhAmf0Value *properties = rh_amf0_object_new ();
   rh_amf0_object_set (properties, "fmsVer", rh_amf0_string_new ("FMS/3,0,1,123"));
   rh_amf0_object_set (properties, "capabilities", rh_amf0_number_new (31));
+  if (enhanced)
+    add_enhanced_capabilities (properties, fourcc_list);
   RhAmf0Value *info = rh_command_status_object ("status", "NetConnection.Connect.Success",
                                                 "Connection succeeded.");
   rh_amf0_object_set (info, "objectEncoding", rh_amf0_number_new (0));
@@ -399,6 +432,10 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
 
   const char *tc_url = rh_amf0_object_get_string (object, "tcUrl");
   const char *flash_ver = rh_amf0_object_get_string (object, "flashVer");
+  const RhAmf0Value *fourcc_list = rh_amf0_object_get (object, "fourCcList");
+  gboolean enhanced = fourcc_list != NULL || rh_amf0_object_get (object, "videoFourCcInfoMap") != NULL
+                      || rh_amf0_object_get (object, "audioFourCcInfoMap") != NULL
+                      || rh_amf0_object_get (object, "capsEx") != NULL;
   g_autofree char *query = connect_query (app_query, tc_url);
   Pending *pending = g_new0 (Pending, 1);
   pending->kind = PENDING_CONNECT;
@@ -406,12 +443,15 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
   pending->app = g_strdup (app);
   pending->tc_url = g_strdup (tc_url);
   pending->flash_ver = g_strdup (flash_ver);
+  pending->is_enhanced = enhanced;
+  pending->enhanced = fourcc_list != NULL ? rh_amf0_value_copy (fourcc_list) : NULL;
   if (ask_checks (session, pending,
                   rh_emit_connect_request (rh_registry_get_sink (session->registry), session->connection,
                                            app, tc_url, flash_ver, query, on_verdict, session)))
     return TRUE;
   pending_free (pending);
-  accept_connect (session, command->transaction_id, g_steal_pointer (&app), tc_url, flash_ver);
+  accept_connect (session, command->transaction_id, g_steal_pointer (&app), tc_url, flash_ver, enhanced,
+                  fourcc_list);
   return TRUE;
 }
 
@@ -747,7 +787,7 @@ allow (RhSession *session, Pending *pending, const RhVerdict *verdict, GError **
   if (pending->kind == PENDING_CONNECT)
     {
       accept_connect (session, pending->transaction_id, g_steal_pointer (&pending->app), pending->tc_url,
-                      pending->flash_ver);
+                      pending->flash_ver, pending->is_enhanced, pending->enhanced);
       return TRUE;
     }
   const char *name = pending->name;
