@@ -254,15 +254,23 @@ has_video (gpointer data)
   return rh_test_player_video_messages (args[0]) >= GPOINTER_TO_UINT (args[1]);
 }
 
-/* An Enhanced RTMP publisher of HEVC: its connect learns what the server
- * does with FourCCs, codec_detected reads the hvcC, a player that waited
- * gets every message and a late one the sequence start, then the last
- * keyframe and what followed, byte for byte. */
+typedef struct {
+  const char *fourcc;
+  const char *config_file;     /* in tests/fixtures/codecs */
+  guint8 key_frame_start;      /* the first payload byte of a key frame and of others */
+  guint8 inter_frame_start;
+  const char *codec_detected;  /* what the event must say */
+} EnhancedCase;
+
+/* An Enhanced RTMP publisher: its connect learns what the server does
+ * with FourCCs, codec_detected reads the configuration record, a player
+ * that waited gets every message and a late one the sequence start, then
+ * the last keyframe and what followed, byte for byte. */
 static void
-test_enhanced_rtmp_hevc (void)
+check_enhanced_rtmp (const EnhancedCase *c)
 {
   g_autofree char *dir = rh_test_make_dir ();
-  g_autofree char *hvcc_path = g_build_filename (rh_test_env ("RH_FIXTURES"), "codecs", "hevc-main-426x240.bin", NULL);
+  g_autofree char *hvcc_path = g_build_filename (rh_test_env ("RH_FIXTURES"), "codecs", c->config_file, NULL);
   g_autofree char *hvcc = NULL;
   gsize hvcc_len;
   g_assert_true (g_file_get_contents (hvcc_path, &hvcc, &hvcc_len, NULL));
@@ -313,16 +321,18 @@ test_enhanced_rtmp_hevc (void)
    * frame (IDR NAL, type 19) and four inter frames each. */
   g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr (GByteArray) start = g_byte_array_new ();
-  g_byte_array_append (start, (const guint8 *) "\x90hvc1", 5);
+  g_byte_array_append (start, (const guint8 *) "\x90", 1);
+  g_byte_array_append (start, (const guint8 *) c->fourcc, 4);
   g_byte_array_append (start, (const guint8 *) hvcc, (guint) hvcc_len);
   g_ptr_array_add (sent, g_bytes_new (start->data, start->len));
   for (int i = 0; i < 10; i++)
     {
       gboolean key = i % 5 == 0;
       guint8 frame[5 + 4 + 40];
-      memcpy (frame, key ? "\x93hvc1" : "\xa3hvc1", 5);
+      frame[0] = key ? 0x93 : 0xa3;   /* key or inter frame, CodedFramesX */
+      memcpy (frame + 1, c->fourcc, 4);
       frame[5] = 0, frame[6] = 0, frame[7] = 0, frame[8] = 40;
-      frame[9] = key ? 0x26 : 0x02;   /* IDR_W_RADL, or TRAIL_R */
+      frame[9] = key ? c->key_frame_start : c->inter_frame_start;
       for (int b = 10; b < (int) sizeof frame; b++)
         frame[b] = (guint8) (i * 7 + b);
       g_ptr_array_add (sent, g_bytes_new (frame, sizeof frame));
@@ -358,9 +368,28 @@ test_enhanced_rtmp_hevc (void)
     g_assert_true (g_bytes_equal (g_ptr_array_index (late_tags, i), g_ptr_array_index (sent, 5 + i)));
 
   g_autofree char *out = rh_test_daemon_stdout (daemon);
-  g_assert_nonnull (strstr (out, "\"codec\":\"hevc\",\"profile\":\"Main\",\"level\":\"2\",\"width\":426,\"height\":240"));
+  g_assert_nonnull (strstr (out, c->codec_detected));
   rh_test_daemon_free (daemon);
   rh_test_remove_tree (dir);
+}
+
+static void
+test_enhanced_rtmp_hevc (void)
+{
+  /* NAL headers: IDR_W_RADL (19), TRAIL_R (1). */
+  const EnhancedCase c = { "hvc1", "hevc-main-426x240.bin", 0x26, 0x02,
+                           "\"codec\":\"hevc\",\"profile\":\"Main\",\"level\":\"2\",\"width\":426,\"height\":240" };
+  check_enhanced_rtmp (&c);
+}
+
+static void
+test_enhanced_rtmp_av1 (void)
+{
+  /* OBU headers: a frame OBU (6) with its size field, key or not alike. */
+  const EnhancedCase c = { "av01", "av1-main10-640x360.bin", 0x32, 0x32,
+                           "\"codec\":\"av1\",\"profile\":\"Main\",\"level\":\"2.1\",\"width\":640,\"height\":360,"
+                           "\"bit_depth\":10" };
+  check_enhanced_rtmp (&c);
 }
 
 int
@@ -371,5 +400,6 @@ main (int argc, char **argv)
   g_test_add_func ("/media-e2e/codec-details-baseline", test_codec_details_baseline);
   g_test_add_func ("/media-e2e/media-flow", test_media_flow);
   g_test_add_func ("/media-e2e/enhanced-rtmp-hevc", test_enhanced_rtmp_hevc);
+  g_test_add_func ("/media-e2e/enhanced-rtmp-av1", test_enhanced_rtmp_av1);
   return g_test_run ();
 }
