@@ -5,7 +5,6 @@
 #include "check-response.h"
 #include "exec-action.h"
 #include "webhook-action.h"
-#include "webhook-signature.h"
 
 #include <string.h>
 #include <glib/gi18n.h>
@@ -212,15 +211,6 @@ on_webhook_answer (const RhWebhookResult *result, gpointer user_data)
   rh_check_answer_clear (&answer);
 }
 
-static gboolean
-has_control_characters (const char *value)
-{
-  for (const guchar *c = (const guchar *) value; *c != '\0'; c++)
-    if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
-      return TRUE;
-  return FALSE;
-}
-
 /* Starts the check's action; FALSE with error when it cannot be sent. */
 static gboolean
 start_action (RhCheckRequest *request, RhRule *check, char **error)
@@ -239,25 +229,11 @@ start_action (RhCheckRequest *request, RhRule *check, char **error)
       rh_action_plan_clear (&plan);
       return TRUE;
     }
-  for (char **h = plan.headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
-    if (has_control_characters (h[1]))
-      {
-        *error = g_strdup_printf ("header %s would hold a control character", h[0]);
-        rh_action_plan_clear (&plan);
-        return FALSE;
-      }
   g_autoptr (GBytes) signing_key = NULL;
-  if (plan.secret != NULL)
+  if (!rh_action_plan_webhook_ready (&plan, &signing_key, error))
     {
-      g_autoptr (GError) secret_error = NULL;
-      if (*plan.secret != '\0')
-        signing_key = rh_webhook_secret_decode (plan.secret, &secret_error);
-      if (signing_key == NULL)
-        {
-          *error = g_strdup ("bad secret");
-          rh_action_plan_clear (&plan);
-          return FALSE;
-        }
+      rh_action_plan_clear (&plan);
+      return FALSE;
     }
   g_autoptr (GBytes) body = g_bytes_new (plan.input, strlen (plan.input));
   /* No retries: the client is waiting, and on_error decides. */

@@ -323,6 +323,34 @@ has_control_characters (const char *value)
   return FALSE;
 }
 
+gboolean
+rh_action_plan_webhook_ready (const RhActionPlan *plan, GBytes **signing_key, char **why)
+{
+  *signing_key = NULL;
+  /* A value from a client (a query) must not end a header line or start
+   * another one: such a request is not sent. */
+  for (char **h = plan->headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
+    if (has_control_characters (h[1]))
+      {
+        *why = g_strdup_printf (_("header %s would hold a line break or control character"), h[0]);
+        return FALSE;
+      }
+  if (plan->secret == NULL)
+    return TRUE;
+  g_autoptr (GError) error = NULL;
+  /* An empty secret (an unset ${env.X}) would sign with a known key. */
+  if (*plan->secret == '\0')
+    g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("it expanded to nothing"));
+  else
+    *signing_key = rh_webhook_secret_decode (plan->secret, &error);
+  if (*signing_key == NULL)
+    {
+      *why = g_strdup_printf (_("bad secret (%s)"), error->message);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 start_exec (RhDispatcher *dispatcher, Job *job)
 {
@@ -343,37 +371,15 @@ start_webhook (RhDispatcher *dispatcher, Job *job)
   rh_dispatcher_plan (dispatcher, job->rule, job->action, job->event, &plan);
   trace_start (job, &plan);
   g_autoptr (GBytes) body = g_bytes_new (plan.input, strlen (plan.input));
-
-  /* A value from a client (a query) must not end a header line or start
-   * another one: such a request is not sent. */
-  for (char **h = plan.headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
-    if (has_control_characters (h[1]))
-      {
-        rh_log (G_LOG_LEVEL_WARNING, job->event->conn_id, job->event->stream_key, job->rule->name,
-                _("webhook \"%s\": header %s would hold a line break or control character; not sent"),
-                job->rule->name, h[0]);
-        rh_action_plan_clear (&plan);
-        job_finished (job, RH_HOOK_RESULT_FAILED, "control character in a header");
-        return;
-      }
-
   g_autoptr (GBytes) signing_key = NULL;
-  if (plan.secret != NULL)
+  g_autofree char *why = NULL;
+  if (!rh_action_plan_webhook_ready (&plan, &signing_key, &why))
     {
-      g_autoptr (GError) error = NULL;
-      /* An empty secret (an unset ${env.X}) would sign with a known key. */
-      if (*plan.secret == '\0')
-        g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, _("it expanded to nothing"));
-      else
-        signing_key = rh_webhook_secret_decode (plan.secret, &error);
-      if (signing_key == NULL)
-        {
-          rh_log (G_LOG_LEVEL_WARNING, job->event->conn_id, job->event->stream_key, job->rule->name,
-                  _("webhook \"%s\": bad secret (%s); not sent"), job->rule->name, error->message);
-          rh_action_plan_clear (&plan);
-          job_finished (job, RH_HOOK_RESULT_FAILED, "bad secret");
-          return;
-        }
+      rh_log (G_LOG_LEVEL_WARNING, job->event->conn_id, job->event->stream_key, job->rule->name,
+              _("webhook \"%s\": %s; not sent"), job->rule->name, why);
+      rh_action_plan_clear (&plan);
+      job_finished (job, RH_HOOK_RESULT_FAILED, why);
+      return;
     }
   rh_webhook_post (dispatcher->webhooks, job->rule->name, plan.url, (const char *const *) plan.headers,
                    signing_key, body, job->event->id, event_name (job), (guint) job->action->retries,

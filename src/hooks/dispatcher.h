@@ -86,6 +86,10 @@ typedef struct {
 void rh_dispatcher_plan (RhDispatcher *dispatcher, const RhRule *rule, const RhAction *action,
                          const RhEvent *event, RhActionPlan *plan);
 void rh_action_plan_clear (RhActionPlan *plan);
+/* A webhook plan that may be sent: no header value with a line break or
+ * control character (a client's query can hold one), and a secret that
+ * decodes (*signing_key, NULL when unsigned). FALSE with why otherwise. */
+gboolean rh_action_plan_webhook_ready (const RhActionPlan *plan, GBytes **signing_key, char **why);
 
 /* The client that posts webhooks (decision checks use it too). */
 RhWebhookClient *rh_dispatcher_get_webhook_client (RhDispatcher *dispatcher);
