@@ -27,27 +27,6 @@ play_briefly (const char *url)
   return rh_test_wait (player, 20000);
 }
 
-/* The events of type on the daemon's stdout (jsonl), parsed. */
-static GPtrArray *
-events_of (RhTestDaemon *daemon, const char *type)
-{
-  GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-  g_autofree char *out = rh_test_daemon_stdout (daemon);
-  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
-  for (char **line = lines; *line != NULL; line++)
-    {
-      if (**line == '\0')
-        continue;
-      JsonNode *node = json_from_string (*line, NULL);
-      g_assert_nonnull (node);
-      if (g_strcmp0 (json_object_get_string_member (json_node_get_object (node), "type"), type) == 0)
-        g_ptr_array_add (events, node);
-      else
-        json_node_unref (node);
-    }
-  return events;
-}
-
 static const char *
 data_string (JsonNode *event, const char *field)
 {
@@ -138,13 +117,13 @@ test_exec_checks (void)
   g_assert_nonnull (strstr (metrics, "rtmphooks_check_duration_seconds_count{check=\"keys\"} 2\n"));
 
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  g_autoptr (GPtrArray) starts = events_of (daemon, "publish_start");
+  g_autoptr (GPtrArray) starts = rh_test_daemon_events (daemon, "publish_start");
   g_assert_cmpuint (starts->len, ==, 2);
   g_assert_cmpstr (data_string (g_ptr_array_index (starts, 0), "stream_name"), ==, "cam1");
   g_assert_cmpstr (data_string (g_ptr_array_index (starts, 1), "stream_name"), ==, "renamed");
-  g_autoptr (GPtrArray) plays = events_of (daemon, "play_start");
+  g_autoptr (GPtrArray) plays = rh_test_daemon_events (daemon, "play_start");
   g_assert_cmpuint (plays->len, ==, 1);
-  g_autoptr (GPtrArray) closes = events_of (daemon, "connection_close");
+  g_autoptr (GPtrArray) closes = rh_test_daemon_events (daemon, "connection_close");
   guint rejected = 0;
   for (guint i = 0; i < closes->len; i++)
     rejected += g_strcmp0 (data_string (g_ptr_array_index (closes, i), "reason"), "rejected") == 0;
@@ -274,10 +253,10 @@ test_webhook_checks (void)
   g_assert_true (rh_test_http_wait (http, "/hang", 1, 1000));
 
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  g_autoptr (GPtrArray) starts = events_of (daemon, "publish_start");
+  g_autoptr (GPtrArray) starts = rh_test_daemon_events (daemon, "publish_start");
   g_assert_cmpuint (starts->len, ==, 1);
   g_assert_cmpstr (data_string (g_ptr_array_index (starts, 0), "stream_name"), ==, "renamed");
-  g_autoptr (GPtrArray) plays = events_of (daemon, "play_start");
+  g_autoptr (GPtrArray) plays = rh_test_daemon_events (daemon, "play_start");
   g_assert_cmpuint (plays->len, ==, 0);
   rh_test_daemon_free (daemon);
   rh_test_http_stop (http);
@@ -313,7 +292,7 @@ test_disconnect_during_check (void)
   g_autofree char *log = rh_test_daemon_log (daemon);
   g_assert_null (strstr (log, "live/gone denied"));
   g_assert_null (strstr (log, "publish_start live/gone"));
-  g_autoptr (GPtrArray) starts = events_of (daemon, "publish_start");
+  g_autoptr (GPtrArray) starts = rh_test_daemon_events (daemon, "publish_start");
   g_assert_cmpuint (starts->len, ==, 1);
   g_assert_cmpstr (data_string (g_ptr_array_index (starts, 0), "stream_name"), ==, "again");
   rh_test_daemon_free (daemon);

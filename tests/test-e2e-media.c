@@ -16,23 +16,15 @@
 static JsonNode *
 codec_event (RhTestDaemon *daemon, const char *track)
 {
-  g_autofree char *out = rh_test_daemon_stdout (daemon);
-  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  g_autoptr (GPtrArray) events = rh_test_daemon_events (daemon, "codec_detected");
   JsonNode *found = NULL;
-  for (char **line = lines; *line != NULL; line++)
+  for (guint i = 0; i < events->len; i++)
     {
-      if (**line == '\0')
-        continue;
-      g_autoptr (JsonNode) node = json_from_string (*line, NULL);
-      g_assert_nonnull (node);
-      JsonObject *event = json_node_get_object (node);
-      if (g_strcmp0 (json_object_get_string_member (event, "type"), "codec_detected") != 0)
-        continue;
-      JsonObject *data = json_object_get_object_member (event, "data");
+      JsonObject *data = json_object_get_object_member (json_node_get_object (g_ptr_array_index (events, i)), "data");
       if (g_strcmp0 (json_object_get_string_member (data, "track"), track) == 0)
         {
           g_assert_null (found);   /* once per track: the configuration did not change */
-          found = json_node_ref (node);
+          found = json_node_ref (g_ptr_array_index (events, i));
         }
     }
   g_assert_nonnull (found);
@@ -184,12 +176,7 @@ test_media_flow (void)
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_stop live/frozen", 5000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
 
-  g_autofree char *out = rh_test_daemon_stdout (daemon);
-  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
-  g_autoptr (GPtrArray) nodes = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-  for (char **line = lines; *line != NULL; line++)
-    if (**line != '\0')
-      g_ptr_array_add (nodes, json_from_string (*line, NULL));
+  g_autoptr (GPtrArray) nodes = rh_test_daemon_events (daemon, NULL);
   guint n;
   JsonObject *start = only_event (nodes, "media_start", &n);
   g_assert_cmpuint (n, ==, 1);

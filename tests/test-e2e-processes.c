@@ -8,27 +8,6 @@
 
 #include "testutil.h"
 
-/* The process_exit events on the daemon's stdout (jsonl). */
-static GPtrArray *
-process_exits (RhTestDaemon *daemon)
-{
-  GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-  g_autofree char *out = rh_test_daemon_stdout (daemon);
-  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
-  for (char **line = lines; *line != NULL; line++)
-    {
-      if (**line == '\0')
-        continue;
-      JsonNode *node = json_from_string (*line, NULL);
-      g_assert_nonnull (node);
-      if (g_strcmp0 (json_object_get_string_member (json_node_get_object (node), "type"), "process_exit") == 0)
-        g_ptr_array_add (events, node);
-      else
-        json_node_unref (node);
-    }
-  return events;
-}
-
 static JsonObject *
 data_of (GPtrArray *events, guint i)
 {
@@ -68,7 +47,7 @@ test_stops_with_stream (void)
   g_assert_true (rh_test_daemon_wait_log (daemon, "process \"transcode\"", 5000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
 
-  g_autoptr (GPtrArray) exits = process_exits (daemon);
+  g_autoptr (GPtrArray) exits = rh_test_daemon_events (daemon, "process_exit");
   g_assert_cmpuint (exits->len, ==, 1);
   JsonObject *data = data_of (exits, 0);
   g_autofree char *pid_text = NULL;
@@ -118,7 +97,7 @@ test_restart_backoff (void)
   g_assert_cmpint (rh_test_wait (publisher, 20000), ==, 0);
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
 
-  g_autoptr (GPtrArray) exits = process_exits (daemon);
+  g_autoptr (GPtrArray) exits = rh_test_daemon_events (daemon, "process_exit");
   g_assert_cmpuint (exits->len, >=, 4);
   for (guint i = 0; i < 4; i++)
     {

@@ -2,6 +2,8 @@
 
 #include "testutil.h"
 
+#include <json-glib/json-glib.h>
+
 #include <glib/gstdio.h>
 #include <ftw.h>
 #include <signal.h>
@@ -187,6 +189,25 @@ rh_test_daemon_reload (RhTestDaemon *daemon, const char *config_text)
 {
   g_assert_true (g_file_set_contents (daemon->config_path, config_text, -1, NULL));
   g_subprocess_send_signal (daemon->process, SIGHUP);
+}
+
+GPtrArray *
+rh_test_daemon_events (RhTestDaemon *daemon, const char *type)
+{
+  GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
+  g_autofree char *out = rh_test_daemon_stdout (daemon);
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  for (char **line = lines; *line != NULL; line++)
+    {
+      if (**line == '\0')
+        continue;
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonNode) node = json_from_string (*line, &error);
+      g_assert_no_error (error);
+      if (type == NULL || g_strcmp0 (json_object_get_string_member (json_node_get_object (node), "type"), type) == 0)
+        g_ptr_array_add (events, g_steal_pointer (&node));
+    }
+  return events;
 }
 
 char *

@@ -49,6 +49,10 @@ RhTestDaemon *rh_test_daemon_spawn (const char *const *argv, char *dir, const ch
 /* Rewrites the config file and sends SIGHUP. */
 void rh_test_daemon_reload (RhTestDaemon *daemon, const char *config_text);
 char *rh_test_daemon_stdout (RhTestDaemon *daemon);
+/* The events the daemon printed as JSON lines (--hook-stdio-format jsonl),
+ * parsed (JsonNode*), only those of type unless it is NULL. Every line
+ * must parse. */
+GPtrArray *rh_test_daemon_events (RhTestDaemon *daemon, const char *type);
 /* SIGTERM, wait; returns the exit status. */
 int rh_test_daemon_stop (RhTestDaemon *daemon);
 void rh_test_daemon_free (RhTestDaemon *daemon);

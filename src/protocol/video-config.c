@@ -17,6 +17,31 @@ chroma_name (guint chroma_format_idc)
   return chroma_format_idc < 4 ? names[chroma_format_idc] : "";
 }
 
+/* SubWidthC and SubHeightC of H.264 and HEVC: 4:2:0 halves both, 4:2:2
+ * the width, 4:4:4 and monochrome neither. */
+static void
+chroma_subsampling (guint chroma_array_type, guint *sub_width, guint *sub_height)
+{
+  *sub_width = chroma_array_type == 1 || chroma_array_type == 2 ? 2 : 1;
+  *sub_height = chroma_array_type == 1 ? 2 : 1;
+}
+
+/* The picture inside the cropping window (offsets left, right, top,
+ * bottom, in units of unit_x/unit_y samples); FALSE when nothing would be
+ * left. */
+static gboolean
+crop_picture (guint64 coded_width, guint64 coded_height, guint unit_x, guint unit_y, const guint offsets[4],
+              RhCodecDetails *d)
+{
+  guint64 cut_x = (guint64) unit_x * ((guint64) offsets[0] + offsets[1]);
+  guint64 cut_y = (guint64) unit_y * ((guint64) offsets[2] + offsets[3]);
+  if (cut_x >= coded_width || cut_y >= coded_height)
+    return FALSE;
+  d->width = (guint) (coded_width - cut_x);
+  d->height = (guint) (coded_height - cut_y);
+  return TRUE;
+}
+
 /* "3.1" for 31, "3" for 30 (as the level tables name them). */
 static void
 tenths_level (char *out, gsize size, guint tenths)
@@ -120,18 +145,13 @@ parse_avc_sps (const guint8 *nal, gsize len, RhCodecDetails *d)
   if (r.overrun || width_mbs > 1024 || height_units > 1024)
     return FALSE;
 
-  guint chroma_array_type = separate_planes ? 0 : chroma_format_idc;
-  guint sub_width = chroma_array_type == 1 || chroma_array_type == 2 ? 2 : 1;
-  guint sub_height = chroma_array_type == 1 ? 2 : 1;
+  guint chroma_array_type = separate_planes ? 0 : chroma_format_idc, sub_width, sub_height;
+  chroma_subsampling (chroma_array_type, &sub_width, &sub_height);
   guint crop_x = chroma_array_type == 0 ? 1 : sub_width;
   guint crop_y = (chroma_array_type == 0 ? 1 : sub_height) * (2 - frame_mbs_only);
-  guint64 coded_width = (guint64) width_mbs * 16, coded_height = (guint64) (2 - frame_mbs_only) * height_units * 16;
-  guint64 cut_x = (guint64) crop_x * ((guint64) crop[0] + crop[1]);
-  guint64 cut_y = (guint64) crop_y * ((guint64) crop[2] + crop[3]);
-  if (cut_x >= coded_width || cut_y >= coded_height)
+  if (!crop_picture ((guint64) width_mbs * 16, (guint64) (2 - frame_mbs_only) * height_units * 16, crop_x, crop_y,
+                     crop, d))
     return FALSE;
-  d->width = (guint) (coded_width - cut_x);
-  d->height = (guint) (coded_height - cut_y);
   g_strlcpy (d->profile, avc_profile_name (profile_idc, constraints), sizeof d->profile);
   /* Level 1b: 11 with constraint_set3 in the Baseline/Main/Extended profiles. */
   if (level_idc == 11 && (constraints & 0x10) && (profile_idc == 66 || profile_idc == 77 || profile_idc == 88))
@@ -222,15 +242,10 @@ parse_hevc_sps (const guint8 *nal, gsize len, RhCodecDetails *d)
   if (r.overrun || chroma_format_idc > 3 || depth_luma > 8 || width == 0 || height == 0 || width > 65536
       || height > 65536)
     return FALSE;
-  guint chroma_array_type = separate_planes ? 0 : chroma_format_idc;
-  guint sub_width = chroma_array_type == 1 || chroma_array_type == 2 ? 2 : 1;
-  guint sub_height = chroma_array_type == 1 ? 2 : 1;
-  guint64 cut_x = (guint64) sub_width * ((guint64) window[0] + window[1]);
-  guint64 cut_y = (guint64) sub_height * ((guint64) window[2] + window[3]);
-  if (cut_x >= width || cut_y >= height)
+  guint sub_width, sub_height;
+  chroma_subsampling (separate_planes ? 0 : chroma_format_idc, &sub_width, &sub_height);
+  if (!crop_picture (width, height, sub_width, sub_height, window, d))
     return FALSE;
-  d->width = (guint) (width - cut_x);
-  d->height = (guint) (height - cut_y);
   d->bit_depth = 8 + depth_luma;
   g_strlcpy (d->chroma_format, chroma_name (chroma_format_idc), sizeof d->chroma_format);
   return TRUE;
