@@ -114,6 +114,31 @@ trickle_byte (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+typedef struct {
+  guint16 port;
+  GPtrArray *connections;   /* GSocketConnection* */
+  gint opened;
+} IdleFlood;
+
+static gpointer
+open_idle_connections (gpointer data)
+{
+  IdleFlood *flood = data;
+  for (int i = 0; i < IDLE_CONNECTIONS; i++)
+    {
+      g_ptr_array_add (flood->connections, rh_test_connect (flood->port));
+      g_atomic_int_inc (&flood->opened);
+    }
+  return NULL;
+}
+
+static gboolean
+all_opened (gpointer data)
+{
+  IdleFlood *flood = data;
+  return g_atomic_int_get (&flood->opened) == IDLE_CONNECTIONS;
+}
+
 /* 5000 connections that say nothing and 20 that trickle their handshake
  * a byte at a time, while a stream plays: the player's frames keep
  * coming, every idle and trickling connection is closed at the handshake
@@ -136,15 +161,13 @@ test_idle_flood_and_slowloris (void)
   for (int i = 0; i < SLOWLORIS; i++)
     g_ptr_array_add (trickle.sockets, rh_test_connect (daemon->port));
   guint trickle_id = g_timeout_add (200, trickle_byte, &trickle);
-  GPtrArray *idle = g_ptr_array_new_with_free_func (g_object_unref);
-  for (int i = 0; i < IDLE_CONNECTIONS; i++)
-    {
-      g_ptr_array_add (idle, rh_test_connect (daemon->port));
-      /* Let the player read now and then. */
-      if (i % 100 == 0)
-        while (g_main_context_iteration (NULL, FALSE))
-          ;
-    }
+  /* Opened on a thread of their own, so that this thread keeps reading
+   * the stream: a gap the player sees is then the daemon's. */
+  IdleFlood flood = { daemon->port, g_ptr_array_new_with_free_func (g_object_unref), 0 };
+  GThread *opener = g_thread_new ("idle", open_idle_connections, &flood);
+  g_assert_true (rh_test_iterate_until (all_opened, &flood, 60000));
+  g_thread_join (opener);
+  GPtrArray *idle = flood.connections;
   guint64 rss_peak = status_kib (daemon, "VmRSS:");
   LogCount closed = { daemon, "closed: timeout (handshake not completed in time)", IDLE_CONNECTIONS + SLOWLORIS };
   g_assert_true (rh_test_iterate_until (log_count_reached, &closed, 30000));
@@ -158,7 +181,10 @@ test_idle_flood_and_slowloris (void)
   g_assert_cmpuint (trickle.sent, >=, 10);
   g_assert_cmpint (to - from, <, 25 * G_USEC_PER_SEC);
   g_assert_cmpuint (rss_peak - rss_before, <, 64 * 1024);
-  g_assert_cmpint (largest_gap_since (player, from), <, 500 * 1000);
+  /* 5000 accepts in a burst cost the loop some time: about 150 ms in a
+   * plain build, up to 400 ms under AddressSanitizer with the other core
+   * busy; a frozen stream would show seconds. */
+  g_assert_cmpint (largest_gap_since (player, from), <, 1000 * 1000);
   g_assert_false (rh_test_player_closed (player));
   guint frames = rh_test_player_video_messages (player);
   g_assert_cmpuint (frames, >, 0);
