@@ -170,6 +170,14 @@ test_garbage (void)
   guint8 *exact = g_memdup2 (no_sps_length, sizeof no_sps_length);
   g_assert_false (rh_codec_details_video ("h264", exact, sizeof no_sps_length, &d));
   g_free (exact);
+  /* Found by fuzz-protocol: a scaling list whose delta_scale is near
+   * 2^31 (the running sum overflowed). */
+  static const guint8 huge_delta_scale[] = {
+    0x01, 0x64, 0x00, 0x1f, 0xff, 0xe1, 0x00, 0x1a, 0x67, 0x8b, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xc7, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0x9c, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0x00, 0x00, 0x24, 0x03, 0x00, 0x01, 0x00, 0x0f, 0x30, 0x96, 0x18, 0x01, 0x00,
+  };
+  g_assert_false (rh_codec_details_video ("h264", huge_delta_scale, sizeof huge_delta_scale, &d));
   /* A 16x16 picture whose SPS crops 16 pixels off its left: nothing
    * would be left, so it is refused. */
   static const guint8 cropped_away[] = {

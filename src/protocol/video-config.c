@@ -72,6 +72,8 @@ avc_profile_name (guint profile_idc, guint constraints)
     }
 }
 
+/* delta_scale is -128..127; a larger one is a broken SPS (and would
+ * overflow the sum), so it ends the read as an overrun does. */
 static void
 skip_scaling_list (RhBitReader *r, guint size)
 {
@@ -79,7 +81,15 @@ skip_scaling_list (RhBitReader *r, guint size)
   for (guint j = 0; j < size && !r->overrun; j++)
     {
       if (next != 0)
-        next = (last + rh_bit_read_se (r) + 256) % 256;
+        {
+          gint32 delta = rh_bit_read_se (r);
+          if (delta < -128 || delta > 127)
+            {
+              r->overrun = TRUE;
+              return;
+            }
+          next = (last + delta + 256) % 256;
+        }
       last = next == 0 ? last : next;
     }
 }
