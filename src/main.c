@@ -30,6 +30,9 @@ main (int argc, char **argv)
   gint hook_concurrency = RH_OVERRIDE_UNSET;
   g_autofree char *fire = NULL;
   gboolean fire_run = FALSE;
+  gboolean record_all = FALSE;
+  g_autofree char *record_dir = NULL;
+  g_auto (GStrv) relay = NULL;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, NULL, N_("FILE") },
     { "test-config", 't', 0, G_OPTION_ARG_NONE, &test_config,
@@ -54,6 +57,13 @@ main (int argc, char **argv)
       N_("Time limit of each hook action (30s, 500ms, 1m); default 30s"), N_("DURATION") },
     { "hook-concurrency", 0, 0, G_OPTION_ARG_INT, &hook_concurrency,
       N_("Hook actions running at once; default 10"), N_("N") },
+    { "record-all", 0, 0, G_OPTION_ARG_NONE, &record_all,
+      N_("Record every published stream to an FLV file (server.record.all)"), NULL },
+    { "record-dir", 0, 0, G_OPTION_ARG_FILENAME, &record_dir,
+      N_("Recording directory (server.record.dir)"), N_("DIR") },
+    { "relay", 0, 0, G_OPTION_ARG_STRING_ARRAY, &relay,
+      N_("Push every published stream to URL (rtmp://host[:port]/app/${stream_name}); repeatable"),
+      N_("URL") },
     { "fire", 0, 0, G_OPTION_ARG_STRING, &fire,
       N_("Dry run: put a synthetic EVENT (fields as key=value arguments) through the rules, print "
          "what would run, and exit"), N_("EVENT") },
@@ -116,6 +126,9 @@ main (int argc, char **argv)
     .hook_stdio_format = hook_stdio_format,
     .hook_timeout = hook_timeout,
     .hook_concurrency = hook_concurrency,
+    .record_all = record_all,
+    .record_dir = record_dir,
+    .relay = relay,
   };
   g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (RhConfig) config = rh_config_load (config_path, must_exist, &overrides, errors);

@@ -226,10 +226,110 @@ test_http_section (void)
   g_rmdir (dir);
 }
 
+static const RhAction *
+only_action (RhConfig *config, const char *rule_name)
+{
+  for (guint i = 0; i < config->hooks.rules->len; i++)
+    {
+      RhRule *rule = g_ptr_array_index (config->hooks.rules, i);
+      if (strcmp (rule->name, rule_name) == 0)
+        {
+          g_assert_cmpuint (rule->actions->len, ==, 1);
+          g_assert_cmpuint (rule->events, ==, 1u << RH_EVENT_PUBLISH_START);
+          return g_ptr_array_index (rule->actions, 0);
+        }
+    }
+  g_error ("no rule \"%s\"", rule_name);
+}
+
+/* Recording and relay: server.record and server.relay become rules, as do
+ * record and relay actions; what could write outside the recording
+ * directory or push anywhere but rtmp:// is refused. */
+static void
+test_record_and_relay (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rh-config-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "rtmphooks.conf", NULL);
+  g_assert_true (g_file_set_contents (path,
+    "server = {\n"
+    "  record = { all = true; dir = \"/srv/rec\"; path = \"${stream_name}.flv\"; max_buffer = 1048576; };\n"
+    "  relay = [ \"rtmp://edge1:1936/live/${stream_name}\" ];\n"
+    "};\n"
+    "rules = (\n"
+    "  { name = \"keep\"; on = [ \"publish_start\" ]; where = { app = \"studio\"; };\n"
+    "    record = { path = \"studio/${stream_name}-${timestamp}.flv\"; }; },\n"
+    "  { name = \"push\"; on = [ \"publish_start\" ]; relay = { url = \"rtmp://127.0.0.1/in/${stream_name}\"; }; }\n"
+    ");\n", -1, NULL));
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) good = rh_config_load (path, TRUE, NULL, errors);
+  dump (errors);
+  g_assert_nonnull (good);
+  g_assert_true (good->server.record.all);
+  g_assert_cmpstr (good->server.record.dir, ==, "/srv/rec");
+  g_assert_cmpint (good->server.record.max_buffer, ==, 1048576);
+  g_assert_cmpint (only_action (good, "keep")->kind, ==, RH_ACTION_RECORD);
+  g_assert_cmpint (only_action (good, "push")->kind, ==, RH_ACTION_RELAY);
+  g_assert_cmpstr (rh_template_get_text (only_action (good, "record-all")->path), ==, "${stream_name}.flv");
+  g_assert_cmpstr (rh_template_get_text (only_action (good, "relay:rtmp://edge1:1936/live/${stream_name}")->url), ==,
+                   "rtmp://edge1:1936/live/${stream_name}");
+
+  g_assert_true (g_file_set_contents (path,
+    "server = {\n"
+    "  record = { all = true; dir = \"relative\"; size = 1; };\n"
+    "  relay = [ \"http://edge1/live/x\", \"rtmp://${app}/live/x\" ];\n"
+    "};\n"
+    "rules = (\n"
+    "  { name = \"a\"; on = [ \"publish_stop\" ]; record = { }; },\n"
+    "  { name = \"b\"; on = [ \"publish_start\" ]; record = { path = \"../${stream_name}.flv\"; }; },\n"
+    "  { name = \"c\"; on = [ \"publish_start\" ]; relay = { url = \"rtmp://edge1/live\"; }; },\n"
+    "  { name = \"d\"; on = [ \"publish_start\" ]; record = { path = \"/etc/${stream_name}\"; }; },\n"
+    "  { name = \"e\"; on = [ \"publish_start\" ]; relay = { }; }\n"
+    ");\n", -1, NULL));
+  g_autoptr (RhConfig) bad = rh_config_load (path, TRUE, NULL, errors);
+  dump (errors);
+  g_assert_null (bad);
+  const char *expected[] = {
+    ":2: record.dir must be an absolute path",
+    ":2: unknown setting record.size",
+    ":6: rule \"a\": record needs on = [ \"publish_start\" ]",
+    ":7: rule \"b\": record.path \"../${stream_name}.flv\" must stay under the recording directory",
+    ":8: rule \"c\": relay URL \"rtmp://edge1/live\" must be rtmp://host[:port]/app/stream",
+    ":9: rule \"d\": record.path \"/etc/${stream_name}\" must stay under the recording directory",
+    ":10: rule \"e\": relay needs url = \"rtmp://host/app/stream\"",
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
+    {
+      g_autofree char *line = g_strconcat (path, expected[i], NULL);
+      if (!has_error (errors, line))
+        g_error ("missing error: %s", line);
+    }
+  g_assert_true (has_error (errors, "server.relay: relay URL \"http://edge1/live/x\" must start with rtmp://"));
+  g_assert_true (has_error (errors, "server.relay: relay URL \"rtmp://${app}/live/x\" needs a literal host"));
+
+  /* The command line's flags. */
+  g_ptr_array_set_size (errors, 0);
+  g_auto (GStrv) relay = g_strsplit ("rtmp://127.0.0.1:1936/live/${stream_name}", " ", -1);
+  RhConfigOverrides overrides = { .chunk_size = RH_OVERRIDE_UNSET, .hook_concurrency = RH_OVERRIDE_UNSET,
+                                  .record_all = TRUE, .record_dir = "/tmp/rec", .relay = relay };
+  g_autoptr (RhConfig) flags = rh_config_load ("/nonexistent/rtmphooks.conf", FALSE, &overrides, errors);
+  dump (errors);
+  g_assert_nonnull (flags);
+  g_assert_cmpstr (flags->server.record.dir, ==, "/tmp/rec");
+  g_assert_cmpstr (rh_template_get_text (only_action (flags, "record-all")->path), ==, RH_RECORD_DEFAULT_PATH);
+  g_assert_cmpint (only_action (flags, "relay:rtmp://127.0.0.1:1936/live/${stream_name}")->kind, ==, RH_ACTION_RELAY);
+  overrides.record_dir = "tmp/rec";
+  g_autoptr (RhConfig) relative = rh_config_load ("/nonexistent/rtmphooks.conf", FALSE, &overrides, errors);
+  g_assert_null (relative);
+  g_assert_true (has_error (errors, "--record-dir: \"tmp/rec\" is not an absolute path"));
+  g_unlink (path);
+  g_rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/config/record-and-relay", test_record_and_relay);
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/good", test_good);
   g_test_add_func ("/config/syntax-error", test_syntax_error);

@@ -34,17 +34,6 @@ data_string (JsonNode *event, const char *field)
                                         field);
 }
 
-static char *
-http_get (guint16 port, const char *path)
-{
-  g_autoptr (SoupSession) session = soup_session_new ();
-  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
-  g_autoptr (SoupMessage) message = soup_message_new ("GET", url);
-  g_autoptr (GBytes) body = soup_session_send_and_read (session, message, NULL, NULL);
-  g_assert_nonnull (body);
-  return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
-}
-
 /* Exec checks: a key check that allows and denies (with a reason), one
  * that renames, a play check; what the check saw; the counters. */
 static void
@@ -109,7 +98,7 @@ test_exec_checks (void)
   g_assert_cmpstr (data_string (request, "publish_type"), ==, "live");
   g_assert_cmpstr (data_string (request, "client_ip"), ==, "127.0.0.1");
 
-  g_autofree char *metrics = http_get (http_port, "/metrics");
+  g_autofree char *metrics = rh_test_http_get (http_port, "/metrics");
   g_assert_nonnull (strstr (metrics, "rtmphooks_check_runs_total{check=\"keys\",result=\"allowed\"} 1\n"));
   g_assert_nonnull (strstr (metrics, "rtmphooks_check_runs_total{check=\"keys\",result=\"denied\"} 1\n"));
   g_assert_nonnull (strstr (metrics, "rtmphooks_check_runs_total{check=\"tickets\",result=\"denied\"} 1\n"));

@@ -269,3 +269,14 @@ rh_test_http_wait (RhTestHttp *http, const char *path, guint count, guint timeou
     }
   return FALSE;
 }
+
+char *
+rh_test_http_get (guint16 port, const char *path)
+{
+  g_autoptr (SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
+  g_autoptr (SoupMessage) message = soup_message_new ("GET", url);
+  g_autoptr (GBytes) body = soup_session_send_and_read (session, message, NULL, NULL);
+  g_assert_nonnull (body);
+  return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
+}

@@ -27,4 +27,7 @@ guint16 rh_test_http_port (RhTestHttp *http);
 GPtrArray *rh_test_http_requests (RhTestHttp *http, const char *path);
 gboolean rh_test_http_wait (RhTestHttp *http, const char *path, guint count, guint timeout_ms);
 
+/* The body of GET http://127.0.0.1:port/path (the daemon's HTTP API). */
+char *rh_test_http_get (guint16 port, const char *path);
+
 G_END_DECLS

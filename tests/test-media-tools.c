@@ -48,7 +48,7 @@ rh_test_probe (const char *path, RhTestProbe *probe)
 {
   memset (probe, 0, sizeof *probe);
   const char *const streams_argv[] = {
-    "ffprobe", "-v", "error", "-count_frames", "-show_streams", "-of", "json", path, NULL
+    "ffprobe", "-v", "error", "-count_frames", "-show_streams", "-show_format", "-of", "json", path, NULL
   };
   g_autofree char *streams_json = run_capture (streams_argv);
   g_autoptr (JsonParser) parser = json_parser_new ();
@@ -58,6 +58,9 @@ rh_test_probe (const char *path, RhTestProbe *probe)
   if (!json_object_has_member (root, "streams"))
     return FALSE;
   JsonArray *streams = json_object_get_array_member (root, "streams");
+  if (json_object_has_member (root, "format"))
+    probe->duration = g_ascii_strtod (json_object_get_string_member_with_default (
+                                        json_object_get_object_member (root, "format"), "duration", "0"), NULL);
   for (guint i = 0; i < json_array_get_length (streams); i++)
     {
       JsonObject *s = json_array_get_object_element (streams, i);

@@ -22,6 +22,7 @@ typedef struct {
   guint width, height;
   gboolean first_video_is_key;
   double first_video_pts;    /* seconds */
+  double duration;           /* seconds, as the container says */
 } RhTestProbe;
 
 /* Runs ffprobe on path; FALSE if it could not be read. */

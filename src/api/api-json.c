@@ -2,6 +2,8 @@
 
 #include "api-json.h"
 
+#include <string.h>
+
 #include <json-glib/json-glib.h>
 
 #include "server/connection.h"
@@ -65,6 +67,29 @@ add_publisher (JsonBuilder *builder, const RhPublisher *publisher)
   json_builder_end_object (builder);
 }
 
+/* member: [ {target_name: ..., state: ...}, ... ] for the outputs of kind. */
+static void
+add_outputs (JsonBuilder *builder, const RhStream *stream, const char *kind, const char *member,
+             const char *target_name)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < stream->outputs->len; i++)
+    {
+      RhOutput *output = g_ptr_array_index (stream->outputs, i);
+      if (strcmp (output->funcs->kind, kind) != 0)
+        continue;
+      g_autofree char *target = NULL;
+      const char *state = NULL;
+      output->funcs->describe (output, &target, &state);
+      json_builder_begin_object (builder);
+      add_string (builder, target_name, target);
+      add_string (builder, "state", state);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+}
+
 static void
 add_players (JsonBuilder *builder, const RhStream *stream, gboolean detail)
 {
@@ -117,6 +142,8 @@ rh_api_json_streams (const RhApiSources *sources, gboolean detail)
       add_string (builder, "audio", stream->audio_codec);
       json_builder_end_object (builder);
       add_players (builder, stream, detail);
+      add_outputs (builder, stream, "record", "recordings", "path");
+      add_outputs (builder, stream, "relay", "relays", "url");
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);

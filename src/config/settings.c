@@ -22,6 +22,7 @@ typedef enum {
   SETTING_LISTEN,
   SETTING_CHOICE,
   SETTING_STRINGS,       /* a string or a list of strings: GStrv */
+  SETTING_RECORD,        /* the record group */
 } SettingType;
 
 typedef struct {
@@ -63,6 +64,9 @@ static const SettingSpec server_settings[] = {
   { "player_max_delay", SETTING_SECONDS, FIELD (player_max_delay), 0.1, 60, NULL },
   { "player_behind_timeout", SETTING_SECONDS, FIELD (player_behind_timeout), 1, 3600, NULL },
   { "player_send_buffer", SETTING_INT, FIELD (player_send_buffer), 0, 64 * 1024 * 1024, NULL },
+  { "record", SETTING_RECORD, FIELD (record), 0, 0, NULL },
+  { "relay", SETTING_STRINGS, FIELD (relay), 0, 0, NULL },
+  { "relay_retry_max", SETTING_SECONDS, FIELD (relay_retry_max), 1, 3600, NULL },
 };
 
 #define HOOKS_FIELD(f) offsetof (RhHooksSettings, f)
@@ -121,6 +125,12 @@ server_config_init (RhServerConfig *server)
   server->player_max_delay = 3;
   server->player_behind_timeout = 20;
   server->player_send_buffer = 256 * 1024;
+  server->record.dir = g_strdup (RH_RECORD_DEFAULT_DIR);
+  server->record.path = g_strdup (RH_RECORD_DEFAULT_PATH);
+  /* 8 s of a 8 Mbit/s stream: a disk slower than that for longer is not
+   * going to catch up. */
+  server->record.max_buffer = 8 * 1024 * 1024;
+  server->relay_retry_max = 30;
 }
 
 static void
@@ -152,6 +162,59 @@ load_listen (const config_setting_t *setting, GArray *listen, GPtrArray *errors)
     rh_config_error (errors, setting, _("listen must name at least one address"));
 }
 
+static void load_setting (const SettingSpec *spec, const config_setting_t *setting, void *base,
+                          GPtrArray *errors);
+
+static void
+load_string (const config_setting_t *setting, char **field, GPtrArray *errors)
+{
+  const char *text = rh_config_get_string (setting);
+  if (text == NULL || *text == '\0')
+    {
+      rh_config_error (errors, setting, _("%s must be a non-empty string"), config_setting_name (setting));
+      return;
+    }
+  g_free (*field);
+  *field = g_strdup (text);
+}
+
+/* record = { all = true; dir = "..."; path = "..."; max_buffer = ...; } */
+static void
+load_record (const config_setting_t *section, RhRecordConfig *record, GPtrArray *errors)
+{
+  static const SettingSpec specs[] = {
+    { "all", SETTING_BOOL, offsetof (RhRecordConfig, all), 0, 0, NULL },
+    { "max_buffer", SETTING_INT, offsetof (RhRecordConfig, max_buffer), 64 * 1024, 1024 * 1024 * 1024, NULL },
+  };
+  if (!config_setting_is_group (section))
+    {
+      rh_config_error (errors, section, _("record must be a group: record = { all = true; dir = \"...\"; };"));
+      return;
+    }
+  for (int i = 0; i < config_setting_length (section); i++)
+    {
+      const config_setting_t *setting = config_setting_get_elem (section, (unsigned) i);
+      const char *name = config_setting_name (setting);
+      if (strcmp (name, "dir") == 0)
+        {
+          load_string (setting, &record->dir, errors);
+          if (record->dir[0] != '/')
+            rh_config_error (errors, setting, _("record.dir must be an absolute path"));
+        }
+      else if (strcmp (name, "path") == 0)
+        load_string (setting, &record->path, errors);
+      else if (strcmp (name, "all") != 0 && strcmp (name, "max_buffer") != 0)
+        rh_config_error (errors, setting, _("unknown setting record.%s (all, dir, path, max_buffer)"), name);
+    }
+  /* The two typed settings, through the common table. */
+  for (gsize j = 0; j < G_N_ELEMENTS (specs); j++)
+    {
+      const config_setting_t *setting = config_setting_get_member (section, specs[j].name);
+      if (setting != NULL)
+        load_setting (&specs[j], setting, record, errors);
+    }
+}
+
 static void
 load_setting (const SettingSpec *spec, const config_setting_t *setting, void *base,
               GPtrArray *errors)
@@ -163,6 +226,9 @@ load_setting (const SettingSpec *spec, const config_setting_t *setting, void *ba
     {
     case SETTING_LISTEN:
       load_listen (setting, *(GArray **) field, errors);
+      return;
+    case SETTING_RECORD:
+      load_record (setting, field, errors);
       return;
     case SETTING_STRINGS:
       {
@@ -364,7 +430,8 @@ split_event_flag (const char *flag, const char *text, RhEventType *type, const c
                                                   "connection_close, stream_create, stream_delete, "
                                                   "publish_start, publish_stop, play_start, play_stop, "
                                                   "codec_detected, media_start, media_stall, media_resume, "
-                                                  "process_exit)"), flag, text));
+                                                  "process_exit, record_start, record_stop, "
+                                                  "relay_start, relay_stop)"), flag, text));
       return FALSE;
     }
   *value = equals + 1;
@@ -472,12 +539,66 @@ apply_hook_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtr
     }
 }
 
+/* server.record.all and server.relay are publish_start rules like any
+ * other (named "record-all" and "relay:URL"): one path for all outputs. */
+static void
+add_output_rules (RhConfig *config, GPtrArray *errors)
+{
+  if (config->server.record.all)
+    {
+      g_autoptr (GError) error = NULL;
+      RhTemplate *path = rh_template_new_url (config->server.record.path, &error);
+      if (path == NULL)
+        g_ptr_array_add (errors, g_strdup_printf (_("server.record.path: %s"), error->message));
+      else if (config->server.record.path[0] == '/' || strstr (config->server.record.path, "..") != NULL)
+        {
+          g_ptr_array_add (errors, g_strdup_printf (_("server.record.path \"%s\" must stay under the recording "
+                                                    "directory (relative, no \"..\")"), config->server.record.path));
+          rh_template_free (path);
+        }
+      else
+        g_ptr_array_add (config->hooks.rules, rh_rule_new_record ("record-all", path));
+    }
+  for (char **url = config->server.relay; url != NULL && *url != NULL; url++)
+    {
+      g_autoptr (GError) error = NULL;
+      RhTemplate *target = rh_rules_check_relay_url (*url, &error) ? rh_template_new_url (*url, &error) : NULL;
+      if (target == NULL)
+        {
+          g_ptr_array_add (errors, g_strdup_printf (_("server.relay: %s"), error->message));
+          continue;
+        }
+      g_autofree char *name = g_strdup_printf ("relay:%s", *url);
+      g_ptr_array_add (config->hooks.rules, rh_rule_new_relay (name, target));
+    }
+}
+
 static void
 apply_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray *errors)
 {
   if (overrides == NULL)
     return;
   apply_hook_overrides (config, overrides, errors);
+  if (overrides->record_all)
+    config->server.record.all = TRUE;
+  if (overrides->record_dir != NULL)
+    {
+      if (overrides->record_dir[0] != '/')
+        g_ptr_array_add (errors, g_strdup_printf (_("--record-dir: \"%s\" is not an absolute path"),
+                                                  overrides->record_dir));
+      g_free (config->server.record.dir);
+      config->server.record.dir = g_strdup (overrides->record_dir);
+    }
+  if (overrides->relay != NULL && overrides->relay[0] != NULL)
+    {
+      /* Added to the file's list. */
+      g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
+      if (config->server.relay != NULL)
+        g_strv_builder_addv (builder, (const char **) config->server.relay);
+      g_strv_builder_addv (builder, (const char **) overrides->relay);
+      g_strfreev (config->server.relay);
+      config->server.relay = g_strv_builder_end (builder);
+    }
   if (overrides->listen != NULL && overrides->listen[0] != NULL)
     {
       g_array_set_size (config->server.listen, 0);
@@ -573,6 +694,7 @@ rh_config_load (const char *path, gboolean must_exist,
     }
 
   apply_overrides (config, overrides, errors);
+  add_output_rules (config, errors);
   if (errors->len > errors_before)
     return NULL;
   return g_steal_pointer (&config);
@@ -595,6 +717,9 @@ rh_config_unref (RhConfig *config)
   g_ptr_array_unref (config->hooks.checks);
   g_strfreev (config->hooks.pass_env);
   g_strfreev (config->server.per_ip_exempt);
+  g_free (config->server.record.dir);
+  g_free (config->server.record.path);
+  g_strfreev (config->server.relay);
   g_array_unref (config->http.listen);
   g_free (config->http.token);
   g_free (config->path);

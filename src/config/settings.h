@@ -14,6 +14,16 @@ typedef enum {
   RH_DUPLICATE_PUBLISH_REPLACE,
 } RhDuplicatePublish;
 
+/* server.record: where recordings go and how. */
+typedef struct {
+  gboolean all;                    /* record every published stream */
+  char *dir;                       /* recording directory */
+  char *path;                      /* path template of record.all's files */
+  gint max_buffer;                 /* bytes one recording may have waiting for the disk */
+} RhRecordConfig;
+
+#define RH_RECORD_DEFAULT_DIR "/var/lib/rtmphooks/recordings"
+
 typedef struct {
   GArray *listen;                  /* RhListenAddress */
   gint listen_backlog;             /* accept queue of each listener */
@@ -36,6 +46,9 @@ typedef struct {
   double player_max_delay;         /* seconds queued media may wait before the player skips */
   double player_behind_timeout;    /* seconds a player may stay behind before it is closed */
   gint player_send_buffer;         /* SO_SNDBUF of players; 0 = kernel autotuning */
+  RhRecordConfig record;
+  GStrv relay;                     /* rtmp:// URLs every published stream is pushed to */
+  double relay_retry_max;          /* seconds: the longest wait between relay reconnects */
 } RhServerConfig;
 
 /* The HTTP API; off without an http section. */
@@ -73,6 +86,9 @@ typedef struct {
   const char *hook_stdio_format;
   const char *hook_timeout;   /* "30s", "500ms", "1m" */
   gint hook_concurrency;
+  gboolean record_all;
+  const char *record_dir;
+  char **relay;               /* rtmp:// URLs */
 } RhConfigOverrides;
 
 /* Loads path (NULL or a missing optional file: built-in defaults) and

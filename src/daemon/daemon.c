@@ -134,12 +134,14 @@ on_drain_tick (gpointer user_data)
   RhDaemon *daemon = user_data;
   RhDispatcherCounters hooks;
   rh_dispatcher_get_counters (daemon->dispatcher, &hooks);
-  gboolean idle = hooks.running == 0 && hooks.queued == 0 && hooks.processes == 0;
+  /* Recordings end at the publish's end: their files get closed. */
+  guint outputs = rh_outputs_get_n_active (rh_server_get_outputs (daemon->server));
+  gboolean idle = hooks.running == 0 && hooks.queued == 0 && hooks.processes == 0 && outputs == 0;
   if (!idle && g_get_monotonic_time () < daemon->drain_deadline)
     return G_SOURCE_CONTINUE;
   if (!idle)
-    g_warning (_("exiting with %u hook action(s) still running, %u queued and %u managed process(es)"),
-               hooks.running, hooks.queued, hooks.processes);
+    g_warning (_("exiting with %u hook action(s) still running, %u queued, %u managed process(es) and "
+                 "%u recording(s) or relay(s)"), hooks.running, hooks.queued, hooks.processes, outputs);
   /* Nothing a hook started may outlive the daemon: what hooks left
    * running after they exited goes too. */
   rh_exec_kill_all ();
@@ -172,6 +174,22 @@ on_event (RhEvent *event, gpointer user_data)
 {
   RhDaemon *daemon = user_data;
   rh_dispatcher_emit (daemon->dispatcher, event);
+}
+
+static void
+on_output_start (RhActionKind kind, const char *rule_name, const RhEvent *event, const char *target,
+                 gpointer user_data)
+{
+  RhDaemon *daemon = user_data;
+  g_autofree char *app = rh_event_lookup (event, "app");
+  g_autofree char *name = rh_event_lookup (event, "stream_name");
+  if (app == NULL || name == NULL)
+    return;
+  RhOutputs *outputs = rh_server_get_outputs (daemon->server);
+  if (kind == RH_ACTION_RECORD)
+    rh_outputs_start_recording (outputs, rule_name, app, name, target);
+  else
+    rh_outputs_start_relay (outputs, rule_name, app, name, target);
 }
 
 static RhCheckRequest *
@@ -213,6 +231,8 @@ rh_daemon_run (RhDaemon *daemon)
   rh_check_runner_configure (daemon->checks, &daemon->config->hooks);
   daemon->server = rh_server_new (daemon->config);
   rh_server_set_event_sink (daemon->server, on_event, on_check, daemon);
+  RhOutputStarter starter = { on_output_start, daemon };
+  rh_dispatcher_set_outputs (daemon->dispatcher, &starter);
   if (!rh_server_apply_config (daemon->server, daemon->config, TRUE, &error))
     {
       g_critical ("%s", error->message);

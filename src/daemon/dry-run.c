@@ -122,6 +122,16 @@ print_plan (const RhAction *action, const RhActionPlan *plan, const RhEvent *eve
       printf ("    stdin: %s", plan->input != NULL ? plan->input : "(nothing)\n");
       return;
     }
+  if (action->kind == RH_ACTION_RECORD)
+    {
+      printf ("  record (until the publish ends)\n    path: %s (under the recording directory)\n", plan->url);
+      return;
+    }
+  if (action->kind == RH_ACTION_RELAY)
+    {
+      printf ("  relay (until the publish ends)\n    url: %s\n", plan->url);
+      return;
+    }
   if (action->kind == RH_ACTION_WEBHOOK && event->type >= RH_EVENT_FIRST_CHECK)
     printf ("  webhook (timeout %gs, never retried)\n", plan->timeout);
   else

@@ -34,6 +34,7 @@ struct _RhDispatcher {
   GStrv base_env;          /* variables inherited from the daemon */
   RhWebhookClient *webhooks;
   RhSupervisor *supervisor;  /* managed processes */
+  RhOutputStarter outputs;   /* recordings and relays */
   GQueue queue;            /* Job* */
   guint running;
   guint start_id;          /* idle source starting queued jobs */
@@ -286,7 +287,14 @@ rh_dispatcher_plan (RhDispatcher *dispatcher, const RhRule *rule, const RhAction
         }
       return;
     }
+  if (action->kind == RH_ACTION_RECORD)
+    {
+      plan->url = rh_template_expand (action->path, event);
+      return;
+    }
   plan->url = rh_template_expand (action->url, event);
+  if (action->kind == RH_ACTION_RELAY)
+    return;
   plan->secret = action->secret != NULL ? rh_template_expand (action->secret, event) : NULL;
   g_autoptr (GStrvBuilder) headers = g_strv_builder_new ();
   for (guint i = 0; i < action->headers->len; i++)
@@ -518,6 +526,24 @@ start_managed (RhDispatcher *dispatcher, RhRule *rule, const RhAction *action, R
   rh_action_plan_clear (&plan);
 }
 
+/* A recording or a relay begins now, with the publish that is starting:
+ * it is no job (nothing to wait for) and it ends with the publish. */
+static void
+start_output (RhDispatcher *dispatcher, RhRule *rule, const RhAction *action, RhEvent *event)
+{
+  if (dispatcher->outputs.start == NULL)
+    return;
+  g_autofree char *target = rh_template_expand (action->kind == RH_ACTION_RECORD ? action->path : action->url,
+                                                event);
+  dispatcher->outputs.start (action->kind, rule->name, event, target, dispatcher->outputs.user_data);
+}
+
+void
+rh_dispatcher_set_outputs (RhDispatcher *dispatcher, const RhOutputStarter *starter)
+{
+  dispatcher->outputs = *starter;
+}
+
 void
 rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
 {
@@ -553,6 +579,11 @@ rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
           if (action->managed)
             {
               start_managed (dispatcher, rule, action, event);
+              continue;
+            }
+          if (action->kind == RH_ACTION_RECORD || action->kind == RH_ACTION_RELAY)
+            {
+              start_output (dispatcher, rule, action, event);
               continue;
             }
           if (g_queue_get_length (&dispatcher->queue) >= dispatcher->queue_limit)

@@ -48,6 +48,16 @@ void rh_dispatcher_free (RhDispatcher *dispatcher);
 void rh_dispatcher_configure (RhDispatcher *dispatcher, const RhHooksSettings *settings);
 void rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event);
 
+/* Who starts recordings and relays (the server): record and relay
+ * actions of publish_start rules go there at once, with their path or URL
+ * expanded for the event. */
+typedef struct {
+  void (*start) (RhActionKind kind, const char *rule_name, const RhEvent *event, const char *target,
+                 gpointer user_data);
+  gpointer user_data;
+} RhOutputStarter;
+void rh_dispatcher_set_outputs (RhDispatcher *dispatcher, const RhOutputStarter *starter);
+
 guint rh_dispatcher_get_running (RhDispatcher *dispatcher);
 guint rh_dispatcher_get_queued (RhDispatcher *dispatcher);
 void rh_dispatcher_log_stats (RhDispatcher *dispatcher);
@@ -75,7 +85,7 @@ typedef struct {
   /* exec */
   GStrv argv;
   GStrv envp;
-  /* webhook */
+  /* webhook; relay: the URL; record: the path */
   char *url;
   GStrv headers;         /* name, value, ... */
   char *secret;          /* expanded; NULL: unsigned */

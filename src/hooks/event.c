@@ -20,6 +20,10 @@ static const char *const type_names[RH_EVENT_N_TYPES] = {
   [RH_EVENT_MEDIA_STALL] = "media_stall",
   [RH_EVENT_MEDIA_RESUME] = "media_resume",
   [RH_EVENT_PROCESS_EXIT] = "process_exit",
+  [RH_EVENT_RECORD_START] = "record_start",
+  [RH_EVENT_RECORD_STOP] = "record_stop",
+  [RH_EVENT_RELAY_START] = "relay_start",
+  [RH_EVENT_RELAY_STOP] = "relay_stop",
   [RH_EVENT_CONNECT] = "connect",
   [RH_EVENT_PUBLISH] = "publish",
   [RH_EVENT_PLAY] = "play",
@@ -57,6 +61,16 @@ static const char *const media_resume_fields[] = { "app", "stream_name", "stalle
 static const char *const process_exit_fields[] = {
   "rule", "app", "stream_name", "pid", "exit_status", "signal", "restarts", NULL
 };
+/* path is relative to the recording directory. */
+static const char *const record_start_fields[] = { "app", "stream_name", "path", NULL };
+static const char *const record_stop_fields[] = {
+  "app", "stream_name", "path", "duration_seconds", "bytes", "reason", NULL
+};
+/* url without its query (a key there stays out of events). */
+static const char *const relay_start_fields[] = { "app", "stream_name", "url", NULL };
+static const char *const relay_stop_fields[] = {
+  "app", "stream_name", "url", "duration_seconds", "bytes_sent", "reason", NULL
+};
 static const char *const connect_fields[] = {
   "app", "client_ip", "client_port", "tc_url", "flash_ver", "query", NULL
 };
@@ -80,6 +94,10 @@ static const char *const *const data_fields[RH_EVENT_N_TYPES] = {
   [RH_EVENT_MEDIA_STALL] = media_stall_fields,
   [RH_EVENT_MEDIA_RESUME] = media_resume_fields,
   [RH_EVENT_PROCESS_EXIT] = process_exit_fields,
+  [RH_EVENT_RECORD_START] = record_start_fields,
+  [RH_EVENT_RECORD_STOP] = record_stop_fields,
+  [RH_EVENT_RELAY_START] = relay_start_fields,
+  [RH_EVENT_RELAY_STOP] = relay_stop_fields,
   [RH_EVENT_CONNECT] = connect_fields,
   [RH_EVENT_PUBLISH] = publish_fields,
   [RH_EVENT_PLAY] = play_fields,
@@ -88,7 +106,7 @@ static const char *const *const data_fields[RH_EVENT_N_TYPES] = {
 static const char *const number_fields[] = {
   "timestamp", "client_port", "server_port", "duration_seconds", "bytes_received", "bytes_sent",
   "video_packets", "audio_packets", "pid", "exit_status", "signal", "restarts", "width", "height", "bit_depth",
-  "sample_rate", "channels", "seconds", "stalled_seconds", NULL
+  "sample_rate", "channels", "seconds", "stalled_seconds", "bytes", NULL
 };
 
 gboolean

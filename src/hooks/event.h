@@ -21,6 +21,10 @@ typedef enum {
   RH_EVENT_MEDIA_STALL,
   RH_EVENT_MEDIA_RESUME,
   RH_EVENT_PROCESS_EXIT,
+  RH_EVENT_RECORD_START,
+  RH_EVENT_RECORD_STOP,
+  RH_EVENT_RELAY_START,
+  RH_EVENT_RELAY_STOP,
   /* Requests that decision checks answer before the server goes on:
    * never notifications, so rules cannot react to them. */
   RH_EVENT_CONNECT,

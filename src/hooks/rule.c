@@ -38,6 +38,7 @@ rh_action_free (RhAction *action)
   g_ptr_array_unref (action->argv);
   g_ptr_array_unref (action->headers);
   rh_template_free (action->url);
+  rh_template_free (action->path);
   rh_template_free (action->secret);
   g_free (action);
 }
@@ -73,6 +74,31 @@ rh_rule_new_webhook (const char *name, guint32 events, RhTemplate *url)
   action->url = url;
   g_ptr_array_add (rule->actions, action);
   return rule;
+}
+
+static RhRule *
+rule_new_output (const char *name, RhActionKind kind, RhTemplate *target)
+{
+  RhRule *rule = rh_rule_new (name, 1u << RH_EVENT_PUBLISH_START);
+  RhAction *action = rh_action_new (kind);
+  if (kind == RH_ACTION_RECORD)
+    action->path = target;
+  else
+    action->url = target;
+  g_ptr_array_add (rule->actions, action);
+  return rule;
+}
+
+RhRule *
+rh_rule_new_record (const char *name, RhTemplate *path)
+{
+  return rule_new_output (name, RH_ACTION_RECORD, path);
+}
+
+RhRule *
+rh_rule_new_relay (const char *name, RhTemplate *url)
+{
+  return rule_new_output (name, RH_ACTION_RELAY, url);
 }
 
 RhRule *

@@ -22,6 +22,10 @@ enum {
 typedef enum {
   RH_ACTION_EXEC,
   RH_ACTION_WEBHOOK,
+  /* Stream outputs: on publish_start only, started at once rather than
+   * queued; the stream ends them. */
+  RH_ACTION_RECORD,
+  RH_ACTION_RELAY,
 } RhActionKind;
 
 typedef struct {
@@ -39,7 +43,9 @@ typedef struct {
    * start event began it, restarted when it dies early. */
   gboolean managed;
   double restart_delay;        /* seconds before the first restart; doubles */
-  /* webhook */
+  /* record: a path under the recording directory */
+  RhTemplate *path;
+  /* webhook; relay: the rtmp:// URL */
   RhTemplate *url;
   GPtrArray *headers;          /* RhNamedTemplate* */
   RhTemplate *secret;          /* NULL: no signature */
@@ -76,6 +82,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhRule, rh_rule_unref)
 RhRule *rh_rule_new_script (const char *name, guint32 events, const char *path);
 /* A rule posting the event to url. */
 RhRule *rh_rule_new_webhook (const char *name, guint32 events, RhTemplate *url);
+/* A publish_start rule recording every stream to path, or pushing it to url. */
+RhRule *rh_rule_new_record (const char *name, RhTemplate *path);
+RhRule *rh_rule_new_relay (const char *name, RhTemplate *url);
+
+/* The template for a recording's path when none is given. */
+#define RH_RECORD_DEFAULT_PATH "${app}/${stream_name}-${timestamp}.flv"
 
 gboolean rh_rule_matches (const RhRule *rule, const RhEvent *event);
 /* The first condition the event fails, NULL if none (why a rule did not

@@ -125,6 +125,34 @@ rh_rules_check_url (const char *text, gint require_https, GError **error)
   return TRUE;
 }
 
+gboolean
+rh_rules_check_relay_url (const char *text, GError **error)
+{
+  const char *variable = strstr (text, "${");
+  if (g_ascii_strncasecmp (text, "rtmp://", 7) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("relay URL \"%s\" must start with rtmp://"), text);
+      return FALSE;
+    }
+  const char *host = text + 7;
+  const char *app = strchr (host, '/');
+  if (app == NULL || app == host || (variable != NULL && variable < app))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("relay URL \"%s\" needs a literal host"), text);
+      return FALSE;
+    }
+  const char *name = strchr (app + 1, '/');
+  if (name == NULL || name == app + 1 || name[1] == '\0')
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("relay URL \"%s\" must be rtmp://host[:port]/app/stream"), text);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 /* ---- fields against events ---- */
 
 static void
@@ -429,11 +457,50 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
   g_ptr_array_add (ctx->rule->actions, action);
 }
 
+/* record = { path = "..."; } and relay = { url = "rtmp://..."; }: they
+ * begin with a publish and end with it. */
+static void
+load_output (RuleContext *ctx, const config_setting_t *group, RhActionKind kind)
+{
+  static const char *const record_keys[] = { "path", NULL };
+  static const char *const relay_keys[] = { "url", NULL };
+  gboolean record = kind == RH_ACTION_RECORD;
+  const char *what = record ? "record" : "relay";
+  check_keys (ctx, group, what, record ? record_keys : relay_keys);
+  if (ctx->rule->events != (1u << RH_EVENT_PUBLISH_START))
+    rh_config_error (ctx->errors, group, _("rule \"%s\": %s needs on = [ \"publish_start\" ] (it ends with "
+                     "the publish)"), ctx->rule->name, what);
+  const config_setting_t *setting = config_setting_get_member (group, record ? "path" : "url");
+  const char *text = setting != NULL ? rh_config_get_string (setting) : NULL;
+  g_autoptr (GError) error = NULL;
+  RhAction *action = rh_action_new (kind);
+  if (record)
+    {
+      /* Values are percent-encoded as in a URL: none can add a directory. */
+      if (setting != NULL && text == NULL)
+        rh_config_error (ctx->errors, setting, _("rule \"%s\": record.path must be a string"), ctx->rule->name);
+      else if (text != NULL && (*text == '/' || strstr (text, "..") != NULL))
+        rh_config_error (ctx->errors, setting, _("rule \"%s\": record.path \"%s\" must stay under the "
+                         "recording directory (relative, no \"..\")"), ctx->rule->name, text);
+      else
+        action->path = load_template_full (ctx, setting != NULL ? setting : group,
+                                           text != NULL ? text : RH_RECORD_DEFAULT_PATH, TRUE);
+    }
+  else if (text == NULL)
+    rh_config_error (ctx->errors, setting != NULL ? setting : group,
+                     _("rule \"%s\": relay needs url = \"rtmp://host/app/stream\""), ctx->rule->name);
+  else if (!rh_rules_check_relay_url (text, &error))
+    rh_config_error (ctx->errors, setting, _("rule \"%s\": %s"), ctx->rule->name, error->message);
+  else
+    action->url = load_template_full (ctx, setting, text, TRUE);
+  g_ptr_array_add (ctx->rule->actions, action);
+}
+
 /* exec = { ... } or exec = ( { ... }, { ... } ): one or more actions. */
 static void
 load_actions (RuleContext *ctx, const config_setting_t *setting, const RhHooksSettings *hooks)
 {
-  gboolean webhook = strcmp (config_setting_name (setting), "webhook") == 0;
+  const char *kind = config_setting_name (setting);
   int n = config_setting_is_group (setting) ? 1 : rh_config_is_list (setting) ? config_setting_length (setting) : 0;
   if (n == 0)
     rh_config_error (ctx->errors, setting, _("rule \"%s\": %s must be a group or a list of groups"),
@@ -448,8 +515,12 @@ load_actions (RuleContext *ctx, const config_setting_t *setting, const RhHooksSe
                            ctx->rule->name, config_setting_name (setting));
           continue;
         }
-      if (webhook)
+      if (strcmp (kind, "webhook") == 0)
         load_webhook (ctx, group, hooks);
+      else if (strcmp (kind, "record") == 0)
+        load_output (ctx, group, RH_ACTION_RECORD);
+      else if (strcmp (kind, "relay") == 0)
+        load_output (ctx, group, RH_ACTION_RELAY);
       else
         load_exec (ctx, group);
     }
@@ -500,7 +571,7 @@ load_rule (const config_setting_t *group, const config_setting_t *filters, RhHoo
            GHashTable *names, gboolean check, GPtrArray *errors)
 {
   static const char *const rule_keys[] = {
-    "name", "on", "filter", "where", "env", "exec", "webhook", "concurrency", NULL
+    "name", "on", "filter", "where", "env", "exec", "webhook", "record", "relay", "concurrency", NULL
   };
   static const char *const check_keys_[] = {
     "name", "on", "filter", "where", "env", "exec", "webhook", "on_error", NULL
@@ -549,12 +620,17 @@ load_rule (const config_setting_t *group, const config_setting_t *filters, RhHoo
     load_actions (&ctx, setting, hooks);
   if ((setting = config_setting_get_member (group, "webhook")) != NULL)
     load_actions (&ctx, setting, hooks);
+  if ((setting = config_setting_get_member (group, "record")) != NULL && !check)
+    load_actions (&ctx, setting, hooks);
+  if ((setting = config_setting_get_member (group, "relay")) != NULL && !check)
+    load_actions (&ctx, setting, hooks);
   if ((setting = config_setting_get_member (group, "concurrency")) != NULL && !check)
     rh_config_read_int (setting, 0, 10000, &rule->concurrency, errors);
   if ((setting = config_setting_get_member (group, "on_error")) != NULL && check)
     load_on_error (&ctx, setting);
   if (rule->actions->len == 0 && errors->len == errors_before)
-    rh_config_error (errors, group, _("%s \"%s\" has no action (exec or webhook)"), what, name);
+    rh_config_error (errors, group, check ? _("%s \"%s\" has no action (exec or webhook)")
+                                                    : _("%s \"%s\" has no action (exec, webhook, record or relay)"), what, name);
   if (check && rule->actions->len > 1)
     rh_config_error (errors, group, _("check \"%s\" has %u actions: a check has exactly one (exec or "
                      "webhook); write several checks, they run in order"), name, rule->actions->len);

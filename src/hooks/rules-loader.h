@@ -18,5 +18,7 @@ void rh_rules_config_load (const config_setting_t *filters, const config_setting
 gboolean rh_rules_check_program (const char *program, char **absolute, GError **error);
 /* require_https: RH_REQUIRE_HTTPS_* */
 gboolean rh_rules_check_url (const char *text, gint require_https, GError **error);
+/* rtmp://host[:port]/app/stream with a literal host. */
+gboolean rh_rules_check_relay_url (const char *text, GError **error);
 
 G_END_DECLS

@@ -180,6 +180,56 @@ rh_emit_media_resume (const RhEventSink *sink, RhPublisher *publisher, gint64 st
   emit (sink, event);
 }
 
+static RhEvent *
+output_event (RhEventType type, const RhOutput *output)
+{
+  RhEvent *event = rh_event_new (type, output->conn_id, output->stream_key);
+  rh_event_add_string (event, "app", output->app);
+  rh_event_add_string (event, "stream_name", output->stream_name);
+  return event;
+}
+
+void
+rh_emit_record_start (const RhEventSink *sink, const RhOutput *output, const char *path)
+{
+  RhEvent *event = output_event (RH_EVENT_RECORD_START, output);
+  rh_event_add_string (event, "path", path);
+  emit (sink, event);
+}
+
+void
+rh_emit_record_stop (const RhEventSink *sink, const RhOutput *output, const char *path, gint64 duration_seconds,
+                     guint64 bytes, const char *reason)
+{
+  RhEvent *event = output_event (RH_EVENT_RECORD_STOP, output);
+  if (path != NULL)
+    rh_event_add_string (event, "path", path);
+  rh_event_add_number (event, "duration_seconds", duration_seconds);
+  rh_event_add_number (event, "bytes", (gint64) bytes);
+  rh_event_add_string (event, "reason", reason);
+  emit (sink, event);
+}
+
+void
+rh_emit_relay_start (const RhEventSink *sink, const RhOutput *output, const char *url)
+{
+  RhEvent *event = output_event (RH_EVENT_RELAY_START, output);
+  rh_event_add_string (event, "url", url);
+  emit (sink, event);
+}
+
+void
+rh_emit_relay_stop (const RhEventSink *sink, const RhOutput *output, const char *url, gint64 duration_seconds,
+                    guint64 bytes_sent, const char *reason)
+{
+  RhEvent *event = output_event (RH_EVENT_RELAY_STOP, output);
+  rh_event_add_string (event, "url", url);
+  rh_event_add_number (event, "duration_seconds", duration_seconds);
+  rh_event_add_number (event, "bytes_sent", (gint64) bytes_sent);
+  rh_event_add_string (event, "reason", reason);
+  emit (sink, event);
+}
+
 static RhCheckRequest *
 check (const RhEventSink *sink, RhEvent *request, RhVerdictFunc done, gpointer done_data)
 {

@@ -4,6 +4,7 @@
 
 #include <glib.h>
 
+#include "output.h"
 #include "reason.h"
 #include "types.h"
 #include "hooks/check-runner.h"
@@ -49,6 +50,14 @@ RhCheckRequest *rh_emit_publish_request (const RhEventSink *sink, RhConnection *
 RhCheckRequest *rh_emit_play_request (const RhEventSink *sink, RhConnection *connection, const char *app,
                                       const char *name, const char *tc_url, const char *query,
                                       RhVerdictFunc done, gpointer done_data);
+/* Recordings (path relative to the recording directory) and relays (the
+ * URL without its query). */
+void rh_emit_record_start (const RhEventSink *sink, const RhOutput *output, const char *path);
+void rh_emit_record_stop (const RhEventSink *sink, const RhOutput *output, const char *path,
+                          gint64 duration_seconds, guint64 bytes, const char *reason);
+void rh_emit_relay_start (const RhEventSink *sink, const RhOutput *output, const char *url);
+void rh_emit_relay_stop (const RhEventSink *sink, const RhOutput *output, const char *url,
+                         gint64 duration_seconds, guint64 bytes_sent, const char *reason);
 void rh_emit_codec_detected (const RhEventSink *sink, RhStream *stream, const char *track,
                              const char *codec, const RhCodecDetails *details);
 

@@ -8,6 +8,7 @@
 #include "emit.h"
 #include "flush.h"
 #include "listener.h"
+#include "outputs.h"
 #include "registry.h"
 #include "session.h"
 #include <glib/gi18n.h>
@@ -25,6 +26,7 @@ struct _RhServer {
   GHashTable *per_ip;        /* client ip -> count */
   GPtrArray *per_ip_exempt;  /* GInetAddressMask*: no per-IP limit */
   RhRegistry *registry;
+  RhOutputs *outputs;          /* recordings and relays */
   RhFlush *flush;            /* media: waits for the merge window */
   RhFlush *urgent_flush;     /* replies and control: never waits */
   RhPoller *poller;          /* every client socket, one GSource */
@@ -92,6 +94,7 @@ take_config (RhServer *server, RhConfig *config)
   RhStreamPolicy policy = stream_policy (settings);
   rh_registry_set_policy (server->registry, &policy);
   rh_flush_set_window (server->flush, (gint64) (settings->merge_window * G_USEC_PER_SEC));
+  rh_outputs_configure (server->outputs, settings);
 }
 
 static gboolean
@@ -219,6 +222,7 @@ rh_server_new (RhConfig *config)
   server->per_ip = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   server->per_ip_exempt = g_ptr_array_new_with_free_func (g_object_unref);
   server->registry = rh_registry_new (&server->sink, &policy);
+  server->outputs = rh_outputs_new (server->registry);
   server->poller = rh_poller_new ();
   server->flush = rh_flush_new (flush_connection, (gpointer (*) (gpointer)) rh_connection_ref,
                                 (GDestroyNotify) rh_connection_unref, server);
@@ -243,6 +247,7 @@ rh_server_free (RhServer *server)
   g_hash_table_unref (server->connections);
   g_hash_table_unref (server->per_ip);
   g_ptr_array_unref (server->per_ip_exempt);
+  rh_outputs_free (server->outputs);
   rh_registry_free (server->registry);
   rh_config_unref (server->config);
   g_free (server);
@@ -252,6 +257,12 @@ RhRegistry *
 rh_server_get_registry (RhServer *server)
 {
   return server->registry;
+}
+
+RhOutputs *
+rh_server_get_outputs (RhServer *server)
+{
+  return server->outputs;
 }
 
 static void

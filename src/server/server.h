@@ -7,6 +7,7 @@
 
 #include "config/settings.h"
 #include "types.h"
+#include "outputs.h"
 #include "hooks/check-runner.h"
 #include "hooks/event.h"
 
@@ -37,6 +38,8 @@ void rh_server_set_event_sink (RhServer *server, RhEventSinkFunc func, RhCheckFu
                                gpointer user_data);
 
 guint rh_server_get_n_connections (RhServer *server);
+/* Recordings and relays. */
+RhOutputs *rh_server_get_outputs (RhServer *server);
 
 typedef struct {
   guint connections;

@@ -171,7 +171,7 @@ end_publisher (RhSession *session, RhPublisher *publisher, RhReason reason)
           rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
           duration, publisher->bytes_received, publisher->video_packets, publisher->audio_packets);
   rh_emit_publish_stop (rh_registry_get_sink (session->registry), publisher, reason);
-  rh_stream_clear_publisher (stream);
+  rh_stream_clear_publisher (stream, reason);
   g_ptr_array_remove (session->publishers, publisher);
   update_role (session);
   rh_registry_release (session->registry, stream);

@@ -15,6 +15,7 @@
 
 typedef struct {
   guint8 type;
+  RhMediaFlags flags;
   guint32 timestamp;
   GBytes *payload;
 } CachedPacket;
@@ -38,6 +39,7 @@ rh_stream_new (const char *app, const char *name, const RhStreamPolicy *policy,
   stream->name = g_strdup (name);
   stream->key = g_strconcat (app, "/", name, NULL);
   stream->players = g_ptr_array_new ();
+  stream->outputs = g_ptr_array_new ();
   stream->gop = g_array_new (FALSE, FALSE, sizeof (CachedPacket));
   g_array_set_clear_func (stream->gop, cached_packet_clear);
   return stream;
@@ -62,6 +64,7 @@ rh_stream_free (RhStream *stream)
   clear_caches (stream);
   g_array_unref (stream->gop);
   g_ptr_array_unref (stream->players);
+  g_ptr_array_unref (stream->outputs);
   g_free (stream->key);
   g_free (stream->app);
   g_free (stream->name);
@@ -136,10 +139,19 @@ rh_stream_set_publisher (RhStream *stream, RhPublisher *publisher)
 }
 
 void
-rh_stream_clear_publisher (RhStream *stream)
+rh_stream_clear_publisher (RhStream *stream, RhReason reason)
 {
   if (stream->publisher == NULL)
     return;
+  /* Detached first: an output's ended() may free it. */
+  g_autoptr (GPtrArray) outputs = g_steal_pointer (&stream->outputs);
+  stream->outputs = g_ptr_array_new ();
+  for (guint i = 0; i < outputs->len; i++)
+    {
+      RhOutput *output = g_ptr_array_index (outputs, i);
+      output->stream = NULL;
+      output->funcs->ended (output, reason);
+    }
   stream->publisher->stream = NULL;
   stream->publisher = NULL;
   clear_caches (stream);
@@ -163,6 +175,38 @@ rh_stream_add_player (RhStream *stream, RhPlayer *player)
   rh_replies_sample_access (player->connection, player->stream_id);
   if (rh_stream_is_live (stream))
     send_cached (stream, player);
+}
+
+void
+rh_stream_attach_output (RhStream *stream, RhOutput *output)
+{
+  g_return_if_fail (rh_stream_is_live (stream));
+  g_ptr_array_add (stream->outputs, output);
+  output->stream = stream;
+  rh_stream_replay_to_output (stream, output);
+}
+
+void
+rh_stream_replay_to_output (RhStream *stream, RhOutput *output)
+{
+  if (stream->metadata != NULL)
+    output->funcs->packet (output, RH_MSG_DATA_AMF0, 0, stream->metadata, RH_MEDIA_SEQUENCE_HEADER);
+  if (stream->video_header != NULL)
+    output->funcs->packet (output, RH_MSG_VIDEO, 0, stream->video_header, RH_MEDIA_SEQUENCE_HEADER);
+  if (stream->audio_header != NULL)
+    output->funcs->packet (output, RH_MSG_AUDIO, 0, stream->audio_header, RH_MEDIA_SEQUENCE_HEADER);
+  for (guint i = 0; i < stream->gop->len; i++)
+    {
+      const CachedPacket *packet = &g_array_index (stream->gop, CachedPacket, i);
+      output->funcs->packet (output, packet->type, packet->timestamp, packet->payload, packet->flags);
+    }
+}
+
+void
+rh_stream_detach_output (RhStream *stream, RhOutput *output)
+{
+  if (g_ptr_array_remove (stream->outputs, output))
+    output->stream = NULL;
 }
 
 void
@@ -196,7 +240,7 @@ cache_gop (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, Rh
       stream->gop_overflowed = TRUE;
       return;
     }
-  CachedPacket packet = { type, timestamp, g_bytes_ref (payload) };
+  CachedPacket packet = { type, flags, timestamp, g_bytes_ref (payload) };
   g_array_append_val (stream->gop, packet);
   stream->gop_bytes += size;
 }
@@ -306,6 +350,20 @@ fan_out (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, RhMe
     }
 }
 
+/* An output may end itself (a recording that failed) while fed: the
+ * loop goes by index and rereads the length. */
+static void
+feed_outputs (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, RhMediaFlags flags)
+{
+  for (guint i = 0; i < stream->outputs->len; i++)
+    {
+      RhOutput *output = g_ptr_array_index (stream->outputs, i);
+      output->funcs->packet (output, type, timestamp, payload, flags);
+      if (i < stream->outputs->len && g_ptr_array_index (stream->outputs, i) != output)
+        i--;
+    }
+}
+
 /* Only when the codec or its configuration changed: never per packet. */
 static void
 describe_codec (guint8 type, const RhMediaInfo *info, const guint8 *data, gsize len, RhCodecDetails *details)
@@ -356,6 +414,7 @@ rh_stream_push_media (RhStream *stream, guint8 type, guint32 timestamp, GBytes *
                                         stream->observer_data);
     }
   fan_out (stream, type, timestamp, payload, info.flags);
+  feed_outputs (stream, type, timestamp, payload, info.flags);
 }
 
 void
@@ -366,5 +425,7 @@ rh_stream_push_data (RhStream *stream, guint32 timestamp, GBytes *payload, gbool
       g_clear_pointer (&stream->metadata, g_bytes_unref);
       stream->metadata = g_bytes_ref (payload);
     }
+  RhMediaFlags flags = is_metadata ? RH_MEDIA_SEQUENCE_HEADER : 0;
   fan_out (stream, RH_MSG_DATA_AMF0, timestamp, payload, RH_MEDIA_SEQUENCE_HEADER);
+  feed_outputs (stream, RH_MSG_DATA_AMF0, timestamp, payload, flags);
 }

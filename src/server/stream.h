@@ -5,6 +5,8 @@
 
 #include <glib.h>
 
+#include "output.h"
+#include "reason.h"
 #include "slow-player.h"
 #include "types.h"
 #include "protocol/codec-details.h"
@@ -61,6 +63,7 @@ struct _RhStream {
   char *name;
   RhPublisher *publisher;
   GPtrArray *players;         /* RhPlayer*, owned by their sessions */
+  GPtrArray *outputs;         /* RhOutput*: recordings and relays of this publish */
   GBytes *metadata;           /* onMetaData data message, @setDataFrame stripped */
   GBytes *video_header;
   GBytes *audio_header;
@@ -78,8 +81,15 @@ void rh_stream_free (RhStream *stream);
 gboolean rh_stream_is_live (const RhStream *stream);
 
 void rh_stream_set_publisher (RhStream *stream, RhPublisher *publisher);
-/* Players get StreamEOF + NetStream.Play.UnpublishNotify and keep waiting. */
-void rh_stream_clear_publisher (RhStream *stream);
+/* Players get StreamEOF + NetStream.Play.UnpublishNotify and keep waiting;
+ * outputs are detached and told why the publish ended. */
+void rh_stream_clear_publisher (RhStream *stream, RhReason reason);
+
+/* A live stream only: the output gets the cached start at once. */
+void rh_stream_attach_output (RhStream *stream, RhOutput *output);
+void rh_stream_detach_output (RhStream *stream, RhOutput *output);
+/* The cached start again (a relay that reconnected). */
+void rh_stream_replay_to_output (RhStream *stream, RhOutput *output);
 
 /* Sends the play start sequence, then everything cached if live. */
 void rh_stream_add_player (RhStream *stream, RhPlayer *player);

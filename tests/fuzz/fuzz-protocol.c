@@ -13,6 +13,7 @@
 #include "protocol/codec-details.h"
 #include "protocol/command.h"
 #include "protocol/data-message.h"
+#include "protocol/flv-writer.h"
 #include "protocol/handshake.h"
 #include "protocol/media.h"
 #include "protocol/message.h"
@@ -134,7 +135,15 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       {
         RhDataMessage message = { NULL, FALSE };
         if (rh_data_message_parse (piece % 2 ? RH_MSG_DATA_AMF0 : RH_MSG_DATA_AMF3, bytes, &message, NULL))
-          rh_data_message_clear (&message);
+          {
+            /* A recording's onMetaData is built from a publisher's: the
+             * two numbers it patches lie inside it. */
+            gsize duration_at, filesize_at;
+            g_autoptr (GBytes) file = rh_flv_file_metadata (message.payload, &duration_at, &filesize_at);
+            if (filesize_at + 8 + 3 != g_bytes_get_size (file) || duration_at + 8 > filesize_at)
+              __builtin_trap ();
+            rh_data_message_clear (&message);
+          }
         break;
       }
     case 8:

@@ -1,0 +1,549 @@
+#include "config.h"
+
+#include "recording.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "protocol/flv-writer.h"
+#include "protocol/message.h"
+
+typedef enum {
+  ITEM_START,   /* payload: file header, onMetaData and sequence headers */
+  ITEM_TAG,     /* payload: a tag body */
+  ITEM_CLOSE,
+} ItemKind;
+
+typedef struct {
+  ItemKind kind;
+  guint8 type;
+  guint32 timestamp;    /* rebased: the file starts at 0 */
+  GBytes *payload;
+} Item;
+
+struct _RhRecording {
+  RhOutput output;                 /* first: the stream feeds it */
+  gatomicrefcount ref;
+  const RhRecordingOwner *owner;
+  gpointer owner_data;
+  GMainContext *context;
+  char *dir;
+  char *requested_path;
+  gsize max_buffer;
+  GThread *thread;
+
+  /* Main thread only. */
+  char *path;                      /* as opened: with its -N suffix */
+  gboolean stopping;               /* the close is queued */
+  gboolean file_started;           /* the start is queued */
+  guint32 base_timestamp;
+  GBytes *metadata;
+  GBytes *video_header;
+  GBytes *audio_header;
+
+  /* Shared with the writer, under lock. */
+  GMutex lock;
+  GCond cond;
+  Item *ring;
+  guint capacity;
+  guint head;
+  guint length;
+  gsize queued_bytes;
+  gboolean abandon;                /* drop what is queued unwritten */
+  char *close_reason;
+};
+
+static RhRecording *
+recording_ref (RhRecording *recording)
+{
+  g_atomic_ref_count_inc (&recording->ref);
+  return recording;
+}
+
+static void
+recording_unref (RhRecording *recording)
+{
+  if (!g_atomic_ref_count_dec (&recording->ref))
+    return;
+  for (guint i = 0; i < recording->length; i++)
+    g_clear_pointer (&recording->ring[(recording->head + i) % recording->capacity].payload, g_bytes_unref);
+  g_free (recording->ring);
+  g_mutex_clear (&recording->lock);
+  g_cond_clear (&recording->cond);
+  g_clear_pointer (&recording->metadata, g_bytes_unref);
+  g_clear_pointer (&recording->video_header, g_bytes_unref);
+  g_clear_pointer (&recording->audio_header, g_bytes_unref);
+  g_main_context_unref (recording->context);
+  rh_output_clear (&recording->output);
+  g_free (recording->close_reason);
+  g_free (recording->path);
+  g_free (recording->dir);
+  g_free (recording->requested_path);
+  g_free (recording);
+}
+
+/* ---- the queue between the main loop and the writer ---- */
+
+static void
+push_item (RhRecording *recording, ItemKind kind, guint8 type, guint32 timestamp, GBytes *payload)
+{
+  g_mutex_lock (&recording->lock);
+  if (recording->length == recording->capacity)
+    {
+      guint capacity = MAX (64u, recording->capacity * 2);
+      Item *ring = g_new0 (Item, capacity);
+      for (guint i = 0; i < recording->length; i++)
+        ring[i] = recording->ring[(recording->head + i) % recording->capacity];
+      g_free (recording->ring);
+      recording->ring = ring;
+      recording->capacity = capacity;
+      recording->head = 0;
+    }
+  Item *item = &recording->ring[(recording->head + recording->length) % recording->capacity];
+  item->kind = kind;
+  item->type = type;
+  item->timestamp = timestamp;
+  item->payload = payload != NULL ? g_bytes_ref (payload) : NULL;
+  recording->length++;
+  if (payload != NULL)
+    recording->queued_bytes += g_bytes_get_size (payload);
+  g_cond_signal (&recording->cond);
+  g_mutex_unlock (&recording->lock);
+}
+
+gsize
+rh_recording_get_queued_bytes (RhRecording *recording)
+{
+  g_mutex_lock (&recording->lock);
+  gsize bytes = recording->queued_bytes;
+  g_mutex_unlock (&recording->lock);
+  return bytes;
+}
+
+void
+rh_recording_stop (RhRecording *recording, const char *reason)
+{
+  if (recording->stopping)
+    return;
+  recording->stopping = TRUE;
+  g_mutex_lock (&recording->lock);
+  recording->close_reason = g_strdup (reason);
+  /* A disk too slow for the stream will not catch up on a backlog. */
+  recording->abandon = strcmp (reason, "too_slow") == 0;
+  g_mutex_unlock (&recording->lock);
+  push_item (recording, ITEM_CLOSE, 0, 0, NULL);
+}
+
+/* ---- the main loop side: what the stream feeds ---- */
+
+static void
+append_tag (GByteArray *out, guint8 type, GBytes *body)
+{
+  gsize size = g_bytes_get_size (body);
+  guint8 header[RH_FLV_TAG_HEADER_SIZE], trailer[RH_FLV_TAG_TRAILER_SIZE];
+  rh_flv_write_tag_header (header, type, size, 0);
+  rh_flv_write_tag_trailer (trailer, size);
+  g_byte_array_append (out, header, sizeof header);
+  g_byte_array_append (out, g_bytes_get_data (body, NULL), (guint) size);
+  g_byte_array_append (out, trailer, sizeof trailer);
+}
+
+/* The file's beginning, queued once at its first frame. */
+static void
+start_file (RhRecording *recording, gboolean has_video, guint32 timestamp)
+{
+  GByteArray *start = g_byte_array_sized_new (4096);
+  guint8 file_header[RH_FLV_FILE_HEADER_SIZE];
+  rh_flv_write_file_header (file_header, recording->audio_header != NULL, has_video);
+  g_byte_array_append (start, file_header, sizeof file_header);
+  gsize duration_at, filesize_at;
+  g_autoptr (GBytes) metadata = rh_flv_file_metadata (recording->metadata, &duration_at, &filesize_at);
+  append_tag (start, RH_FLV_TAG_DATA, metadata);
+  if (recording->video_header != NULL)
+    append_tag (start, RH_FLV_TAG_VIDEO, recording->video_header);
+  if (recording->audio_header != NULL)
+    append_tag (start, RH_FLV_TAG_AUDIO, recording->audio_header);
+  /* The writer patches the two numbers at close: it needs their offsets
+   * in the file, which are in the first tag's body. */
+  gsize body_at = RH_FLV_FILE_HEADER_SIZE + RH_FLV_TAG_HEADER_SIZE;
+  guint8 offsets[16];
+  for (int i = 0; i < 8; i++)
+    {
+      offsets[i] = (guint8) ((guint64) (body_at + duration_at) >> (56 - 8 * i));
+      offsets[8 + i] = (guint8) ((guint64) (body_at + filesize_at) >> (56 - 8 * i));
+    }
+  g_byte_array_prepend (start, offsets, sizeof offsets);
+  g_autoptr (GBytes) bytes = g_byte_array_free_to_bytes (start);
+  recording->file_started = TRUE;
+  recording->base_timestamp = timestamp;
+  push_item (recording, ITEM_START, 0, 0, bytes);
+}
+
+static void
+on_packet (RhOutput *output, guint8 type, guint32 timestamp, GBytes *payload, RhMediaFlags flags)
+{
+  RhRecording *recording = rh_recording_from_output (output);
+  if (recording->stopping)
+    return;
+  gsize size = g_bytes_get_size (payload);
+  if (size > RH_FLV_MAX_TAG_BODY)
+    return;
+
+  if (type == RH_MSG_DATA_AMF0 && (flags & RH_MEDIA_SEQUENCE_HEADER))
+    {
+      /* The file's onMetaData is its own; later updates are not written. */
+      if (!recording->file_started)
+        {
+          g_clear_pointer (&recording->metadata, g_bytes_unref);
+          recording->metadata = g_bytes_ref (payload);
+        }
+      return;
+    }
+  if (!recording->file_started && (flags & RH_MEDIA_SEQUENCE_HEADER))
+    {
+      GBytes **slot = type == RH_MSG_VIDEO ? &recording->video_header : &recording->audio_header;
+      g_clear_pointer (slot, g_bytes_unref);
+      *slot = g_bytes_ref (payload);
+      return;
+    }
+  if (!recording->file_started)
+    {
+      /* A file starts at a keyframe, or at any audio frame when there is
+       * no video. */
+      gboolean video_start = type == RH_MSG_VIDEO && (flags & RH_MEDIA_KEYFRAME);
+      gboolean audio_only = type == RH_MSG_AUDIO && recording->video_header == NULL;
+      if (!video_start && !audio_only)
+        return;
+      start_file (recording, video_start, timestamp);
+    }
+
+  gsize queued = rh_recording_get_queued_bytes (recording);
+  if (queued + size > recording->max_buffer)
+    {
+      rh_recording_stop (recording, "too_slow");
+      return;
+    }
+  gint32 since_start = (gint32) (timestamp - recording->base_timestamp);
+  push_item (recording, ITEM_TAG, type, since_start > 0 ? (guint32) since_start : 0, payload);
+}
+
+static void
+on_ended (RhOutput *output, RhReason reason)
+{
+  RhRecording *recording = rh_recording_from_output (output);
+  rh_recording_stop (recording, reason == RH_REASON_SERVER_SHUTDOWN ? "server_shutdown" : "publish_stop");
+}
+
+static void
+describe (RhOutput *output, char **target, const char **state)
+{
+  RhRecording *recording = rh_recording_from_output (output);
+  *target = g_strdup (recording->path != NULL ? recording->path : recording->requested_path);
+  *state = recording->stopping ? "closing" : recording->path != NULL ? "recording" : "opening";
+}
+
+static const RhOutputFuncs output_funcs = { on_packet, on_ended, describe, "record" };
+
+RhOutput *
+rh_recording_get_output (RhRecording *recording)
+{
+  return &recording->output;
+}
+
+RhRecording *
+rh_recording_from_output (RhOutput *output)
+{
+  g_return_val_if_fail (output->funcs == &output_funcs, NULL);
+  return (RhRecording *) output;
+}
+
+/* ---- reports from the writer to the main loop ---- */
+
+typedef enum { REPORT_STARTED, REPORT_FAILED, REPORT_STOPPED } ReportKind;
+
+typedef struct {
+  RhRecording *recording;
+  ReportKind kind;
+  char *path;
+  char *reason;
+  char *detail;
+  gint64 duration_seconds;
+  guint64 bytes;
+} Report;
+
+static void
+report_free (gpointer data)
+{
+  Report *report = data;
+  recording_unref (report->recording);
+  g_free (report->path);
+  g_free (report->reason);
+  g_free (report->detail);
+  g_free (report);
+}
+
+static gboolean
+deliver_report (gpointer data)
+{
+  Report *report = data;
+  RhRecording *recording = report->recording;
+  switch (report->kind)
+    {
+    case REPORT_STARTED:
+      g_free (recording->path);
+      recording->path = g_strdup (report->path);
+      recording->owner->started (recording, report->path, recording->owner_data);
+      break;
+    case REPORT_FAILED:
+      rh_recording_stop (recording, "error");
+      break;
+    case REPORT_STOPPED:
+      recording->stopping = TRUE;
+      recording->owner->stopped (recording, report->path, report->duration_seconds, report->bytes,
+                                 report->reason, report->detail, recording->owner_data);
+      break;
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+report (RhRecording *recording, ReportKind kind, const char *path, const char *reason, const char *detail,
+        gint64 duration_seconds, guint64 bytes)
+{
+  Report *report = g_new0 (Report, 1);
+  report->recording = recording_ref (recording);
+  report->kind = kind;
+  report->path = g_strdup (path);
+  report->reason = g_strdup (reason);
+  report->detail = g_strdup (detail);
+  report->duration_seconds = duration_seconds;
+  report->bytes = bytes;
+  GSource *source = g_idle_source_new ();
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, deliver_report, report, report_free);
+  g_source_attach (source, recording->context);
+  g_source_unref (source);
+}
+
+/* ---- the writer thread ---- */
+
+typedef struct {
+  int fd;
+  char *path;              /* relative, as opened */
+  guint64 bytes;
+  guint32 last_timestamp;
+  gsize duration_at;       /* file offsets of the onMetaData numbers */
+  gsize filesize_at;
+  char *error;             /* the first failure; nothing is written after it */
+} Writer;
+
+/* "dir/name.flv", else "dir/name-1.flv" ... */
+static char *
+candidate_path (const char *path, guint attempt)
+{
+  if (attempt == 0)
+    return g_strdup (path);
+  const char *base = strrchr (path, '/');
+  base = base != NULL ? base + 1 : path;
+  const char *dot = strrchr (base, '.');
+  if (dot == NULL || dot == base)
+    return g_strdup_printf ("%s-%u", path, attempt);
+  return g_strdup_printf ("%.*s-%u%s", (int) (dot - path), path, attempt, dot);
+}
+
+static gboolean
+open_file (RhRecording *recording, Writer *writer)
+{
+  g_autofree char *first = g_build_filename (recording->dir, recording->requested_path, NULL);
+  g_autofree char *parent = g_path_get_dirname (first);
+  if (g_mkdir_with_parents (parent, 0750) != 0)
+    {
+      writer->error = g_strdup_printf (_("cannot create %s: %s"), parent, g_strerror (errno));
+      return FALSE;
+    }
+  for (guint attempt = 0; attempt < 1000; attempt++)
+    {
+      g_autofree char *relative = candidate_path (recording->requested_path, attempt);
+      g_autofree char *full = g_build_filename (recording->dir, relative, NULL);
+      int fd = open (full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
+      if (fd >= 0)
+        {
+          writer->fd = fd;
+          writer->path = g_steal_pointer (&relative);
+          return TRUE;
+        }
+      if (errno != EEXIST)
+        {
+          writer->error = g_strdup_printf (_("cannot create %s: %s"), full, g_strerror (errno));
+          return FALSE;
+        }
+    }
+  writer->error = g_strdup_printf (_("cannot create %s: 1000 files of that name exist"), first);
+  return FALSE;
+}
+
+static gboolean
+write_all (Writer *writer, struct iovec *iov, int n)
+{
+  while (n > 0)
+    {
+      ssize_t written = writev (writer->fd, iov, n);
+      if (written < 0 && errno == EINTR)
+        continue;
+      if (written < 0)
+        {
+          writer->error = g_strdup_printf (_("cannot write %s: %s"), writer->path, g_strerror (errno));
+          return FALSE;
+        }
+      writer->bytes += (guint64) written;
+      while (n > 0 && (gsize) written >= iov->iov_len)
+        {
+          written -= (ssize_t) iov->iov_len;
+          iov++;
+          n--;
+        }
+      if (n > 0)
+        {
+          iov->iov_base = (guint8 *) iov->iov_base + written;
+          iov->iov_len -= (gsize) written;
+        }
+    }
+  return TRUE;
+}
+
+static guint64
+read_u64 (const guint8 *p)
+{
+  guint64 value = 0;
+  for (int i = 0; i < 8; i++)
+    value = (value << 8) | p[i];
+  return value;
+}
+
+static void
+write_item (Writer *writer, const Item *item)
+{
+  gsize len;
+  const guint8 *data = g_bytes_get_data (item->payload, &len);
+  if (item->kind == ITEM_START)
+    {
+      writer->duration_at = (gsize) read_u64 (data);
+      writer->filesize_at = (gsize) read_u64 (data + 8);
+      struct iovec iov = { (void *) (data + 16), len - 16 };
+      write_all (writer, &iov, 1);
+      return;
+    }
+  guint8 header[RH_FLV_TAG_HEADER_SIZE], trailer[RH_FLV_TAG_TRAILER_SIZE];
+  rh_flv_write_tag_header (header, item->type, len, item->timestamp);
+  rh_flv_write_tag_trailer (trailer, len);
+  struct iovec iov[3] = { { header, sizeof header }, { (void *) data, len }, { trailer, sizeof trailer } };
+  if (write_all (writer, iov, 3) && item->timestamp > writer->last_timestamp)
+    writer->last_timestamp = item->timestamp;
+}
+
+/* The file's real duration and size into its onMetaData. */
+static void
+patch_metadata (Writer *writer)
+{
+  if (writer->duration_at == 0)
+    return;
+  guint8 number[8];
+  rh_flv_write_double (number, writer->last_timestamp / 1000.0);
+  if (pwrite (writer->fd, number, sizeof number, (off_t) writer->duration_at) != sizeof number)
+    return;
+  rh_flv_write_double (number, (double) writer->bytes);
+  (void) !pwrite (writer->fd, number, sizeof number, (off_t) writer->filesize_at);
+}
+
+static gpointer
+writer_main (gpointer data)
+{
+  RhRecording *recording = data;
+  Writer writer = { .fd = -1 };
+  gboolean opened = open_file (recording, &writer);
+  if (opened)
+    report (recording, REPORT_STARTED, writer.path, NULL, NULL, 0, 0);
+  else
+    report (recording, REPORT_FAILED, NULL, NULL, NULL, 0, 0);
+
+  gboolean closing = FALSE;
+  gboolean failure_reported = !opened;
+  while (!closing)
+    {
+      g_mutex_lock (&recording->lock);
+      while (recording->length == 0)
+        g_cond_wait (&recording->cond, &recording->lock);
+      Item item = recording->ring[recording->head];
+      recording->ring[recording->head].payload = NULL;
+      recording->head = (recording->head + 1) % recording->capacity;
+      recording->length--;
+      gboolean abandon = recording->abandon;
+      g_mutex_unlock (&recording->lock);
+
+      if (item.kind == ITEM_CLOSE)
+        closing = TRUE;
+      else if (opened && writer.error == NULL && !abandon)
+        write_item (&writer, &item);
+      if (item.payload != NULL)
+        {
+          g_mutex_lock (&recording->lock);
+          recording->queued_bytes -= g_bytes_get_size (item.payload);
+          g_mutex_unlock (&recording->lock);
+          g_bytes_unref (item.payload);
+        }
+      if (writer.error != NULL && !failure_reported)
+        {
+          failure_reported = TRUE;
+          report (recording, REPORT_FAILED, NULL, NULL, NULL, 0, 0);
+        }
+    }
+
+  if (opened)
+    {
+      patch_metadata (&writer);
+      if (close (writer.fd) != 0 && writer.error == NULL)
+        writer.error = g_strdup_printf (_("cannot write %s: %s"), writer.path, g_strerror (errno));
+    }
+  g_mutex_lock (&recording->lock);
+  const char *reason = writer.error != NULL ? "error" : recording->close_reason;
+  report (recording, REPORT_STOPPED, writer.path, reason, writer.error,
+          (gint64) (writer.last_timestamp / 1000), writer.bytes);
+  g_mutex_unlock (&recording->lock);
+  g_free (writer.path);
+  g_free (writer.error);
+  recording_unref (recording);
+  return NULL;
+}
+
+RhRecording *
+rh_recording_new (const char *dir, const char *relative_path, gsize max_buffer, const char *conn_id,
+                  const char *app, const char *stream_name, const RhRecordingOwner *owner, gpointer owner_data)
+{
+  RhRecording *recording = g_new0 (RhRecording, 1);
+  rh_output_init (&recording->output, &output_funcs, conn_id, app, stream_name);
+  g_atomic_ref_count_init (&recording->ref);
+  recording->owner = owner;
+  recording->owner_data = owner_data;
+  recording->context = g_main_context_ref_thread_default ();
+  recording->dir = g_strdup (dir);
+  recording->requested_path = g_strdup (relative_path);
+  recording->max_buffer = max_buffer;
+  g_mutex_init (&recording->lock);
+  g_cond_init (&recording->cond);
+  recording->thread = g_thread_new ("recording", writer_main, recording_ref (recording));
+  return recording;
+}
+
+void
+rh_recording_free (RhRecording *recording)
+{
+  if (recording == NULL)
+    return;
+  g_thread_join (recording->thread);
+  recording_unref (recording);
+}

@@ -1,0 +1,52 @@
+/* One relay push: an RTMP client inside the daemon that publishes a live
+ * stream to another server (nginx-rtmp, SRS, another rtmphooksd) with
+ * connect, releaseStream, FCPublish, createStream and publish, then sends
+ * the metadata, the sequence headers and the cached GOP, then every
+ * packet (payloads shared by reference, never copied). A target that
+ * falls behind is judged like a slow player: it skips to the next
+ * keyframe, and one that stays behind is disconnected. Whenever the
+ * connection fails it is made again, waiting 1 s, 2 s, 4 s ... up to
+ * retry_max, for as long as the source is live. Nothing blocks the main
+ * loop. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "output.h"
+#include "slow-player.h"
+
+G_BEGIN_DECLS
+
+typedef struct _RhRelay RhRelay;
+
+typedef struct {
+  /* The target accepted the publish; first is FALSE after a reconnect. */
+  void (*started) (RhRelay *relay, gboolean first, gpointer owner);
+  /* The connection failed or was lost; the next attempt is in delay s. */
+  void (*reconnecting) (RhRelay *relay, const char *why, double delay, gpointer owner);
+  /* The source's publish ended (reason publish_stop or server_shutdown).
+   * was_published: started was called. Free the relay later, not from
+   * inside this callback. */
+  void (*stopped) (RhRelay *relay, gboolean was_published, gint64 duration_seconds, guint64 bytes_sent,
+                   const char *reason, gpointer owner);
+} RhRelayOwner;
+
+/* url is rtmp://host[:port]/app/stream[?query]; NULL with error when it is
+ * not. */
+RhRelay *rh_relay_new (const char *url, double retry_max, const char *conn_id, const char *app,
+                       const char *stream_name, const RhRelayOwner *owner, gpointer owner_data, GError **error);
+void rh_relay_free (RhRelay *relay);
+/* Connects (attach the output to the stream first). */
+void rh_relay_start (RhRelay *relay);
+void rh_relay_set_limits (RhRelay *relay, const RhSlowPlayerLimits *limits);
+
+RhOutput *rh_relay_get_output (RhRelay *relay);
+/* The URL without its query, which may hold a key. */
+char *rh_relay_get_public_url (RhRelay *relay);
+
+/* Splits rtmp://host[:port]/app/stream[?query] (port 1935 by default; the
+ * stream name keeps the query). Pure. */
+gboolean rh_relay_parse_url (const char *url, char **host, guint16 *port, char **app, char **stream,
+                             GError **error);
+
+G_END_DECLS

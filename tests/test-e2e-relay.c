@@ -1,0 +1,244 @@
+/* Relay push end to end: the daemon publishes what ffmpeg sends it to a
+ * second rtmphooksd and to nginx-rtmp (Debian's libnginx-mod-rtmp), and
+ * comes back when the target is restarted. */
+#include "config.h"
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "test-player.h"
+#include "testutil.h"
+
+#define NGINX_RTMP_MODULE "/usr/lib/nginx/modules/ngx_rtmp_module.so"
+
+static JsonObject *
+one_event (RhTestDaemon *daemon, const char *type, GPtrArray **keep)
+{
+  *keep = rh_test_daemon_events (daemon, type);
+  g_assert_cmpuint ((*keep)->len, ==, 1);
+  return json_object_get_object_member (json_node_get_object (g_ptr_array_index (*keep, 0)), "data");
+}
+
+/* A daemon on a given port (a restarted target keeps its address). */
+static RhTestDaemon *
+start_target (guint16 port)
+{
+  char *dir = rh_test_make_dir ();
+  g_autofree char *config = g_build_filename (dir, "rtmphooks.conf", NULL);
+  g_assert_true (g_file_set_contents (config, "", -1, NULL));
+  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", port);
+  const char *const argv[] = { rh_test_env ("RH_DAEMON"), "-c", config, "--listen", listen, "--log-level", "info",
+                               "--hook-stdio-format", "jsonl", NULL };
+  return rh_test_daemon_spawn (argv, dir, NULL, NULL, port);
+}
+
+typedef struct {
+  RhTestPlayer *player;
+  guint video;
+} PlayerWait;
+
+static gboolean
+player_ended (gpointer data)
+{
+  return rh_test_player_ended (((PlayerWait *) data)->player);
+}
+
+static gboolean
+player_has_video (gpointer data)
+{
+  PlayerWait *wait = data;
+  return rh_test_player_video_messages (wait->player) >= wait->video;
+}
+
+/* To a second rtmphooksd: a player there gets the stream from its first
+ * keyframe, and the relay's events say where and how much. */
+static void
+test_to_rtmphooksd (void)
+{
+  RhTestDaemon *target = start_target (rh_test_free_port ());
+  g_autofree char *relay = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/${stream_name}", target->port);
+  const char *const args[] = { "--hook-stdio-format", "jsonl", "--relay", relay, NULL };
+  RhTestDaemon *origin = rh_test_daemon_start (NULL, args);
+  RhTestPlayer *player = rh_test_player_new (target->port, "edge", "cam", 0, NULL);
+  g_assert_true (rh_test_daemon_wait_log (target, "play_start edge/cam", 10000));
+
+  g_autofree char *url = rh_test_daemon_url (origin, "live/cam");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 4, "320x240", NULL, NULL);
+  g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
+  g_assert_true (rh_test_daemon_wait_log (origin, "relay_stop live/cam", 10000));
+  /* The relay unpublishes as an encoder does: the player sees the end. */
+  PlayerWait wait = { player, 0 };
+  g_assert_true (rh_test_iterate_until (player_ended, &wait, 10000));
+  g_assert_cmpint (rh_test_daemon_stop (origin), ==, 0);
+  g_assert_cmpint (rh_test_daemon_stop (target), ==, 0);
+
+  g_autoptr (GPtrArray) starts = NULL, stops = NULL, publish_stops = NULL, target_codecs = NULL;
+  JsonObject *start = one_event (origin, "relay_start", &starts);
+  JsonObject *stop = one_event (origin, "relay_stop", &stops);
+  JsonObject *published = one_event (origin, "publish_stop", &publish_stops);
+  g_autofree char *expected_url = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/cam", target->port);
+  g_assert_cmpstr (json_object_get_string_member (start, "url"), ==, expected_url);
+  g_assert_cmpstr (json_object_get_string_member (start, "stream_name"), ==, "cam");
+  g_assert_cmpstr (json_object_get_string_member (stop, "url"), ==, expected_url);
+  g_assert_cmpstr (json_object_get_string_member (stop, "reason"), ==, "publish_stop");
+  g_assert_cmpint (json_object_get_int_member (stop, "bytes_sent"), >,
+                   json_object_get_int_member (published, "bytes_received") * 9 / 10);
+  target_codecs = rh_test_daemon_events (target, "codec_detected");
+  g_assert_cmpuint (target_codecs->len, ==, 2);
+
+  /* The relay started before the first frame, or replayed the cached
+   * GOP: the player misses nothing. */
+  guint sent = (guint) json_object_get_int_member (published, "video_packets");
+  g_test_message ("published %u video messages, the target's player got %u", sent,
+                  rh_test_player_video_messages (player));
+  g_assert_cmpuint (rh_test_player_video_messages (player), ==, sent);
+  rh_test_player_free (player);
+  rh_test_daemon_free (origin);
+  rh_test_daemon_free (target);
+}
+
+typedef struct {
+  GSubprocess *process;
+  char *dir;
+  guint16 port;
+} Nginx;
+
+static gboolean
+port_open (guint16 port)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
+  return connection != NULL;
+}
+
+static void
+nginx_start (Nginx *nginx)
+{
+  nginx->dir = rh_test_make_dir ();
+  nginx->port = rh_test_free_port ();
+  g_autofree char *logs = g_build_filename (nginx->dir, "logs", NULL);
+  g_assert_cmpint (g_mkdir (logs, 0700), ==, 0);
+  g_autofree char *conf_path = g_build_filename (nginx->dir, "nginx.conf", NULL);
+  g_autofree char *conf = g_strdup_printf (
+    "load_module " NGINX_RTMP_MODULE ";\n"
+    "daemon off;\nmaster_process off;\nworker_processes 1;\n"
+    "error_log %s/error.log;\npid %s/nginx.pid;\n"
+    "events { worker_connections 256; }\n"
+    "rtmp { server { listen 127.0.0.1:%u; application edge { live on; } } }\n",
+    logs, nginx->dir, nginx->port);
+  g_assert_true (g_file_set_contents (conf_path, conf, -1, NULL));
+  const char *const argv[] = { "nginx", "-p", nginx->dir, "-c", conf_path, NULL };
+  g_autofree char *log = g_build_filename (logs, "stderr.log", NULL);
+  nginx->process = rh_test_spawn (argv, log);
+  for (guint waited = 0; !port_open (nginx->port) && waited < 10000; waited += 50)
+    rh_test_sleep (50);
+  g_assert_true (port_open (nginx->port));
+}
+
+static void
+nginx_stop (Nginx *nginx)
+{
+  g_subprocess_force_exit (nginx->process);
+  rh_test_wait (nginx->process, 10000);
+  g_clear_object (&nginx->process);
+  rh_test_remove_tree (nginx->dir);
+  g_clear_pointer (&nginx->dir, g_free);
+}
+
+/* To nginx-rtmp, from a rule: ffmpeg plays the stream from nginx. A key
+ * in the URL's query never shows in events or logs. */
+static void
+test_to_nginx (void)
+{
+  Nginx nginx = { 0 };
+  nginx_start (&nginx);
+  g_autofree char *config = g_strdup_printf (
+    "rules = ( { name = \"push\"; on = [ \"publish_start\" ];\n"
+    "            relay = { url = \"rtmp://127.0.0.1:%u/edge/${stream_name}?key=s3cret\"; }; } );\n", nginx.port);
+  const char *const args[] = { "--hook-stdio-format", "jsonl", NULL };
+  RhTestDaemon *origin = rh_test_daemon_start (config, args);
+  g_autofree char *url = rh_test_daemon_url (origin, "live/cam");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 8, "320x240", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (origin, "relay of live/cam publishing to", 10000));
+
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *copy = g_build_filename (dir, "from-nginx.flv", NULL);
+  g_autofree char *source = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/cam", nginx.port);
+  const char *const play[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", source, "-t", "2", "-c", "copy",
+                               "-y", copy, NULL };
+  g_autoptr (GSubprocess) player = rh_test_spawn (play, NULL);
+  g_assert_cmpint (rh_test_wait (player, 30000), ==, 0);
+  RhTestProbe probe;
+  g_assert_true (rh_test_probe (copy, &probe));
+  g_assert_cmpstr (probe.video_codec, ==, "h264");
+  g_assert_cmpstr (probe.audio_codec, ==, "aac");
+  g_assert_cmpuint (probe.width, ==, 320);
+  g_assert_cmpuint (probe.video_frames, >=, 30);
+  rh_test_probe_clear (&probe);
+
+  g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
+  g_assert_true (rh_test_daemon_wait_log (origin, "relay_stop live/cam", 10000));
+  g_assert_cmpint (rh_test_daemon_stop (origin), ==, 0);
+  g_autoptr (GPtrArray) starts = NULL;
+  JsonObject *start = one_event (origin, "relay_start", &starts);
+  g_autofree char *expected_url = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/cam", nginx.port);
+  g_assert_cmpstr (json_object_get_string_member (start, "url"), ==, expected_url);
+  g_autofree char *log = rh_test_daemon_log (origin);
+  g_autofree char *out = rh_test_daemon_stdout (origin);
+  g_assert_null (strstr (log, "s3cret"));
+  g_assert_null (strstr (out, "s3cret"));
+  rh_test_daemon_free (origin);
+  nginx_stop (&nginx);
+  rh_test_remove_tree (dir);
+}
+
+/* The target goes away mid-stream and comes back on the same port: the
+ * relay reconnects (one relay_start, one relay_stop in all), and a player
+ * on the new target gets the stream. */
+static void
+test_target_restart (void)
+{
+  guint16 port = rh_test_free_port ();
+  RhTestDaemon *target = start_target (port);
+  g_autofree char *relay = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/${stream_name}", port);
+  const char *const args[] = { "--hook-stdio-format", "jsonl", "--relay", relay, NULL };
+  RhTestDaemon *origin = rh_test_daemon_start (NULL, args);
+  g_autofree char *url = rh_test_daemon_url (origin, "live/cam");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 60, "320x240", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (origin, "relay of live/cam publishing to", 10000));
+  g_assert_true (rh_test_daemon_wait_log (target, "publish_start edge/cam", 10000));
+
+  g_assert_cmpint (rh_test_daemon_stop (target), ==, 0);
+  rh_test_daemon_free (target);
+  g_assert_true (rh_test_daemon_wait_log (origin, "trying again in", 10000));
+  RhTestDaemon *again = start_target (port);
+  g_autofree char *again_line = g_strdup_printf ("publishing to rtmp://127.0.0.1:%u/edge/cam again", port);
+  g_assert_true (rh_test_daemon_wait_log (origin, again_line, 20000));
+  RhTestPlayer *player = rh_test_player_new (port, "edge", "cam", 0, NULL);
+  PlayerWait wait = { player, 60 };
+  g_assert_true (rh_test_iterate_until (player_has_video, &wait, 20000));
+
+  g_subprocess_send_signal (publisher, SIGINT);
+  rh_test_wait (publisher, 10000);
+  g_assert_true (rh_test_daemon_wait_log (origin, "relay_stop live/cam", 10000));
+  g_assert_cmpint (rh_test_daemon_stop (origin), ==, 0);
+  g_assert_cmpint (rh_test_daemon_stop (again), ==, 0);
+  g_autoptr (GPtrArray) starts = rh_test_daemon_events (origin, "relay_start");
+  g_autoptr (GPtrArray) stops = rh_test_daemon_events (origin, "relay_stop");
+  g_assert_cmpuint (starts->len, ==, 1);
+  g_assert_cmpuint (stops->len, ==, 1);
+  rh_test_player_free (player);
+  rh_test_daemon_free (again);
+  rh_test_daemon_free (origin);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/relay/to-rtmphooksd", test_to_rtmphooksd);
+  g_test_add_func ("/relay/to-nginx", test_to_nginx);
+  g_test_add_func ("/relay/target-restart", test_target_restart);
+  return g_test_run ();
+}
