@@ -304,27 +304,60 @@ check_enhanced_rtmp (const EnhancedCase *c)
   send_command (publisher, 1, "publish", 3, NULL, rh_amf0_string_new ("ehevc"));
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/ehevc", 5000));
 
-  /* SequenceStart with the hvcC, then two GOPs of CodedFramesX: a key
-   * frame (IDR NAL, type 19) and four inter frames each. */
+  /* SequenceStart with the configuration record, a second track's
+   * (multitrack, OneTrack), then two GOPs of CodedFramesX: a key frame
+   * (IDR NAL, type 19) and four inter frames each; the second key frame
+   * wrapped in a ModEx prefix, one inter frame the second track's. After
+   * the late player joined, SequenceEnd. */
   g_autoptr (GPtrArray) sent = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
   g_autoptr (GByteArray) start = g_byte_array_new ();
   g_byte_array_append (start, (const guint8 *) "\x90", 1);
   g_byte_array_append (start, (const guint8 *) c->fourcc, 4);
   g_byte_array_append (start, (const guint8 *) hvcc, (guint) hvcc_len);
   g_ptr_array_add (sent, g_bytes_new (start->data, start->len));
+  g_autoptr (GByteArray) track_start = g_byte_array_new ();
+  g_byte_array_append (track_start, (const guint8 *) "\x96\x00", 2);   /* Multitrack; OneTrack | SequenceStart */
+  g_byte_array_append (track_start, (const guint8 *) c->fourcc, 4);
+  g_byte_array_append (track_start, (const guint8 *) "\x01", 1);        /* track 1 */
+  g_byte_array_append (track_start, (const guint8 *) hvcc, (guint) hvcc_len);
+  g_ptr_array_add (sent, g_bytes_new (track_start->data, track_start->len));
   for (int i = 0; i < 10; i++)
     {
       gboolean key = i % 5 == 0;
-      guint8 frame[5 + 4 + 40];
-      frame[0] = key ? 0x93 : 0xa3;   /* key or inter frame, CodedFramesX */
-      memcpy (frame + 1, c->fourcc, 4);
-      frame[5] = 0, frame[6] = 0, frame[7] = 0, frame[8] = 40;
-      frame[9] = key ? c->key_frame_start : c->inter_frame_start;
-      for (int b = 10; b < (int) sizeof frame; b++)
-        frame[b] = (guint8) (i * 7 + b);
-      g_ptr_array_add (sent, g_bytes_new (frame, sizeof frame));
+      g_autoptr (GByteArray) frame = g_byte_array_new ();
+      guint8 first = key ? 0x93 : 0xa3;   /* key or inter frame, CodedFramesX */
+      if (i == 5)
+        {
+          /* The second key frame behind ModEx: one byte of data (a
+           * TimestampOffsetNano), then the packet type. */
+          first = 0x97;
+          g_byte_array_append (frame, &first, 1);
+          g_byte_array_append (frame, (const guint8 *) "\x00\x2a\x03", 3);
+        }
+      else if (i == 7)
+        {
+          first = 0xa6;
+          g_byte_array_append (frame, &first, 1);
+          g_byte_array_append (frame, (const guint8 *) "\x03", 1);      /* OneTrack | CodedFramesX */
+        }
+      else
+        g_byte_array_append (frame, &first, 1);
+      g_byte_array_append (frame, (const guint8 *) c->fourcc, 4);
+      if (i == 7)
+        g_byte_array_append (frame, (const guint8 *) "\x01", 1);
+      guint8 body[4 + 40] = { 0, 0, 0, 40 };
+      body[4] = key ? c->key_frame_start : c->inter_frame_start;
+      for (int b = 5; b < (int) sizeof body; b++)
+        body[b] = (guint8) (i * 7 + b);
+      g_byte_array_append (frame, body, sizeof body);
+      g_ptr_array_add (sent, g_bytes_new (frame->data, frame->len));
     }
-  for (guint i = 0; i < sent->len; i++)
+  g_autoptr (GByteArray) end = g_byte_array_new ();
+  g_byte_array_append (end, (const guint8 *) "\x92", 1);                 /* SequenceEnd */
+  g_byte_array_append (end, (const guint8 *) c->fourcc, 4);
+  g_ptr_array_add (sent, g_bytes_new (end->data, end->len));
+  guint before_end = sent->len - 1;
+  for (guint i = 0; i < before_end; i++)
     {
       gsize len;
       const guint8 *payload = g_bytes_get_data (g_ptr_array_index (sent, i), &len);
@@ -332,10 +365,21 @@ check_enhanced_rtmp (const EnhancedCase *c)
       rh_chunk_write_message (wire, 128, 6, i * 33, 9, 1, payload, len);
       g_assert_true (rh_test_write (publisher, wire->data, wire->len));
     }
-  gpointer early_args[] = { early, GUINT_TO_POINTER (11) };
+  gpointer early_args[] = { early, GUINT_TO_POINTER (before_end) };
   g_assert_true (rh_test_iterate_until (has_video, early_args, 10000));
   RhTestPlayer *late = rh_test_player_new (daemon->port, "live", "ehevc", 0, late_flv);
-  gpointer late_args[] = { late, GUINT_TO_POINTER (6) };
+  gpointer late_args[] = { late, GUINT_TO_POINTER (7) };
+  g_assert_true (rh_test_iterate_until (has_video, late_args, 10000));
+  {
+    gsize len;
+    const guint8 *payload = g_bytes_get_data (g_ptr_array_index (sent, before_end), &len);
+    g_autoptr (GByteArray) wire = g_byte_array_new ();
+    rh_chunk_write_message (wire, 128, 6, before_end * 33, 9, 1, payload, len);
+    g_assert_true (rh_test_write (publisher, wire->data, wire->len));
+  }
+  early_args[1] = GUINT_TO_POINTER (sent->len);
+  late_args[1] = GUINT_TO_POINTER (8);
+  g_assert_true (rh_test_iterate_until (has_video, early_args, 10000));
   g_assert_true (rh_test_iterate_until (has_video, late_args, 10000));
   rh_test_player_free (early);
   rh_test_player_free (late);
@@ -347,11 +391,14 @@ check_enhanced_rtmp (const EnhancedCase *c)
   g_assert_cmpuint (early_tags->len, ==, sent->len);
   for (guint i = 0; i < sent->len; i++)
     g_assert_true (g_bytes_equal (g_ptr_array_index (early_tags, i), g_ptr_array_index (sent, i)));
-  /* Late: the sequence start, then the second GOP from its key frame. */
+  /* Late: both tracks' sequence starts, then the second GOP from its
+   * (ModEx) key frame, the second track's frame among it, then
+   * SequenceEnd. */
   g_autoptr (GPtrArray) late_tags = flv_video_tags (late_flv);
-  g_assert_cmpuint (late_tags->len, ==, 6);
+  g_assert_cmpuint (late_tags->len, ==, 8);
   g_assert_true (g_bytes_equal (g_ptr_array_index (late_tags, 0), g_ptr_array_index (sent, 0)));
-  for (guint i = 1; i < 6; i++)
+  g_assert_true (g_bytes_equal (g_ptr_array_index (late_tags, 1), g_ptr_array_index (sent, 1)));
+  for (guint i = 2; i < 8; i++)
     g_assert_true (g_bytes_equal (g_ptr_array_index (late_tags, i), g_ptr_array_index (sent, 5 + i)));
 
   g_autofree char *out = rh_test_daemon_stdout (daemon);

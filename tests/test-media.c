@@ -55,6 +55,84 @@ test_enhanced_video (void)
   g_assert_cmpint (info.flags, ==, 0);
 }
 
+/* Enhanced RTMP v2: SequenceEnd, ModEx prefixes (short and long), and
+ * multitrack packets, whose configurations are kept per track. */
+static void
+test_enhanced_v2 (void)
+{
+  /* key frame | SequenceEnd, "hvc1" */
+  static const guint8 end[] = { 0x92, 'h', 'v', 'c', '1' };
+  /* key frame | ModEx: 1 byte of data (TimestampOffsetNano), then
+   * ModExType 0 | CodedFramesX, "av01" */
+  static const guint8 modex_key[] = { 0x97, 0x00, 0x2a, 0x03, 'a', 'v', '0', '1', 0x12 };
+  /* ModEx with a 16-bit size (255 then 299: 300 bytes of data), then
+   * SequenceStart */
+  guint8 modex_long[4 + 300 + 1 + 4 + 2] = { 0x97, 0xff, 0x01, 0x2b };
+  modex_long[4 + 300] = 0x00;
+  memcpy (modex_long + 4 + 300 + 1, "hvc1", 4);
+  /* Multitrack, OneTrack | SequenceStart, "avc1", track 2, then the avcC */
+  static const guint8 track_start[] = { 0x96, 0x00, 'a', 'v', 'c', '1', 2, 0x01, 0x64 };
+  /* Multitrack, ManyTracksManyCodecs | CodedFrames: FourCC per track */
+  static const guint8 many_codecs[] = { 0x96, 0x21, 'h', 'v', 'c', '1', 1, 0, 0, 4, 0, 0, 0, 0 };
+  /* inter frame, Multitrack ManyTracks | SequenceEnd */
+  static const guint8 many_end[] = { 0xa6, 0x12, 'a', 'v', '0', '1', 0, 0, 0, 0 };
+
+  RhMediaInfo info = rh_media_inspect_video (end, sizeof end);
+  g_assert_cmpint (info.flags, ==, RH_MEDIA_SEQUENCE_END);
+  g_assert_cmpstr (info.codec, ==, "hevc");
+  info = rh_media_inspect_video (modex_key, sizeof modex_key);
+  g_assert_cmpint (info.flags, ==, RH_MEDIA_KEYFRAME);
+  g_assert_cmpstr (info.codec, ==, "av1");
+  info = rh_media_inspect_video (modex_long, sizeof modex_long);
+  g_assert_cmpint (info.flags, ==, RH_MEDIA_SEQUENCE_HEADER);
+  g_assert_cmpstr (info.codec, ==, "hevc");
+  g_assert_cmpuint (info.config_offset, ==, 4 + 300 + 1 + 4);
+  g_assert_cmpuint (info.config_key, ==, 0);
+  info = rh_media_inspect_video (track_start, sizeof track_start);
+  g_assert_cmpint (info.flags, ==, RH_MEDIA_SEQUENCE_HEADER);
+  g_assert_null (info.codec);   /* a track's codec is not the stream's */
+  g_assert_cmpuint (info.config_key, ==, 3);
+  g_assert_cmpuint (info.config_offset, ==, 7);
+  info = rh_media_inspect_video (many_codecs, sizeof many_codecs);
+  g_assert_cmpint (info.flags, ==, RH_MEDIA_KEYFRAME);
+  g_assert_null (info.codec);
+  info = rh_media_inspect_video (many_end, sizeof many_end);
+  g_assert_cmpint (info.flags, ==, RH_MEDIA_SEQUENCE_END);
+
+  /* Audio: MultichannelConfig beside SequenceStart, multitrack, ModEx. */
+  static const guint8 opus_start[] = { 0x90, 'O', 'p', 'u', 's', 0 };
+  static const guint8 opus_channels[] = { 0x94, 'O', 'p', 'u', 's', 1, 2, 0, 0, 0, 3 };
+  static const guint8 track_aac[] = { 0x95, 0x00, 'm', 'p', '4', 'a', 1, 0x12, 0x10 };
+  static const guint8 modex_end[] = { 0x97, 0x00, 0x01, 0x02, 'f', 'L', 'a', 'C' };
+  info = rh_media_inspect_audio (opus_start, sizeof opus_start);
+  g_assert_cmpuint (info.config_key, ==, 0);
+  info = rh_media_inspect_audio (opus_channels, sizeof opus_channels);
+  g_assert_cmpint (info.flags, ==, RH_MEDIA_SEQUENCE_HEADER);
+  g_assert_cmpuint (info.config_key, ==, RH_MEDIA_CONFIG_MULTICHANNEL);
+  info = rh_media_inspect_audio (track_aac, sizeof track_aac);
+  g_assert_cmpint (info.flags, ==, RH_MEDIA_SEQUENCE_HEADER);
+  g_assert_cmpuint (info.config_key, ==, 2);
+  g_assert_cmpuint (info.config_offset, ==, 7);
+  info = rh_media_inspect_audio (modex_end, sizeof modex_end);
+  g_assert_cmpint (info.flags, ==, RH_MEDIA_SEQUENCE_END);
+  g_assert_cmpstr (info.codec, ==, "flac");
+
+  /* Every truncation: nothing read past the end, nothing made up. */
+  const struct { const guint8 *data; gsize len; gboolean video; } all[] = {
+    { modex_key, sizeof modex_key, TRUE }, { modex_long, sizeof modex_long, TRUE },
+    { track_start, sizeof track_start, TRUE }, { many_codecs, sizeof many_codecs, TRUE },
+    { track_aac, sizeof track_aac, FALSE }, { modex_end, sizeof modex_end, FALSE },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (all); i++)
+    for (gsize n = 1; n < all[i].len; n++)
+      {
+        guint8 *cut = g_memdup2 (all[i].data, n);
+        info = all[i].video ? rh_media_inspect_video (cut, n) : rh_media_inspect_audio (cut, n);
+        g_assert_true (info.config_offset <= n);
+        g_free (cut);
+      }
+}
+
 static void
 test_audio (void)
 {
@@ -189,6 +267,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/media/legacy-video", test_legacy_video);
   g_test_add_func ("/media/enhanced-video", test_enhanced_video);
+  g_test_add_func ("/media/enhanced-v2", test_enhanced_v2);
   g_test_add_func ("/media/audio", test_audio);
   g_test_add_func ("/media/aggregate", test_aggregate);
   g_test_add_func ("/media/aggregate-truncated", test_aggregate_truncated);

@@ -20,7 +20,14 @@ typedef struct {
   /* Where the codec configuration starts in the tag body, for codec
    * parsers (0 when not a sequence header). */
   gsize config_offset;
+  /* Which decoder configuration a sequence header is, so that a stream
+   * keeps one of each: 0 for the main one; track id + 1 for an Enhanced
+   * RTMP multitrack packet's; RH_MEDIA_CONFIG_MULTICHANNEL added for an
+   * audio MultichannelConfig. */
+  guint16 config_key;
 } RhMediaInfo;
+
+#define RH_MEDIA_CONFIG_MULTICHANNEL 0x100
 
 RhMediaInfo rh_media_inspect_video (const guint8 *data, gsize len);
 RhMediaInfo rh_media_inspect_audio (const guint8 *data, gsize len);

@@ -15,11 +15,17 @@ G_BEGIN_DECLS
 
 typedef struct _RhOutput RhOutput;
 
+/* One message of the stream. */
 typedef struct {
-  /* type is RH_MSG_AUDIO, RH_MSG_VIDEO or RH_MSG_DATA_AMF0; metadata is
-   * a data message flagged RH_MEDIA_SEQUENCE_HEADER. The output takes a
-   * reference to payload if it keeps it. */
-  void (*packet) (RhOutput *output, guint8 type, guint32 timestamp, GBytes *payload, RhMediaFlags flags);
+  guint8 type;          /* RH_MSG_AUDIO, RH_MSG_VIDEO or RH_MSG_DATA_AMF0 */
+  guint32 timestamp;
+  GBytes *payload;      /* the output takes a reference if it keeps it */
+  RhMediaFlags flags;   /* metadata is a data message flagged RH_MEDIA_SEQUENCE_HEADER */
+  guint16 config_key;   /* which decoder configuration a sequence header is */
+} RhOutputPacket;
+
+typedef struct {
+  void (*packet) (RhOutput *output, const RhOutputPacket *packet);
   /* The publish ended (the output is already detached). */
   void (*ended) (RhOutput *output, RhReason reason);
   /* For the HTTP API: *target is a recording's path or a relay's URL

@@ -20,6 +20,18 @@ typedef enum {
 } ItemKind;
 
 typedef struct {
+  guint8 type;
+  guint16 config_key;
+  GBytes *payload;
+} Header;
+
+static void
+header_clear (gpointer data)
+{
+  g_bytes_unref (((Header *) data)->payload);
+}
+
+typedef struct {
   ItemKind kind;
   guint8 type;
   guint32 timestamp;    /* rebased: the file starts at 0 */
@@ -43,8 +55,7 @@ struct _RhRecording {
   gboolean file_started;           /* the start is queued */
   guint32 base_timestamp;
   GBytes *metadata;
-  GBytes *video_header;
-  GBytes *audio_header;
+  GArray *headers;                 /* Header: the decoder configurations so far */
 
   /* Shared with the writer, under lock. */
   GMutex lock;
@@ -76,8 +87,7 @@ recording_unref (RhRecording *recording)
   g_mutex_clear (&recording->lock);
   g_cond_clear (&recording->cond);
   g_clear_pointer (&recording->metadata, g_bytes_unref);
-  g_clear_pointer (&recording->video_header, g_bytes_unref);
-  g_clear_pointer (&recording->audio_header, g_bytes_unref);
+  g_array_unref (recording->headers);
   g_main_context_unref (recording->context);
   rh_output_clear (&recording->output);
   g_free (recording->close_reason);
@@ -158,16 +168,20 @@ static void
 start_file (RhRecording *recording, gboolean has_video, guint32 timestamp)
 {
   GByteArray *start = g_byte_array_sized_new (4096);
+  gboolean has_audio = FALSE;
+  for (guint i = 0; i < recording->headers->len; i++)
+    has_audio = has_audio || g_array_index (recording->headers, Header, i).type == RH_MSG_AUDIO;
   guint8 file_header[RH_FLV_FILE_HEADER_SIZE];
-  rh_flv_write_file_header (file_header, recording->audio_header != NULL, has_video);
+  rh_flv_write_file_header (file_header, has_audio, has_video);
   g_byte_array_append (start, file_header, sizeof file_header);
   gsize duration_at, filesize_at;
   g_autoptr (GBytes) metadata = rh_flv_file_metadata (recording->metadata, &duration_at, &filesize_at);
   append_tag (start, RH_FLV_TAG_DATA, metadata);
-  if (recording->video_header != NULL)
-    append_tag (start, RH_FLV_TAG_VIDEO, recording->video_header);
-  if (recording->audio_header != NULL)
-    append_tag (start, RH_FLV_TAG_AUDIO, recording->audio_header);
+  for (guint i = 0; i < recording->headers->len; i++)
+    {
+      const Header *header = &g_array_index (recording->headers, Header, i);
+      append_tag (start, header->type, header->payload);
+    }
   /* The writer patches the two numbers at close: it needs their offsets
    * in the file, which are in the first tag's body. */
   gsize body_at = RH_FLV_FILE_HEADER_SIZE + RH_FLV_TAG_HEADER_SIZE;
@@ -184,42 +198,67 @@ start_file (RhRecording *recording, gboolean has_video, guint32 timestamp)
   push_item (recording, ITEM_START, 0, 0, bytes);
 }
 
+/* Before the file starts: the latest configuration of each kind. */
 static void
-on_packet (RhOutput *output, guint8 type, guint32 timestamp, GBytes *payload, RhMediaFlags flags)
+keep_header (RhRecording *recording, const RhOutputPacket *packet)
+{
+  for (guint i = 0; i < recording->headers->len; i++)
+    {
+      Header *header = &g_array_index (recording->headers, Header, i);
+      if (header->type == packet->type && header->config_key == packet->config_key)
+        {
+          g_bytes_unref (header->payload);
+          header->payload = g_bytes_ref (packet->payload);
+          return;
+        }
+    }
+  Header header = { packet->type, packet->config_key, g_bytes_ref (packet->payload) };
+  g_array_append_val (recording->headers, header);
+}
+
+static gboolean
+has_video_header (RhRecording *recording)
+{
+  for (guint i = 0; i < recording->headers->len; i++)
+    if (g_array_index (recording->headers, Header, i).type == RH_MSG_VIDEO)
+      return TRUE;
+  return FALSE;
+}
+
+static void
+on_packet (RhOutput *output, const RhOutputPacket *packet)
 {
   RhRecording *recording = rh_recording_from_output (output);
   if (recording->stopping)
     return;
-  gsize size = g_bytes_get_size (payload);
+  gsize size = g_bytes_get_size (packet->payload);
   if (size > RH_FLV_MAX_TAG_BODY)
     return;
 
-  if (type == RH_MSG_DATA_AMF0 && (flags & RH_MEDIA_SEQUENCE_HEADER))
+  if (packet->type == RH_MSG_DATA_AMF0 && (packet->flags & RH_MEDIA_SEQUENCE_HEADER))
     {
       /* The file's onMetaData is its own; later updates are not written. */
       if (!recording->file_started)
         {
           g_clear_pointer (&recording->metadata, g_bytes_unref);
-          recording->metadata = g_bytes_ref (payload);
+          recording->metadata = g_bytes_ref (packet->payload);
         }
       return;
     }
-  if (!recording->file_started && (flags & RH_MEDIA_SEQUENCE_HEADER))
+  if (!recording->file_started && (packet->flags & RH_MEDIA_SEQUENCE_HEADER))
     {
-      GBytes **slot = type == RH_MSG_VIDEO ? &recording->video_header : &recording->audio_header;
-      g_clear_pointer (slot, g_bytes_unref);
-      *slot = g_bytes_ref (payload);
+      keep_header (recording, packet);
       return;
     }
   if (!recording->file_started)
     {
       /* A file starts at a keyframe, or at any audio frame when there is
        * no video. */
-      gboolean video_start = type == RH_MSG_VIDEO && (flags & RH_MEDIA_KEYFRAME);
-      gboolean audio_only = type == RH_MSG_AUDIO && recording->video_header == NULL;
+      gboolean video_start = packet->type == RH_MSG_VIDEO && (packet->flags & RH_MEDIA_KEYFRAME);
+      gboolean audio_only = packet->type == RH_MSG_AUDIO && !has_video_header (recording);
       if (!video_start && !audio_only)
         return;
-      start_file (recording, video_start, timestamp);
+      start_file (recording, video_start, packet->timestamp);
     }
 
   gsize queued = rh_recording_get_queued_bytes (recording);
@@ -228,8 +267,8 @@ on_packet (RhOutput *output, guint8 type, guint32 timestamp, GBytes *payload, Rh
       rh_recording_stop (recording, "too_slow");
       return;
     }
-  gint32 since_start = (gint32) (timestamp - recording->base_timestamp);
-  push_item (recording, ITEM_TAG, type, since_start > 0 ? (guint32) since_start : 0, payload);
+  gint32 since_start = (gint32) (packet->timestamp - recording->base_timestamp);
+  push_item (recording, ITEM_TAG, packet->type, since_start > 0 ? (guint32) since_start : 0, packet->payload);
 }
 
 static void
@@ -533,6 +572,8 @@ rh_recording_new (const char *dir, const char *relative_path, gsize max_buffer, 
   recording->dir = g_strdup (dir);
   recording->requested_path = g_strdup (relative_path);
   recording->max_buffer = max_buffer;
+  recording->headers = g_array_new (FALSE, FALSE, sizeof (Header));
+  g_array_set_clear_func (recording->headers, header_clear);
   g_mutex_init (&recording->lock);
   g_cond_init (&recording->cond);
   recording->thread = g_thread_new ("recording", writer_main, recording_ref (recording));

@@ -505,9 +505,13 @@ fail (RhRelay *relay, const char *why)
 /* ---- what the stream feeds ---- */
 
 static void
-on_packet (RhOutput *output, guint8 type, guint32 timestamp, GBytes *payload, RhMediaFlags flags)
+on_packet (RhOutput *output, const RhOutputPacket *packet)
 {
   RhRelay *relay = (RhRelay *) output;
+  guint8 type = packet->type;
+  guint32 timestamp = packet->timestamp;
+  GBytes *payload = packet->payload;
+  RhMediaFlags flags = packet->flags;
   /* Until the target accepts the publish nothing is sent: the cached
    * start is replayed then. */
   if (relay->state != RELAY_PUBLISHING)

@@ -16,6 +16,7 @@
 typedef struct {
   guint8 type;
   RhMediaFlags flags;
+  guint16 config_key;         /* headers: which configuration */
   guint32 timestamp;
   GBytes *payload;
 } CachedPacket;
@@ -42,6 +43,8 @@ rh_stream_new (const char *app, const char *name, const RhStreamPolicy *policy,
   stream->outputs = g_ptr_array_new ();
   stream->gop = g_array_new (FALSE, FALSE, sizeof (CachedPacket));
   g_array_set_clear_func (stream->gop, cached_packet_clear);
+  stream->headers = g_array_new (FALSE, FALSE, sizeof (CachedPacket));
+  g_array_set_clear_func (stream->headers, cached_packet_clear);
   return stream;
 }
 
@@ -49,8 +52,7 @@ static void
 clear_caches (RhStream *stream)
 {
   g_clear_pointer (&stream->metadata, g_bytes_unref);
-  g_clear_pointer (&stream->video_header, g_bytes_unref);
-  g_clear_pointer (&stream->audio_header, g_bytes_unref);
+  g_array_set_size (stream->headers, 0);
   stream->video_codec = NULL;
   stream->audio_codec = NULL;
   g_array_set_size (stream->gop, 0);
@@ -63,6 +65,7 @@ rh_stream_free (RhStream *stream)
 {
   clear_caches (stream);
   g_array_unref (stream->gop);
+  g_array_unref (stream->headers);
   g_ptr_array_unref (stream->players);
   g_ptr_array_unref (stream->outputs);
   g_free (stream->key);
@@ -110,10 +113,11 @@ send_cached (RhStream *stream, RhPlayer *player)
 {
   if (stream->metadata != NULL)
     send_to_player (player, RH_MSG_DATA_AMF0, 0, stream->metadata);
-  if (stream->video_header != NULL)
-    send_to_player (player, RH_MSG_VIDEO, 0, stream->video_header);
-  if (stream->audio_header != NULL)
-    send_to_player (player, RH_MSG_AUDIO, 0, stream->audio_header);
+  for (guint i = 0; i < stream->headers->len; i++)
+    {
+      const CachedPacket *header = &g_array_index (stream->headers, CachedPacket, i);
+      send_to_player (player, header->type, 0, header->payload);
+    }
   for (guint i = 0; i < stream->gop->len; i++)
     {
       const CachedPacket *packet = &g_array_index (stream->gop, CachedPacket, i);
@@ -190,16 +194,18 @@ void
 rh_stream_replay_to_output (RhStream *stream, RhOutput *output)
 {
   if (stream->metadata != NULL)
-    output->funcs->packet (output, RH_MSG_DATA_AMF0, 0, stream->metadata, RH_MEDIA_SEQUENCE_HEADER);
-  if (stream->video_header != NULL)
-    output->funcs->packet (output, RH_MSG_VIDEO, 0, stream->video_header, RH_MEDIA_SEQUENCE_HEADER);
-  if (stream->audio_header != NULL)
-    output->funcs->packet (output, RH_MSG_AUDIO, 0, stream->audio_header, RH_MEDIA_SEQUENCE_HEADER);
-  for (guint i = 0; i < stream->gop->len; i++)
     {
-      const CachedPacket *packet = &g_array_index (stream->gop, CachedPacket, i);
-      output->funcs->packet (output, packet->type, packet->timestamp, packet->payload, packet->flags);
+      RhOutputPacket metadata = { RH_MSG_DATA_AMF0, 0, stream->metadata, RH_MEDIA_SEQUENCE_HEADER, 0 };
+      output->funcs->packet (output, &metadata);
     }
+  GArray *caches[] = { stream->headers, stream->gop };
+  for (gsize c = 0; c < G_N_ELEMENTS (caches); c++)
+    for (guint i = 0; i < caches[c]->len; i++)
+      {
+        const CachedPacket *cached = &g_array_index (caches[c], CachedPacket, i);
+        RhOutputPacket packet = { cached->type, cached->timestamp, cached->payload, cached->flags, cached->config_key };
+        output->funcs->packet (output, &packet);
+      }
 }
 
 void
@@ -240,7 +246,7 @@ cache_gop (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, Rh
       stream->gop_overflowed = TRUE;
       return;
     }
-  CachedPacket packet = { type, flags, timestamp, g_bytes_ref (payload) };
+  CachedPacket packet = { type, flags, 0, timestamp, g_bytes_ref (payload) };
   g_array_append_val (stream->gop, packet);
   stream->gop_bytes += size;
 }
@@ -353,15 +359,35 @@ fan_out (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, RhMe
 /* An output may end itself (a recording that failed) while fed: the
  * loop goes by index and rereads the length. */
 static void
-feed_outputs (RhStream *stream, guint8 type, guint32 timestamp, GBytes *payload, RhMediaFlags flags)
+feed_outputs (RhStream *stream, const RhOutputPacket *packet)
 {
   for (guint i = 0; i < stream->outputs->len; i++)
     {
       RhOutput *output = g_ptr_array_index (stream->outputs, i);
-      output->funcs->packet (output, type, timestamp, payload, flags);
+      output->funcs->packet (output, packet);
       if (i < stream->outputs->len && g_ptr_array_index (stream->outputs, i) != output)
         i--;
     }
+}
+
+/* Keeps a decoder configuration for late joiners, replacing the one of
+ * the same type and key; TRUE if it differs from that one. */
+static gboolean
+keep_header (RhStream *stream, guint8 type, guint16 config_key, GBytes *payload)
+{
+  for (guint i = 0; i < stream->headers->len; i++)
+    {
+      CachedPacket *header = &g_array_index (stream->headers, CachedPacket, i);
+      if (header->type != type || header->config_key != config_key)
+        continue;
+      gboolean differs = !g_bytes_equal (header->payload, payload);
+      g_bytes_unref (header->payload);
+      header->payload = g_bytes_ref (payload);
+      return differs;
+    }
+  CachedPacket header = { type, RH_MEDIA_SEQUENCE_HEADER, config_key, 0, g_bytes_ref (payload) };
+  g_array_append_val (stream->headers, header);
+  return TRUE;
 }
 
 /* Only when the codec or its configuration changed: never per packet. */
@@ -369,7 +395,7 @@ static void
 describe_codec (guint8 type, const RhMediaInfo *info, const guint8 *data, gsize len, RhCodecDetails *details)
 {
   memset (details, 0, sizeof *details);
-  gboolean header = (info->flags & RH_MEDIA_SEQUENCE_HEADER) && info->config_offset <= len;
+  gboolean header = (info->flags & RH_MEDIA_SEQUENCE_HEADER) && info->config_key == 0 && info->config_offset <= len;
   if (type == RH_MSG_VIDEO)
     {
       if (header)
@@ -395,11 +421,10 @@ rh_stream_push_media (RhStream *stream, guint8 type, guint32 timestamp, GBytes *
   gboolean changed = info.codec != NULL && g_strcmp0 (*codec, info.codec) != 0;
   if (info.flags & RH_MEDIA_SEQUENCE_HEADER)
     {
-      GBytes **slot = type == RH_MSG_VIDEO ? &stream->video_header : &stream->audio_header;
-      /* New decoder parameters are a change even with the same codec. */
-      changed = changed || *slot == NULL || !g_bytes_equal (*slot, payload);
-      g_clear_pointer (slot, g_bytes_unref);
-      *slot = g_bytes_ref (payload);
+      /* New decoder parameters are a change even with the same codec
+       * (those of the main track: codec_detected describes it). */
+      gboolean new_config = keep_header (stream, type, info.config_key, payload);
+      changed = changed || (new_config && info.config_key == 0);
     }
   else if (!(info.flags & RH_MEDIA_SEQUENCE_END))
     {
@@ -414,7 +439,8 @@ rh_stream_push_media (RhStream *stream, guint8 type, guint32 timestamp, GBytes *
                                         stream->observer_data);
     }
   fan_out (stream, type, timestamp, payload, info.flags);
-  feed_outputs (stream, type, timestamp, payload, info.flags);
+  RhOutputPacket packet = { type, timestamp, payload, info.flags, info.config_key };
+  feed_outputs (stream, &packet);
 }
 
 void
@@ -425,7 +451,7 @@ rh_stream_push_data (RhStream *stream, guint32 timestamp, GBytes *payload, gbool
       g_clear_pointer (&stream->metadata, g_bytes_unref);
       stream->metadata = g_bytes_ref (payload);
     }
-  RhMediaFlags flags = is_metadata ? RH_MEDIA_SEQUENCE_HEADER : 0;
   fan_out (stream, RH_MSG_DATA_AMF0, timestamp, payload, RH_MEDIA_SEQUENCE_HEADER);
-  feed_outputs (stream, RH_MSG_DATA_AMF0, timestamp, payload, flags);
+  RhOutputPacket packet = { RH_MSG_DATA_AMF0, timestamp, payload, is_metadata ? RH_MEDIA_SEQUENCE_HEADER : 0, 0 };
+  feed_outputs (stream, &packet);
 }

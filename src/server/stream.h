@@ -65,8 +65,8 @@ struct _RhStream {
   GPtrArray *players;         /* RhPlayer*, owned by their sessions */
   GPtrArray *outputs;         /* RhOutput*: recordings and relays of this publish */
   GBytes *metadata;           /* onMetaData data message, @setDataFrame stripped */
-  GBytes *video_header;
-  GBytes *audio_header;
+  GArray *headers;            /* CachedPacket: the decoder configurations, one per
+                               * (type, config_key), in the order they came */
   const char *video_codec;    /* as last announced by codec_detected */
   const char *audio_codec;
   GArray *gop;                /* CachedPacket from the last keyframe on */
