@@ -64,9 +64,13 @@ test_to_rtmphooksd (void)
   g_assert_true (rh_test_daemon_wait_log (target, "play_start edge/cam", 10000));
 
   g_autofree char *url = rh_test_daemon_url (origin, "live/cam");
-  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 4, "320x240", NULL, NULL);
+  /* Longer than the relay's connect timeout (10 s), which must not stay
+   * on its socket: the target sends almost nothing back. */
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 12, "320x240", NULL, NULL);
   g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
   g_assert_true (rh_test_daemon_wait_log (origin, "relay_stop live/cam", 10000));
+  g_autofree char *origin_log = rh_test_daemon_log (origin);
+  g_assert_null (strstr (origin_log, "trying again"));
   /* The relay unpublishes as an encoder does: the player sees the end. */
   PlayerWait wait = { player, 0 };
   g_assert_true (rh_test_iterate_until (player_ended, &wait, 10000));

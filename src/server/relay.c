@@ -36,6 +36,13 @@ typedef enum {
   RELAY_DONE,
 } RelayState;
 
+/* A TCP connect under way: its callback may come after the relay gave it
+ * up, or after the relay is gone. */
+typedef struct _ConnectAttempt {
+  RhRelay *relay;                  /* NULL once given up */
+  GCancellable *cancellable;
+} ConnectAttempt;
+
 enum {
   TXN_CONNECT = 1,
   TXN_RELEASE_STREAM,
@@ -59,7 +66,7 @@ struct _RhRelay {
   RhPlayerPacing pacing;
 
   RelayState state;
-  GCancellable *cancellable;
+  struct _ConnectAttempt *attempt;  /* the TCP connect under way */
   GSocketConnection *connection;
   GSocket *socket;
   GSource *read_source;
@@ -149,10 +156,12 @@ static void
 disconnect (RhRelay *relay)
 {
   clear_timer (relay);
-  if (relay->cancellable != NULL)
+  if (relay->attempt != NULL)
     {
-      g_cancellable_cancel (relay->cancellable);
-      g_clear_object (&relay->cancellable);
+      /* Its callback still comes, and finds no relay. */
+      relay->attempt->relay = NULL;
+      g_cancellable_cancel (relay->attempt->cancellable);
+      relay->attempt = NULL;
     }
   drop_source (&relay->read_source);
   drop_source (&relay->write_source);
@@ -429,12 +438,24 @@ on_setup_timeout (gpointer user_data)
 static void
 on_connected (GObject *client, GAsyncResult *result, gpointer user_data)
 {
+  ConnectAttempt *attempt = user_data;
+  RhRelay *relay = attempt->relay;
   g_autoptr (GError) error = NULL;
   GSocketConnection *connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (client), result, &error);
-  if (connection == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    return;  /* the relay may be gone */
-  RhRelay *relay = user_data;
-  g_clear_object (&relay->cancellable);
+  g_object_unref (attempt->cancellable);
+  g_free (attempt);
+  if (relay == NULL)
+    {
+      /* Given up meanwhile (the publish ended): a connection that made
+       * it anyway is closed. */
+      if (connection != NULL)
+        {
+          g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+          g_object_unref (connection);
+        }
+      return;
+    }
+  relay->attempt = NULL;
   if (connection == NULL)
     {
       fail (relay, error->message);
@@ -443,6 +464,9 @@ on_connected (GObject *client, GAsyncResult *result, gpointer user_data)
   relay->connection = connection;
   relay->socket = g_socket_connection_get_socket (connection);
   g_socket_set_blocking (relay->socket, FALSE);
+  /* The client's connect timeout stays on the socket, where it would end
+   * a relay that receives nothing for that long: the target sends little. */
+  g_socket_set_timeout (relay->socket, 0);
   g_socket_set_option (relay->socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   relay->state = RELAY_HANDSHAKE;
   relay->handshake = g_byte_array_new ();
@@ -468,10 +492,13 @@ static void
 connect_now (RhRelay *relay)
 {
   relay->state = RELAY_CONNECTING;
-  relay->cancellable = g_cancellable_new ();
+  relay->attempt = g_new0 (ConnectAttempt, 1);
+  relay->attempt->relay = relay;
+  relay->attempt->cancellable = g_cancellable_new ();
   g_autoptr (GSocketClient) client = g_socket_client_new ();
   g_socket_client_set_timeout (client, RELAY_SETUP_TIMEOUT_SECONDS);
-  g_socket_client_connect_to_host_async (client, relay->host, relay->port, relay->cancellable, on_connected, relay);
+  g_socket_client_connect_to_host_async (client, relay->host, relay->port, relay->attempt->cancellable, on_connected,
+                                         relay->attempt);
   relay->timer_id = g_timeout_add_seconds (RELAY_SETUP_TIMEOUT_SECONDS, on_setup_timeout, relay);
 }
 
