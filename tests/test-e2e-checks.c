@@ -134,23 +134,6 @@ log_has (gpointer data)
   return strstr (log, wait->needle) != NULL;
 }
 
-/* The largest gap between two video messages a player got between from
- * and to (monotonic microseconds). */
-static gint64
-largest_gap (RhTestPlayer *player, gint64 from, gint64 to)
-{
-  const GArray *arrivals = rh_test_player_video_arrivals (player);
-  gint64 gap = 0, previous = 0;
-  for (guint i = 0; i < arrivals->len; i++)
-    {
-      gint64 at = g_array_index (arrivals, gint64, i);
-      if (at >= from && at <= to && previous != 0)
-        gap = MAX (gap, at - previous);
-      previous = at;
-    }
-  return gap;
-}
-
 /* A connect check that hangs: on_error = "deny" refuses after the
  * timeout, "allow" lets the client in; meanwhile another stream flows on
  * undisturbed. */
@@ -183,7 +166,7 @@ test_hanging_checks (void)
   /* The check took its full timeout; the other stream never paused. */
   g_assert_cmpint (to - from, >=, 1500 * 1000);
   g_assert_cmpuint (rh_test_player_video_messages (player), >, 0);
-  g_assert_cmpint (largest_gap (player, from, to), <, 500 * 1000);
+  g_assert_cmpint (rh_test_player_largest_gap (player, from, to), <, 500 * 1000);
 
   g_autofree char *lenient = rh_test_daemon_url (daemon, "lenient/s1");
   g_autoptr (GSubprocess) allowed = rh_test_publish_ffmpeg (lenient, 1, "160x90", NULL, NULL);

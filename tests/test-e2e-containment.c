@@ -38,23 +38,6 @@ open_fds (RhTestDaemon *daemon)
   return n;
 }
 
-/* The largest gap between two video messages the player got after from
- * (monotonic microseconds). */
-static gint64
-largest_gap_since (RhTestPlayer *player, gint64 from)
-{
-  const GArray *arrivals = rh_test_player_video_arrivals (player);
-  gint64 gap = 0, previous = 0;
-  for (guint i = 0; i < arrivals->len; i++)
-    {
-      gint64 at = g_array_index (arrivals, gint64, i);
-      if (at >= from && previous != 0)
-        gap = MAX (gap, at - previous);
-      previous = at;
-    }
-  return gap;
-}
-
 typedef struct {
   RhTestDaemon *daemon;
   const char *needle;
@@ -175,7 +158,7 @@ test_idle_flood_and_slowloris (void)
   g_source_remove (trickle_id);
   g_test_message ("RSS %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT " KiB with %d idle connections; "
                   "largest frame gap %.0f ms; %u trickled bytes each",
-                  rss_before, rss_peak, IDLE_CONNECTIONS, (double) largest_gap_since (player, from) / 1000,
+                  rss_before, rss_peak, IDLE_CONNECTIONS, (double) rh_test_player_largest_gap (player, from, G_MAXINT64) / 1000,
                   trickle.sent);
   /* The trickle outlived the timeout: bytes do not extend it. */
   g_assert_cmpuint (trickle.sent, >=, 10);
@@ -184,7 +167,7 @@ test_idle_flood_and_slowloris (void)
   /* 5000 accepts in a burst cost the loop some time: about 150 ms in a
    * plain build, up to 400 ms under AddressSanitizer with the other core
    * busy; a frozen stream would show seconds. */
-  g_assert_cmpint (largest_gap_since (player, from), <, 1000 * 1000);
+  g_assert_cmpint (rh_test_player_largest_gap (player, from, G_MAXINT64), <, 1000 * 1000);
   g_assert_false (rh_test_player_closed (player));
   guint frames = rh_test_player_video_messages (player);
   g_assert_cmpuint (frames, >, 0);
@@ -283,8 +266,9 @@ test_reload_storm (void)
       LogCount reloaded = { daemon, "configuration reloaded", i + 1 };
       g_assert_true (rh_test_iterate_until (log_count_reached, &reloaded, 10000));
     }
-  g_test_message ("largest frame gap during 100 reloads: %.0f ms", (double) largest_gap_since (player, from) / 1000);
-  g_assert_cmpint (largest_gap_since (player, from), <, 500 * 1000);
+  g_test_message ("largest frame gap during 100 reloads: %.0f ms",
+                  (double) rh_test_player_largest_gap (player, from, G_MAXINT64) / 1000);
+  g_assert_cmpint (rh_test_player_largest_gap (player, from, G_MAXINT64), <, 500 * 1000);
   g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
   g_assert_false (rh_test_player_closed (player));
   rh_test_player_free (player);
@@ -322,14 +306,14 @@ test_stuck_webhooks (void)
   gint64 to = g_get_monotonic_time ();
   g_autofree char *log = rh_test_daemon_log (daemon);
   g_test_message ("both failed after %.1f s; largest frame gap %.0f ms", (double) (to - from) / G_USEC_PER_SEC,
-                  (double) largest_gap_since (player, from) / 1000);
+                  (double) rh_test_player_largest_gap (player, from, G_MAXINT64) / 1000);
   g_assert_nonnull (strstr (log, "webhook \"hang\" to http://127.0.0.1"));
   g_assert_nonnull (strstr (log, "failed after 2 attempt(s): timed out"));
   g_assert_nonnull (strstr (log, "webhook \"slow\" to http://127.0.0.1"));
   g_assert_nonnull (strstr (log, "failed after 1 attempt(s): timed out"));
   /* Two attempts of 1 s with a short backoff, and one of 2 s: well under 10 s. */
   g_assert_cmpint (to - from, <, 10 * G_USEC_PER_SEC);
-  g_assert_cmpint (largest_gap_since (player, from), <, 500 * 1000);
+  g_assert_cmpint (rh_test_player_largest_gap (player, from, G_MAXINT64), <, 500 * 1000);
   g_assert_true (rh_test_http_wait (http, "/hang", 2, 1000));
   g_assert_true (rh_test_http_wait (http, "/slow", 1, 1000));
 
@@ -409,13 +393,13 @@ test_player_that_never_reads (void)
   g_test_message ("RSS %" G_GUINT64_FORMAT " KiB before, at most %" G_GUINT64_FORMAT " KiB; frames %u and %u; "
                   "largest gaps %.0f and %.0f ms", rss_before, sampler.rss_max,
                   rh_test_player_video_messages (first), rh_test_player_video_messages (second),
-                  (double) largest_gap_since (first, from) / 1000, (double) largest_gap_since (second, from) / 1000);
+                  (double) rh_test_player_largest_gap (first, from, G_MAXINT64) / 1000, (double) rh_test_player_largest_gap (second, from, G_MAXINT64) / 1000);
   g_assert_cmpuint (sampler.rss_max - rss_before, <, 20 * 1024);
   g_assert_cmpuint (rh_test_player_video_messages (first), >=, 290);
   g_assert_cmpuint (rh_test_player_video_messages (second), >=, 290);
   g_assert_cmpstr (rh_test_player_digest (first), ==, rh_test_player_digest (second));
-  g_assert_cmpint (largest_gap_since (first, from), <, 500 * 1000);
-  g_assert_cmpint (largest_gap_since (second, from), <, 500 * 1000);
+  g_assert_cmpint (rh_test_player_largest_gap (first, from, G_MAXINT64), <, 500 * 1000);
+  g_assert_cmpint (rh_test_player_largest_gap (second, from, G_MAXINT64), <, 500 * 1000);
   g_autofree char *log = rh_test_daemon_log (daemon);
   g_assert_nonnull (strstr (log, " behind ("));
   rh_test_player_free (first);

@@ -250,3 +250,18 @@ rh_test_iterate_until (gboolean (*func) (gpointer data), gpointer data, guint ti
     g_source_remove (deadline);
   return func (data);
 }
+
+gint64
+rh_test_player_largest_gap (const RhTestPlayer *player, gint64 from, gint64 to)
+{
+  const GArray *arrivals = rh_test_player_video_arrivals (player);
+  gint64 gap = 0, previous = 0;
+  for (guint i = 0; i < arrivals->len; i++)
+    {
+      gint64 at = g_array_index (arrivals, gint64, i);
+      if (at >= from && at <= to && previous != 0)
+        gap = MAX (gap, at - previous);
+      previous = at;
+    }
+  return gap;
+}

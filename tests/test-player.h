@@ -33,6 +33,9 @@ const char *rh_test_player_digest (RhTestPlayer *player);
  * video message, in order. */
 const GArray *rh_test_player_video_arrivals (const RhTestPlayer *player);
 const GArray *rh_test_player_video_timestamps (const RhTestPlayer *player);
+/* The largest gap between two video messages that arrived between from
+ * and to (monotonic microseconds; to = G_MAXINT64: until now). */
+gint64 rh_test_player_largest_gap (const RhTestPlayer *player, gint64 from, gint64 to);
 
 /* Runs the default main context until func (data) is TRUE; FALSE when
  * timeout_ms passed first. */
