@@ -23,6 +23,9 @@
 #define RELAY_CLOSE_GRACE_MS 2000
 /* The target's replies are small; anything larger is refused. */
 #define RELAY_MAX_INPUT_MESSAGE (1024 * 1024)
+/* Media waits up to this long and goes out in one write, as players'
+ * does with the default merge_window. */
+#define RELAY_MERGE_MS 50
 #define RELAY_CSID_DATA 5
 #define RELAY_CSID_STREAM_COMMAND 8
 
@@ -72,6 +75,7 @@ struct _RhRelay {
   GSource *read_source;
   GSource *write_source;
   guint timer_id;                  /* retry, setup timeout or close grace */
+  guint merge_id;                  /* a flush of merged media to come */
   GByteArray *handshake;           /* S0 S1 S2 as they arrive */
   RhChunkReader *reader;
   RhSendQueue *queue;
@@ -156,6 +160,7 @@ static void
 disconnect (RhRelay *relay)
 {
   clear_timer (relay);
+  g_clear_handle_id (&relay->merge_id, g_source_remove);
   if (relay->attempt != NULL)
     {
       /* Its callback still comes, and finds no relay. */
@@ -531,6 +536,24 @@ fail (RhRelay *relay, const char *why)
 
 /* ---- what the stream feeds ---- */
 
+static gboolean
+on_merge_over (gpointer user_data)
+{
+  RhRelay *relay = user_data;
+  relay->merge_id = 0;
+  flush (relay);
+  return G_SOURCE_REMOVE;
+}
+
+/* Media goes out at the end of a merge window (or when the socket takes
+ * more, if a write is already waiting for it). */
+static void
+flush_soon (RhRelay *relay)
+{
+  if (relay->merge_id == 0 && relay->write_source == NULL)
+    relay->merge_id = g_timeout_add (RELAY_MERGE_MS, on_merge_over, relay);
+}
+
 static void
 on_packet (RhOutput *output, const RhOutputPacket *packet)
 {
@@ -553,7 +576,7 @@ on_packet (RhOutput *output, const RhOutputPacket *packet)
       g_byte_array_append (data, g_bytes_get_data (payload, NULL), (guint) g_bytes_get_size (payload));
       g_autoptr (GBytes) message = g_byte_array_free_to_bytes (data);
       send_message (relay, RELAY_CSID_DATA, RH_MSG_DATA_AMF0, relay->stream_id, timestamp, message, 0);
-      flush (relay);
+      flush_soon (relay);
       return;
     }
   RhPlayerVerdict verdict = rh_slow_player_judge (&relay->pacing, &relay->limits,
@@ -568,7 +591,7 @@ on_packet (RhOutput *output, const RhOutputPacket *packet)
     return;
   send_message (relay, type == RH_MSG_VIDEO ? RH_CSID_VIDEO : RH_CSID_AUDIO, type, relay->stream_id, timestamp,
                 payload, now);
-  flush (relay);
+  flush_soon (relay);
 }
 
 static gboolean

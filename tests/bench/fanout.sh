@@ -46,11 +46,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A port nothing listens on (bash's /dev/tcp: no other tool needed).
+# A port nothing listens on (bash's /dev/tcp: no other tool needed),
+# below the kernel's ephemeral range (32768-60999), where a player's or a
+# relay's own end of a connection could hold it.
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 30000))
+    port=$((20000 + RANDOM % 12000))
     (exec 3<> "/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
@@ -99,6 +101,7 @@ NGINX
       if [ "$kind" = rh-outputs ]; then
         # The relay's target, on the load generator's core.
         local target_port; target_port=$(free_port)
+        while [ "$target_port" = "$port" ]; do target_port=$(free_port); done
         echo "server = { listen = [ \"127.0.0.1:$target_port\" ]; };" > "$work/target.conf"
         taskset -c $load_cpu "$RH_DAEMON" -c "$work/target.conf" --log-level notice 2> "$work/target.log" &
         target_pid=$!
