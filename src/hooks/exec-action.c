@@ -169,12 +169,28 @@ signal_run (Run *run, int signal_number)
     signal_marked (run->marker, run->pid, signal_number);
 }
 
+/* The spawner holds groups_lock through each posix_spawn: a hook's exit
+ * must not wait for the next hook's start on the main loop. Its group is
+ * forgotten the next time the main loop takes the lock anyway (the
+ * orphan reaper, once a second; shutdown). */
+static GArray *forgotten_groups;   /* pid_t, main thread only */
+
 static void
 forget_group (pid_t pid)
 {
-  g_mutex_lock (&groups_lock);
-  g_hash_table_remove (live_groups, GINT_TO_POINTER (pid));
-  g_mutex_unlock (&groups_lock);
+  if (forgotten_groups == NULL)
+    forgotten_groups = g_array_new (FALSE, FALSE, sizeof (pid_t));
+  g_array_append_val (forgotten_groups, pid);
+}
+
+/* With groups_lock held. */
+static void
+apply_forgotten_groups (void)
+{
+  for (guint i = 0; forgotten_groups != NULL && i < forgotten_groups->len; i++)
+    g_hash_table_remove (live_groups, GINT_TO_POINTER (g_array_index (forgotten_groups, pid_t, i)));
+  if (forgotten_groups != NULL)
+    g_array_set_size (forgotten_groups, 0);
 }
 
 static void
@@ -613,6 +629,7 @@ rh_exec_kill_all (void)
   g_mutex_lock (&groups_lock);
   if (live_groups != NULL)
     {
+      apply_forgotten_groups ();
       GHashTableIter iter;
       gpointer key;
       g_hash_table_iter_init (&iter, live_groups);
@@ -638,6 +655,8 @@ reap_orphans (gpointer user_data)
   g_autoptr (GArray) children = g_array_new (FALSE, FALSE, sizeof (pid_t));
   /* No spawn between the listing and the waits (see spawn ()). */
   g_mutex_lock (&groups_lock);
+  if (live_groups != NULL)
+    apply_forgotten_groups ();
   add_children (getpid (), children);
   for (guint i = 0; i < children->len; i++)
     {
