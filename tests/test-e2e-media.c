@@ -234,13 +234,6 @@ flv_video_tags (const char *path)
   return tags;
 }
 
-static gboolean
-has_video (gpointer data)
-{
-  gpointer *args = data;
-  return rh_test_player_video_messages (args[0]) >= GPOINTER_TO_UINT (args[1]);
-}
-
 typedef struct {
   const char *fourcc;
   const char *config_file;     /* in tests/fixtures/codecs */
@@ -365,11 +358,9 @@ check_enhanced_rtmp (const EnhancedCase *c)
       rh_chunk_write_message (wire, 128, 6, i * 33, 9, 1, payload, len);
       g_assert_true (rh_test_write (publisher, wire->data, wire->len));
     }
-  gpointer early_args[] = { early, GUINT_TO_POINTER (before_end) };
-  g_assert_true (rh_test_iterate_until (has_video, early_args, 10000));
+  g_assert_true (rh_test_player_wait_video (early, before_end, 10000));
   RhTestPlayer *late = rh_test_player_new (daemon->port, "live", "ehevc", 0, late_flv);
-  gpointer late_args[] = { late, GUINT_TO_POINTER (7) };
-  g_assert_true (rh_test_iterate_until (has_video, late_args, 10000));
+  g_assert_true (rh_test_player_wait_video (late, 7, 10000));
   {
     gsize len;
     const guint8 *payload = g_bytes_get_data (g_ptr_array_index (sent, before_end), &len);
@@ -377,10 +368,8 @@ check_enhanced_rtmp (const EnhancedCase *c)
     rh_chunk_write_message (wire, 128, 6, before_end * 33, 9, 1, payload, len);
     g_assert_true (rh_test_write (publisher, wire->data, wire->len));
   }
-  early_args[1] = GUINT_TO_POINTER (sent->len);
-  late_args[1] = GUINT_TO_POINTER (8);
-  g_assert_true (rh_test_iterate_until (has_video, early_args, 10000));
-  g_assert_true (rh_test_iterate_until (has_video, late_args, 10000));
+  g_assert_true (rh_test_player_wait_video (early, sent->len, 10000));
+  g_assert_true (rh_test_player_wait_video (late, 8, 10000));
   rh_test_player_free (early);
   rh_test_player_free (late);
   g_io_stream_close (G_IO_STREAM (publisher), NULL, NULL);

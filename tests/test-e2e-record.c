@@ -12,14 +12,6 @@
 #include "testutil.h"
 
 /* The data of the one event of type the daemon printed (jsonl). */
-static JsonObject *
-one_event (RhTestDaemon *daemon, const char *type, GPtrArray **keep)
-{
-  *keep = rh_test_daemon_events (daemon, type);
-  g_assert_cmpuint ((*keep)->len, ==, 1);
-  return json_object_get_object_member (json_node_get_object (g_ptr_array_index (*keep, 0)), "data");
-}
-
 static guint64
 file_size (const char *path)
 {
@@ -74,9 +66,9 @@ test_record_all (void)
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
 
   g_autoptr (GPtrArray) starts = NULL, stops = NULL, publish_stops = NULL;
-  JsonObject *start = one_event (daemon, "record_start", &starts);
-  JsonObject *stop = one_event (daemon, "record_stop", &stops);
-  JsonObject *publish_stop = one_event (daemon, "publish_stop", &publish_stops);
+  JsonObject *start = rh_test_daemon_only_event (daemon, "record_start", &starts);
+  JsonObject *stop = rh_test_daemon_only_event (daemon, "record_stop", &stops);
+  JsonObject *publish_stop = rh_test_daemon_only_event (daemon, "publish_stop", &publish_stops);
   g_assert_cmpstr (json_object_get_string_member (start, "path"), ==, "live/cam.flv");
   g_assert_cmpstr (json_object_get_string_member (start, "stream_name"), ==, "cam");
   g_assert_cmpstr (json_object_get_string_member (stop, "path"), ==, "live/cam.flv");
@@ -170,7 +162,7 @@ test_hostile_name (void)
   g_assert_nonnull (strstr (log, "rule \"raw\": not recording live/cam: the path \"live/x=/../../escaped.flv\" would "
                                  "leave the recording directory"));
   g_autoptr (GPtrArray) starts = NULL;
-  JsonObject *start = one_event (daemon, "record_start", &starts);
+  JsonObject *start = rh_test_daemon_only_event (daemon, "record_start", &starts);
   g_assert_cmpstr (json_object_get_string_member (start, "path"), ==, "live/x%3D%2F..%2F..%2Fescaped.flv");
   g_autofree char *file = g_build_filename (recordings, "live", "x%3D%2F..%2F..%2Fescaped.flv", NULL);
   g_assert_cmpuint (file_size (file), >, 10000);
@@ -182,16 +174,6 @@ test_hostile_name (void)
   g_assert_false (g_file_test (further, G_FILE_TEST_EXISTS));
   rh_test_daemon_free (daemon);
   rh_test_remove_tree (root);
-}
-
-typedef struct {
-  RhTestPlayer *player;
-} PlayerWait;
-
-static gboolean
-player_ended (gpointer data)
-{
-  return rh_test_player_ended (((PlayerWait *) data)->player);
 }
 
 /* A full disk (a 256 KiB tmpfs) ends the recording with reason error;
@@ -216,16 +198,15 @@ test_full_disk (void)
   g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 4, "640x360", bitrate, NULL);
   g_assert_true (rh_test_daemon_wait_log (daemon, "record_stop live/full", 20000));
   g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
-  PlayerWait wait = { player };
-  g_assert_true (rh_test_iterate_until (player_ended, &wait, 10000));
+  g_assert_true (rh_test_player_wait_ended (player, 10000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   umount (recordings);
 
   g_autofree char *log = rh_test_daemon_log (daemon);
   g_assert_nonnull (strstr (log, "No space left on device; the stream goes on"));
   g_autoptr (GPtrArray) stops = NULL, publish_stops = NULL;
-  JsonObject *stop = one_event (daemon, "record_stop", &stops);
-  JsonObject *publish_stop = one_event (daemon, "publish_stop", &publish_stops);
+  JsonObject *stop = rh_test_daemon_only_event (daemon, "record_stop", &stops);
+  JsonObject *publish_stop = rh_test_daemon_only_event (daemon, "publish_stop", &publish_stops);
   g_assert_cmpstr (json_object_get_string_member (stop, "reason"), ==, "error");
   g_assert_cmpint (json_object_get_int_member (stop, "bytes"), <=, 256 * 1024);
   g_assert_cmpstr (json_object_get_string_member (publish_stop, "reason"), ==, "unpublish");
@@ -253,7 +234,7 @@ test_flags_and_shutdown (void)
     {
       g_autoptr (GPtrArray) events = rh_test_daemon_events (daemon, "record_start");
       if (events->len == 1)
-        start = one_event (daemon, "record_start", &starts);
+        start = rh_test_daemon_only_event (daemon, "record_start", &starts);
       else
         rh_test_sleep (50);
     }
@@ -269,7 +250,7 @@ test_flags_and_shutdown (void)
   rh_test_wait (publisher, 10000);
 
   g_autoptr (GPtrArray) stops = NULL;
-  JsonObject *stop = one_event (daemon, "record_stop", &stops);
+  JsonObject *stop = rh_test_daemon_only_event (daemon, "record_stop", &stops);
   g_assert_cmpstr (json_object_get_string_member (stop, "reason"), ==, "server_shutdown");
   g_assert_cmpint (json_object_get_int_member (stop, "bytes"), ==, (gint64) file_size (file));
   RhTestProbe probe;

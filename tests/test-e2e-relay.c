@@ -12,14 +12,6 @@
 
 #define NGINX_RTMP_MODULE "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 
-static JsonObject *
-one_event (RhTestDaemon *daemon, const char *type, GPtrArray **keep)
-{
-  *keep = rh_test_daemon_events (daemon, type);
-  g_assert_cmpuint ((*keep)->len, ==, 1);
-  return json_object_get_object_member (json_node_get_object (g_ptr_array_index (*keep, 0)), "data");
-}
-
 /* A daemon on a given port (a restarted target keeps its address). */
 static RhTestDaemon *
 start_target (guint16 port)
@@ -31,24 +23,6 @@ start_target (guint16 port)
   const char *const argv[] = { rh_test_env ("RH_DAEMON"), "-c", config, "--listen", listen, "--log-level", "info",
                                "--hook-stdio-format", "jsonl", NULL };
   return rh_test_daemon_spawn (argv, dir, NULL, NULL, port);
-}
-
-typedef struct {
-  RhTestPlayer *player;
-  guint video;
-} PlayerWait;
-
-static gboolean
-player_ended (gpointer data)
-{
-  return rh_test_player_ended (((PlayerWait *) data)->player);
-}
-
-static gboolean
-player_has_video (gpointer data)
-{
-  PlayerWait *wait = data;
-  return rh_test_player_video_messages (wait->player) >= wait->video;
 }
 
 /* To a second rtmphooksd: a player there gets the stream from its first
@@ -72,15 +46,14 @@ test_to_rtmphooksd (void)
   g_autofree char *origin_log = rh_test_daemon_log (origin);
   g_assert_null (strstr (origin_log, "trying again"));
   /* The relay unpublishes as an encoder does: the player sees the end. */
-  PlayerWait wait = { player, 0 };
-  g_assert_true (rh_test_iterate_until (player_ended, &wait, 10000));
+  g_assert_true (rh_test_player_wait_ended (player, 10000));
   g_assert_cmpint (rh_test_daemon_stop (origin), ==, 0);
   g_assert_cmpint (rh_test_daemon_stop (target), ==, 0);
 
   g_autoptr (GPtrArray) starts = NULL, stops = NULL, publish_stops = NULL, target_codecs = NULL;
-  JsonObject *start = one_event (origin, "relay_start", &starts);
-  JsonObject *stop = one_event (origin, "relay_stop", &stops);
-  JsonObject *published = one_event (origin, "publish_stop", &publish_stops);
+  JsonObject *start = rh_test_daemon_only_event (origin, "relay_start", &starts);
+  JsonObject *stop = rh_test_daemon_only_event (origin, "relay_stop", &stops);
+  JsonObject *published = rh_test_daemon_only_event (origin, "publish_stop", &publish_stops);
   g_autofree char *expected_url = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/cam", target->port);
   g_assert_cmpstr (json_object_get_string_member (start, "url"), ==, expected_url);
   g_assert_cmpstr (json_object_get_string_member (start, "stream_name"), ==, "cam");
@@ -185,7 +158,7 @@ test_to_nginx (void)
   g_assert_true (rh_test_daemon_wait_log (origin, "relay_stop live/cam", 10000));
   g_assert_cmpint (rh_test_daemon_stop (origin), ==, 0);
   g_autoptr (GPtrArray) starts = NULL;
-  JsonObject *start = one_event (origin, "relay_start", &starts);
+  JsonObject *start = rh_test_daemon_only_event (origin, "relay_start", &starts);
   g_autofree char *expected_url = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/cam", nginx.port);
   g_assert_cmpstr (json_object_get_string_member (start, "url"), ==, expected_url);
   g_autofree char *log = rh_test_daemon_log (origin);
@@ -220,8 +193,7 @@ test_target_restart (void)
   g_autofree char *again_line = g_strdup_printf ("publishing to rtmp://127.0.0.1:%u/edge/cam again", port);
   g_assert_true (rh_test_daemon_wait_log (origin, again_line, 20000));
   RhTestPlayer *player = rh_test_player_new (port, "edge", "cam", 0, NULL);
-  PlayerWait wait = { player, 60 };
-  g_assert_true (rh_test_iterate_until (player_has_video, &wait, 20000));
+  g_assert_true (rh_test_player_wait_video (player, 60, 20000));
 
   g_subprocess_send_signal (publisher, SIGINT);
   rh_test_wait (publisher, 10000);

@@ -265,3 +265,34 @@ rh_test_player_largest_gap (const RhTestPlayer *player, gint64 from, gint64 to)
     }
   return gap;
 }
+
+static gboolean
+player_ended (gpointer data)
+{
+  return rh_test_player_ended (data);
+}
+
+gboolean
+rh_test_player_wait_ended (RhTestPlayer *player, guint timeout_ms)
+{
+  return rh_test_iterate_until (player_ended, player, timeout_ms);
+}
+
+typedef struct {
+  RhTestPlayer *player;
+  guint count;
+} VideoWait;
+
+static gboolean
+has_video (gpointer data)
+{
+  VideoWait *wait = data;
+  return rh_test_player_video_messages (wait->player) >= wait->count;
+}
+
+gboolean
+rh_test_player_wait_video (RhTestPlayer *player, guint count, guint timeout_ms)
+{
+  VideoWait wait = { player, count };
+  return rh_test_iterate_until (has_video, &wait, timeout_ms);
+}

@@ -210,6 +210,14 @@ rh_test_daemon_events (RhTestDaemon *daemon, const char *type)
   return events;
 }
 
+JsonObject *
+rh_test_daemon_only_event (RhTestDaemon *daemon, const char *type, GPtrArray **keep)
+{
+  *keep = rh_test_daemon_events (daemon, type);
+  g_assert_cmpuint ((*keep)->len, ==, 1);
+  return json_object_get_object_member (json_node_get_object (g_ptr_array_index (*keep, 0)), "data");
+}
+
 char *
 rh_test_daemon_stdout (RhTestDaemon *daemon)
 {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "test-http.h"
 #include "test-media-tools.h"
@@ -53,6 +54,9 @@ char *rh_test_daemon_stdout (RhTestDaemon *daemon);
  * parsed (JsonNode*), only those of type unless it is NULL. Every line
  * must parse. */
 GPtrArray *rh_test_daemon_events (RhTestDaemon *daemon, const char *type);
+/* The data of the one event of type the daemon printed (asserted to be
+ * one); *keep holds the parsed events it points into. */
+JsonObject *rh_test_daemon_only_event (RhTestDaemon *daemon, const char *type, GPtrArray **keep);
 /* SIGTERM, wait; returns the exit status. */
 int rh_test_daemon_stop (RhTestDaemon *daemon);
 void rh_test_daemon_free (RhTestDaemon *daemon);

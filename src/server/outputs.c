@@ -140,7 +140,7 @@ on_relay_started (RhRelay *relay, gboolean first, gpointer owner)
 {
   RhOutputs *outputs = owner;
   RhOutput *output = rh_relay_get_output (relay);
-  g_autofree char *url = rh_relay_get_public_url (relay);
+  const char *url = rh_relay_get_public_url (relay);
   rh_log (G_LOG_LEVEL_MESSAGE, output->conn_id, output->stream_key, NULL,
           first ? _("relay of %s publishing to %s") : _("relay of %s publishing to %s again"),
           output->stream_key, url);
@@ -154,7 +154,7 @@ on_relay_reconnecting (RhRelay *relay, const char *why, double delay, gpointer o
 {
   RhOutputs *outputs = owner;
   RhOutput *output = rh_relay_get_output (relay);
-  g_autofree char *url = rh_relay_get_public_url (relay);
+  const char *url = rh_relay_get_public_url (relay);
   rh_log (G_LOG_LEVEL_WARNING, output->conn_id, output->stream_key, NULL,
           _("relay of %s to %s: %s; trying again in %.1f s"), output->stream_key, url, why, delay);
   outputs->counters.relay_reconnects++;
@@ -175,7 +175,7 @@ on_relay_stopped (RhRelay *relay, gboolean was_published, gint64 duration_second
   RhOutput *output = rh_relay_get_output (relay);
   if (output->stream != NULL)
     rh_stream_detach_output (output->stream, output);
-  g_autofree char *url = rh_relay_get_public_url (relay);
+  const char *url = rh_relay_get_public_url (relay);
   rh_log (G_LOG_LEVEL_MESSAGE, output->conn_id, output->stream_key, NULL,
           "relay_stop %s url=%s reason=%s duration=%" G_GINT64_FORMAT "s bytes=%" G_GUINT64_FORMAT,
           output->stream_key, url, reason, duration_seconds, bytes_sent);

@@ -108,10 +108,16 @@ recording_unref (RhRecording *recording)
 
 /* ---- the queue between the main loop and the writer ---- */
 
-static void
+static gboolean
 push_item (RhRecording *recording, ItemKind kind, guint8 type, guint32 timestamp, GBytes *payload)
 {
   g_mutex_lock (&recording->lock);
+  /* A tag that would take the backlog past max_buffer is not queued. */
+  if (kind == ITEM_TAG && recording->queued_bytes + g_bytes_get_size (payload) > recording->max_buffer)
+    {
+      g_mutex_unlock (&recording->lock);
+      return FALSE;
+    }
   if (recording->length == recording->capacity)
     {
       guint capacity = MAX (64u, recording->capacity * 2);
@@ -138,6 +144,7 @@ push_item (RhRecording *recording, ItemKind kind, guint8 type, guint32 timestamp
   if (kind == ITEM_CLOSE || recording->queued_bytes >= WRITE_EARLY_BYTES)
     g_cond_signal (&recording->cond);
   g_mutex_unlock (&recording->lock);
+  return TRUE;
 }
 
 gsize
@@ -242,7 +249,7 @@ has_video_header (RhRecording *recording)
 static void
 on_packet (RhOutput *output, const RhOutputPacket *packet)
 {
-  RhRecording *recording = rh_recording_from_output (output);
+  RhRecording *recording = (RhRecording *) output;
   if (recording->stopping)
     return;
   gsize size = g_bytes_get_size (packet->payload);
@@ -275,27 +282,22 @@ on_packet (RhOutput *output, const RhOutputPacket *packet)
       start_file (recording, video_start, packet->timestamp);
     }
 
-  gsize queued = rh_recording_get_queued_bytes (recording);
-  if (queued + size > recording->max_buffer)
-    {
-      rh_recording_stop (recording, "too_slow");
-      return;
-    }
   gint32 since_start = (gint32) (packet->timestamp - recording->base_timestamp);
-  push_item (recording, ITEM_TAG, packet->type, since_start > 0 ? (guint32) since_start : 0, packet->payload);
+  if (!push_item (recording, ITEM_TAG, packet->type, since_start > 0 ? (guint32) since_start : 0, packet->payload))
+    rh_recording_stop (recording, "too_slow");
 }
 
 static void
 on_ended (RhOutput *output, RhReason reason)
 {
-  RhRecording *recording = rh_recording_from_output (output);
+  RhRecording *recording = (RhRecording *) output;
   rh_recording_stop (recording, reason == RH_REASON_SERVER_SHUTDOWN ? "server_shutdown" : "publish_stop");
 }
 
 static void
 describe (RhOutput *output, char **target, const char **state)
 {
-  RhRecording *recording = rh_recording_from_output (output);
+  RhRecording *recording = (RhRecording *) output;
   *target = g_strdup (recording->path != NULL ? recording->path : recording->requested_path);
   *state = recording->stopping ? "closing" : recording->path != NULL ? "recording" : "opening";
 }
@@ -306,13 +308,6 @@ RhOutput *
 rh_recording_get_output (RhRecording *recording)
 {
   return &recording->output;
-}
-
-RhRecording *
-rh_recording_from_output (RhOutput *output)
-{
-  g_return_val_if_fail (output->funcs == &output_funcs, NULL);
-  return (RhRecording *) output;
 }
 
 /* ---- reports from the writer to the main loop ---- */

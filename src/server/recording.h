@@ -37,7 +37,6 @@ void rh_recording_free (RhRecording *recording);
 
 /* What the stream feeds (attach it to a live stream). */
 RhOutput *rh_recording_get_output (RhRecording *recording);
-RhRecording *rh_recording_from_output (RhOutput *output);
 /* Ends the recording as if its publish had ended for reason. */
 void rh_recording_stop (RhRecording *recording, const char *reason);
 /* Bytes waiting for the writer thread. */

@@ -558,30 +558,26 @@ static void
 on_packet (RhOutput *output, const RhOutputPacket *packet)
 {
   RhRelay *relay = (RhRelay *) output;
-  guint8 type = packet->type;
-  guint32 timestamp = packet->timestamp;
-  GBytes *payload = packet->payload;
-  RhMediaFlags flags = packet->flags;
   /* Until the target accepts the publish nothing is sent: the cached
    * start is replayed then. */
   if (relay->state != RELAY_PUBLISHING)
     return;
   gint64 now = g_get_monotonic_time ();
-  if (type == RH_MSG_DATA_AMF0)
+  if (packet->type == RH_MSG_DATA_AMF0)
     {
       /* A publisher sends metadata as @setDataFrame("onMetaData", ...). */
-      GByteArray *data = g_byte_array_sized_new ((guint) g_bytes_get_size (payload) + 16);
-      if (flags & RH_MEDIA_SEQUENCE_HEADER)
+      GByteArray *data = g_byte_array_sized_new ((guint) g_bytes_get_size (packet->payload) + 16);
+      if (packet->flags & RH_MEDIA_SEQUENCE_HEADER)
         rh_amf0_encode_string (data, "@setDataFrame");
-      g_byte_array_append (data, g_bytes_get_data (payload, NULL), (guint) g_bytes_get_size (payload));
+      g_byte_array_append (data, g_bytes_get_data (packet->payload, NULL), (guint) g_bytes_get_size (packet->payload));
       g_autoptr (GBytes) message = g_byte_array_free_to_bytes (data);
-      send_message (relay, RELAY_CSID_DATA, RH_MSG_DATA_AMF0, relay->stream_id, timestamp, message, 0);
+      send_message (relay, RELAY_CSID_DATA, RH_MSG_DATA_AMF0, relay->stream_id, packet->timestamp, message, 0);
       flush_soon (relay);
       return;
     }
   RhPlayerVerdict verdict = rh_slow_player_judge (&relay->pacing, &relay->limits,
                                                   rh_send_queue_get_bytes (relay->queue),
-                                                  rh_send_queue_get_oldest_queued_at (relay->queue), now, flags);
+                                                  rh_send_queue_get_oldest_queued_at (relay->queue), now, packet->flags);
   if (verdict == RH_PLAYER_CLOSE_QUEUE_FULL || verdict == RH_PLAYER_CLOSE_BEHIND)
     {
       fail (relay, _("the target is too slow for the stream"));
@@ -589,8 +585,8 @@ on_packet (RhOutput *output, const RhOutputPacket *packet)
     }
   if (verdict == RH_PLAYER_DROP)
     return;
-  send_message (relay, type == RH_MSG_VIDEO ? RH_CSID_VIDEO : RH_CSID_AUDIO, type, relay->stream_id, timestamp,
-                payload, now);
+  send_message (relay, packet->type == RH_MSG_VIDEO ? RH_CSID_VIDEO : RH_CSID_AUDIO, packet->type, relay->stream_id,
+                packet->timestamp, packet->payload, now);
   flush_soon (relay);
 }
 
@@ -671,12 +667,6 @@ rh_relay_new (const char *url, double retry_max, const char *conn_id, const char
 }
 
 void
-rh_relay_set_limits (RhRelay *relay, const RhSlowPlayerLimits *limits)
-{
-  relay->limits = *limits;
-}
-
-void
 rh_relay_start (RhRelay *relay)
 {
   connect_now (relay);
@@ -703,8 +693,8 @@ rh_relay_get_output (RhRelay *relay)
   return &relay->output;
 }
 
-char *
-rh_relay_get_public_url (RhRelay *relay)
+const char *
+rh_relay_get_public_url (const RhRelay *relay)
 {
-  return g_strdup (relay->public_url);
+  return relay->public_url;
 }

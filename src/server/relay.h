@@ -38,11 +38,10 @@ RhRelay *rh_relay_new (const char *url, double retry_max, const char *conn_id, c
 void rh_relay_free (RhRelay *relay);
 /* Connects (attach the output to the stream first). */
 void rh_relay_start (RhRelay *relay);
-void rh_relay_set_limits (RhRelay *relay, const RhSlowPlayerLimits *limits);
 
 RhOutput *rh_relay_get_output (RhRelay *relay);
 /* The URL without its query, which may hold a key. */
-char *rh_relay_get_public_url (RhRelay *relay);
+const char *rh_relay_get_public_url (const RhRelay *relay);
 
 /* Splits rtmp://host[:port]/app/stream[?query] (port 1935 by default; the
  * stream name keeps the query). Pure. */
