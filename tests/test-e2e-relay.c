@@ -209,6 +209,120 @@ test_target_restart (void)
   rh_test_daemon_free (origin);
 }
 
+/* Something that is not an RTMP server: every connection it accepts gets
+ * an HTTP error at once, on a thread of its own. */
+typedef struct {
+  GSocketListener *listener;
+  GCancellable *cancellable;
+  GThread *thread;
+  guint16 port;
+} NotRtmp;
+
+static gpointer
+answer_http (gpointer data)
+{
+  NotRtmp *server = data;
+  for (;;)
+    {
+      g_autoptr (GSocketConnection) connection = g_socket_listener_accept (server->listener, NULL,
+                                                                           server->cancellable, NULL);
+      if (connection == NULL)
+        return NULL;
+      static const char reply[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+      g_output_stream_write_all (g_io_stream_get_output_stream (G_IO_STREAM (connection)), reply, sizeof reply - 1,
+                                 NULL, NULL, NULL);
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    }
+}
+
+static void
+not_rtmp_start (NotRtmp *server)
+{
+  server->listener = g_socket_listener_new ();
+  server->cancellable = g_cancellable_new ();
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr (GSocketAddress) bound = NULL;
+  g_assert_true (g_socket_listener_add_address (server->listener, address, G_SOCKET_TYPE_STREAM,
+                                                G_SOCKET_PROTOCOL_TCP, NULL, &bound, NULL));
+  server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  server->thread = g_thread_new ("not-rtmp", answer_http, server);
+}
+
+static void
+not_rtmp_stop (NotRtmp *server)
+{
+  g_cancellable_cancel (server->cancellable);
+  g_thread_join (server->thread);
+  g_socket_listener_close (server->listener);
+  g_object_unref (server->listener);
+  g_object_unref (server->cancellable);
+}
+
+/* Targets that refuse: a key already published there (Publish.BadName),
+ * an HTTP server, a URL that expands to no stream name, and a recording
+ * directory that cannot be made; each is logged and counted, the relays
+ * keep trying while the stream goes on. */
+static void
+test_refusals (void)
+{
+  RhTestDaemon *target = start_target (rh_test_free_port ());
+  g_autofree char *taken_url = rh_test_daemon_url (target, "edge/cam");
+  g_autoptr (GSubprocess) squatter = rh_test_publish_ffmpeg (taken_url, 60, "160x120", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (target, "publish_start edge/cam", 10000));
+  NotRtmp web = { 0 };
+  not_rtmp_start (&web);
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *not_a_dir = g_build_filename (dir, "file", NULL);
+  g_assert_true (g_file_set_contents (not_a_dir, "", -1, NULL));
+  guint16 http_port = rh_test_free_port ();
+  g_autofree char *config = g_strdup_printf (
+    "server = { record = { dir = \"%s\"; }; };\n"
+    "http = { listen = [ \"127.0.0.1:%u\" ]; };\n"
+    "rules = (\n"
+    "  { name = \"taken\"; on = [ \"publish_start\" ];\n"
+    "    relay = { url = \"rtmp://127.0.0.1:%u/edge/${stream_name}\"; }; },\n"
+    "  { name = \"web\"; on = [ \"publish_start\" ];\n"
+    "    relay = { url = \"rtmp://127.0.0.1:%u/edge/${stream_name}\"; }; },\n"
+    "  { name = \"empty\"; on = [ \"publish_start\" ];\n"
+    "    relay = { url = \"rtmp://127.0.0.1:%u/edge/${query|raw}\"; }; },\n"
+    "  { name = \"nowhere\"; on = [ \"publish_start\" ]; record = { path = \"x/${stream_name}.flv\"; }; }\n"
+    ");\n", not_a_dir, http_port, target->port, web.port, target->port);
+  const char *const args[] = { "--hook-stdio-format", "jsonl", NULL };
+  RhTestDaemon *origin = rh_test_daemon_start (config, args);
+  g_autofree char *url = rh_test_daemon_url (origin, "live/cam");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 60, "160x120", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (origin, "the target refused (NetStream.Publish.BadName); trying again", 10000));
+  g_assert_true (rh_test_daemon_wait_log (origin, "the target is not an RTMP server (bad handshake); trying again",
+                                          10000));
+  g_assert_true (rh_test_daemon_wait_log (origin, "rule \"empty\": not relaying live/cam:", 10000));
+  g_assert_true (rh_test_daemon_wait_log (origin, "recording of live/cam failed: cannot create", 10000));
+  /* Both keep trying: a second round of each. */
+  g_assert_true (rh_test_daemon_wait_log_count (origin, "BadName); trying again in 2.0 s", 1, 10000));
+  g_assert_true (rh_test_daemon_wait_log_count (origin, "(bad handshake); trying again in 2.0 s", 1, 10000));
+  g_autofree char *metrics = rh_test_http_get (http_port, "/metrics");
+  g_assert_nonnull (strstr (metrics, "\nrtmphooks_relays_failed_total 1\n"));
+  g_assert_nonnull (strstr (metrics, "\nrtmphooks_recordings_failed_total 1\n"));
+  g_assert_nonnull (strstr (metrics, "\nrtmphooks_relays 2\n"));
+
+  g_subprocess_send_signal (publisher, SIGINT);
+  rh_test_wait (publisher, 10000);
+  g_assert_true (rh_test_daemon_wait_log (origin, "publish_stop live/cam", 10000));
+  g_assert_cmpint (rh_test_daemon_stop (origin), ==, 0);
+  /* Never published: no relay_start, so no relay_stop; no file, no record_*. */
+  g_autoptr (GPtrArray) relay_events = rh_test_daemon_events (origin, "relay_start");
+  g_autoptr (GPtrArray) record_events = rh_test_daemon_events (origin, "record_start");
+  g_assert_cmpuint (relay_events->len, ==, 0);
+  g_assert_cmpuint (record_events->len, ==, 0);
+  g_subprocess_force_exit (squatter);
+  rh_test_wait (squatter, 10000);
+  g_assert_cmpint (rh_test_daemon_stop (target), ==, 0);
+  not_rtmp_stop (&web);
+  rh_test_daemon_free (origin);
+  rh_test_daemon_free (target);
+  rh_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -216,5 +330,6 @@ main (int argc, char **argv)
   g_test_add_func ("/relay/to-rtmphooksd", test_to_rtmphooksd);
   g_test_add_func ("/relay/to-nginx", test_to_nginx);
   g_test_add_func ("/relay/target-restart", test_target_restart);
+  g_test_add_func ("/relay/refusals", test_refusals);
   return g_test_run ();
 }

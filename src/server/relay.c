@@ -333,13 +333,14 @@ feed_handshake (RhRelay *relay, const guint8 *data, gsize len, gsize *used)
   gsize take = MIN (len, want - relay->handshake->len);
   g_byte_array_append (relay->handshake, data, (guint) take);
   *used = take;
-  if (relay->handshake->len < want)
-    return TRUE;
+  /* S0 says at once what the peer is (an HTTP server answers "HTTP/"). */
   if (relay->handshake->data[0] != 3)
     {
       fail (relay, _("the target is not an RTMP server (bad handshake)"));
       return FALSE;
     }
+  if (relay->handshake->len < want)
+    return TRUE;
   g_autoptr (GBytes) c2 = g_bytes_new (relay->handshake->data + 1, RH_HANDSHAKE_SIZE);
   rh_send_queue_push_raw (relay->queue, c2, 0);
   g_clear_pointer (&relay->handshake, g_byte_array_unref);
