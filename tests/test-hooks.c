@@ -72,6 +72,24 @@ test_event_json_and_env (void)
   /* Ids are unique. */
   g_autoptr (RhEvent) other = publish_stop_event ();
   g_assert_cmpstr (event->id, !=, other->id);
+
+  /* What a client sends is escaped, whatever it holds; invalid UTF-8
+   * becomes U+FFFD. */
+  const char *hostile = "a\"b\\c\nd\re\tf\x01g\x7fh/\xc3\xa9\xff";
+  g_autoptr (RhEvent) odd = rh_event_new (RH_EVENT_PUBLISH_STOP, "c1", hostile);
+  rh_event_add_string (odd, "stream_name", hostile);
+  rh_event_add_number (odd, "video_packets", -5);
+  g_autofree char *odd_json = rh_event_to_json (odd);
+  g_assert_null (strchr (odd_json, '\n'));
+  g_assert_nonnull (strstr (odd_json, "\"a\\\"b\\\\c\\nd\\re\\tf\\u0001g\\u007fh/\xc3\xa9\xef\xbf\xbd\""));
+  g_autoptr (JsonParser) odd_parser = json_parser_new ();
+  g_assert_true (json_parser_load_from_data (odd_parser, odd_json, -1, NULL));
+  JsonObject *odd_root = json_node_get_object (json_parser_get_root (odd_parser));
+  g_autofree char *valid = g_utf8_make_valid (hostile, -1);
+  g_assert_cmpstr (json_object_get_string_member (odd_root, "stream_key"), ==, valid);
+  JsonObject *odd_data = json_object_get_object_member (odd_root, "data");
+  g_assert_cmpstr (json_object_get_string_member (odd_data, "stream_name"), ==, valid);
+  g_assert_cmpint (json_object_get_int_member (odd_data, "video_packets"), ==, -5);
 }
 
 static void

@@ -222,8 +222,7 @@ start_action (RhCheckRequest *request, RhRule *check, char **error)
 
   if (action->kind == RH_ACTION_EXEC)
     {
-      g_autoptr (GBytes) input = plan.input != NULL ? g_bytes_new (plan.input, strlen (plan.input))
-                                                    : g_bytes_new_static ("", 0);
+      g_autoptr (GBytes) input = rh_action_plan_take_input (&plan);
       rh_exec_run (check->name, (const char *const *) plan.argv, (const char *const *) plan.envp, input,
                    plan.timeout, on_exec_answer, request);
       rh_action_plan_clear (&plan);

@@ -241,6 +241,26 @@ action_timeout (RhDispatcher *dispatcher, const RhAction *action)
   return action->timeout > 0 ? action->timeout : dispatcher->timeout;
 }
 
+/* Do two NAME=value entries name the same variable? */
+static gboolean
+same_variable (const char *a, const char *b)
+{
+  for (; *a == *b; a++, b++)
+    if (*a == '=' || *a == '\0')
+      return *a == '=';
+  return FALSE;
+}
+
+/* Is entry's variable set again in entries[from...]? */
+static gboolean
+defined_from (GPtrArray *entries, guint from, const char *entry)
+{
+  for (guint i = from; i < entries->len; i++)
+    if (same_variable (g_ptr_array_index (entries, i), entry))
+      return TRUE;
+  return FALSE;
+}
+
 void
 rh_dispatcher_plan (RhDispatcher *dispatcher, const RhRule *rule, const RhAction *action,
                     const RhEvent *event, RhActionPlan *plan)
@@ -254,32 +274,35 @@ rh_dispatcher_plan (RhDispatcher *dispatcher, const RhRule *rule, const RhAction
         builder_take (argv, rh_template_expand (g_ptr_array_index (action->argv, i), event));
       plan->argv = g_strv_builder_end (argv);
 
-      /* Inherited variables, then the rule's env, then RTMP_*: later wins. */
-      g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-      g_auto (GStrv) event_env = rh_event_to_environment (event);
-      g_strv_builder_addv (builder, (const char **) dispatcher->base_env);
+      /* Inherited variables, then the rule's env, then RTMP_*: later wins.
+       * Built per run, so each string is allocated once. */
+      GPtrArray *overrides = g_ptr_array_sized_new (rule->env->len + 16);
       for (guint i = 0; i < rule->env->len; i++)
         {
           const RhNamedTemplate *entry = g_ptr_array_index (rule->env, i);
           g_autofree char *value = rh_template_expand (entry->value, event);
-          builder_take (builder, g_strdup_printf ("%s=%s", entry->name, value));
+          g_ptr_array_add (overrides, g_strconcat (entry->name, "=", value, NULL));
         }
-      g_strv_builder_addv (builder, (const char **) event_env);
-      g_auto (GStrv) envp = g_strv_builder_end (builder);
-      /* Duplicates: keep the last definition of each name, in one pass. */
-      g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-      guint n = g_strv_length (envp);
-      g_autoptr (GPtrArray) kept = g_ptr_array_new ();
-      for (guint i = n; i-- > 0;)
+      char **event_env = rh_event_to_environment (event);
+      for (char **e = event_env; *e != NULL; e++)
+        g_ptr_array_add (overrides, *e);
+      g_free (event_env);
+      guint base_len = g_strv_length (dispatcher->base_env);
+      GPtrArray *envp = g_ptr_array_sized_new (base_len + overrides->len + 1);
+      for (guint i = 0; i < base_len; i++)
+        if (!defined_from (overrides, 0, dispatcher->base_env[i]))
+          g_ptr_array_add (envp, g_strdup (dispatcher->base_env[i]));
+      for (guint i = 0; i < overrides->len; i++)
         {
-          const char *equals = strchr (envp[i], '=');
-          char *name = g_strndup (envp[i], (gsize) (equals - envp[i]));
-          if (g_hash_table_add (seen, name))
-            g_ptr_array_add (kept, envp[i]);
+          char *entry = g_ptr_array_index (overrides, i);
+          if (defined_from (overrides, i + 1, entry))
+            g_free (entry);
+          else
+            g_ptr_array_add (envp, entry);
         }
-      plan->envp = g_new0 (char *, kept->len + 1);
-      for (guint i = 0; i < kept->len; i++)
-        plan->envp[i] = g_strdup (g_ptr_array_index (kept, kept->len - 1 - i));
+      g_ptr_array_free (overrides, TRUE);
+      g_ptr_array_add (envp, NULL);
+      plan->envp = (GStrv) g_ptr_array_free (envp, FALSE);
       if (action->stdin_json)
         {
           g_autofree char *json = rh_event_to_json (event);
@@ -305,6 +328,15 @@ rh_dispatcher_plan (RhDispatcher *dispatcher, const RhRule *rule, const RhAction
     }
   plan->headers = g_strv_builder_end (headers);
   plan->input = rh_event_to_json (event);
+}
+
+GBytes *
+rh_action_plan_take_input (RhActionPlan *plan)
+{
+  if (plan->input == NULL)
+    return g_bytes_new_static ("", 0);
+  gsize len = strlen (plan->input);
+  return g_bytes_new_take (g_steal_pointer (&plan->input), len);
 }
 
 void
@@ -365,8 +397,7 @@ start_exec (RhDispatcher *dispatcher, Job *job)
   RhActionPlan plan;
   rh_dispatcher_plan (dispatcher, job->rule, job->action, job->event, &plan);
   trace_start (job, &plan);
-  g_autoptr (GBytes) input = plan.input != NULL ? g_bytes_new (plan.input, strlen (plan.input))
-                                                : g_bytes_new_static ("", 0);
+  g_autoptr (GBytes) input = rh_action_plan_take_input (&plan);
   rh_exec_run (job->rule->name, (const char *const *) plan.argv, (const char *const *) plan.envp,
                input, plan.timeout, on_exec_done, job);
   rh_action_plan_clear (&plan);
@@ -519,8 +550,7 @@ start_managed (RhDispatcher *dispatcher, RhRule *rule, const RhAction *action, R
 {
   RhActionPlan plan;
   rh_dispatcher_plan (dispatcher, rule, action, event, &plan);
-  g_autoptr (GBytes) input = plan.input != NULL ? g_bytes_new (plan.input, strlen (plan.input))
-                                                : g_bytes_new_static ("", 0);
+  g_autoptr (GBytes) input = rh_action_plan_take_input (&plan);
   rh_supervisor_start (dispatcher->supervisor, rule, action, event, (const char *const *) plan.argv,
                        (const char *const *) plan.envp, input);
   rh_action_plan_clear (&plan);

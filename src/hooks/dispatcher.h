@@ -96,6 +96,8 @@ typedef struct {
 void rh_dispatcher_plan (RhDispatcher *dispatcher, const RhRule *rule, const RhAction *action,
                          const RhEvent *event, RhActionPlan *plan);
 void rh_action_plan_clear (RhActionPlan *plan);
+/* An exec plan's stdin as bytes (empty if none), taken from the plan. */
+GBytes *rh_action_plan_take_input (RhActionPlan *plan);
 /* A webhook plan that may be sent: no header value with a line break or
  * control character (a client's query can hold one), and a secret that
  * decodes (*signing_key, NULL when unsigned). FALSE with why otherwise. */

@@ -246,46 +246,86 @@ find_field (const RhEvent *event, const char *key)
   return NULL;
 }
 
+/* A JSON string: quotes, backslashes and control characters escaped,
+ * the rest as is (UTF-8; an invalid sequence becomes U+FFFD). */
+static void
+append_json_string (GString *out, const char *text)
+{
+  g_autofree char *valid = NULL;
+  if (!g_utf8_validate (text, -1, NULL))
+    text = valid = g_utf8_make_valid (text, -1);
+  g_string_append_c (out, '"');
+  const char *plain = text;
+  for (const char *c = text; *c != '\0'; c++)
+    {
+      guchar byte = (guchar) *c;
+      if (byte >= 0x20 && byte != '"' && byte != '\\' && byte != 0x7f)
+        continue;
+      g_string_append_len (out, plain, c - plain);
+      plain = c + 1;
+      switch (byte)
+        {
+        case '"': g_string_append (out, "\\\""); break;
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        default: g_string_append_printf (out, "\\u%04x", byte); break;
+        }
+    }
+  g_string_append_len (out, plain, (gssize) strlen (plain));
+  g_string_append_c (out, '"');
+}
+
+static void
+append_json_member (GString *out, gboolean first, const char *name)
+{
+  if (!first)
+    g_string_append_c (out, ',');
+  append_json_string (out, name);
+  g_string_append_c (out, ':');
+}
+
+/* Written directly rather than through a JSON tree: an exec hook gets
+ * it on stdin per run, stdio and webhooks per event. */
 char *
 rh_event_to_json (const RhEvent *event)
 {
-  g_autoptr (JsonBuilder) builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "type");
-  json_builder_add_string_value (builder, type_names[event->type]);
-  json_builder_set_member_name (builder, "timestamp");
-  json_builder_add_int_value (builder, event->timestamp);
-  json_builder_set_member_name (builder, "id");
-  json_builder_add_string_value (builder, event->id);
+  GString *out = g_string_sized_new (256 + 64 * event->data->len);
+  g_string_append_c (out, '{');
+  append_json_member (out, TRUE, "type");
+  append_json_string (out, type_names[event->type]);
+  append_json_member (out, FALSE, "timestamp");
+  g_string_append_printf (out, "%" G_GINT64_FORMAT, event->timestamp);
+  append_json_member (out, FALSE, "id");
+  append_json_string (out, event->id);
   if (event->conn_id != NULL)
     {
-      json_builder_set_member_name (builder, "conn_id");
-      json_builder_add_string_value (builder, event->conn_id);
+      append_json_member (out, FALSE, "conn_id");
+      append_json_string (out, event->conn_id);
     }
   if (event->stream_key != NULL)
     {
-      json_builder_set_member_name (builder, "stream_key");
-      json_builder_add_string_value (builder, event->stream_key);
+      append_json_member (out, FALSE, "stream_key");
+      append_json_string (out, event->stream_key);
     }
   if (event->data->len > 0)
     {
-      json_builder_set_member_name (builder, "data");
-      json_builder_begin_object (builder);
+      append_json_member (out, FALSE, "data");
+      g_string_append_c (out, '{');
       for (guint i = 0; i < event->data->len; i++)
         {
           const RhEventField *field = &g_array_index (event->data, RhEventField, i);
-          json_builder_set_member_name (builder, field->key);
+          append_json_member (out, i == 0, field->key);
           if (field->is_number)
-            json_builder_add_int_value (builder, field->number);
+            g_string_append_printf (out, "%" G_GINT64_FORMAT, field->number);
           else
-            json_builder_add_string_value (builder, field->string);
+            append_json_string (out, field->string);
         }
-      json_builder_end_object (builder);
+      g_string_append_c (out, '}');
     }
-  json_builder_end_object (builder);
-
-  g_autoptr (JsonNode) root = json_builder_get_root (builder);
-  return json_to_string (root, FALSE);
+  g_string_append_c (out, '}');
+  return g_string_free (out, FALSE);
 }
 
 static char *
@@ -295,33 +335,48 @@ field_value (const RhEventField *field)
                           : g_strdup (field->string);
 }
 
-/* g_strv_builder_take() is GLib 2.80; we target 2.74. */
-static void
-builder_take (GStrvBuilder *builder, char *value)
+/* "RTMP_" + NAME + "=" + value in one allocation (the name upper-cased):
+ * an exec hook's environment is built per run. */
+static char *
+variable (const char *key, const char *value)
 {
-  g_strv_builder_add (builder, value);
-  g_free (value);
+  gsize key_len = strlen (key), value_len = strlen (value);
+  char *entry = g_malloc (5 + key_len + 1 + value_len + 1);
+  memcpy (entry, "RTMP_", 5);
+  for (gsize i = 0; i < key_len; i++)
+    entry[5 + i] = g_ascii_toupper (key[i]);
+  entry[5 + key_len] = '=';
+  memcpy (entry + 5 + key_len + 1, value, value_len + 1);
+  return entry;
+}
+
+static char *
+number_variable (const char *key, gint64 number)
+{
+  char digits[32];
+  g_snprintf (digits, sizeof digits, "%" G_GINT64_FORMAT, number);
+  return variable (key, digits);
 }
 
 GStrv
 rh_event_to_environment (const RhEvent *event)
 {
-  g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
-  builder_take (builder, g_strdup_printf ("RTMP_EVENT_TYPE=%s", type_names[event->type]));
-  builder_take (builder, g_strdup_printf ("RTMP_TIMESTAMP=%" G_GINT64_FORMAT, event->timestamp));
-  builder_take (builder, g_strdup_printf ("RTMP_EVENT_ID=%s", event->id));
+  GPtrArray *env = g_ptr_array_sized_new (event->data->len + 6);
+  g_ptr_array_add (env, variable ("event_type", type_names[event->type]));
+  g_ptr_array_add (env, number_variable ("timestamp", event->timestamp));
+  g_ptr_array_add (env, variable ("event_id", event->id));
   if (event->conn_id != NULL)
-    builder_take (builder, g_strdup_printf ("RTMP_CONN_ID=%s", event->conn_id));
+    g_ptr_array_add (env, variable ("conn_id", event->conn_id));
   if (event->stream_key != NULL)
-    builder_take (builder, g_strdup_printf ("RTMP_STREAM_KEY=%s", event->stream_key));
+    g_ptr_array_add (env, variable ("stream_key", event->stream_key));
   for (guint i = 0; i < event->data->len; i++)
     {
       const RhEventField *field = &g_array_index (event->data, RhEventField, i);
-      g_autofree char *name = g_ascii_strup (field->key, -1);
-      g_autofree char *value = field_value (field);
-      builder_take (builder, g_strdup_printf ("RTMP_%s=%s", name, value));
+      g_ptr_array_add (env, field->is_number ? number_variable (field->key, field->number)
+                                             : variable (field->key, field->string));
     }
-  return g_strv_builder_end (builder);
+  g_ptr_array_add (env, NULL);
+  return (GStrv) g_ptr_array_free (env, FALSE);
 }
 
 char *

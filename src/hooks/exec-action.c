@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -14,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
+#include "child-spawn.h"
 #include "util/log.h"
 
 const char *const rh_exec_inherited_variables[] = {
@@ -28,36 +28,43 @@ typedef struct _RhExecRun Run;
 typedef struct {
   Run *run;
   int fd;
-  guint watch_id;
+  gpointer tag;               /* in the run's watch */
   const char *label;
   gboolean is_stdout;
   guint lines;
-  GString *line;              /* the line being read, at most RH_EXEC_MAX_LINE_BYTES */
+  char line[RH_EXEC_MAX_LINE_BYTES];   /* the line being read */
+  gsize line_len;
   guint64 line_cut;           /* bytes of it past that, dropped */
 } Reader;
 
 struct _RhExecRun {
   char *rule_name;
-  char *marker;               /* RTMPHOOKS_RUN=...: what its descendants inherit */
+  const char *marker;         /* RTMPHOOKS_RUN=...: what its descendants inherit */
   pid_t pid;
+  /* One source watches the output pipes and the pidfd: one dispatch for
+   * whatever of them is ready. */
+  GSource *watch;
   int pidfd;                  /* -1: exit watched by a GLib child watch */
-  guint exit_watch_id;
-  guint timeout_id;
+  gpointer pidfd_tag;
+  guint child_watch_id;
   guint kill_id;
   guint linger_id;
   gint64 started_at;
   Reader *readers[2];         /* stdout, stderr; NULL once at end of file */
+  Reader reader_storage[2];
   int stdin_fd;
   guint stdin_watch_id;
   GBytes *stdin_bytes;
   gsize stdin_written;
   gboolean exited;
   RhExecResult result;
-  /* Handed to the spawner thread and back. */
-  GStrv argv;
-  GStrv envp;
+  /* Handed to the spawner thread and back. argv, envp and the marker
+   * live in one block: one allocation per run, not one per string. */
+  char **argv;
+  char **envp;
+  gpointer strings;
   int spawn_errno;            /* 0: spawned */
-  int pipes[3];               /* the daemon's ends: stdin, stdout, stderr */
+  RhChild child;
   double timeout;
   gboolean stop_requested;    /* rh_exec_stop before the process existed */
   char *first_line;           /* stdout's first line */
@@ -69,10 +76,15 @@ struct _RhExecRun {
 /* Every run started and not finished: what shutdown must not leave behind. */
 static GList *running;
 
-/* posix_spawn returns once the child has exec'd, a few hundred
+/* A spawn returns once the child has exec'd, a few hundred
  * microseconds: spawns happen on a thread of their own, in order, so the
- * main loop never waits for one. */
-static GThreadPool *spawner;
+ * main loop never waits for one. Runs go to it through a queue and come
+ * back in batches: one main-loop wake-up for all the runs spawned
+ * meanwhile. */
+static GAsyncQueue *to_spawn;      /* Run* */
+static GMutex spawned_lock;
+static GPtrArray *spawned;         /* Run*, under spawned_lock */
+static gboolean spawned_wake_pending;
 /* Process groups of hooks spawned and not reaped, also those the main
  * thread has not heard of yet: shutdown kills them all. */
 static GMutex groups_lock;
@@ -169,7 +181,7 @@ signal_run (Run *run, int signal_number)
     signal_marked (run->marker, run->pid, signal_number);
 }
 
-/* The spawner holds groups_lock through each posix_spawn: a hook's exit
+/* The spawner holds groups_lock through each spawn: a hook's exit
  * must not wait for the next hook's start on the main loop. Its group is
  * forgotten the next time the main loop takes the lock anyway (the
  * orphan reaper, once a second; shutdown). */
@@ -207,7 +219,6 @@ run_finish_if_done (Run *run)
 {
   if (!run->exited || run->readers[0] != NULL || run->readers[1] != NULL)
     return;
-  g_clear_handle_id (&run->timeout_id, g_source_remove);
   g_clear_handle_id (&run->linger_id, g_source_remove);
   stop_stdin (run);
   /* A timed-out or stopped hook's children may outlive it: the grace is over. */
@@ -217,14 +228,17 @@ run_finish_if_done (Run *run)
       g_clear_handle_id (&run->kill_id, g_source_remove);
     }
   running = g_list_remove (running, run);
+  if (run->watch != NULL)
+    {
+      g_source_destroy (run->watch);
+      g_clear_pointer (&run->watch, g_source_unref);
+    }
   run->result.seconds = (double) (g_get_monotonic_time () - run->started_at) / G_USEC_PER_SEC;
   run->result.first_line = run->first_line;
   run->done (&run->result, run->user_data);
   g_free (run->first_line);
   g_clear_pointer (&run->stdin_bytes, g_bytes_unref);
-  g_strfreev (run->argv);
-  g_strfreev (run->envp);
-  g_free (run->marker);
+  g_free (run->strings);
   g_free (run->rule_name);
   g_free (run);
 }
@@ -241,11 +255,11 @@ emit_line (Reader *reader)
   if (reader->is_stdout && !reader->run->line_seen)
     {
       reader->run->line_seen = TRUE;
-      reader->run->first_line = g_strndup (reader->line->str, reader->line->len);
+      reader->run->first_line = g_strndup (reader->line, reader->line_len);
     }
   if (++reader->lines <= RH_EXEC_MAX_LOGGED_LINES)
     {
-      g_autofree char *text = g_utf8_make_valid (reader->line->str, (gssize) reader->line->len);
+      g_autofree char *text = g_utf8_make_valid (reader->line, (gssize) reader->line_len);
       for (char *c = text; *c != '\0'; c++)
         if ((guchar) *c < 0x20 || *c == 0x7f)
           *c = '?';
@@ -257,7 +271,7 @@ emit_line (Reader *reader)
         rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, reader->run->rule_name, "hook \"%s\" %s: %s",
                 reader->run->rule_name, reader->label, text);
     }
-  g_string_truncate (reader->line, 0);
+  reader->line_len = 0;
   reader->line_cut = 0;
 }
 
@@ -267,62 +281,52 @@ static void
 finish_reader (Reader *reader)
 {
   Run *run = reader->run;
-  if (reader->line->len > 0 || reader->line_cut > 0)
+  if (reader->line_len > 0 || reader->line_cut > 0)
     emit_line (reader);
   if (reader->lines > RH_EXEC_MAX_LOGGED_LINES)
     rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, run->rule_name,
             _("hook \"%s\" %s: %u more line(s) not logged"), run->rule_name, reader->label,
             reader->lines - RH_EXEC_MAX_LOGGED_LINES);
-  g_clear_handle_id (&reader->watch_id, g_source_remove);
+  g_source_remove_unix_fd (run->watch, reader->tag);
   close (reader->fd);
   run->readers[reader->is_stdout ? 0 : 1] = NULL;
-  g_string_free (reader->line, TRUE);
-  g_free (reader);
 }
 
-static gboolean
-on_output (int fd, GIOCondition condition, gpointer user_data)
+/* One read of a pipe the poll found ready (so it does not block), then
+ * the main loop's other work; at end of file the reader is finished. */
+static void
+read_output (Reader *reader)
 {
-  Reader *reader = user_data;
-  guint8 buffer[4096];
-  /* A few reads per wake-up, then the main loop's other work. */
-  for (int round = 0; round < 16; round++)
+  guint8 buffer[16384];
+  gssize n = read (reader->fd, buffer, sizeof buffer);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return;
+  if (n <= 0)
     {
-      gssize n = read (fd, buffer, sizeof buffer);
-      if (n < 0 && (errno == EAGAIN || errno == EINTR))
-        return G_SOURCE_CONTINUE;
-      if (n <= 0)
-        {
-          Run *run = reader->run;
-          reader->watch_id = 0;
-          finish_reader (reader);
-          run_finish_if_done (run);
-          return G_SOURCE_REMOVE;
-        }
-      for (gssize i = 0; i < n; i++)
-        {
-          guint8 byte = buffer[i];
-          if (byte == '\n')
-            emit_line (reader);
-          else if (reader->line->len < RH_EXEC_MAX_LINE_BYTES)
-            g_string_append_c (reader->line, (char) byte);
-          else
-            reader->line_cut++;
-        }
+      finish_reader (reader);
+      return;
     }
-  return G_SOURCE_CONTINUE;
+  for (gssize i = 0; i < n; i++)
+    {
+      guint8 byte = buffer[i];
+      if (byte == '\n')
+        emit_line (reader);
+      else if (reader->line_len < RH_EXEC_MAX_LINE_BYTES)
+        reader->line[reader->line_len++] = (char) byte;
+      else
+        reader->line_cut++;
+    }
 }
 
 static Reader *
 start_reader (Run *run, int fd, const char *label)
 {
-  Reader *reader = g_new0 (Reader, 1);
+  Reader *reader = &run->reader_storage[g_str_equal (label, "stdout") ? 0 : 1];
   reader->run = run;
   reader->fd = fd;
   reader->label = label;
   reader->is_stdout = g_str_equal (label, "stdout");
-  reader->line = g_string_sized_new (256);
-  reader->watch_id = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_output, reader);
+  reader->tag = g_source_add_unix_fd (run->watch, fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
   return reader;
 }
 
@@ -369,18 +373,24 @@ on_kill (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-static gboolean
-on_timeout (gpointer user_data)
+/* The timeout is the run watch's ready time: no source of its own. */
+static void
+clear_deadline (Run *run)
 {
-  Run *run = user_data;
-  run->timeout_id = 0;
+  if (run->watch != NULL)
+    g_source_set_ready_time (run->watch, -1);
+}
+
+static void
+timed_out (Run *run)
+{
+  clear_deadline (run);
   run->result.timed_out = TRUE;
   rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, run->rule_name,
           _("hook \"%s\" timed out: SIGTERM to its process group"), run->rule_name);
   /* The process group reaches the hook's children too. */
   signal_run (run, SIGTERM);
   run->kill_id = g_timeout_add ((guint) (RH_EXEC_KILL_GRACE_SECONDS * 1000), on_kill, run);
-  return G_SOURCE_REMOVE;
 }
 
 /* A background child may keep the pipes open after the hook exits: stop
@@ -411,161 +421,202 @@ exited (Run *run, int status)
     {
       run->result.signal = WTERMSIG (status);
     }
-  g_clear_handle_id (&run->timeout_id, g_source_remove);
+  clear_deadline (run);
   if (run->readers[0] != NULL || run->readers[1] != NULL)
     run->linger_id = g_timeout_add (1000, on_linger_over, run);
-  run_finish_if_done (run);
 }
 
-static gboolean
-on_pidfd (int fd, GIOCondition condition, gpointer user_data)
+/* The pidfd is readable: the process has ended. */
+static void
+reap_by_pidfd (Run *run)
 {
-  Run *run = user_data;
   int status = 0;
   pid_t reaped;
   do
-    reaped = waitpid (run->pid, &status, WNOHANG);
+    reaped = waitpid (run->pid, &status, WNOHANG | __WALL);
   while (reaped < 0 && errno == EINTR);
   if (reaped == 0)
-    return G_SOURCE_CONTINUE;
-  run->exit_watch_id = 0;
+    return;
+  g_source_remove_unix_fd (run->watch, run->pidfd_tag);
+  run->pidfd_tag = NULL;
   close (run->pidfd);
   run->pidfd = -1;
   exited (run, status);
-  return G_SOURCE_REMOVE;
 }
 
 static void
 on_child_watch (GPid pid, int status, gpointer user_data)
 {
   Run *run = user_data;
-  run->exit_watch_id = 0;
+  run->child_watch_id = 0;
   exited (run, status);
+  run_finish_if_done (run);
 }
+
+/* ---- the run's watch: output and exit in one dispatch ---- */
+
+typedef struct {
+  GSource source;
+  Run *run;
+} RunWatch;
+
+static gboolean
+run_watch_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
+{
+  Run *run = ((RunWatch *) source)->run;
+  /* Output first: a hook's last lines are read before its exit is. */
+  for (int i = 0; i < 2; i++)
+    if (run->readers[i] != NULL && g_source_query_unix_fd (source, run->readers[i]->tag) != 0)
+      read_output (run->readers[i]);
+  if (run->pidfd_tag != NULL && g_source_query_unix_fd (source, run->pidfd_tag) != 0)
+    reap_by_pidfd (run);
+  gint64 deadline = g_source_get_ready_time (source);
+  if (!run->exited && deadline != -1 && g_source_get_time (source) >= deadline)
+    timed_out (run);
+  /* The last of it may free the run, and destroy this source with it. */
+  run_finish_if_done (run);
+  return G_SOURCE_CONTINUE;
+}
+
+static GSourceFuncs run_watch_funcs = {
+  .dispatch = run_watch_dispatch,
+};
 
 /* ---- starting ---- */
 
 /* On the main thread: the spawner is done with run. */
-static gboolean
-on_spawned (gpointer user_data)
+static void
+on_spawned (Run *run)
 {
-  Run *run = user_data;
-  g_atomic_int_dec_and_test (&spawns_in_flight);
   if (run->spawn_errno != 0)
     {
       rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, run->rule_name, _("hook \"%s\": cannot run %s: %s"),
               run->rule_name, run->argv[0], g_strerror (run->spawn_errno));
       run->exited = TRUE;
       run_finish_if_done (run);
-      return G_SOURCE_REMOVE;
+      return;
     }
   run->result.spawned = TRUE;
-  run->result.pid = run->pid;
+  run->result.pid = run->pid = run->child.pid;
   running = g_list_prepend (running, run);
 
-  run->stdin_fd = run->pipes[0];
-  if (!write_stdin (run))
+  /* What the pipe did not take before the program started. */
+  run->stdin_fd = run->child.stdin_fd;
+  run->stdin_written = run->child.input_written;
+  if (run->stdin_fd >= 0 && !write_stdin (run))
     run->stdin_watch_id = g_unix_fd_add (run->stdin_fd, G_IO_OUT | G_IO_ERR, on_stdin_writable, run);
   else
     stop_stdin (run);
-  run->readers[0] = start_reader (run, run->pipes[1], "stdout");
-  run->readers[1] = start_reader (run, run->pipes[2], "stderr");
-  if (run->timeout > 0)
-    run->timeout_id = g_timeout_add ((guint) (run->timeout * 1000), on_timeout, run);
-  /* A pidfd is one more descriptor in the main loop; GLib's child watch
+
+  run->watch = g_source_new (&run_watch_funcs, sizeof (RunWatch));
+  ((RunWatch *) run->watch)->run = run;
+  g_source_set_static_name (run->watch, "rtmphooks exec run");
+  run->readers[0] = start_reader (run, run->child.stdout_fd, "stdout");
+  run->readers[1] = start_reader (run, run->child.stderr_fd, "stderr");
+  /* A pidfd is one more descriptor in the same watch; GLib's child watch
    * (a signal handler and a thread) is the fallback on old kernels. */
-  run->pidfd = (int) syscall (SYS_pidfd_open, run->pid, 0);
+  run->pidfd = run->child.pidfd;
   if (run->pidfd >= 0)
-    {
-      fcntl (run->pidfd, F_SETFD, FD_CLOEXEC);
-      run->exit_watch_id = g_unix_fd_add (run->pidfd, G_IO_IN, on_pidfd, run);
-    }
+    run->pidfd_tag = g_source_add_unix_fd (run->watch, run->pidfd, G_IO_IN);
   else
-    run->exit_watch_id = g_child_watch_add (run->pid, on_child_watch, run);
+    run->child_watch_id = g_child_watch_add (run->pid, on_child_watch, run);
+  g_source_attach (run->watch, NULL);
+  if (run->timeout > 0)
+    g_source_set_ready_time (run->watch, g_get_monotonic_time () + (gint64) (run->timeout * G_USEC_PER_SEC));
   if (run->stop_requested)
     {
       run->stop_requested = FALSE;
       rh_exec_stop (run);
     }
+}
+
+/* On the main thread: every run spawned since the last call. */
+static gboolean
+on_spawned_batch (gpointer user_data)
+{
+  g_mutex_lock (&spawned_lock);
+  g_autoptr (GPtrArray) batch = g_steal_pointer (&spawned);
+  spawned = g_ptr_array_new ();
+  spawned_wake_pending = FALSE;
+  g_mutex_unlock (&spawned_lock);
+  for (guint i = 0; i < batch->len; i++)
+    on_spawned (g_ptr_array_index (batch, i));
   return G_SOURCE_REMOVE;
 }
 
+/* On the spawner thread: the program, its pipes and its pidfd (see
+ * child-spawn.h for what the child gets). The groups lock is held until
+ * the pid is recorded, so that the orphan reaper never takes a hook for
+ * an orphan. */
 static void
-close_pipe_pair (int fds[2])
+spawn (Run *run)
 {
-  for (int i = 0; i < 2; i++)
-    if (fds[i] >= 0)
-      close (fds[i]);
+  gsize input_len = 0;
+  const guint8 *input = run->stdin_bytes != NULL ? g_bytes_get_data (run->stdin_bytes, &input_len) : NULL;
+  g_mutex_lock (&groups_lock);
+  run->spawn_errno = rh_child_spawn ((const char *const *) run->argv, (const char *const *) run->envp,
+                                     input, input_len, &run->child);
+  if (run->spawn_errno == 0)
+    g_hash_table_add (live_groups, GINT_TO_POINTER (run->child.pid));
+  g_mutex_unlock (&groups_lock);
+  /* Shutdown waits for this: from here on its group is in live_groups. */
+  g_atomic_int_dec_and_test (&spawns_in_flight);
+
+  g_mutex_lock (&spawned_lock);
+  g_ptr_array_add (spawned, run);
+  gboolean wake = !spawned_wake_pending;
+  spawned_wake_pending = TRUE;
+  g_mutex_unlock (&spawned_lock);
+  if (wake)
+    g_idle_add_full (G_PRIORITY_DEFAULT, on_spawned_batch, NULL, NULL);
 }
 
-/* On the spawner thread: three pipes, then the program in a process
- * group of its own (so a timeout or shutdown can kill whatever it
- * started), with default signal dispositions and an empty signal mask
- * (the daemon ignores SIGPIPE; a hook must not inherit that), and no
- * descriptor of ours beyond its stdin, stdout and stderr. */
-static void
-spawn (gpointer data, gpointer user_data)
+static gpointer
+spawner_main (gpointer data)
 {
-  Run *run = data;
-  int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attributes;
-  sigset_t all, none;
+  for (;;)
+    spawn (g_async_queue_pop (to_spawn));
+  return NULL;
+}
 
-  if (pipe2 (in, O_CLOEXEC) != 0 || pipe2 (out, O_CLOEXEC | O_NONBLOCK) != 0
-      || pipe2 (err, O_CLOEXEC | O_NONBLOCK) != 0)
+/* argv, then envp with the run's marker added (replacing one the
+ * daemon's environment may carry), in one allocation. */
+static void
+pack_strings (Run *run, const char *const *argv, const char *const *envp, const char *marker)
+{
+  gsize argc = 0, envc = 0, bytes = strlen (marker) + 1;
+  const char *const marker_name = "RTMPHOOKS_RUN=";
+  for (; argv[argc] != NULL; argc++)
+    bytes += strlen (argv[argc]) + 1;
+  for (const char *const *e = envp; *e != NULL; e++)
+    if (!g_str_has_prefix (*e, marker_name))
+      {
+        bytes += strlen (*e) + 1;
+        envc++;
+      }
+  gsize pointers = (argc + 1 + envc + 2) * sizeof (char *);
+  char **block = g_malloc (pointers + bytes);
+  char *text = (char *) block + pointers;
+  run->strings = block;
+  run->argv = block;
+  run->envp = block + argc + 1;
+  for (gsize i = 0; i < argc; i++)
     {
-      run->spawn_errno = errno;
-      close_pipe_pair (in);
-      close_pipe_pair (out);
-      close_pipe_pair (err);
-      g_idle_add_full (G_PRIORITY_DEFAULT, on_spawned, run, NULL);
-      return;
+      run->argv[i] = text;
+      text = g_stpcpy (text, argv[i]) + 1;
     }
-  /* The child's stdout and stderr block as usual; our ends do not. */
-  fcntl (out[1], F_SETFL, 0);
-  fcntl (err[1], F_SETFL, 0);
-  fcntl (in[1], F_SETFL, O_NONBLOCK);
-
-  posix_spawn_file_actions_init (&actions);
-  posix_spawn_file_actions_adddup2 (&actions, in[0], 0);
-  posix_spawn_file_actions_adddup2 (&actions, out[1], 1);
-  posix_spawn_file_actions_adddup2 (&actions, err[1], 2);
-  posix_spawn_file_actions_addclosefrom_np (&actions, 3);
-  posix_spawnattr_init (&attributes);
-  sigfillset (&all);
-  sigemptyset (&none);
-  posix_spawnattr_setsigdefault (&attributes, &all);
-  posix_spawnattr_setsigmask (&attributes, &none);
-  posix_spawnattr_setpgroup (&attributes, 0);
-  posix_spawnattr_setflags (&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF
-                                         | POSIX_SPAWN_SETSIGMASK);
-  /* Held until the pid is recorded, so that the orphan reaper never
-   * takes a hook for an orphan. */
-  g_mutex_lock (&groups_lock);
-  run->spawn_errno = posix_spawn (&run->pid, run->argv[0], &actions, &attributes, run->argv, run->envp);
-  if (run->spawn_errno == 0)
-    g_hash_table_add (live_groups, GINT_TO_POINTER (run->pid));
-  g_mutex_unlock (&groups_lock);
-  posix_spawn_file_actions_destroy (&actions);
-  posix_spawnattr_destroy (&attributes);
-
-  close (in[0]);
-  close (out[1]);
-  close (err[1]);
-  if (run->spawn_errno != 0)
-    {
-      close (in[1]);
-      close (out[0]);
-      close (err[0]);
-    }
-  else
-    {
-      run->pipes[0] = in[1];
-      run->pipes[1] = out[0];
-      run->pipes[2] = err[0];
-    }
-  g_idle_add_full (G_PRIORITY_DEFAULT, on_spawned, run, NULL);
+  run->argv[argc] = NULL;
+  gsize at = 0;
+  for (const char *const *e = envp; *e != NULL; e++)
+    if (!g_str_has_prefix (*e, marker_name))
+      {
+        run->envp[at++] = text;
+        text = g_stpcpy (text, *e) + 1;
+      }
+  run->envp[at++] = text;
+  run->marker = text;
+  g_stpcpy (text, marker);
+  run->envp[at] = NULL;
 }
 
 RhExecRun *
@@ -573,24 +624,27 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
              GBytes *stdin_bytes, double timeout_seconds, RhExecDoneFunc done, gpointer user_data)
 {
   Run *run = g_new0 (Run, 1);
-  if (g_once_init_enter (&spawner))
+  if (g_once_init_enter (&to_spawn))
     {
       live_groups = g_hash_table_new (NULL, NULL);
-      g_once_init_leave (&spawner, g_thread_pool_new (spawn, NULL, 1, TRUE, NULL));
+      spawned = g_ptr_array_new ();
+      GAsyncQueue *queue = g_async_queue_new ();
+      g_once_init_leave (&to_spawn, queue);
+      g_thread_unref (g_thread_new ("spawner", spawner_main, NULL));
     }
   run->rule_name = g_strdup (rule_name);
   run->done = done;
   run->user_data = user_data;
   run->started_at = g_get_monotonic_time ();
-  run->argv = g_strdupv ((char **) argv);
-  run->marker = g_strdup_printf ("RTMPHOOKS_RUN=%d-%" G_GUINT64_FORMAT, (int) getpid (), ++next_run_number);
-  run->envp = g_environ_setenv (g_strdupv ((char **) envp), "RTMPHOOKS_RUN", strchr (run->marker, '=') + 1, TRUE);
+  char marker[64];
+  g_snprintf (marker, sizeof marker, "RTMPHOOKS_RUN=%d-%" G_GUINT64_FORMAT, (int) getpid (), ++next_run_number);
+  pack_strings (run, argv, envp, marker);
   run->stdin_bytes = g_bytes_ref (stdin_bytes);
   run->stdin_fd = -1;
   run->pidfd = -1;
   run->timeout = timeout_seconds;
   g_atomic_int_inc (&spawns_in_flight);
-  g_thread_pool_push (spawner, run, NULL);
+  g_async_queue_push (to_spawn, run);
   return run;
 }
 
@@ -604,7 +658,7 @@ rh_exec_stop (RhExecRun *run)
     }
   if (run->exited || run->kill_id != 0)
     return;
-  g_clear_handle_id (&run->timeout_id, g_source_remove);
+  clear_deadline (run);
   signal_run (run, SIGTERM);
   run->kill_id = g_timeout_add ((guint) (RH_EXEC_KILL_GRACE_SECONDS * 1000), on_kill, run);
 }
@@ -662,7 +716,7 @@ reap_orphans (gpointer user_data)
     {
       pid_t pid = g_array_index (children, pid_t, i);
       if (live_groups == NULL || !g_hash_table_contains (live_groups, GINT_TO_POINTER (pid)))
-        waitpid (pid, NULL, WNOHANG);
+        waitpid (pid, NULL, WNOHANG | __WALL);
     }
   g_mutex_unlock (&groups_lock);
   return G_SOURCE_CONTINUE;

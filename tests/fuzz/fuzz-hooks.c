@@ -1,11 +1,13 @@
 /* libFuzzer harness for what operators write in the configuration and
  * what the hook engine parses from it: templates (plain and URL),
  * conditions on each kind of field, durations, webhook secrets; and what
- * a decision check answers (exec stdout, webhook body). The first byte
+ * a decision check answers (exec stdout, webhook body), and the event
+ * JSON made from a client's bytes. The first byte
  * picks the parser; the rest is the text. */
 #include "config.h"
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <string.h>
 
 #include "hooks/check-response.h"
@@ -43,6 +45,23 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       if (answer.reason != NULL && !g_utf8_validate (answer.reason, -1, NULL))
         __builtin_trap ();
       rh_check_answer_clear (&answer);
+      /* The same bytes from a client, in an event: its JSON parses and
+       * gives them back (invalid UTF-8 as U+FFFD). */
+      g_autofree char *raw = g_strndup ((const char *) data + 1, size - 1);
+      g_autofree char *valid = g_utf8_make_valid (raw, -1);
+      RhEvent *event = rh_event_new (RH_EVENT_PUBLISH_START, "c000001", raw);
+      rh_event_add_string (event, "stream_name", raw);
+      g_autofree char *json = rh_event_to_json (event);
+      rh_event_unref (event);
+      JsonParser *parser = json_parser_new ();
+      if (!json_parser_load_from_data (parser, json, -1, NULL))
+        __builtin_trap ();
+      JsonObject *root = json_node_get_object (json_parser_get_root (parser));
+      JsonObject *fields = json_object_get_object_member (root, "data");
+      if (strcmp (json_object_get_string_member (root, "stream_key"), valid) != 0
+          || strcmp (json_object_get_string_member (fields, "stream_name"), valid) != 0)
+        __builtin_trap ();
+      g_object_unref (parser);
       return 0;
     }
   char *text = g_strndup ((const char *) data + 1, size - 1);
