@@ -563,7 +563,7 @@ rh_connection_close (RhConnection *connection, RhReason reason, const char *deta
                              connection->owner_data);
 }
 
-void
+gboolean
 rh_connection_check_timeouts (RhConnection *connection, gint64 now)
 {
   gint64 handshake_limit = (gint64) (connection->limits->handshake_timeout * G_USEC_PER_SEC);
@@ -571,27 +571,30 @@ rh_connection_check_timeouts (RhConnection *connection, gint64 now)
   gint64 setup_limit = (gint64) (connection->limits->setup_timeout * G_USEC_PER_SEC);
 
   if (connection->closed)
-    return;
+    return FALSE;
   if (connection->handshake != NULL && now - connection->created_at > handshake_limit)
     {
       rh_connection_close (connection, RH_REASON_TIMEOUT, _("handshake not completed in time"));
-      return;
+      return TRUE;
     }
   /* Counted from accept, so a client trickling bytes cannot extend it:
    * a connection that never publishes or plays only holds a slot. */
   if (!connection->engaged && now - connection->created_at > setup_limit)
     {
       rh_connection_close (connection, RH_REASON_TIMEOUT, _("no publish or play within setup_timeout"));
-      return;
+      return TRUE;
     }
   /* Players legitimately send nothing for long stretches: for them, idle
    * means not reading what we send. */
   if (connection->player_only)
     {
-      if (connection->blocked_since != 0 && now - connection->blocked_since > idle_limit)
-        rh_connection_close (connection, RH_REASON_TIMEOUT, _("player stopped reading"));
-      return;
+      if (connection->blocked_since == 0 || now - connection->blocked_since <= idle_limit)
+        return FALSE;
+      rh_connection_close (connection, RH_REASON_TIMEOUT, _("player stopped reading"));
+      return TRUE;
     }
-  if (now - connection->last_read_at > idle_limit)
-    rh_connection_close (connection, RH_REASON_TIMEOUT, _("nothing received within idle_timeout"));
+  if (now - connection->last_read_at <= idle_limit)
+    return FALSE;
+  rh_connection_close (connection, RH_REASON_TIMEOUT, _("nothing received within idle_timeout"));
+  return TRUE;
 }

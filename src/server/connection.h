@@ -88,8 +88,9 @@ void rh_connection_set_peer_window (RhConnection *connection, guint32 window);
 gsize rh_connection_get_queued_bytes (const RhConnection *connection);
 /* Writes what is queued; called by the server once per main loop turn. */
 void rh_connection_flush (RhConnection *connection);
-/* Closes the connection if a timeout has passed; now is monotonic time. */
-void rh_connection_check_timeouts (RhConnection *connection, gint64 now);
+/* Closes the connection if a timeout has passed (TRUE then); now is
+ * monotonic time. */
+gboolean rh_connection_check_timeouts (RhConnection *connection, gint64 now);
 /* The largest message accepted before the session's connect succeeds;
  * after it, limits->max_message_size. A connect command is a few hundred
  * bytes. */

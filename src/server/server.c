@@ -31,6 +31,12 @@ struct _RhServer {
   RhFlush *urgent_flush;     /* replies and control: never waits */
   RhPoller *poller;          /* every client socket, one GSource */
   guint tick_id;
+  /* The timeout sweep under way: the connections it still has to look
+   * at, taken at the tick; closes happen a batch per main-loop turn. */
+  GPtrArray *sweep;          /* RhConnection* (a reference each) */
+  guint sweep_at;
+  gint64 sweep_now;
+  guint sweep_id;
   guint64 next_number;
   gboolean shutting_down;
   guint64 accepted;
@@ -189,21 +195,48 @@ flush_connection (gpointer connection, gpointer user_data)
   rh_connection_flush (connection);
 }
 
+/* Connections closed for a timeout per main-loop turn: 5000 idle
+ * connections expiring in the same second must not hold the loop (each
+ * close is logged and makes an event) while streams are playing. */
+#define TIMEOUT_CLOSES_PER_TURN 64
+
+static gboolean
+sweep_timeouts (gpointer user_data)
+{
+  RhServer *server = user_data;
+  guint closes = 0;
+  while (server->sweep_at < server->sweep->len && closes < TIMEOUT_CLOSES_PER_TURN)
+    if (rh_connection_check_timeouts (g_ptr_array_index (server->sweep, server->sweep_at++), server->sweep_now))
+      closes++;
+  if (server->sweep_at < server->sweep->len)
+    return G_SOURCE_CONTINUE;
+  g_clear_pointer (&server->sweep, g_ptr_array_unref);
+  server->sweep_id = 0;
+  return G_SOURCE_REMOVE;
+}
+
 static gboolean
 on_tick (gpointer user_data)
 {
   RhServer *server = user_data;
   gint64 now = g_get_monotonic_time ();
-  g_autoptr (GPtrArray) connections = g_ptr_array_new_with_free_func ((GDestroyNotify) rh_connection_unref);
 
-  /* Closing removes from the table: walk a copy. */
-  GHashTableIter iter;
-  gpointer key;
-  g_hash_table_iter_init (&iter, server->connections);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    g_ptr_array_add (connections, rh_connection_ref (key));
-  for (guint i = 0; i < connections->len; i++)
-    rh_connection_check_timeouts (g_ptr_array_index (connections, i), now);
+  /* Closing removes from the table: the sweep walks a copy. A sweep
+   * still under way from the last tick goes on. */
+  if (server->sweep == NULL)
+    {
+      server->sweep = g_ptr_array_new_full (g_hash_table_size (server->connections),
+                                            (GDestroyNotify) rh_connection_unref);
+      GHashTableIter iter;
+      gpointer key;
+      g_hash_table_iter_init (&iter, server->connections);
+      while (g_hash_table_iter_next (&iter, &key, NULL))
+        g_ptr_array_add (server->sweep, rh_connection_ref (key));
+      server->sweep_at = 0;
+      server->sweep_now = now;
+      if (sweep_timeouts (server))
+        server->sweep_id = g_idle_add_full (G_PRIORITY_DEFAULT, sweep_timeouts, server, NULL);
+    }
   if (server->config->server.stall_timeout > 0)
     rh_registry_check_stalls (server->registry, now,
                               (gint64) (server->config->server.stall_timeout * G_USEC_PER_SEC));
@@ -240,6 +273,8 @@ rh_server_free (RhServer *server)
     return;
   rh_server_shutdown (server);
   g_clear_handle_id (&server->tick_id, g_source_remove);
+  g_clear_handle_id (&server->sweep_id, g_source_remove);
+  g_clear_pointer (&server->sweep, g_ptr_array_unref);
   rh_flush_free (server->flush);
   rh_flush_free (server->urgent_flush);
   rh_poller_free (server->poller);
