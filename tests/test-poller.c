@@ -6,7 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "server/poller.h"
+#include "util/poller.h"
 
 enum { N_PAIRS = 300 };
 

@@ -15,6 +15,7 @@
 #include <glib/gi18n.h>
 #include "child-spawn.h"
 #include "util/log.h"
+#include "util/poller.h"
 
 const char *const rh_exec_inherited_variables[] = {
   "PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "HOME", "USER", "LOGNAME", "TMPDIR", NULL
@@ -28,7 +29,7 @@ typedef struct _RhExecRun Run;
 typedef struct {
   Run *run;
   int fd;
-  gpointer tag;               /* in the run's watch */
+  RhPollerWatch *watch;
   const char *label;
   gboolean is_stdout;
   guint lines;
@@ -41,12 +42,10 @@ struct _RhExecRun {
   char *rule_name;
   const char *marker;         /* RTMPHOOKS_RUN=...: what its descendants inherit */
   pid_t pid;
-  /* One source watches the output pipes and the pidfd: one dispatch for
-   * whatever of them is ready. */
-  GSource *watch;
   int pidfd;                  /* -1: exit watched by a GLib child watch */
-  gpointer pidfd_tag;
+  RhPollerWatch *pidfd_watch;
   guint child_watch_id;
+  guint timeout_id;
   guint kill_id;
   guint linger_id;
   gint64 started_at;
@@ -75,6 +74,8 @@ struct _RhExecRun {
 
 /* Every run started and not finished: what shutdown must not leave behind. */
 static GList *running;
+/* The pipes and pidfds of every run, as one descriptor in the main loop. */
+static RhPoller *poller;
 
 /* A spawn returns once the child has exec'd, a few hundred
  * microseconds: spawns happen on a thread of their own, in order, so the
@@ -220,6 +221,7 @@ run_finish_if_done (Run *run)
   if (!run->exited || run->readers[0] != NULL || run->readers[1] != NULL)
     return;
   g_clear_handle_id (&run->linger_id, g_source_remove);
+  g_clear_handle_id (&run->timeout_id, g_source_remove);
   stop_stdin (run);
   /* A timed-out or stopped hook's children may outlive it: the grace is over. */
   if (run->kill_id != 0)
@@ -228,11 +230,6 @@ run_finish_if_done (Run *run)
       g_clear_handle_id (&run->kill_id, g_source_remove);
     }
   running = g_list_remove (running, run);
-  if (run->watch != NULL)
-    {
-      g_source_destroy (run->watch);
-      g_clear_pointer (&run->watch, g_source_unref);
-    }
   run->result.seconds = (double) (g_get_monotonic_time () - run->started_at) / G_USEC_PER_SEC;
   run->result.first_line = run->first_line;
   run->done (&run->result, run->user_data);
@@ -287,7 +284,7 @@ finish_reader (Reader *reader)
     rh_log (G_LOG_LEVEL_MESSAGE, NULL, NULL, run->rule_name,
             _("hook \"%s\" %s: %u more line(s) not logged"), run->rule_name, reader->label,
             reader->lines - RH_EXEC_MAX_LOGGED_LINES);
-  g_source_remove_unix_fd (run->watch, reader->tag);
+  rh_poller_unwatch (poller, reader->watch);
   close (reader->fd);
   run->readers[reader->is_stdout ? 0 : 1] = NULL;
 }
@@ -318,6 +315,21 @@ read_output (Reader *reader)
     }
 }
 
+static void try_reap (Run *run);
+
+static void
+on_output (GIOCondition ready, gpointer user_data)
+{
+  Reader *reader = user_data;
+  Run *run = reader->run;
+  read_output (reader);
+  /* A process closes its pipes a moment before it becomes a zombie: at
+   * the end of its output, try now rather than wake again for the pidfd. */
+  if (run->readers[0] == NULL && run->readers[1] == NULL)
+    try_reap (run);
+  run_finish_if_done (run);
+}
+
 static Reader *
 start_reader (Run *run, int fd, const char *label)
 {
@@ -326,7 +338,7 @@ start_reader (Run *run, int fd, const char *label)
   reader->fd = fd;
   reader->label = label;
   reader->is_stdout = g_str_equal (label, "stdout");
-  reader->tag = g_source_add_unix_fd (run->watch, fd, G_IO_IN | G_IO_HUP | G_IO_ERR);
+  reader->watch = rh_poller_watch (poller, fd, G_IO_IN, on_output, reader);
   return reader;
 }
 
@@ -373,24 +385,18 @@ on_kill (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* The timeout is the run watch's ready time: no source of its own. */
-static void
-clear_deadline (Run *run)
+static gboolean
+on_timeout (gpointer user_data)
 {
-  if (run->watch != NULL)
-    g_source_set_ready_time (run->watch, -1);
-}
-
-static void
-timed_out (Run *run)
-{
-  clear_deadline (run);
+  Run *run = user_data;
+  run->timeout_id = 0;
   run->result.timed_out = TRUE;
   rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, run->rule_name,
           _("hook \"%s\" timed out: SIGTERM to its process group"), run->rule_name);
   /* The process group reaches the hook's children too. */
   signal_run (run, SIGTERM);
   run->kill_id = g_timeout_add ((guint) (RH_EXEC_KILL_GRACE_SECONDS * 1000), on_kill, run);
+  return G_SOURCE_REMOVE;
 }
 
 /* A background child may keep the pipes open after the hook exits: stop
@@ -421,15 +427,17 @@ exited (Run *run, int status)
     {
       run->result.signal = WTERMSIG (status);
     }
-  clear_deadline (run);
+  g_clear_handle_id (&run->timeout_id, g_source_remove);
   if (run->readers[0] != NULL || run->readers[1] != NULL)
     run->linger_id = g_timeout_add (1000, on_linger_over, run);
 }
 
-/* The pidfd is readable: the process has ended. */
+/* Reaps the process if it has ended (its pidfd is readable then). */
 static void
-reap_by_pidfd (Run *run)
+try_reap (Run *run)
 {
+  if (run->pidfd_watch == NULL)
+    return;
   int status = 0;
   pid_t reaped;
   do
@@ -437,11 +445,19 @@ reap_by_pidfd (Run *run)
   while (reaped < 0 && errno == EINTR);
   if (reaped == 0)
     return;
-  g_source_remove_unix_fd (run->watch, run->pidfd_tag);
-  run->pidfd_tag = NULL;
+  rh_poller_unwatch (poller, run->pidfd_watch);
+  run->pidfd_watch = NULL;
   close (run->pidfd);
   run->pidfd = -1;
   exited (run, status);
+}
+
+static void
+on_pidfd (GIOCondition ready, gpointer user_data)
+{
+  Run *run = user_data;
+  try_reap (run);
+  run_finish_if_done (run);
 }
 
 static void
@@ -452,35 +468,6 @@ on_child_watch (GPid pid, int status, gpointer user_data)
   exited (run, status);
   run_finish_if_done (run);
 }
-
-/* ---- the run's watch: output and exit in one dispatch ---- */
-
-typedef struct {
-  GSource source;
-  Run *run;
-} RunWatch;
-
-static gboolean
-run_watch_dispatch (GSource *source, GSourceFunc callback, gpointer user_data)
-{
-  Run *run = ((RunWatch *) source)->run;
-  /* Output first: a hook's last lines are read before its exit is. */
-  for (int i = 0; i < 2; i++)
-    if (run->readers[i] != NULL && g_source_query_unix_fd (source, run->readers[i]->tag) != 0)
-      read_output (run->readers[i]);
-  if (run->pidfd_tag != NULL && g_source_query_unix_fd (source, run->pidfd_tag) != 0)
-    reap_by_pidfd (run);
-  gint64 deadline = g_source_get_ready_time (source);
-  if (!run->exited && deadline != -1 && g_source_get_time (source) >= deadline)
-    timed_out (run);
-  /* The last of it may free the run, and destroy this source with it. */
-  run_finish_if_done (run);
-  return G_SOURCE_CONTINUE;
-}
-
-static GSourceFuncs run_watch_funcs = {
-  .dispatch = run_watch_dispatch,
-};
 
 /* ---- starting ---- */
 
@@ -508,21 +495,17 @@ on_spawned (Run *run)
   else
     stop_stdin (run);
 
-  run->watch = g_source_new (&run_watch_funcs, sizeof (RunWatch));
-  ((RunWatch *) run->watch)->run = run;
-  g_source_set_static_name (run->watch, "rtmphooks exec run");
   run->readers[0] = start_reader (run, run->child.stdout_fd, "stdout");
   run->readers[1] = start_reader (run, run->child.stderr_fd, "stderr");
-  /* A pidfd is one more descriptor in the same watch; GLib's child watch
+  /* A pidfd is one more descriptor in the poller; GLib's child watch
    * (a signal handler and a thread) is the fallback on old kernels. */
   run->pidfd = run->child.pidfd;
   if (run->pidfd >= 0)
-    run->pidfd_tag = g_source_add_unix_fd (run->watch, run->pidfd, G_IO_IN);
+    run->pidfd_watch = rh_poller_watch (poller, run->pidfd, G_IO_IN, on_pidfd, run);
   else
     run->child_watch_id = g_child_watch_add (run->pid, on_child_watch, run);
-  g_source_attach (run->watch, NULL);
   if (run->timeout > 0)
-    g_source_set_ready_time (run->watch, g_get_monotonic_time () + (gint64) (run->timeout * G_USEC_PER_SEC));
+    run->timeout_id = g_timeout_add ((guint) (run->timeout * 1000), on_timeout, run);
   if (run->stop_requested)
     {
       run->stop_requested = FALSE;
@@ -619,19 +602,27 @@ pack_strings (Run *run, const char *const *argv, const char *const *envp, const 
   run->envp[at] = NULL;
 }
 
+/* The spawner thread and the poller, once, on the main thread: at the
+ * daemon's start (its descriptors are there from the beginning) or at
+ * the first run. */
+static void
+ensure_started (void)
+{
+  if (to_spawn != NULL)
+    return;
+  live_groups = g_hash_table_new (NULL, NULL);
+  spawned = g_ptr_array_new ();
+  poller = rh_poller_new ();
+  to_spawn = g_async_queue_new ();
+  g_thread_unref (g_thread_new ("spawner", spawner_main, NULL));
+}
+
 RhExecRun *
 rh_exec_run (const char *rule_name, const char *const *argv, const char *const *envp,
              GBytes *stdin_bytes, double timeout_seconds, RhExecDoneFunc done, gpointer user_data)
 {
   Run *run = g_new0 (Run, 1);
-  if (g_once_init_enter (&to_spawn))
-    {
-      live_groups = g_hash_table_new (NULL, NULL);
-      spawned = g_ptr_array_new ();
-      GAsyncQueue *queue = g_async_queue_new ();
-      g_once_init_leave (&to_spawn, queue);
-      g_thread_unref (g_thread_new ("spawner", spawner_main, NULL));
-    }
+  ensure_started ();
   run->rule_name = g_strdup (rule_name);
   run->done = done;
   run->user_data = user_data;
@@ -658,7 +649,7 @@ rh_exec_stop (RhExecRun *run)
     }
   if (run->exited || run->kill_id != 0)
     return;
-  clear_deadline (run);
+  g_clear_handle_id (&run->timeout_id, g_source_remove);
   signal_run (run, SIGTERM);
   run->kill_id = g_timeout_add ((guint) (RH_EXEC_KILL_GRACE_SECONDS * 1000), on_kill, run);
 }
@@ -725,6 +716,7 @@ reap_orphans (gpointer user_data)
 gboolean
 rh_exec_adopt_orphans (void)
 {
+  ensure_started ();
   if (prctl (PR_SET_CHILD_SUBREAPER, 1) != 0)
     return FALSE;
   g_timeout_add_seconds (1, reap_orphans, NULL);

@@ -48,7 +48,8 @@ guint rh_exec_kill_all (void);
  * the daemon's child rather than init's, so that timeouts and shutdown
  * still find it (every hook and its descendants carry RTMPHOOKS_RUN in
  * their environment), and is reaped when it ends. FALSE if the kernel
- * refused. */
+ * refused. Also starts the spawner thread and the poller the runs use
+ * (otherwise the first run does). */
 gboolean rh_exec_adopt_orphans (void);
 
 /* The variables passed on from the daemon's environment when

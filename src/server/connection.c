@@ -2,7 +2,7 @@
 
 #include "connection.h"
 
-#include "poller.h"
+#include "util/poller.h"
 #include "send-queue.h"
 #include "protocol/chunk-reader.h"
 #include "protocol/command.h"

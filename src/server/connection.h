@@ -8,7 +8,7 @@
 
 #include <gio/gio.h>
 
-#include "poller.h"
+#include "util/poller.h"
 #include "reason.h"
 #include "types.h"
 #include "protocol/message.h"

@@ -1,9 +1,12 @@
-/* One GSource for every client socket: an epoll set that the main loop
- * polls as a single descriptor, dispatching only the sockets that are
- * ready. With thousands of connections, a GSource per socket makes every
- * loop turn cost poll() over all of them plus a check per source; this
- * costs what the ready sockets cost. Level-triggered, like GLib's own
- * sources, so a callback may leave data unread. */
+/* One GSource for many descriptors (every client socket; every hook's
+ * pipes and pidfd): an epoll set that the main loop polls as a single
+ * descriptor, dispatching only those that are ready. With thousands of
+ * connections, a GSource per socket makes every loop turn cost poll()
+ * over all of them plus a check per source; this costs what the ready
+ * ones cost. Adding or removing one is an epoll_ctl, where GLib's own
+ * descriptor sources also wake the main loop for an extra turn.
+ * Level-triggered, like GLib's own sources, so a callback may leave data
+ * unread. */
 #pragma once
 
 #include <glib.h>
