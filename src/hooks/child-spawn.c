@@ -26,11 +26,6 @@ typedef struct {
   volatile int error;     /* set by the child when it cannot exec */
 } ChildPlan;
 
-/* One child at a time runs on this stack, and only until its execve: the
- * parent is suspended meanwhile, so the next spawn finds it free. */
-static GMutex spawn_lock;
-static char child_stack[64 * 1024] __attribute__ ((aligned (16)));
-
 /* The child, between clone and execve: raw system calls only (it shares
  * the parent's memory and locks; libc wrappers that a sanitizer
  * intercepts are not safe here). Every signal is blocked on entry (the
@@ -113,7 +108,7 @@ write_input (int fd, const guint8 *input, gsize len)
 
 int
 rh_child_spawn (const char *const *argv, const char *const *envp, const guint8 *input, gsize input_len,
-                RhChild *child)
+                RhChildStack *stack, RhChild *child)
 {
   int in[2] = { -1, -1 }, out[2] = { -1, -1 }, err[2] = { -1, -1 };
   int error = 0;
@@ -141,18 +136,18 @@ rh_child_spawn (const char *const *argv, const char *const *envp, const guint8 *
   sigset_t all, saved;
   sigfillset (&all);
   int pidfd = -1;
-  g_mutex_lock (&spawn_lock);
+  /* The stack grows down on every architecture Debian builds for but
+   * hppa; the kernel wants its top. */
+  char *stack_top = stack->bytes + sizeof stack->bytes;
   pthread_sigmask (SIG_SETMASK, &all, &saved);
   /* With a pidfd to watch, no SIGCHLD: it would only interrupt some
    * thread's poll (the spawner thread, its parent, blocks it, so the
    * kernel does not drop it as ignored). */
-  pid_t pid = clone (child_main, child_stack + sizeof child_stack, CLONE_VM | CLONE_VFORK | CLONE_PIDFD,
-                     &plan, &pidfd);
+  pid_t pid = clone (child_main, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD, &plan, &pidfd);
   if (pid < 0 && errno == EINVAL)
-    pid = clone (child_main, child_stack + sizeof child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
+    pid = clone (child_main, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
   error = pid < 0 ? errno : 0;
   pthread_sigmask (SIG_SETMASK, &saved, NULL);
-  g_mutex_unlock (&spawn_lock);
 
   if (pid > 0 && plan.error != 0)
     {

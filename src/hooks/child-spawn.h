@@ -12,6 +12,13 @@
 
 G_BEGIN_DECLS
 
+/* Where a child runs between clone and execve, in the parent's memory:
+ * one per spawning thread (the parent waits until the child has exec'd,
+ * so the next spawn of the same thread finds it free). */
+typedef struct {
+  char bytes[64 * 1024] __attribute__ ((aligned (16)));
+} RhChildStack;
+
 typedef struct {
   pid_t pid;              /* with a pidfd it sends no SIGCHLD: wait for it with __WALL */
   int pidfd;              /* -1 on kernels without CLONE_PIDFD */
@@ -25,8 +32,9 @@ typedef struct {
  * the child the set-up or the execve; a child that failed is reaped
  * here). argv[0] is the program's path. The input is written before the
  * program starts, as much as the pipe takes; the caller writes the rest
- * to child->stdin_fd. Safe from any thread; spawns are serialized. */
+ * to child->stdin_fd. Threads may spawn at the same time, each with a
+ * stack of its own. */
 int rh_child_spawn (const char *const *argv, const char *const *envp, const guint8 *input,
-                    gsize input_len, RhChild *child);
+                    gsize input_len, RhChildStack *stack, RhChild *child);
 
 G_END_DECLS

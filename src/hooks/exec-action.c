@@ -86,6 +86,14 @@ static GAsyncQueue *to_spawn;      /* Run* */
 static GMutex spawned_lock;
 static GPtrArray *spawned;         /* Run*, under spawned_lock */
 static gboolean spawned_wake_pending;
+/* Spawner threads: two, so that one child's exec (a few hundred
+ * microseconds in which its spawner waits) does not hold up the next. */
+#define SPAWNER_THREADS 2
+/* Held for reading through each spawn until its pid is recorded, and for
+ * writing by the orphan reaper, so that it never takes a hook that has
+ * no pidfd (old kernels: such a hook's exit is a plain SIGCHLD) for an
+ * orphan. */
+static GRWLock spawning;
 /* Process groups of hooks spawned and not reaped, also those the main
  * thread has not heard of yet: shutdown kills them all. */
 static GMutex groups_lock;
@@ -182,10 +190,9 @@ signal_run (Run *run, int signal_number)
     signal_marked (run->marker, run->pid, signal_number);
 }
 
-/* The spawner holds groups_lock through each spawn: a hook's exit
- * must not wait for the next hook's start on the main loop. Its group is
- * forgotten the next time the main loop takes the lock anyway (the
- * orphan reaper, once a second; shutdown). */
+/* A hook's exit does not take groups_lock (a spawner may hold it): its
+ * group is forgotten the next time the main loop takes the lock anyway
+ * (the orphan reaper, once a second; shutdown). */
 static GArray *forgotten_groups;   /* pid_t, main thread only */
 
 static void
@@ -527,21 +534,23 @@ on_spawned_batch (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
-/* On the spawner thread: the program, its pipes and its pidfd (see
- * child-spawn.h for what the child gets). The groups lock is held until
- * the pid is recorded, so that the orphan reaper never takes a hook for
- * an orphan. */
+/* On a spawner thread: the program, its pipes and its pidfd (see
+ * child-spawn.h for what the child gets). */
 static void
-spawn (Run *run)
+spawn (Run *run, RhChildStack *stack)
 {
   gsize input_len = 0;
   const guint8 *input = run->stdin_bytes != NULL ? g_bytes_get_data (run->stdin_bytes, &input_len) : NULL;
-  g_mutex_lock (&groups_lock);
+  g_rw_lock_reader_lock (&spawning);
   run->spawn_errno = rh_child_spawn ((const char *const *) run->argv, (const char *const *) run->envp,
-                                     input, input_len, &run->child);
+                                     input, input_len, stack, &run->child);
   if (run->spawn_errno == 0)
-    g_hash_table_add (live_groups, GINT_TO_POINTER (run->child.pid));
-  g_mutex_unlock (&groups_lock);
+    {
+      g_mutex_lock (&groups_lock);
+      g_hash_table_add (live_groups, GINT_TO_POINTER (run->child.pid));
+      g_mutex_unlock (&groups_lock);
+    }
+  g_rw_lock_reader_unlock (&spawning);
   /* Shutdown waits for this: from here on its group is in live_groups. */
   g_atomic_int_dec_and_test (&spawns_in_flight);
 
@@ -557,8 +566,10 @@ spawn (Run *run)
 static gpointer
 spawner_main (gpointer data)
 {
+  /* The thread lives as long as the process, and so does its stack. */
+  RhChildStack *stack = g_new (RhChildStack, 1);
   for (;;)
-    spawn (g_async_queue_pop (to_spawn));
+    spawn (g_async_queue_pop (to_spawn), stack);
   return NULL;
 }
 
@@ -614,7 +625,8 @@ ensure_started (void)
   spawned = g_ptr_array_new ();
   poller = rh_poller_new ();
   to_spawn = g_async_queue_new ();
-  g_thread_unref (g_thread_new ("spawner", spawner_main, NULL));
+  for (int i = 0; i < SPAWNER_THREADS; i++)
+    g_thread_unref (g_thread_new ("spawner", spawner_main, NULL));
 }
 
 RhExecRun *
@@ -698,7 +710,9 @@ static gboolean
 reap_orphans (gpointer user_data)
 {
   g_autoptr (GArray) children = g_array_new (FALSE, FALSE, sizeof (pid_t));
-  /* No spawn between the listing and the waits (see spawn ()). */
+  /* No spawn between the listing and the waits (see spawning). Plain
+   * waitpid: hooks with a pidfd send no SIGCHLD and are invisible to it. */
+  g_rw_lock_writer_lock (&spawning);
   g_mutex_lock (&groups_lock);
   if (live_groups != NULL)
     apply_forgotten_groups ();
@@ -707,9 +721,10 @@ reap_orphans (gpointer user_data)
     {
       pid_t pid = g_array_index (children, pid_t, i);
       if (live_groups == NULL || !g_hash_table_contains (live_groups, GINT_TO_POINTER (pid)))
-        waitpid (pid, NULL, WNOHANG | __WALL);
+        waitpid (pid, NULL, WNOHANG);
     }
   g_mutex_unlock (&groups_lock);
+  g_rw_lock_writer_unlock (&spawning);
   return G_SOURCE_CONTINUE;
 }
 
