@@ -140,10 +140,7 @@ rh_child_spawn (const char *const *argv, const char *const *envp, const guint8 *
    * hppa; the kernel wants its top. */
   char *stack_top = stack->bytes + sizeof stack->bytes;
   pthread_sigmask (SIG_SETMASK, &all, &saved);
-  /* With a pidfd to watch, no SIGCHLD: it would only interrupt some
-   * thread's poll (the spawner thread, its parent, blocks it, so the
-   * kernel does not drop it as ignored). */
-  pid_t pid = clone (child_main, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD, &plan, &pidfd);
+  pid_t pid = clone (child_main, stack_top, CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &plan, &pidfd);
   if (pid < 0 && errno == EINVAL)
     pid = clone (child_main, stack_top, CLONE_VM | CLONE_VFORK | SIGCHLD, &plan);
   error = pid < 0 ? errno : 0;

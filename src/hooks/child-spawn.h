@@ -20,7 +20,7 @@ typedef struct {
 } RhChildStack;
 
 typedef struct {
-  pid_t pid;              /* with a pidfd it sends no SIGCHLD: wait for it with __WALL */
+  pid_t pid;
   int pidfd;              /* -1 on kernels without CLONE_PIDFD */
   int stdin_fd;           /* ours, non-blocking; -1 once all input is written */
   int stdout_fd;          /* ours, blocking: read only when ready */

@@ -90,8 +90,7 @@ static gboolean spawned_wake_pending;
  * microseconds in which its spawner waits) does not hold up the next. */
 #define SPAWNER_THREADS 2
 /* Held for reading through each spawn until its pid is recorded, and for
- * writing by the orphan reaper, so that it never takes a hook that has
- * no pidfd (old kernels: such a hook's exit is a plain SIGCHLD) for an
+ * writing by the orphan reaper, so that it never takes a hook for an
  * orphan. */
 static GRWLock spawning;
 /* Process groups of hooks spawned and not reaped, also those the main
@@ -624,6 +623,19 @@ ensure_started (void)
   live_groups = g_hash_table_new (NULL, NULL);
   spawned = g_ptr_array_new ();
   poller = rh_poller_new ();
+  /* With pidfds, nothing here needs SIGCHLD: a hook's exit would only
+   * interrupt the main loop's poll (every other thread blocks signals,
+   * so it lands on this one). Blocked, it is never delivered. Without
+   * them, GLib's child watches need it. */
+  int probe = (int) syscall (SYS_pidfd_open, getpid (), 0);
+  if (probe >= 0)
+    {
+      close (probe);
+      sigset_t child_signal;
+      sigemptyset (&child_signal);
+      sigaddset (&child_signal, SIGCHLD);
+      pthread_sigmask (SIG_BLOCK, &child_signal, NULL);
+    }
   to_spawn = g_async_queue_new ();
   for (int i = 0; i < SPAWNER_THREADS; i++)
     g_thread_unref (g_thread_new ("spawner", spawner_main, NULL));
@@ -710,8 +722,7 @@ static gboolean
 reap_orphans (gpointer user_data)
 {
   g_autoptr (GArray) children = g_array_new (FALSE, FALSE, sizeof (pid_t));
-  /* No spawn between the listing and the waits (see spawning). Plain
-   * waitpid: hooks with a pidfd send no SIGCHLD and are invisible to it. */
+  /* No spawn between the listing and the waits (see spawning). */
   g_rw_lock_writer_lock (&spawning);
   g_mutex_lock (&groups_lock);
   if (live_groups != NULL)
