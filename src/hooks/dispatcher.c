@@ -488,13 +488,8 @@ static gboolean
 on_start (gpointer user_data)
 {
   RhDispatcher *dispatcher = user_data;
-  GList *link;
-  for (int started = 0; started < 16 && (link = next_startable (dispatcher)) != NULL; started++)
-    {
-      Job *job = link->data;
-      g_queue_delete_link (&dispatcher->queue, link);
-      start_job (dispatcher, job);
-    }
+  for (int started = 0; started < 16 && next_startable (dispatcher) != NULL; started++)
+    start_one (dispatcher);
   if (next_startable (dispatcher) != NULL)
     return G_SOURCE_CONTINUE;
   dispatcher->start_id = 0;

@@ -339,11 +339,12 @@ on_output (GIOCondition ready, gpointer user_data)
 static Reader *
 start_reader (Run *run, int fd, const char *label)
 {
-  Reader *reader = &run->reader_storage[g_str_equal (label, "stdout") ? 0 : 1];
+  gboolean is_stdout = g_str_equal (label, "stdout");
+  Reader *reader = &run->reader_storage[is_stdout ? 0 : 1];
   reader->run = run;
   reader->fd = fd;
   reader->label = label;
-  reader->is_stdout = g_str_equal (label, "stdout");
+  reader->is_stdout = is_stdout;
   reader->watch = rh_poller_watch (poller, fd, G_IO_IN, on_output, reader);
   return reader;
 }
