@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "testutil.h"
+#include "test-http.h"
 #include "protocol/amf0.h"
 #include "protocol/chunk-writer.h"
 #include "protocol/command.h"
@@ -356,7 +357,9 @@ test_message_budgets (void)
 static void
 test_unfinished_budgets (void)
 {
-  const char *config = "server = { max_message_size = 262144; max_input_memory = 1048576; };\n";
+  guint16 api_port = rh_test_free_port ();
+  g_autofree char *config = g_strdup_printf ("server = { max_message_size = 262144; max_input_memory = 1048576; };\n"
+                                             "http = { listen = \"127.0.0.1:%u\"; };\n", api_port);
   RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
 
   /* One connection: 20 chunk streams, each 200 KB announced and 20 KB sent. */
@@ -408,6 +411,19 @@ test_unfinished_budgets (void)
                                           10000));
   g_ptr_array_unref (clients);
   g_assert_true (rh_test_daemon_wait_log_count (daemon, "publish_stop live/many", 8, 10000));
+
+  /* Every close is counted by its reason: the hoarder and at least one of
+   * the many over a budget, the rest of the many by their own hang-up. */
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  guint over_budget = rh_test_count (log, "closed: protocol_error");
+  g_autofree char *metrics = rh_test_http_get (api_port, "/metrics");
+  g_autofree char *protocol_errors = g_strdup_printf ("\nrtmphooks_connections_closed_total{reason=\"protocol_error\"} %u\n",
+                                                      over_budget);
+  g_assert_cmpuint (over_budget, >=, 2);
+  g_assert_nonnull (strstr (metrics, protocol_errors));
+  g_autofree char *hang_ups = g_strdup_printf ("\nrtmphooks_connections_closed_total{reason=\"client_disconnect\"} %u\n",
+                                               9 - over_budget);
+  g_assert_nonnull (strstr (metrics, hang_ups));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   rh_test_daemon_free (daemon);
 }

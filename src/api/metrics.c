@@ -136,6 +136,12 @@ rh_metrics_render (const RhApiSources *sources)
   counter (out, "rtmphooks_connections_accepted_total", "Client connections accepted.", server.accepted);
   counter (out, "rtmphooks_connections_refused_total",
            "Client connections refused over max_connections or max_connections_per_ip.", server.refused);
+  header (out, "rtmphooks_connections_closed_total", "counter",
+          "Client connections closed, by reason (protocol_error includes input over a budget).");
+  for (RhReason reason = 0; reason < RH_N_REASONS; reason++)
+    if (reason != RH_REASON_UNPUBLISH) /* ends a publication, never a connection */
+      g_string_append_printf (out, "rtmphooks_connections_closed_total{reason=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                              rh_reason_to_string (reason), server.closed[reason]);
   gauge (out, "rtmphooks_streams", "Stream keys with a publisher or a waiting player.", server.streams);
   gauge (out, "rtmphooks_publishers", "Live publishers.", server.publishers);
   gauge (out, "rtmphooks_players", "Players.", server.players);

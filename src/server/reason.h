@@ -15,6 +15,9 @@ typedef enum {
   RH_REASON_REPLACED,
 } RhReason;
 
+/* How many reasons there are, to size a table indexed by RhReason. */
+#define RH_N_REASONS (RH_REASON_REPLACED + 1)
+
 /* The name events and logs use: "client_disconnect", "timeout", ... */
 const char *rh_reason_to_string (RhReason reason);
 

@@ -43,6 +43,7 @@ struct _RhServer {
   guint64 refused;           /* over max_connections or max_connections_per_ip */
   guint64 closed_bytes_in;   /* of connections already closed */
   guint64 closed_bytes_out;
+  guint64 closed_by_reason[RH_N_REASONS];
   gint64 refused_logged_at;
   guint64 refused_unlogged;
 };
@@ -156,6 +157,7 @@ on_closed (RhConnection *connection, RhReason reason, gint64 duration_seconds, g
     return;
   server->closed_bytes_in += rh_connection_get_bytes_received (connection);
   server->closed_bytes_out += rh_connection_get_bytes_sent (connection);
+  server->closed_by_reason[reason]++;
   g_hash_table_remove (server->connections, connection);
   const char *ip = rh_connection_get_client_ip (connection);
   guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_ip, ip));
@@ -434,6 +436,7 @@ rh_server_get_counters (RhServer *server, RhServerCounters *counters)
   counters->input_memory = server->input_memory;
   counters->bytes_in = server->closed_bytes_in;
   counters->bytes_out = server->closed_bytes_out;
+  memcpy (counters->closed, server->closed_by_reason, sizeof counters->closed);
   GHashTableIter iter;
   gpointer key;
   g_hash_table_iter_init (&iter, server->connections);

@@ -7,6 +7,7 @@
 
 #include "config/settings.h"
 #include "types.h"
+#include "reason.h"
 #include "outputs.h"
 #include "hooks/check-runner.h"
 #include "hooks/event.h"
@@ -52,6 +53,7 @@ typedef struct {
   guint players;
   guint64 player_dropped;    /* media messages skipped for slow players */
   guint64 input_memory;      /* bytes held for unfinished messages now */
+  guint64 closed[RH_N_REASONS]; /* connections closed, by reason */
 } RhServerCounters;
 
 void rh_server_get_counters (RhServer *server, RhServerCounters *counters);
