@@ -323,6 +323,61 @@ test_refusals (void)
   rh_test_remove_tree (dir);
 }
 
+/* A target that takes the TCP connection and never answers the
+ * handshake: the kernel completes the connect into a listen backlog that
+ * nothing accepts from. The relay gives up after 10 s, closes its socket
+ * and tries again, while players of the source stream are undisturbed. */
+static void
+test_silent_target (void)
+{
+  g_autoptr (GSocket) silent = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr (GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr (GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_assert_true (g_socket_bind (silent, any_port, TRUE, NULL));
+  g_socket_set_listen_backlog (silent, 8);
+  g_assert_true (g_socket_listen (silent, NULL));
+  g_autoptr (GSocketAddress) bound = g_socket_get_local_address (silent, NULL);
+  guint16 silent_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+
+  g_autofree char *relay = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/${stream_name}", silent_port);
+  const char *const args[] = { "--relay", relay, NULL };
+  RhTestDaemon *origin = rh_test_daemon_start (NULL, args);
+  g_autofree char *url = rh_test_daemon_url (origin, "live/cam");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 60, "160x120", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (origin, "publish_start live/cam", 10000));
+  gint64 published_at = g_get_monotonic_time ();
+  RhTestPlayer *player = rh_test_player_new (origin->port, "live", "cam", 0, NULL);
+  g_assert_true (rh_test_player_wait_video (player, 10, 10000));
+
+  g_assert_true (rh_test_daemon_wait_log (origin, "no publish accepted within 10 s; trying again in 1.0 s", 20000));
+  gint64 waited = g_get_monotonic_time () - published_at;
+  g_test_message ("the relay gave up after %.1f s", (double) waited / G_USEC_PER_SEC);
+  g_assert_cmpint (waited, >=, 9 * G_USEC_PER_SEC);
+  /* The first attempt's connection got C0+C1 and was then closed. */
+  g_autoptr (GSocket) first = g_socket_accept (silent, NULL, NULL);
+  g_assert_nonnull (first);
+  g_socket_set_timeout (first, 10);
+  gsize received = 0;
+  char buffer[4096];
+  gssize n;
+  while ((n = g_socket_receive (first, buffer, sizeof buffer, NULL, NULL)) > 0)
+    received += (gsize) n;
+  g_assert_cmpint (n, ==, 0);
+  g_assert_cmpuint (received, ==, 1 + 1536);
+  /* It tries again, and the stream played on throughout. */
+  g_assert_true (rh_test_daemon_wait_log (origin, "no publish accepted within 10 s; trying again in 2.0 s", 20000));
+  guint frames = rh_test_player_video_messages (player);
+  g_assert_cmpint (rh_test_player_largest_gap (player, published_at, G_MAXINT64), <, 1 * G_USEC_PER_SEC);
+  g_assert_true (rh_test_player_wait_video (player, frames + 10, 10000));
+
+  g_subprocess_send_signal (publisher, SIGINT);
+  rh_test_wait (publisher, 10000);
+  g_assert_true (rh_test_daemon_wait_log (origin, "publish_stop live/cam", 10000));
+  g_assert_cmpint (rh_test_daemon_stop (origin), ==, 0);
+  rh_test_player_free (player);
+  rh_test_daemon_free (origin);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -331,5 +386,6 @@ main (int argc, char **argv)
   g_test_add_func ("/relay/to-nginx", test_to_nginx);
   g_test_add_func ("/relay/target-restart", test_target_restart);
   g_test_add_func ("/relay/refusals", test_refusals);
+  g_test_add_func ("/relay/silent-target", test_silent_target);
   return g_test_run ();
 }
