@@ -413,7 +413,10 @@ test_unfinished_budgets (void)
   g_assert_true (rh_test_daemon_wait_log_count (daemon, "publish_stop live/many", 8, 10000));
 
   /* Every close is counted by its reason: the hoarder and at least one of
-   * the many over a budget, the rest of the many by their own hang-up. */
+   * the many over a budget, the rest of the many by their own hang-up.
+   * A close logs its publish_stop before its "closed:" line: wait for all
+   * nine of those before counting. */
+  g_assert_true (rh_test_daemon_wait_log_count (daemon, " closed: ", 9, 10000));
   g_autofree char *log = rh_test_daemon_log (daemon);
   guint over_budget = rh_test_count (log, "closed: protocol_error");
   g_autofree char *metrics = rh_test_http_get (api_port, "/metrics");
