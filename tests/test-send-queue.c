@@ -149,6 +149,35 @@ test_iov_max_rounds (void)
   rh_send_queue_free (queue);
 }
 
+/* Replies and control (untimed) are counted apart from media, through
+ * partial writes that end inside either kind. */
+static void
+test_untimed_bytes (void)
+{
+  guint8 payload[300] = { 0 };
+  g_autoptr (GBytes) reply = g_bytes_new_static (payload, 6);
+  g_autoptr (GBytes) media = g_bytes_new_static (payload, sizeof payload);
+  RhSendQueue *queue = rh_send_queue_new ();
+  rh_send_queue_push (queue, 2, 4, 0, 0, reply, 128, 0);
+  rh_send_queue_push (queue, 6, 9, 1, 40, media, 128, 1);
+  rh_send_queue_push_raw (queue, reply, 0);
+  gsize reply_wire = 12 + 6;
+  gsize all = rh_send_queue_get_bytes (queue);
+  g_assert_cmpuint (rh_send_queue_get_untimed_bytes (queue), ==, reply_wire + 6);
+
+  rh_send_queue_advance (queue, 5);
+  g_assert_cmpuint (rh_send_queue_get_untimed_bytes (queue), ==, reply_wire + 6 - 5);
+  /* Through the rest of the reply and into the media. */
+  rh_send_queue_advance (queue, reply_wire - 5 + 100);
+  g_assert_cmpuint (rh_send_queue_get_untimed_bytes (queue), ==, 6);
+  rh_send_queue_advance (queue, all - reply_wire - 100 - 2);
+  g_assert_cmpuint (rh_send_queue_get_untimed_bytes (queue), ==, 2);
+  rh_send_queue_advance (queue, 2);
+  g_assert_cmpuint (rh_send_queue_get_untimed_bytes (queue), ==, 0);
+  g_assert_cmpuint (rh_send_queue_get_length (queue), ==, 0);
+  rh_send_queue_free (queue);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -156,5 +185,6 @@ main (int argc, char **argv)
   g_test_add_func ("/send-queue/matches-writer", test_matches_writer);
   g_test_add_func ("/send-queue/ring-growth", test_ring_growth_keeps_order);
   g_test_add_func ("/send-queue/iov-max-rounds", test_iov_max_rounds);
+  g_test_add_func ("/send-queue/untimed-bytes", test_untimed_bytes);
   return g_test_run ();
 }

@@ -478,6 +478,19 @@ acknowledge (RhConnection *connection)
   rh_connection_send_control (connection, RH_MSG_ACKNOWLEDGEMENT, payload);
 }
 
+/* Checked after each read, not where a reply is queued: closing in the
+ * middle of a command would leave the session half set up. */
+static gboolean
+replies_within_bound (RhConnection *connection)
+{
+  gsize backlog = rh_send_queue_get_untimed_bytes (connection->queue);
+  if (backlog <= RH_CONNECTION_MAX_REPLY_BACKLOG)
+    return TRUE;
+  g_autofree char *detail = g_strdup_printf (_("peer does not read its replies (%zu bytes queued)"), backlog);
+  rh_connection_close (connection, RH_REASON_PROTOCOL_ERROR, detail);
+  return FALSE;
+}
+
 static void
 read_input (RhConnection *connection)
 {
@@ -505,6 +518,8 @@ read_input (RhConnection *connection)
       if (!process_input (connection, buffer, (gsize) n))
         break;
       acknowledge (connection);
+      if (!replies_within_bound (connection))
+        break;
       if ((gsize) n < size)
         break;
     }

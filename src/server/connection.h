@@ -51,6 +51,13 @@ typedef struct {
  * one chunk stream and small ones on the others. */
 #define RH_CONNECTION_INPUT_SLACK (64 * 1024)
 
+/* The most replies and control messages (pongs, acknowledgements,
+ * command results) a connection may have waiting for its peer to read
+ * them. Legitimate peers keep it near zero; one that sends pings and
+ * never reads would otherwise make us queue without end. Over it, the
+ * connection closes as a protocol_error. */
+#define RH_CONNECTION_MAX_REPLY_BACKLOG (256 * 1024)
+
 /* Its socket is watched by poller from rh_connection_start to close. */
 RhConnection *rh_connection_new (GSocketConnection *socket_connection, guint64 number, RhPoller *poller,
                                  const RhConnectionOwner *owner, gpointer owner_data,

@@ -26,6 +26,7 @@ struct _RhSendQueue {
   guint head;
   guint length;
   gsize bytes;
+  gsize untimed_bytes;   /* of bytes: replies and control, not media */
 };
 
 RhSendQueue *
@@ -90,6 +91,8 @@ rh_send_queue_push (RhSendQueue *queue, guint32 csid, guint8 type, guint32 strea
   entry->size = rh_chunk_serialized_size (entry->header_len, entry->continuation_len, len,
                                           chunk_size);
   queue->bytes += entry->size;
+  if (queued_at == 0)
+    queue->untimed_bytes += entry->size;
 }
 
 void
@@ -107,6 +110,8 @@ rh_send_queue_push_raw (RhSendQueue *queue, GBytes *bytes, gint64 queued_at)
   entry->continuation_len = 0;
   entry->size = g_bytes_get_size (bytes);
   queue->bytes += entry->size;
+  if (queued_at == 0)
+    queue->untimed_bytes += entry->size;
 }
 
 static gboolean
@@ -185,6 +190,9 @@ rh_send_queue_advance (RhSendQueue *queue, gsize n)
     {
       Entry *entry = entry_at (queue, 0);
       gsize left = entry->size - entry->sent;
+      gsize done = MIN (n, left);
+      if (entry->queued_at == 0)
+        queue->untimed_bytes -= done;
       if (n < left)
         {
           entry->sent += n;
@@ -202,6 +210,12 @@ gsize
 rh_send_queue_get_bytes (const RhSendQueue *queue)
 {
   return queue->bytes;
+}
+
+gsize
+rh_send_queue_get_untimed_bytes (const RhSendQueue *queue)
+{
+  return queue->untimed_bytes;
 }
 
 guint

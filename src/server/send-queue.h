@@ -29,6 +29,10 @@ guint rh_send_queue_gather (RhSendQueue *queue, GOutputVector *vectors, guint ma
 void rh_send_queue_advance (RhSendQueue *queue, gsize n);
 
 gsize rh_send_queue_get_bytes (const RhSendQueue *queue);  /* bytes still to send */
+/* Of those, the bytes of untimed entries (replies and control): what a
+ * peer that does not read makes us hold apart from media, which has
+ * limits of its own. */
+gsize rh_send_queue_get_untimed_bytes (const RhSendQueue *queue);
 guint rh_send_queue_get_length (const RhSendQueue *queue); /* messages still queued */
 /* When the oldest timed entry still (partly) queued was queued; 0 if none. */
 gint64 rh_send_queue_get_oldest_queued_at (const RhSendQueue *queue);
