@@ -8,15 +8,22 @@
 
 #include "api-json.h"
 #include "api-routes.h"
+#include "http-connections.h"
 #include "metrics.h"
 #include "server/connection.h"
 #include "server/registry.h"
 #include "server/stream.h"
 #include "util/log.h"
 
+/* No route takes a request body beyond a few bytes: anything larger is
+ * refused from its headers, before a byte of it is read. */
+#define RH_API_MAX_BODY 4096
+
 struct _RhApiServer {
   RhApiSources *sources;
   SoupServer *soup;           /* NULL: off */
+  RhHttpConnections *connections;  /* with soup */
+  RhHttpCounters retired;     /* of connections before the last restart */
   char *listening;            /* the addresses it listens on, canonical, for reloads */
   char *token;                /* NULL: none */
 };
@@ -35,8 +42,32 @@ stop (RhApiServer *api)
   if (api->soup == NULL)
     return;
   soup_server_disconnect (api->soup);
+  RhHttpCounters counters;
+  rh_http_connections_get_counters (api->connections, &counters);
+  api->retired.accepted += counters.accepted;
+  api->retired.refused += counters.refused;
+  api->retired.timed_out += counters.timed_out;
+  api->retired.accept_descriptor_failures += counters.accept_descriptor_failures;
+  api->retired.accept_other_failures += counters.accept_other_failures;
+  g_clear_pointer (&api->connections, rh_http_connections_free);
   g_clear_object (&api->soup);
   g_clear_pointer (&api->listening, g_free);
+}
+
+void
+rh_api_server_get_counters (RhApiServer *api, RhHttpCounters *counters)
+{
+  *counters = api->retired;
+  if (api->connections == NULL)
+    return;
+  RhHttpCounters now;
+  rh_http_connections_get_counters (api->connections, &now);
+  counters->open = now.open;
+  counters->accepted += now.accepted;
+  counters->refused += now.refused;
+  counters->timed_out += now.timed_out;
+  counters->accept_descriptor_failures += now.accept_descriptor_failures;
+  counters->accept_other_failures += now.accept_other_failures;
 }
 
 void
@@ -85,6 +116,70 @@ handle_drop (RhApiServer *api, SoupServerMessage *message, const RhApiRoute *rou
   respond (message, SOUP_STATUS_OK, "application/json", g_strdup_printf ("{\"dropped\": \"%s\"}\n", escaped));
 }
 
+/* An answer that libsoup would send only after reading the request's
+ * body: we take the connection from libsoup, answer from here and close
+ * it, so that the body is never read (a client announcing 2 GB must not
+ * make us take them in before it hears no). */
+static void
+refuse_before_body (SoupServerMessage *message, guint status, const char *text)
+{
+  g_autoptr (GIOStream) stream = soup_server_message_steal_connection (message);
+  if (stream == NULL)
+    return;
+  g_autofree char *escaped = g_strescape (text, NULL);
+  g_autofree char *body = g_strdup_printf ("{\"error\": \"%s\"}\n", escaped);
+  g_autofree char *answer = g_strdup_printf ("HTTP/1.1 %u %s\r\nConnection: close\r\n%s"
+                                             "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                                             status, soup_status_get_phrase (status),
+                                             status == SOUP_STATUS_UNAUTHORIZED ? "WWW-Authenticate: Bearer\r\n" : "",
+                                             strlen (body), body);
+  /* One try, never blocking: the answer is small and nothing else is
+   * queued on this connection. */
+  GOutputStream *out = g_io_stream_get_output_stream (stream);
+  if (G_IS_POLLABLE_OUTPUT_STREAM (out))
+    g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (out), answer, strlen (answer), NULL, NULL);
+  g_io_stream_close (stream, NULL, NULL);
+}
+
+static void
+refuse (SoupServerMessage *message, gboolean has_body, guint status, const char *text)
+{
+  if (has_body)
+    refuse_before_body (message, status, text);
+  else
+    {
+      if (status == SOUP_STATUS_UNAUTHORIZED)
+        soup_message_headers_replace (soup_server_message_get_response_headers (message), "WWW-Authenticate",
+                                      "Bearer");
+      respond_error (message, status, text);
+    }
+}
+
+/* Called once the headers are in, before the body is read: who may ask,
+ * and how much they may send. */
+static void
+on_headers (SoupServer *soup, SoupServerMessage *message, const char *path, GHashTable *query,
+            gpointer user_data)
+{
+  RhApiServer *api = user_data;
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (message);
+  SoupEncoding encoding = soup_message_headers_get_encoding (headers);
+  goffset length = encoding == SOUP_ENCODING_CONTENT_LENGTH ? soup_message_headers_get_content_length (headers) : 0;
+  gboolean has_body = encoding == SOUP_ENCODING_CHUNKED || length > 0;
+
+  RhApiRoute route;
+  rh_api_route_parse (soup_server_message_get_method (message), path, &route);
+  gboolean open_route = route.kind == RH_API_HEALTHZ;
+  rh_api_route_clear (&route);
+  const char *authorization = soup_message_headers_get_one (headers, "Authorization");
+  if (!open_route && api->token != NULL && !rh_api_token_matches (authorization, api->token))
+    refuse (message, has_body, SOUP_STATUS_UNAUTHORIZED, "a bearer token is required");
+  else if (encoding == SOUP_ENCODING_CHUNKED)
+    refuse (message, has_body, SOUP_STATUS_LENGTH_REQUIRED, "request bodies need a Content-Length");
+  else if (length > RH_API_MAX_BODY)
+    refuse (message, has_body, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "request bodies are limited to 4096 bytes");
+}
+
 static void
 on_request (SoupServer *soup, SoupServerMessage *message, const char *path, GHashTable *query,
             gpointer user_data)
@@ -93,26 +188,19 @@ on_request (SoupServer *soup, SoupServerMessage *message, const char *path, GHas
   RhApiRoute route;
   rh_api_route_parse (soup_server_message_get_method (message), path, &route);
 
-  if (route.kind == RH_API_HEALTHZ)
-    {
-      respond (message, SOUP_STATUS_OK, "text/plain", g_strdup ("ok\n"));
-      return;
-    }
-  const char *authorization = soup_message_headers_get_one (soup_server_message_get_request_headers (message),
-                                                            "Authorization");
-  if (api->token != NULL && !rh_api_token_matches (authorization, api->token))
-    {
-      soup_message_headers_replace (soup_server_message_get_response_headers (message),
-                                    "WWW-Authenticate", "Bearer");
-      respond_error (message, SOUP_STATUS_UNAUTHORIZED, "a bearer token is required");
-      rh_api_route_clear (&route);
-      return;
-    }
+  /* The token was checked with the headers (on_headers). */
   switch (route.kind)
     {
-    case RH_API_METRICS:
-      respond (message, SOUP_STATUS_OK, RH_METRICS_CONTENT_TYPE, rh_metrics_render (api->sources));
+    case RH_API_HEALTHZ:
+      respond (message, SOUP_STATUS_OK, "text/plain", g_strdup ("ok\n"));
       break;
+    case RH_API_METRICS:
+      {
+        RhHttpCounters http;
+        rh_api_server_get_counters (api, &http);
+        respond (message, SOUP_STATUS_OK, RH_METRICS_CONTENT_TYPE, rh_metrics_render (api->sources, &http));
+        break;
+      }
     case RH_API_STREAMS:
       {
         const char *detail = query != NULL ? g_hash_table_lookup (query, "detail") : NULL;
@@ -129,7 +217,6 @@ on_request (SoupServer *soup, SoupServerMessage *message, const char *path, GHas
       else
         handle_drop (api, message, &route);
       break;
-    case RH_API_HEALTHZ:
     case RH_API_NOT_FOUND:
     default:
       respond_error (message, SOUP_STATUS_NOT_FOUND, "no such path");
@@ -150,35 +237,39 @@ listen_text (const RhHttpConfig *config)
   return g_string_free (text, FALSE);
 }
 
+static void
+limits_from_config (const RhHttpConfig *config, RhHttpLimits *limits)
+{
+  limits->listen_backlog = config->listen_backlog;
+  limits->max_connections = (guint) config->max_connections;
+  limits->max_connections_per_ip = (guint) config->max_connections_per_ip;
+  limits->timeout = config->timeout;
+}
+
 static gboolean
 start (RhApiServer *api, const RhHttpConfig *config, GError **error)
 {
   SoupServer *soup = soup_server_new ("server-header", "rtmphooks/" PACKAGE_VERSION, NULL);
+  soup_server_add_early_handler (soup, NULL, on_headers, api, NULL);
   soup_server_add_handler (soup, NULL, on_request, api, NULL);
+  RhHttpLimits limits;
+  limits_from_config (config, &limits);
+  RhHttpConnections *connections = rh_http_connections_new (soup, &limits);
   for (guint i = 0; i < config->listen->len; i++)
     {
       const RhListenAddress *address = &g_array_index (config->listen, RhListenAddress, i);
-      gboolean ok;
-      if (address->host == NULL)
-        ok = soup_server_listen_all (soup, address->port, 0, error);
-      else
+      g_autofree char *text = rh_listen_address_to_string (address);
+      if (!rh_http_connections_listen (connections, address, error))
         {
-          g_autoptr (GSocketAddress) socket_address = g_inet_socket_address_new_from_string (address->host,
-                                                                                            address->port);
-          ok = soup_server_listen (soup, socket_address, 0, error);
-        }
-      if (!ok)
-        {
-          g_autofree char *text = rh_listen_address_to_string (address);
           g_prefix_error (error, _("HTTP API on %s: "), text);
-          soup_server_disconnect (soup);
+          rh_http_connections_free (connections);
           g_object_unref (soup);
           return FALSE;
         }
-      g_autofree char *text = rh_listen_address_to_string (address);
       g_message (_("HTTP API listening on %s"), text);
     }
   api->soup = soup;
+  api->connections = connections;
   return TRUE;
 }
 
@@ -189,7 +280,12 @@ rh_api_server_apply_config (RhApiServer *api, const RhHttpConfig *config, GError
   api->token = g_strdup (config->token);
   g_autofree char *wanted = listen_text (config);
   if (api->soup != NULL && g_strcmp0 (wanted, api->listening) == 0)
-    return TRUE;
+    {
+      RhHttpLimits limits;
+      limits_from_config (config, &limits);
+      rh_http_connections_set_limits (api->connections, &limits);
+      return TRUE;
+    }
   stop (api);
   if (config->listen->len == 0)
     return TRUE;

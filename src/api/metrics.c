@@ -124,7 +124,7 @@ static const StatsNames check_names = {
 };
 
 char *
-rh_metrics_render (const RhApiSources *sources)
+rh_metrics_render (const RhApiSources *sources, const RhHttpCounters *http)
 {
   RhServerCounters server;
   RhDispatcherCounters hooks;
@@ -136,6 +136,20 @@ rh_metrics_render (const RhApiSources *sources)
   counter (out, "rtmphooks_connections_accepted_total", "Client connections accepted.", server.accepted);
   counter (out, "rtmphooks_connections_refused_total",
            "Client connections refused over max_connections or max_connections_per_ip.", server.refused);
+  header (out, "rtmphooks_accept_failures_total", "counter",
+          "Accepts that failed, by listener and reason (descriptors: out of descriptors, the listener paused).");
+  g_string_append_printf (out, "rtmphooks_accept_failures_total{listener=\"rtmp\",reason=\"descriptors\"} %" G_GUINT64_FORMAT "\n"
+                          "rtmphooks_accept_failures_total{listener=\"rtmp\",reason=\"other\"} %" G_GUINT64_FORMAT "\n"
+                          "rtmphooks_accept_failures_total{listener=\"http\",reason=\"descriptors\"} %" G_GUINT64_FORMAT "\n"
+                          "rtmphooks_accept_failures_total{listener=\"http\",reason=\"other\"} %" G_GUINT64_FORMAT "\n",
+                          server.accept_descriptor_failures, server.accept_other_failures,
+                          http->accept_descriptor_failures, http->accept_other_failures);
+  gauge (out, "rtmphooks_http_connections", "Open HTTP API connections.", http->open);
+  counter (out, "rtmphooks_http_connections_accepted_total", "HTTP API connections accepted.", http->accepted);
+  counter (out, "rtmphooks_http_connections_refused_total",
+           "HTTP API connections refused over http.max_connections or http.max_connections_per_ip.", http->refused);
+  counter (out, "rtmphooks_http_connections_timed_out_total",
+           "HTTP API connections closed without a complete request within http.timeout.", http->timed_out);
   header (out, "rtmphooks_connections_closed_total", "counter",
           "Client connections closed, by reason (protocol_error includes input over a budget).");
   for (RhReason reason = 0; reason < RH_N_REASONS; reason++)

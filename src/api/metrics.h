@@ -3,11 +3,12 @@
 #pragma once
 
 #include "api-sources.h"
+#include "http-connections.h"
 
 G_BEGIN_DECLS
 
 #define RH_METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-char *rh_metrics_render (const RhApiSources *sources);
+char *rh_metrics_render (const RhApiSources *sources, const RhHttpCounters *http);
 
 G_END_DECLS

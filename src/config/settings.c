@@ -50,6 +50,7 @@ static const SettingSpec server_settings[] = {
   { "max_connections", SETTING_INT, FIELD (max_connections), 1, 1000000, NULL },
   { "per_ip_exempt", SETTING_STRINGS, FIELD (per_ip_exempt), 0, 0, NULL },
   { "max_connections_per_ip", SETTING_INT, FIELD (max_connections_per_ip), 0, 1000000, NULL },
+  { "descriptor_reserve", SETTING_INT, FIELD (descriptor_reserve), 16, 1000000, NULL },
   { "handshake_timeout", SETTING_SECONDS, FIELD (handshake_timeout), 0.1, 3600, NULL },
   { "setup_timeout", SETTING_SECONDS, FIELD (setup_timeout), 1, 86400, NULL },
   { "idle_timeout", SETTING_SECONDS, FIELD (idle_timeout), 1, 86400, NULL },
@@ -83,6 +84,16 @@ static const SettingSpec hooks_settings[] = {
   { "check_concurrency", SETTING_INT, HOOKS_FIELD (check_concurrency), 1, 100000, NULL },
 };
 
+#define HTTP_FIELD(f) offsetof (RhHttpConfig, f)
+
+/* listen and token have loaders of their own. */
+static const SettingSpec http_settings[] = {
+  { "listen_backlog", SETTING_INT, HTTP_FIELD (listen_backlog), 1, 65535, NULL },
+  { "max_connections", SETTING_INT, HTTP_FIELD (max_connections), 1, 100000, NULL },
+  { "max_connections_per_ip", SETTING_INT, HTTP_FIELD (max_connections_per_ip), 1, 100000, NULL },
+  { "timeout", SETTING_SECONDS, HTTP_FIELD (timeout), 0.1, 3600, NULL },
+};
+
 static void
 hooks_settings_init (RhHooksSettings *hooks)
 {
@@ -111,6 +122,9 @@ server_config_init (RhServerConfig *server)
    * restreamer, a load test) are trusted. */
   server->max_connections_per_ip = 100;
   server->per_ip_exempt = g_strdupv ((char **) rh_default_per_ip_exempt);
+  /* Descriptors clients may not take: the HTTP API's connections, the
+   * hooks' pipes, recordings and relays. */
+  server->descriptor_reserve = 256;
   server->handshake_timeout = 10.0;
   server->setup_timeout = 30.0;
   server->idle_timeout = 60.0;
@@ -284,6 +298,21 @@ load_setting (const SettingSpec *spec, const config_setting_t *setting, void *ba
 }
 
 static void
+load_known_setting (const config_setting_t *setting, const SettingSpec *specs, gsize n_specs, void *base,
+                    GPtrArray *errors)
+{
+  const char *name = config_setting_name (setting);
+  for (gsize j = 0; j < n_specs; j++)
+    if (strcmp (specs[j].name, name) == 0)
+      {
+        load_setting (&specs[j], setting, base, errors);
+        return;
+      }
+  rh_config_error (errors, setting, _("unknown setting %s.%s"), config_setting_name (config_setting_parent (setting)),
+                   name);
+}
+
+static void
 load_section (const config_setting_t *section, const SettingSpec *specs, gsize n_specs,
               void *base, GPtrArray *errors)
 {
@@ -295,18 +324,7 @@ load_section (const config_setting_t *section, const SettingSpec *specs, gsize n
       return;
     }
   for (int i = 0; i < config_setting_length (section); i++)
-    {
-      const config_setting_t *setting = config_setting_get_elem (section, (unsigned) i);
-      const char *name = config_setting_name (setting);
-      const SettingSpec *spec = NULL;
-      for (gsize j = 0; j < n_specs; j++)
-        if (strcmp (specs[j].name, name) == 0)
-          spec = &specs[j];
-      if (spec == NULL)
-        rh_config_error (errors, setting, _("unknown setting %s.%s"), section_name, name);
-      else
-        load_setting (spec, setting, base, errors);
-    }
+    load_known_setting (config_setting_get_elem (section, (unsigned) i), specs, n_specs, base, errors);
 }
 
 static gboolean
@@ -316,6 +334,18 @@ is_loopback (const RhListenAddress *address)
     return FALSE;
   g_autoptr (GInetAddress) ip = g_inet_address_new_from_string (address->host);
   return ip != NULL && g_inet_address_get_is_loopback (ip);
+}
+
+/* A bearer token is sent in a header: a space, a tab or a control
+ * character in it could never match what a client sends (a token of
+ * blanks passed -t and then refused every request). */
+static gboolean
+token_is_usable (const char *token)
+{
+  for (const char *p = token; *p != '\0'; p++)
+    if ((guchar) *p <= 0x20 || *p == 0x7f)
+      return FALSE;
+  return TRUE;
 }
 
 /* "${env.NAME}" reads the daemon's environment at load; anything else is
@@ -329,6 +359,12 @@ load_token (const config_setting_t *setting, GPtrArray *errors)
       rh_config_error (errors, setting, _("http.token must be a non-empty string"));
       return NULL;
     }
+  if (!token_is_usable (text))
+    {
+      rh_config_error (errors, setting, _("http.token must not contain spaces or control characters "
+                                          "(no client could send it)"));
+      return NULL;
+    }
   if (!g_str_has_prefix (text, "${env.") || !g_str_has_suffix (text, "}"))
     {
       if (strchr (text, '$') != NULL)
@@ -340,6 +376,12 @@ load_token (const config_setting_t *setting, GPtrArray *errors)
   if (value == NULL || *value == '\0')
     {
       rh_config_error (errors, setting, _("http.token: the environment variable %s is not set"), name);
+      return NULL;
+    }
+  if (!token_is_usable (value))
+    {
+      rh_config_error (errors, setting, _("http.token: the environment variable %s holds spaces or control "
+                                          "characters (no client could send it)"), name);
       return NULL;
     }
   return g_strdup (value);
@@ -369,7 +411,7 @@ load_http (const config_setting_t *section, RhHttpConfig *http, GPtrArray *error
       else if (strcmp (name, "token") == 0)
         http->token = load_token (setting, errors);
       else
-        rh_config_error (errors, setting, _("unknown setting %s.%s"), "http", name);
+        load_known_setting (setting, http_settings, G_N_ELEMENTS (http_settings), http, errors);
     }
   if (listen == NULL)
     {
@@ -633,6 +675,10 @@ rh_config_load (const char *path, gboolean must_exist,
   server_config_init (&config->server);
   hooks_settings_init (&config->hooks);
   config->http.listen = g_array_new (FALSE, TRUE, sizeof (RhListenAddress));
+  config->http.listen_backlog = 4096;
+  config->http.max_connections = 64;
+  config->http.max_connections_per_ip = 16;
+  config->http.timeout = 10;
   g_array_set_clear_func (config->http.listen, (GDestroyNotify) rh_listen_address_clear);
   config->loaded_at = g_get_real_time () / G_USEC_PER_SEC;
 

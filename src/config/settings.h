@@ -31,6 +31,7 @@ typedef struct {
   double merge_window;             /* seconds writes are gathered before one flush; 0 = at once */
   gint max_connections;
   gint max_connections_per_ip;     /* 0 = no limit */
+  gint descriptor_reserve;         /* descriptors client connections leave to the rest */
   GStrv per_ip_exempt;             /* CIDR blocks max_connections_per_ip does not apply to */
   double handshake_timeout;        /* seconds */
   double setup_timeout;            /* seconds from accept to a publish or play */
@@ -55,6 +56,10 @@ typedef struct {
 typedef struct {
   GArray *listen;                  /* RhListenAddress; empty: no HTTP API */
   char *token;                     /* bearer token required when set */
+  gint listen_backlog;
+  gint max_connections;            /* open HTTP connections at once */
+  gint max_connections_per_ip;
+  double timeout;                  /* seconds for a whole request, and for an idle connection */
 } RhHttpConfig;
 
 /* Loopback, IPv4, IPv6 and IPv4-mapped. */

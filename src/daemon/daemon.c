@@ -8,6 +8,7 @@
 #include "hooks/exec-action.h"
 #include "server/registry.h"
 #include "server/server.h"
+#include "util/descriptors.h"
 #include "util/service-notify.h"
 
 #include <glib-unix.h>
@@ -224,6 +225,10 @@ rh_daemon_run (RhDaemon *daemon)
   signal (SIGPIPE, SIG_IGN);
   if (!rh_exec_adopt_orphans ())
     g_warning (_("cannot become a child subreaper: what hooks daemonize escapes timeouts and shutdown"));
+  guint64 descriptors = rh_descriptors_raise_limit ();
+  g_message (_("descriptor limit %" G_GUINT64_FORMAT ": RTMP clients may hold %" G_GUINT64_FORMAT
+               ", the rest is kept for hooks, recordings, relays and the HTTP API"),
+             descriptors, rh_descriptors_get_client_share ((guint64) daemon->config->server.descriptor_reserve));
 
   daemon->dispatcher = rh_dispatcher_new (STDOUT_FILENO);
   rh_dispatcher_configure (daemon->dispatcher, &daemon->config->hooks);

@@ -7,7 +7,8 @@
 #include "connection.h"
 #include "emit.h"
 #include "flush.h"
-#include "listener.h"
+#include "util/descriptors.h"
+#include "util/listener.h"
 #include "outputs.h"
 #include "registry.h"
 #include "session.h"
@@ -41,6 +42,8 @@ struct _RhServer {
   gboolean shutting_down;
   guint64 accepted;
   guint64 refused;           /* over max_connections or max_connections_per_ip */
+  guint64 retired_descriptor_failures;  /* of listeners no longer there */
+  guint64 retired_other_failures;
   guint64 closed_bytes_in;   /* of connections already closed */
   guint64 closed_bytes_out;
   guint64 closed_by_reason[RH_N_REASONS];
@@ -340,6 +343,12 @@ on_incoming (GSocketConnection *socket_connection, gpointer user_data)
       rh_connection_unref (connection);
       return;
     }
+  if (g_hash_table_size (server->connections) >= rh_descriptors_get_client_share ((guint64) config->descriptor_reserve))
+    {
+      log_refused (server, ip, "the descriptors left are kept for hooks, recordings and the HTTP API");
+      rh_connection_unref (connection);
+      return;
+    }
   if (config->max_connections_per_ip > 0 && per_ip >= (guint) config->max_connections_per_ip
       && !per_ip_exempt (server, ip))
     {
@@ -373,7 +382,7 @@ rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, G
       if (g_hash_table_contains (server->listeners, text))
         continue;
       g_autoptr (GError) local_error = NULL;
-      RhListener *listener = rh_listener_new (address, config->server.listen_backlog, on_incoming, server,
+      RhListener *listener = rh_listener_new (address, config->server.listen_backlog, "RTMP", on_incoming, server,
                                               &local_error);
       if (listener == NULL)
         {
@@ -397,6 +406,8 @@ rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, G
     if (!g_hash_table_contains (wanted, key))
       {
         g_message (_("no longer listening on %s"), (const char *) key);
+        server->retired_descriptor_failures += rh_listener_get_descriptor_failures (value);
+        server->retired_other_failures += rh_listener_get_other_failures (value);
         g_hash_table_iter_remove (&iter);
       }
 
@@ -433,6 +444,16 @@ rh_server_get_counters (RhServer *server, RhServerCounters *counters)
   counters->connections = g_hash_table_size (server->connections);
   counters->accepted = server->accepted;
   counters->refused = server->refused;
+  counters->accept_descriptor_failures = server->retired_descriptor_failures;
+  counters->accept_other_failures = server->retired_other_failures;
+  GHashTableIter listeners;
+  gpointer listener;
+  g_hash_table_iter_init (&listeners, server->listeners);
+  while (g_hash_table_iter_next (&listeners, NULL, &listener))
+    {
+      counters->accept_descriptor_failures += rh_listener_get_descriptor_failures (listener);
+      counters->accept_other_failures += rh_listener_get_other_failures (listener);
+    }
   counters->input_memory = server->input_memory;
   counters->bytes_in = server->closed_bytes_in;
   counters->bytes_out = server->closed_bytes_out;

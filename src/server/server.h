@@ -46,6 +46,8 @@ typedef struct {
   guint connections;
   guint64 accepted;
   guint64 refused;
+  guint64 accept_descriptor_failures; /* accepts that found no descriptor (the listener paused) */
+  guint64 accept_other_failures;
   guint64 bytes_in;          /* all connections, closed ones included */
   guint64 bytes_out;
   guint streams;
