@@ -198,7 +198,8 @@ rh_outputs_start_relay (RhOutputs *outputs, const char *rule, const char *app, c
     return;
   const char *conn_id = rh_connection_get_id (stream->publisher->connection);
   g_autoptr (GError) error = NULL;
-  RhRelay *relay = rh_relay_new (url, outputs->relay_retry_max, conn_id, app, name, &relay_owner, outputs, &error);
+  RhRelay *relay = rh_relay_new (url, outputs->relay_retry_max, stream->publisher->relay_hops + 1, conn_id, app, name,
+                                 &relay_owner, outputs, &error);
   if (relay == NULL)
     {
       rh_log (G_LOG_LEVEL_WARNING, conn_id, stream->key, rule, _("rule \"%s\": not relaying %s: %s"), rule,

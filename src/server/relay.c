@@ -7,6 +7,8 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "connection.h"
+#include "relay-loop.h"
 #include "send-queue.h"
 #include "stream.h"
 #include "protocol/amf0.h"
@@ -26,6 +28,10 @@
 /* Media waits up to this long and goes out in one write, as players'
  * does with the default merge_window. */
 #define RELAY_MERGE_MS 50
+/* A relay must stay up this long before its retry delay starts again
+ * from 1 s: a target that accepts the publish and then fails it at once
+ * is retried with a growing delay, not every second forever. */
+#define RELAY_STABLE_SECONDS 30
 #define RELAY_CSID_DATA 5
 #define RELAY_CSID_STREAM_COMMAND 8
 
@@ -64,6 +70,7 @@ struct _RhRelay {
   char *app;
   char *stream;                    /* with its query */
   double retry_max;
+  guint hops;                      /* relays the stream crossed before this one, this one included */
   double delay;                    /* before the next attempt */
   RhSlowPlayerLimits limits;
   RhPlayerPacing pacing;
@@ -83,6 +90,7 @@ struct _RhRelay {
   guint32 stream_id;
   gboolean was_published;
   gint64 published_at;             /* monotonic, the first publish */
+  gint64 publishing_since;         /* monotonic, the current publish */
   guint64 bytes_sent;
   const char *end_reason;
   /* The chunk reader is calling us: a failure waits until it returns
@@ -216,6 +224,7 @@ start_commands (RhRelay *relay)
   rh_amf0_object_set (object, "type", rh_amf0_string_new ("nonprivate"));
   rh_amf0_object_set (object, "flashVer", rh_amf0_string_new ("FMLE/3.0 (compatible; rtmphooks/" PACKAGE_VERSION ")"));
   rh_amf0_object_set (object, "tcUrl", rh_amf0_string_new (tc_url));
+  rh_relay_loop_mark_connect (object, relay->hops);
   send_command (relay, RH_CSID_COMMAND, 0, rh_command_build ("connect", TXN_CONNECT, object, NULL));
   relay->state = RELAY_SETUP;
 }
@@ -236,7 +245,7 @@ on_publishing (RhRelay *relay)
 {
   clear_timer (relay);
   relay->state = RELAY_PUBLISHING;
-  relay->delay = 1;
+  relay->publishing_since = g_get_monotonic_time ();
   memset (&relay->pacing, 0, sizeof relay->pacing);
   gboolean first = !relay->was_published;
   if (first)
@@ -382,6 +391,10 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
         }
     }
   flush (relay);
+  /* A target that pings and never reads would make the queue grow
+   * without end: the same bound as for our own clients. */
+  if (relay->queue != NULL && rh_send_queue_get_untimed_bytes (relay->queue) > RH_CONNECTION_MAX_REPLY_BACKLOG)
+    fail (relay, _("the target does not read our replies"));
   return G_SOURCE_CONTINUE;
 }
 
@@ -527,6 +540,9 @@ fail (RhRelay *relay, const char *why)
       return;
     }
   g_autofree char *reason = g_strdup (why);  /* why may live in what disconnect frees */
+  if (relay->state == RELAY_PUBLISHING
+      && g_get_monotonic_time () - relay->publishing_since >= RELAY_STABLE_SECONDS * G_USEC_PER_SEC)
+    relay->delay = 1;
   disconnect (relay);
   relay->state = RELAY_WAITING;
   double delay = relay->delay;
@@ -640,8 +656,8 @@ static const RhOutputFuncs output_funcs = { on_packet, on_ended, describe, "rela
 /* ---- life ---- */
 
 RhRelay *
-rh_relay_new (const char *url, double retry_max, const char *conn_id, const char *app, const char *stream_name,
-              const RhRelayOwner *owner, gpointer owner_data, GError **error)
+rh_relay_new (const char *url, double retry_max, guint hops, const char *conn_id, const char *app,
+              const char *stream_name, const RhRelayOwner *owner, gpointer owner_data, GError **error)
 {
   g_autofree char *host = NULL, *target_app = NULL, *target_stream = NULL;
   guint16 port;
@@ -658,6 +674,7 @@ rh_relay_new (const char *url, double retry_max, const char *conn_id, const char
   relay->app = g_steal_pointer (&target_app);
   relay->stream = g_steal_pointer (&target_stream);
   relay->retry_max = retry_max;
+  relay->hops = hops;
   relay->delay = 1;
   /* A target is a player that may take 8 MiB or 3 s of backlog before it
    * skips, 32 MiB or 20 s behind before it is reconnected. */

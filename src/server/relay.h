@@ -32,8 +32,9 @@ typedef struct {
 } RhRelayOwner;
 
 /* url is rtmp://host[:port]/app/stream[?query]; NULL with error when it is
- * not. */
-RhRelay *rh_relay_new (const char *url, double retry_max, const char *conn_id, const char *app,
+ * not. hops counts the relays the stream crosses with this one (1 for a
+ * stream from an encoder): the target refuses more than RH_RELAY_MAX_HOPS. */
+RhRelay *rh_relay_new (const char *url, double retry_max, guint hops, const char *conn_id, const char *app,
                        const char *stream_name, const RhRelayOwner *owner, gpointer owner_data, GError **error);
 void rh_relay_free (RhRelay *relay);
 /* Connects (attach the output to the stream first). */

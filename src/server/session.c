@@ -9,6 +9,7 @@
 #include "connection.h"
 #include "emit.h"
 #include "registry.h"
+#include "relay-loop.h"
 #include "replies.h"
 #include "stream.h"
 #include "protocol/aggregate.h"
@@ -59,6 +60,7 @@ struct _RhSession {
   char *tc_url;
   char *flash_ver;
   gboolean connected;
+  guint relay_hops;       /* what its connect said (a relay from another daemon) */
   guint32 next_stream_id;
   GPtrArray *publishers;  /* RhPublisher*, owned */
   GPtrArray *players;     /* RhPlayer*, owned */
@@ -430,6 +432,13 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
       return reject (error, _("connect to invalid application name \"%s\""), shown);
     }
 
+  const char *loop;
+  if (!rh_relay_loop_check_connect (object, &session->relay_hops, &loop))
+    {
+      send_connect_rejected (session, command->transaction_id, loop);
+      return reject (error, _("connect refused: %s"), loop);
+    }
+
   const char *tc_url = rh_amf0_object_get_string (object, "tcUrl");
   const char *flash_ver = rh_amf0_object_get_string (object, "flashVer");
   const RhAmf0Value *fourcc_list = rh_amf0_object_get (object, "fourCcList");
@@ -499,6 +508,7 @@ accept_publish (RhSession *session, guint32 stream_id, const char *name, char *q
   publisher->query = query;
   publisher->publish_type = g_strdup (type != NULL ? type : "live");
   publisher->started_at = g_get_monotonic_time ();
+  publisher->relay_hops = session->relay_hops;
   g_ptr_array_add (session->publishers, publisher);
   rh_stream_set_publisher (stream, publisher);
 

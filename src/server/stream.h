@@ -41,6 +41,7 @@ struct _RhPublisher {
   gboolean media_started;
   gint64 last_media_at;       /* monotonic microseconds */
   gint64 stalled_since;       /* last media before a reported stall; 0: flowing */
+  guint relay_hops;           /* relays the stream crossed to get here; 0 from an encoder */
 };
 
 struct _RhPlayer {
