@@ -533,6 +533,8 @@ test_check_answer (void)
     { "{\"stream_name\": \"cam2\", \"reason\": \"ok\"}", "cam2", "ok" },
     { "  {\"reason\": \"bad key\"}\n", NULL, "bad key" },
     { "{\"reason\": \"line\\nbreak\\u0000end\"}", NULL, "line break" },  /* a NUL ends it */
+    /* A name with a NUL is not its first part: it is marked invalid. */
+    { "{\"stream_name\": \"a\\u0000b\"}", "a\xEF\xBF\xBD", NULL },
     { "{\"stream_name\": 5, \"reason\": [1]}", NULL, NULL },
     { "[\"stream_name\", \"x\"]", NULL, NULL },
     { "allowed", NULL, NULL },

@@ -56,6 +56,15 @@ rh_check_answer_parse (const char *data, gsize len, RhCheckAnswer *answer)
     return;
   JsonObject *object = json_node_get_object (root);
   answer->stream_name = string_member (object, "stream_name");
+  /* json-glib ends a string at an escaped NUL ("a\u0000b" reads as "a"):
+   * a name that had one must not pass as its first part. The marker makes
+   * it invalid, so the rename is refused. */
+  if (answer->stream_name != NULL && g_strstr_len (data + start, (gssize) (len - start), "\\u0000") != NULL)
+    {
+      char *marked = g_strconcat (answer->stream_name, "\xEF\xBF\xBD", NULL);
+      g_free (answer->stream_name);
+      answer->stream_name = marked;
+    }
   answer->reason = clean_reason (string_member (object, "reason"));
 }
 

@@ -28,6 +28,9 @@ typedef struct {
   guint last_status;
   GBytes *last_body;
   gint64 started_at;
+  SoupMessage *message;  /* the attempt under way */
+  GInputStream *answer;  /* its body, as it arrives */
+  GByteArray *received;
   GCancellable *cancellable;
   guint timer_id;        /* attempt timeout or retry delay */
   RhWebhookDoneFunc done;
@@ -54,10 +57,19 @@ rh_webhook_client_free (RhWebhookClient *client)
 }
 
 static void
-post_free (Post *post)
+end_attempt (Post *post)
 {
   g_clear_handle_id (&post->timer_id, g_source_remove);
   g_clear_object (&post->cancellable);
+  g_clear_object (&post->message);
+  g_clear_object (&post->answer);
+  g_clear_pointer (&post->received, g_byte_array_unref);
+}
+
+static void
+post_free (Post *post)
+{
+  end_attempt (post);
   g_free (post->rule_name);
   g_free (post->url);
   g_free (post->safe_url);
@@ -119,24 +131,22 @@ on_attempt_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The whole answer is in (or the attempt failed: why says how). */
 static void
-on_response (GObject *source, GAsyncResult *result, gpointer user_data)
+on_answer (Post *post, const char *why)
 {
-  Post *post = user_data;
-  SoupMessage *message = soup_session_get_async_result_message (SOUP_SESSION (source), result);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GBytes) reply = soup_session_send_and_read_finish (SOUP_SESSION (source), result, &error);
-  gboolean timed_out = g_cancellable_is_cancelled (post->cancellable);
-
-  g_clear_handle_id (&post->timer_id, g_source_remove);
-  g_clear_object (&post->cancellable);
+  gboolean timed_out = post->cancellable != NULL && g_cancellable_is_cancelled (post->cancellable);
+  guint status = post->message != NULL ? soup_message_get_status (post->message) : 0;
+  g_autoptr (GBytes) reply = why == NULL ? g_byte_array_free_to_bytes (g_steal_pointer (&post->received)) : NULL;
+  g_autofree char *reason = g_strdup (timed_out ? _("timed out") : why);
+  end_attempt (post);
   if (reply == NULL)
     {
       post->last_status = 0;
-      retry_or_fail (post, timed_out ? _("timed out") : error->message);
+      retry_or_fail (post, reason);
       return;
     }
-  post->last_status = soup_message_get_status (message);
+  post->last_status = status;
   g_clear_pointer (&post->last_body, g_bytes_unref);
   post->last_body = g_bytes_ref (reply);
   if (SOUP_STATUS_IS_SUCCESSFUL (post->last_status))
@@ -146,22 +156,74 @@ on_response (GObject *source, GAsyncResult *result, gpointer user_data)
       finish (post, TRUE);
       return;
     }
-  g_autofree char *why = g_strdup_printf ("HTTP %u", post->last_status);
+  g_autofree char *status_text = SOUP_STATUS_IS_REDIRECTION (post->last_status)
+                                   ? g_strdup_printf (_("HTTP %u (redirects are not followed)"), post->last_status)
+                                   : g_strdup_printf ("HTTP %u", post->last_status);
   if (SOUP_STATUS_IS_SERVER_ERROR (post->last_status))
     {
-      retry_or_fail (post, why);
+      retry_or_fail (post, status_text);
       return;
     }
-  /* 4xx (and anything else): the receiver said no; asking again will not help. */
+  /* 4xx, 3xx (and anything else): the receiver said no, or sent us
+   * elsewhere; asking again will not help. */
   rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, post->rule_name, _("webhook \"%s\" to %s refused: %s, not retried"),
-          post->rule_name, post->safe_url, why);
+          post->rule_name, post->safe_url, status_text);
   finish (post, FALSE);
+}
+
+static void read_more (Post *post);
+
+static void
+on_read (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Post *post = user_data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  if (bytes == NULL)
+    {
+      on_answer (post, error->message);
+      return;
+    }
+  gsize len = g_bytes_get_size (bytes);
+  if (len == 0)
+    {
+      on_answer (post, NULL);
+      return;
+    }
+  if (post->received->len + len > RH_WEBHOOK_MAX_ANSWER)
+    {
+      on_answer (post, _("the answer is larger than 64 KiB"));
+      return;
+    }
+  g_byte_array_append (post->received, g_bytes_get_data (bytes, NULL), (guint) len);
+  read_more (post);
+}
+
+static void
+read_more (Post *post)
+{
+  g_input_stream_read_bytes_async (post->answer, 16384, G_PRIORITY_DEFAULT, post->cancellable, on_read, post);
+}
+
+static void
+on_sent (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  Post *post = user_data;
+  g_autoptr (GError) error = NULL;
+  post->answer = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  if (post->answer == NULL)
+    {
+      on_answer (post, error->message);
+      return;
+    }
+  post->received = g_byte_array_new ();
+  read_more (post);
 }
 
 static void
 attempt (Post *post)
 {
-  g_autoptr (SoupMessage) message = soup_message_new (SOUP_METHOD_POST, post->url);
+  SoupMessage *message = soup_message_new (SOUP_METHOD_POST, post->url);
   post->attempts++;
   if (message == NULL)
     {
@@ -187,11 +249,15 @@ attempt (Post *post)
       soup_message_headers_replace (headers, "webhook-signature", signature);
     }
   soup_message_set_request_body_from_bytes (message, "application/json", post->body);
+  /* A redirect would carry the signature headers to a place the operator
+   * never named, past the checks made on the configured URL. */
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
 
+  post->message = message;
   post->cancellable = g_cancellable_new ();
+  /* The timeout covers the whole exchange: connect, headers and body. */
   post->timer_id = g_timeout_add ((guint) (post->timeout * 1000), on_attempt_timeout, post);
-  soup_session_send_and_read_async (post->client->session, message, G_PRIORITY_DEFAULT,
-                                    post->cancellable, on_response, post);
+  soup_session_send_async (post->client->session, message, G_PRIORITY_DEFAULT, post->cancellable, on_sent, post);
 }
 
 static char *

@@ -1,6 +1,8 @@
 /* Posts an event's JSON to a URL with libsoup, asynchronously. Retries
  * connection errors, timeouts and 5xx answers (never 4xx) with exponential
- * backoff and jitter. Sends webhook-id and Idempotency-Key (the event id,
+ * backoff and jitter. Each attempt's timeout covers the whole exchange,
+ * the answer's body included, which is read up to RH_WEBHOOK_MAX_ANSWER.
+ * Redirects are not followed: a 3xx is a refusal. Sends webhook-id and Idempotency-Key (the event id,
  * the same on every attempt) and, with a key, a Standard Webhooks
  * signature made afresh for each attempt's webhook-timestamp. Logs the URL
  * without its query or user info; never logs secrets. */
@@ -19,6 +21,10 @@ typedef struct {
 } RhWebhookResult;
 
 typedef void (*RhWebhookDoneFunc) (const RhWebhookResult *result, gpointer user_data);
+
+/* The most of an answer's body that is read; a larger answer fails the
+ * attempt (a receiver streaming without end must not take our memory). */
+#define RH_WEBHOOK_MAX_ANSWER (64 * 1024)
 
 /* First retry after this many seconds, doubling each time, plus up to 50%. */
 #define RH_WEBHOOK_BACKOFF_SECONDS 0.25
