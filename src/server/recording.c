@@ -7,11 +7,13 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "protocol/flv-writer.h"
 #include "protocol/message.h"
+#include "util/worker-pool.h"
 
 /* The writer writes what came in the last 100 ms at once (a few writev
  * calls), or sooner once 1 MiB waits: a packet costs the main loop a
@@ -20,6 +22,12 @@
 #define WRITE_EARLY_BYTES (1024 * 1024)
 /* iovecs per writev: three per tag. */
 #define WRITE_MAX_VECTORS 1020
+/* Every recording's writes are shared by this many threads at most. */
+#define WRITER_THREADS 4
+/* A step between two tags' timestamps larger than this (or backwards) is
+ * a jump, not time that passed: the duration patched into the file is
+ * the sum of the spans between jumps. */
+#define TIMESTAMP_JUMP_MS 10000
 
 typedef enum {
   ITEM_START,   /* payload: file header, onMetaData and sequence headers */
@@ -46,6 +54,20 @@ typedef struct {
   GBytes *payload;
 } Item;
 
+/* The file, as the writer sees it. */
+typedef struct {
+  int fd;
+  char *path;              /* relative, as opened */
+  guint64 bytes;
+  gboolean any_tag;        /* a tag was written: the spans below mean something */
+  guint32 span_start;      /* timestamp where the current span began */
+  guint32 last_timestamp;
+  guint64 spans_ms;        /* the spans before the current one */
+  gsize duration_at;       /* file offsets of the onMetaData numbers */
+  gsize filesize_at;
+  char *error;             /* the first failure; nothing is written after it */
+} Writer;
+
 struct _RhRecording {
   RhOutput output;                 /* first: the stream feeds it */
   gatomicrefcount ref;
@@ -55,19 +77,18 @@ struct _RhRecording {
   char *dir;
   char *requested_path;
   gsize max_buffer;
-  GThread *thread;
 
   /* Main thread only. */
   char *path;                      /* as opened: with its -N suffix */
   gboolean stopping;               /* the close is queued */
   gboolean file_started;           /* the start is queued */
+  gboolean writer_unavailable;     /* no thread could write it: it ended */
   guint32 base_timestamp;
   GBytes *metadata;
   GArray *headers;                 /* Header: the decoder configurations so far */
 
   /* Shared with the writer, under lock. */
   GMutex lock;
-  GCond cond;
   Item *ring;
   guint capacity;
   guint head;
@@ -75,7 +96,16 @@ struct _RhRecording {
   gsize queued_bytes;
   gboolean abandon;                /* drop what is queued unwritten */
   gboolean close_queued;
+  gboolean writer_scheduled;       /* the writer will take what is queued */
   char *close_reason;
+
+  /* The writer's: one pool thread at a time runs it. */
+  RhWorkerJob job;                 /* holds a reference until done */
+  gboolean open_tried;
+  gboolean opened;
+  gboolean failure_reported;
+  Writer writer;
+  GArray *batch;                   /* Item: what one turn writes */
 };
 
 static RhRecording *
@@ -94,12 +124,14 @@ recording_unref (RhRecording *recording)
     g_clear_pointer (&recording->ring[(recording->head + i) % recording->capacity].payload, g_bytes_unref);
   g_free (recording->ring);
   g_mutex_clear (&recording->lock);
-  g_cond_clear (&recording->cond);
   g_clear_pointer (&recording->metadata, g_bytes_unref);
   g_array_unref (recording->headers);
   g_main_context_unref (recording->context);
   rh_output_clear (&recording->output);
   g_free (recording->close_reason);
+  g_free (recording->writer.path);
+  g_free (recording->writer.error);
+  g_clear_pointer (&recording->batch, g_array_unref);
   g_free (recording->path);
   g_free (recording->dir);
   g_free (recording->requested_path);
@@ -107,6 +139,8 @@ recording_unref (RhRecording *recording)
 }
 
 /* ---- the queue between the main loop and the writer ---- */
+
+static void schedule_writer (RhRecording *recording, gint64 due);
 
 static gboolean
 push_item (RhRecording *recording, ItemKind kind, guint8 type, guint32 timestamp, GBytes *payload)
@@ -137,13 +171,16 @@ push_item (RhRecording *recording, ItemKind kind, guint8 type, guint32 timestamp
   recording->length++;
   if (payload != NULL)
     recording->queued_bytes += g_bytes_get_size (payload);
-  /* The writer wakes on its own every WRITE_INTERVAL_USEC: only a close
-   * or a large backlog calls it sooner. */
+  /* The writer takes what came in the last WRITE_INTERVAL_USEC at once:
+   * only a close or a large backlog calls it sooner. */
   if (kind == ITEM_CLOSE)
     recording->close_queued = TRUE;
-  if (kind == ITEM_CLOSE || recording->queued_bytes >= WRITE_EARLY_BYTES)
-    g_cond_signal (&recording->cond);
+  gboolean urgent = kind == ITEM_CLOSE || recording->queued_bytes >= WRITE_EARLY_BYTES;
+  gboolean schedule = urgent || !recording->writer_scheduled;
+  recording->writer_scheduled = TRUE;
   g_mutex_unlock (&recording->lock);
+  if (schedule)
+    schedule_writer (recording, g_get_monotonic_time () + (urgent ? 0 : WRITE_INTERVAL_USEC));
   return TRUE;
 }
 
@@ -380,15 +417,6 @@ report (RhRecording *recording, ReportKind kind, const char *path, const char *r
 
 /* ---- the writer thread ---- */
 
-typedef struct {
-  int fd;
-  char *path;              /* relative, as opened */
-  guint64 bytes;
-  guint32 last_timestamp;
-  gsize duration_at;       /* file offsets of the onMetaData numbers */
-  gsize filesize_at;
-  char *error;             /* the first failure; nothing is written after it */
-} Writer;
 
 /* "dir/name.flv", else "dir/name-1.flv" ... */
 static char *
@@ -475,6 +503,38 @@ read_u64 (const guint8 *p)
 
 /* Writes a batch of queued items (a START, TAGs, ...) with as few writev
  * calls as fit; stops at the first failure. */
+/* Media time as written: the spans between jumps, added up. Audio and
+ * video interleave a little out of order, so a small step back is not a
+ * jump. */
+#define TIMESTAMP_REORDER_MS 1000
+
+static void
+note_timestamp (Writer *writer, guint32 timestamp)
+{
+  if (!writer->any_tag)
+    {
+      writer->any_tag = TRUE;
+      writer->span_start = writer->last_timestamp = timestamp;
+      return;
+    }
+  if ((guint64) timestamp + TIMESTAMP_REORDER_MS < writer->last_timestamp
+      || timestamp > (guint64) writer->last_timestamp + TIMESTAMP_JUMP_MS)
+    {
+      writer->spans_ms += writer->last_timestamp - writer->span_start;
+      writer->span_start = writer->last_timestamp = timestamp;
+      return;
+    }
+  writer->last_timestamp = MAX (writer->last_timestamp, timestamp);
+}
+
+static guint64
+written_duration_ms (const Writer *writer)
+{
+  return writer->any_tag ? writer->spans_ms + (writer->last_timestamp - writer->span_start) : 0;
+}
+
+/* Writes a batch of queued items (a START, TAGs, ...) with as few writev
+ * calls as fit; stops at the first failure. */
 static void
 write_items (Writer *writer, const Item *items, guint n)
 {
@@ -482,7 +542,6 @@ write_items (Writer *writer, const Item *items, guint n)
   struct iovec iov[WRITE_MAX_VECTORS];
   guint8 frames[WRITE_MAX_VECTORS / 3][RH_FLV_TAG_HEADER_SIZE + RH_FLV_TAG_TRAILER_SIZE];
   guint n_iov = 0, n_frames = 0;
-  guint32 last_timestamp = writer->last_timestamp;
   for (guint i = 0; i < n && writer->error == NULL; i++)
     {
       const Item *item = &items[i];
@@ -505,18 +564,28 @@ write_items (Writer *writer, const Item *items, guint n)
           iov[n_iov++] = (struct iovec) { header, RH_FLV_TAG_HEADER_SIZE };
           iov[n_iov++] = (struct iovec) { (void *) data, len };
           iov[n_iov++] = (struct iovec) { trailer, RH_FLV_TAG_TRAILER_SIZE };
-          last_timestamp = MAX (last_timestamp, item->timestamp);
+          note_timestamp (writer, item->timestamp);
         }
       if (n_iov + 3 > WRITE_MAX_VECTORS || i + 1 == n)
         {
-          if (n_iov > 0 && write_all (writer, iov, (int) n_iov))
-            writer->last_timestamp = last_timestamp;
+          if (n_iov > 0)
+            write_all (writer, iov, (int) n_iov);
           n_iov = 0;
           n_frames = 0;
         }
     }
-  if (n_iov > 0 && writer->error == NULL && write_all (writer, iov, (int) n_iov))
-    writer->last_timestamp = last_timestamp;
+  if (n_iov > 0 && writer->error == NULL)
+    write_all (writer, iov, (int) n_iov);
+}
+
+/* A file whose directory was removed (or that was removed itself) takes
+ * writes and loses them: an error, not a recording that goes on. */
+static void
+check_still_there (Writer *writer)
+{
+  struct stat st;
+  if (writer->error == NULL && fstat (writer->fd, &st) == 0 && st.st_nlink == 0)
+    writer->error = g_strdup_printf (_("%s was removed while recording"), writer->path);
 }
 
 /* The file's real duration and size into its onMetaData. */
@@ -526,82 +595,114 @@ patch_metadata (Writer *writer)
   if (writer->duration_at == 0)
     return;
   guint8 number[8];
-  rh_flv_write_double (number, writer->last_timestamp / 1000.0);
+  rh_flv_write_double (number, (double) written_duration_ms (writer) / 1000.0);
   if (pwrite (writer->fd, number, sizeof number, (off_t) writer->duration_at) != sizeof number)
     return;
   rh_flv_write_double (number, (double) writer->bytes);
   (void) !pwrite (writer->fd, number, sizeof number, (off_t) writer->filesize_at);
 }
 
-static gpointer
-writer_main (gpointer data)
+/* Takes what is queued and writes it; at the close, finishes the file
+ * and reports. TRUE when the recording is over. */
+static gboolean
+write_turn (RhWorkerJob *job)
 {
-  RhRecording *recording = data;
-  Writer writer = { .fd = -1 };
-  gboolean opened = open_file (recording, &writer);
-  if (opened)
-    report (recording, REPORT_STARTED, writer.path, NULL, NULL, 0, 0);
-  else
-    report (recording, REPORT_FAILED, NULL, NULL, NULL, 0, 0);
-
-  gboolean closing = FALSE;
-  gboolean failure_reported = !opened;
-  g_autoptr (GArray) batch = g_array_new (FALSE, FALSE, sizeof (Item));
-  while (!closing)
+  RhRecording *recording = G_STRUCT_MEMBER_P (job, -G_STRUCT_OFFSET (RhRecording, job));
+  Writer *writer = &recording->writer;
+  if (!recording->open_tried)
     {
-      g_mutex_lock (&recording->lock);
-      gint64 deadline = g_get_monotonic_time () + WRITE_INTERVAL_USEC;
-      while (!recording->close_queued && recording->queued_bytes < WRITE_EARLY_BYTES
-             && g_cond_wait_until (&recording->cond, &recording->lock, deadline))
-        ;
-      g_array_set_size (batch, 0);
-      for (; recording->length > 0; recording->length--)
-        {
-          g_array_append_val (batch, recording->ring[recording->head]);
-          recording->ring[recording->head].payload = NULL;
-          recording->head = (recording->head + 1) % recording->capacity;
-        }
-      gboolean abandon = recording->abandon;
-      g_mutex_unlock (&recording->lock);
-
-      Item *items = (Item *) (void *) batch->data;
-      if (opened && writer.error == NULL && !abandon)
-        write_items (&writer, items, batch->len);
-      gsize written = 0;
-      for (guint i = 0; i < batch->len; i++)
-        {
-          closing = closing || items[i].kind == ITEM_CLOSE;
-          if (items[i].payload != NULL)
-            {
-              written += g_bytes_get_size (items[i].payload);
-              g_bytes_unref (items[i].payload);
-            }
-        }
-      g_mutex_lock (&recording->lock);
-      recording->queued_bytes -= written;
-      g_mutex_unlock (&recording->lock);
-      if (writer.error != NULL && !failure_reported)
-        {
-          failure_reported = TRUE;
-          report (recording, REPORT_FAILED, NULL, NULL, NULL, 0, 0);
-        }
+      recording->open_tried = TRUE;
+      recording->opened = open_file (recording, writer);
+      recording->failure_reported = !recording->opened;
+      report (recording, recording->opened ? REPORT_STARTED : REPORT_FAILED, writer->path, NULL, NULL, 0, 0);
     }
 
-  if (opened)
+  g_mutex_lock (&recording->lock);
+  recording->writer_scheduled = FALSE;
+  g_array_set_size (recording->batch, 0);
+  for (; recording->length > 0; recording->length--)
     {
-      patch_metadata (&writer);
-      if (close (writer.fd) != 0 && writer.error == NULL)
-        writer.error = g_strdup_printf (_("cannot write %s: %s"), writer.path, g_strerror (errno));
+      g_array_append_val (recording->batch, recording->ring[recording->head]);
+      recording->ring[recording->head].payload = NULL;
+      recording->head = (recording->head + 1) % recording->capacity;
+    }
+  gboolean abandon = recording->abandon;
+  g_mutex_unlock (&recording->lock);
+
+  Item *items = (Item *) (void *) recording->batch->data;
+  if (recording->opened && writer->error == NULL && !abandon)
+    {
+      write_items (writer, items, recording->batch->len);
+      check_still_there (writer);
+    }
+  gsize written = 0;
+  gboolean closing = FALSE;
+  for (guint i = 0; i < recording->batch->len; i++)
+    {
+      closing = closing || items[i].kind == ITEM_CLOSE;
+      if (items[i].payload != NULL)
+        {
+          written += g_bytes_get_size (items[i].payload);
+          g_bytes_unref (items[i].payload);
+        }
+    }
+  g_array_set_size (recording->batch, 0);
+  g_mutex_lock (&recording->lock);
+  recording->queued_bytes -= written;
+  g_mutex_unlock (&recording->lock);
+  if (writer->error != NULL && !recording->failure_reported)
+    {
+      recording->failure_reported = TRUE;
+      report (recording, REPORT_FAILED, NULL, NULL, NULL, 0, 0);
+    }
+  if (!closing)
+    return FALSE;
+
+  if (recording->opened)
+    {
+      patch_metadata (writer);
+      if (close (writer->fd) != 0 && writer->error == NULL)
+        writer->error = g_strdup_printf (_("cannot write %s: %s"), writer->path, g_strerror (errno));
     }
   g_mutex_lock (&recording->lock);
-  const char *reason = writer.error != NULL ? "error" : recording->close_reason;
-  report (recording, REPORT_STOPPED, writer.path, reason, writer.error,
-          (gint64) (writer.last_timestamp / 1000), writer.bytes);
+  const char *reason = writer->error != NULL ? "error" : recording->close_reason;
+  report (recording, REPORT_STOPPED, writer->path, reason, writer->error,
+          (gint64) (written_duration_ms (writer) / 1000), writer->bytes);
   g_mutex_unlock (&recording->lock);
-  g_free (writer.path);
-  g_free (writer.error);
-  recording_unref (recording);
-  return NULL;
+  return TRUE;
+}
+
+static void
+writer_done (RhWorkerJob *job)
+{
+  recording_unref (G_STRUCT_MEMBER_P (job, -G_STRUCT_OFFSET (RhRecording, job)));
+}
+
+static RhWorkerPool *
+writer_pool (void)
+{
+  /* The main thread's: created with the first recording. */
+  static RhWorkerPool *pool;
+  if (pool == NULL)
+    pool = rh_worker_pool_new ("recording", WRITER_THREADS);
+  return pool;
+}
+
+/* With no writer thread at all (none could be created), the recording
+ * ends at once with reason error: the stream and the daemon go on. */
+static void
+schedule_writer (RhRecording *recording, gint64 due)
+{
+  g_autoptr (GError) error = NULL;
+  if (recording->writer_unavailable)
+    return;
+  if (rh_worker_pool_schedule (writer_pool (), &recording->job, due, &error))
+    return;
+  /* The pool never had a thread: this job never ran, and never will. */
+  recording->writer_unavailable = TRUE;
+  g_autofree char *detail = g_strdup_printf (_("cannot start a writer thread: %s"), error->message);
+  report (recording, REPORT_STOPPED, NULL, "error", detail, 0, 0);
+  recording_unref (recording);  /* the writer's */
 }
 
 RhRecording *
@@ -620,8 +721,13 @@ rh_recording_new (const char *dir, const char *relative_path, gsize max_buffer, 
   recording->headers = g_array_new (FALSE, FALSE, sizeof (Header));
   g_array_set_clear_func (recording->headers, header_clear);
   g_mutex_init (&recording->lock);
-  g_cond_init (&recording->cond);
-  recording->thread = g_thread_new ("recording", writer_main, recording_ref (recording));
+  recording->batch = g_array_new (FALSE, FALSE, sizeof (Item));
+  recording->writer.fd = -1;
+  recording->job.run = write_turn;
+  recording->job.done = writer_done;
+  recording_ref (recording);  /* the writer's, until done */
+  recording->writer_scheduled = TRUE;
+  schedule_writer (recording, g_get_monotonic_time ());
   return recording;
 }
 
@@ -630,6 +736,5 @@ rh_recording_free (RhRecording *recording)
 {
   if (recording == NULL)
     return;
-  g_thread_join (recording->thread);
   recording_unref (recording);
 }
