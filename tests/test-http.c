@@ -84,6 +84,41 @@ start_dribble (RhTestHttp *http, SoupServerMessage *message)
   g_source_unref (dribble->timer);
 }
 
+/* /endless: 200 and a chunked body that never ends, 64 KiB a chunk as
+ * fast as the client reads, up to 1 GiB (the test stays bounded). */
+#define ENDLESS_CHUNK (64 * 1024)
+#define ENDLESS_LIMIT (1024u * 1024 * 1024)
+
+typedef struct {
+  guint64 sent;
+} Endless;
+
+static void
+endless_next (SoupServerMessage *message, gpointer data)
+{
+  Endless *endless = data;
+  static const char chunk[ENDLESS_CHUNK] = { 0 };
+  SoupMessageBody *body = soup_server_message_get_response_body (message);
+  if (endless->sent >= ENDLESS_LIMIT)
+    {
+      soup_message_body_complete (body);
+      return;
+    }
+  soup_message_body_append (body, SOUP_MEMORY_STATIC, chunk, sizeof chunk);
+  endless->sent += sizeof chunk;
+}
+
+static void
+start_endless (SoupServerMessage *message)
+{
+  Endless *endless = g_new0 (Endless, 1);
+  soup_server_message_set_status (message, 200, NULL);
+  soup_message_headers_set_encoding (soup_server_message_get_response_headers (message), SOUP_ENCODING_CHUNKED);
+  g_signal_connect (message, "wrote-chunk", G_CALLBACK (endless_next), endless);
+  g_object_set_data_full (G_OBJECT (message), "endless", endless, g_free);
+  endless_next (message, endless);
+}
+
 static void
 on_http_request (SoupServer *server, SoupServerMessage *message, const char *path,
                  GHashTable *query, gpointer user_data)
@@ -119,10 +154,24 @@ on_http_request (SoupServer *server, SoupServerMessage *message, const char *pat
       soup_server_message_pause (message);
       return;
     }
+  if (strcmp (path, "/endless") == 0)
+    {
+      g_mutex_unlock (&http->lock);
+      start_endless (message);
+      return;
+    }
+  if (strcmp (path, "/redirect") == 0)
+    {
+      g_mutex_unlock (&http->lock);
+      soup_server_message_set_redirect (message, 302, "/ok");
+      return;
+    }
   if (strcmp (path, "/deny") == 0)
     status = 403, answer = "{\"reason\": \"no such key\"}";
   else if (strcmp (path, "/rename") == 0)
     status = 200, answer = "{\"stream_name\": \"renamed\"}";
+  else if (strcmp (path, "/rename-nul") == 0)
+    status = 200, answer = "{\"stream_name\": \"a\\u0000b\"}";
   else if (strcmp (path, "/ok") == 0)
     status = 200;
   else if (strcmp (path, "/bad") == 0)

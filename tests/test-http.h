@@ -9,7 +9,10 @@ G_BEGIN_DECLS
  * request. Paths: /ok answers 200, /bad 400, /flaky 500 the first time and
  * 200 after, /deny 403 with {"reason": "no such key"}, /rename 200 with
  * {"stream_name": "renamed"}, /hang never answers, /slow answers 200 and
- * then a byte of body a second (30 s in all); anything else 404. */
+ * then a byte of body a second (30 s in all), /endless answers 200 with
+ * a chunked body as long as the client reads (up to 1 GiB), /redirect
+ * 302 to /ok, /rename-nul 200 with {"stream_name": "a\u0000b"};
+ * anything else 404. */
 typedef struct {
   char *path;
   char *body;

@@ -2,7 +2,10 @@
 
 #include "test-rtmp-client.h"
 
+#include "protocol/command.h"
 #include "protocol/handshake.h"
+
+#include <sys/socket.h>
 
 GSocketConnection *
 rh_test_connect (guint16 port)
@@ -56,3 +59,39 @@ rh_test_client_handshake (GSocketConnection *connection)
   return rh_test_write (connection, s0s1s2 + 1, RH_HANDSHAKE_SIZE);
 }
 
+
+GSocketConnection *
+rh_test_connect_small_window (guint16 port, gint receive_buffer)
+{
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  if (socket == NULL || !g_socket_set_option (socket, SOL_SOCKET, SO_RCVBUF, receive_buffer, NULL))
+    return NULL;
+  g_autoptr (GSocketAddress) address = g_inet_socket_address_new_from_string ("127.0.0.1", port);
+  if (!g_socket_connect (socket, address, NULL, NULL))
+    return NULL;
+  return g_socket_connection_factory_create_connection (socket);
+}
+
+gboolean
+rh_test_send_command (GSocketConnection *connection, guint32 stream_id, const char *name, double transaction_id,
+                      RhAmf0Value *object, RhAmf0Value *argument)
+{
+  g_autoptr (GByteArray) wire = g_byte_array_new ();
+  rh_command_write_client (wire, stream_id, name, transaction_id, object, argument);
+  return rh_test_write (connection, wire->data, wire->len);
+}
+
+GSocketConnection *
+rh_test_raw_publish (guint16 port, const char *app, const char *name)
+{
+  g_autoptr (GSocketConnection) connection = rh_test_connect (port);
+  if (connection == NULL || !rh_test_client_handshake (connection))
+    return NULL;
+  RhAmf0Value *object = rh_amf0_object_new ();
+  rh_amf0_object_set (object, "app", rh_amf0_string_new (app));
+  if (!rh_test_send_command (connection, 0, "connect", 1, object, NULL)
+      || !rh_test_send_command (connection, 0, "createStream", 2, NULL, NULL)
+      || !rh_test_send_command (connection, 1, "publish", 3, NULL, rh_amf0_string_new (name)))
+    return NULL;
+  return g_steal_pointer (&connection);
+}

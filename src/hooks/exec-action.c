@@ -89,6 +89,8 @@ static gboolean spawned_wake_pending;
 /* Spawner threads: two, so that one child's exec (a few hundred
  * microseconds in which its spawner waits) does not hold up the next. */
 #define SPAWNER_THREADS 2
+/* How many could be started (a task limit may have refused some). */
+static guint spawners;
 /* Held for reading through each spawn until its pid is recorded, and for
  * writing by the orphan reaper, so that it never takes a hook for an
  * orphan. */
@@ -534,6 +536,19 @@ on_spawned_batch (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* To the main thread, in a batch with the others spawned meanwhile. */
+static void
+hand_back (Run *run)
+{
+  g_mutex_lock (&spawned_lock);
+  g_ptr_array_add (spawned, run);
+  gboolean wake = !spawned_wake_pending;
+  spawned_wake_pending = TRUE;
+  g_mutex_unlock (&spawned_lock);
+  if (wake)
+    g_idle_add_full (G_PRIORITY_DEFAULT, on_spawned_batch, NULL, NULL);
+}
+
 /* On a spawner thread: the program, its pipes and its pidfd (see
  * child-spawn.h for what the child gets). */
 static void
@@ -554,13 +569,7 @@ spawn (Run *run, RhChildStack *stack)
   /* Shutdown waits for this: from here on its group is in live_groups. */
   g_atomic_int_dec_and_test (&spawns_in_flight);
 
-  g_mutex_lock (&spawned_lock);
-  g_ptr_array_add (spawned, run);
-  gboolean wake = !spawned_wake_pending;
-  spawned_wake_pending = TRUE;
-  g_mutex_unlock (&spawned_lock);
-  if (wake)
-    g_idle_add_full (G_PRIORITY_DEFAULT, on_spawned_batch, NULL, NULL);
+  hand_back (run);
 }
 
 static gpointer
@@ -638,8 +647,21 @@ ensure_started (void)
       pthread_sigmask (SIG_BLOCK, &child_signal, NULL);
     }
   to_spawn = g_async_queue_new ();
+  /* Under a task limit (ulimit -u, TasksMax) a thread may not be had:
+   * fewer spawners are slower, none means hooks cannot run, which each
+   * run then reports; the daemon goes on. */
   for (int i = 0; i < SPAWNER_THREADS; i++)
-    g_thread_unref (g_thread_new ("spawner", spawner_main, NULL));
+    {
+      g_autoptr (GError) error = NULL;
+      GThread *thread = g_thread_try_new ("spawner", spawner_main, NULL, &error);
+      if (thread == NULL)
+        {
+          g_warning (_("cannot start a hook spawner thread: %s"), error->message);
+          continue;
+        }
+      g_thread_unref (thread);
+      spawners++;
+    }
 }
 
 RhExecRun *
@@ -659,6 +681,12 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
   run->stdin_fd = -1;
   run->pidfd = -1;
   run->timeout = timeout_seconds;
+  if (spawners == 0)
+    {
+      run->spawn_errno = EAGAIN;  /* "Resource temporarily unavailable": no thread */
+      hand_back (run);
+      return run;
+    }
   g_atomic_int_inc (&spawns_in_flight);
   g_async_queue_push (to_spawn, run);
   return run;
