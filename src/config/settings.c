@@ -7,7 +7,7 @@
 #include "settings.h"
 
 #include "config/reader.h"
-#include "hooks/rules-loader.h"
+#include "config/rules-loader.h"
 #include "util/duration.h"
 
 #include <errno.h>

@@ -5,7 +5,7 @@
 #include <glib.h>
 
 #include "util/address.h"
-#include "hooks/dispatcher.h"
+#include "hooks/hooks-settings.h"
 
 G_BEGIN_DECLS
 

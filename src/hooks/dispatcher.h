@@ -9,35 +9,12 @@
 
 #include "event.h"
 #include "hook-stats.h"
+#include "hooks-settings.h"
 #include "rule.h"
 #include "stdio-output.h"
 #include "webhook-action.h"
 
 G_BEGIN_DECLS
-
-/* What exec actions inherit from the daemon's environment. */
-typedef enum {
-  RH_HOOK_ENVIRONMENT_INHERIT,   /* all of it */
-  RH_HOOK_ENVIRONMENT_CLEAN,     /* PATH, LANG, ... and pass_env */
-} RhHookEnvironment;
-
-typedef struct {
-  double timeout;          /* seconds, per action unless the rule sets one */
-  gint concurrency;
-  gint queue;
-  RhStdioFormat stdio;
-  gint require_https;      /* default for webhooks: RH_REQUIRE_HTTPS_* */
-  gint environment;        /* RhHookEnvironment */
-  GStrv pass_env;          /* with RH_HOOK_ENVIRONMENT_CLEAN: names or globs passed on */
-  gint max_processes;      /* managed processes (lifetime = "stream") at most */
-  gint check_concurrency;  /* decision check actions running at once */
-  GPtrArray *rules;        /* RhRule* */
-  GPtrArray *checks;       /* RhRule* with is_check, in order */
-} RhHooksSettings;
-
-/* The built-in defaults (rules left alone): the one place they are set,
- * for the configuration loader and a dispatcher not yet configured. */
-void rh_hooks_settings_set_defaults (RhHooksSettings *settings);
 
 typedef struct _RhDispatcher RhDispatcher;
 

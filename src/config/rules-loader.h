@@ -5,7 +5,7 @@
 #pragma once
 
 #include "config/reader.h"
-#include "hooks/dispatcher.h"
+#include "hooks/hooks-settings.h"
 
 G_BEGIN_DECLS
 

@@ -4,8 +4,8 @@
 
 #include "rules-loader.h"
 
-#include "process-supervisor.h"
-#include "webhook-signature.h"
+#include "hooks/process-supervisor.h"
+#include "hooks/webhook-signature.h"
 
 #include "config/reader.h"
 
