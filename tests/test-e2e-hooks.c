@@ -619,7 +619,7 @@ test_reload (void)
   rh_test_remove_tree (dir);
 }
 
-/* The seed's flags, without any config file: all three stdio formats,
+/* The command-line hook flags, without any config file: all three stdio formats,
  * parsed back. */
 static void
 test_stdio_formats (void)
@@ -857,7 +857,7 @@ test_header_line_break_refused (void)
   rh_test_http_stop (http);
 }
 
-/* The seed's example scripts, as shipped: start and cleanup hooks around
+/* The example scripts, as shipped: start and cleanup hooks around
  * a real recording, and the JSON event processor reading stdio output. */
 static void
 test_seed_examples (void)

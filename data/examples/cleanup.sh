@@ -1,8 +1,7 @@
 #!/bin/bash
-# Stream stop hook, adapted from the seed specification: it reports the
-# session. The recording (record-stream.sh, a managed process) is stopped
-# by the daemon itself. The seed's Discord notification is left out (no
-# network calls here).
+# Stream stop hook: it reports the session. The recording
+# (record-stream.sh, a managed process) is stopped by the daemon itself.
+# No network calls here: add a notification of your own.
 set -u
 
 echo "Stream stopped: $RTMP_STREAM_KEY at $(date)"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# JSON event processor from the seed specification: reads the output of
+# JSON event processor: reads the output of
 #   rtmphooksd --hook-stdio-format json | event-processor.sh
 # and reacts to each event; other lines pass through.
 

@@ -1,8 +1,8 @@
 #!/bin/bash
-# Stream start hook, adapted from the seed specification: it announces the
-# stream. The seed's Discord notification is left out (no network calls
-# here); its recording is record-stream.sh, run as a managed process that
-# lives exactly as long as the stream (no pid files).
+# Stream start hook: it announces the stream (no network calls here: add
+# a notification of your own); its recording is record-stream.sh, run as
+# a managed process that lives exactly as long as the stream (no pid
+# files).
 #
 #   rtmphooksd --hook-script publish_start=/usr/share/rtmphooks/examples/notify-start.sh \
 #              --hook-script publish_stop=/usr/share/rtmphooks/examples/cleanup.sh

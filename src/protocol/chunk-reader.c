@@ -1,4 +1,4 @@
-/* Chunk stream parsing (RTMP spec section 5.3). Each chunk stream id keeps
+/* Chunk stream parsing (the chunk format of the RTMP specification). Each chunk stream id keeps
  * the last header it saw, because types 1-3 only carry what changed. */
 #include "config.h"
 

@@ -1,6 +1,6 @@
 /* Durations as operators write them: "30s", "500ms", "1m", "1h", plain
- * seconds ("2.5"), or several parts the way Go and the original request
- * write them ("1m30s", "1h15m", "1.5s250ms"). Units: ns, us (or µs), ms,
+ * seconds ("2.5"), or several parts the way Go
+ * writes them ("1m30s", "1h15m", "1.5s250ms"). Units: ns, us (or µs), ms,
  * s, m, h. */
 #pragma once
 
