@@ -1,3 +1,21 @@
+/* The RTMP server: listeners, every client connection, and the limits
+ * and settings they read. In the order things happen:
+ *   1. rh_server_apply_config opens the listeners (and, on a reload,
+ *      closes the dropped ones and updates the limits in place).
+ *   2. on_incoming: a listener accepted a socket; it is refused at once
+ *      over max_connections, max_connections_per_ip or the descriptors
+ *      clients may hold, else it becomes an RhConnection owned by the
+ *      connections table, watched by the one epoll poller.
+ *   3. The connection's handshake is done: on_handshake_done makes its
+ *      RhSession (session.c takes it from there).
+ *   4. Writes are merged: a connection with something queued asks for a
+ *      flush (flush.c), now for replies, after merge_window for media.
+ *   5. Once a second the timeouts are checked (at most 64 closes a turn).
+ *   6. A connection closes (peer, timeout, protocol error, shutdown): its
+ *      session's publications and playbacks end first (their stop
+ *      events), then connection_close, then it is counted by reason and
+ *      forgotten.
+ * rh_server_shutdown closes the listeners and then every connection. */
 #include "config.h"
 
 #include "server.h"

@@ -1,7 +1,29 @@
 /* RTMP commands with the replies real clients need: the order and shape
  * of each reply is what ffmpeg, rtmpdump/librtmp, GStreamer's rtmp2 and OBS
  * accept (nginx-rtmp's, where it has one). Unknown commands are logged and
- * ignored, never fatal. */
+ * ignored, never fatal.
+ *
+ * A session's life, in the order things happen:
+ *   1. The server makes it once the connection's handshake is done; the
+ *      connection owns it (rh_connection_set_data) and frees it last.
+ *   2. connect: the app name is checked, then a relay loop (relay-loop.h),
+ *      then the decision checks (ask_checks): the session waits in
+ *      Pending, holding what the client sends meanwhile (up to
+ *      RH_SESSION_MAX_HELD_BYTES), and on_verdict accepts or refuses.
+ *      Accepting sends window, peer bandwidth, chunk size and _result,
+ *      and lets full-size messages in.
+ *   3. createStream gives a stream id; publish or play go through the
+ *      checks the same way, then accept_publish / accept_play make an
+ *      RhPublisher or RhPlayer (owned here, in publishers / players) and
+ *      attach it to its RhStream in the registry. The connection is then
+ *      engaged: the setup timeout no longer applies.
+ *   4. Media from a publisher goes to its stream (rh_stream_push_media,
+ *      rh_stream_push_data),
+ *      which fans it out; a player only receives.
+ *   5. deleteStream, FCUnpublish or closeStream end one publication or
+ *      playback (end_publisher / end_player: their stop events);
+ *      rh_session_close ends all of them when the connection closes,
+ *      before its connection_close event. */
 #include "config.h"
 
 #include "session.h"
