@@ -121,19 +121,6 @@ test_exec_checks (void)
   rh_test_remove_tree (dir);
 }
 
-typedef struct {
-  RhTestDaemon *daemon;
-  const char *needle;
-} LogWait;
-
-static gboolean
-log_has (gpointer data)
-{
-  LogWait *wait = data;
-  g_autofree char *log = rh_test_daemon_log (wait->daemon);
-  return strstr (log, wait->needle) != NULL;
-}
-
 /* A connect check that hangs: on_error = "deny" refuses after the
  * timeout, "allow" lets the client in; meanwhile another stream flows on
  * undisturbed. */
@@ -158,8 +145,7 @@ test_hanging_checks (void)
   gint64 from = g_get_monotonic_time ();
   g_autofree char *strict = rh_test_daemon_url (daemon, "strict/s1");
   g_autoptr (GSubprocess) denied = rh_test_publish_ffmpeg (strict, 1, "160x90", NULL, NULL);
-  LogWait wait = { daemon, "connect to strict denied by check \"strict\": check failed" };
-  g_assert_true (rh_test_iterate_until (log_has, &wait, 10000));
+  g_assert_true (rh_test_iterate_until_log (daemon, "connect to strict denied by check \"strict\": check failed", 1, 10000));
   gint64 to = g_get_monotonic_time ();
   g_assert_cmpint (rh_test_wait (denied, 10000), !=, 0);
   g_assert_true (rh_test_daemon_wait_log (daemon, "check \"strict\" for connect failed (timeout)", 1000));
@@ -170,8 +156,7 @@ test_hanging_checks (void)
 
   g_autofree char *lenient = rh_test_daemon_url (daemon, "lenient/s1");
   g_autoptr (GSubprocess) allowed = rh_test_publish_ffmpeg (lenient, 1, "160x90", NULL, NULL);
-  LogWait started = { daemon, "publish_start lenient/s1" };
-  g_assert_true (rh_test_iterate_until (log_has, &started, 15000));
+  g_assert_true (rh_test_iterate_until_log (daemon, "publish_start lenient/s1", 1, 15000));
   g_assert_cmpint (rh_test_wait (allowed, 15000), ==, 0);
   g_assert_true (rh_test_daemon_wait_log (daemon, "on_error = allow", 1000));
 

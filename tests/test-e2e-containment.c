@@ -38,20 +38,6 @@ open_fds (RhTestDaemon *daemon)
   return n;
 }
 
-typedef struct {
-  RhTestDaemon *daemon;
-  const char *needle;
-  guint count;
-} LogCount;
-
-static gboolean
-log_count_reached (gpointer data)
-{
-  LogCount *wait = data;
-  g_autofree char *log = rh_test_daemon_log (wait->daemon);
-  return rh_test_count (log, wait->needle) >= wait->count;
-}
-
 /* Under AddressSanitizer freed memory waits in a quarantine of up to
  * 256 MB, which would read as growth: the daemons of these tests (which
  * measure memory) run without it. */
@@ -135,8 +121,7 @@ test_idle_flood_and_slowloris (void)
   g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 14, "320x180", NULL, NULL);
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/steady", 15000));
   RhTestPlayer *player = rh_test_player_new (daemon->port, "live", "steady", 0, NULL);
-  LogCount playing = { daemon, "play_start live/steady", 1 };
-  g_assert_true (rh_test_iterate_until (log_count_reached, &playing, 10000));
+  g_assert_true (rh_test_iterate_until_log (daemon, "play_start live/steady", 1, 10000));
   guint64 rss_before = status_kib (daemon, "VmRSS:");
 
   gint64 from = g_get_monotonic_time ();
@@ -152,8 +137,7 @@ test_idle_flood_and_slowloris (void)
   g_thread_join (opener);
   GPtrArray *idle = flood.connections;
   guint64 rss_peak = status_kib (daemon, "VmRSS:");
-  LogCount closed = { daemon, "closed: timeout (handshake not completed in time)", IDLE_CONNECTIONS + SLOWLORIS };
-  g_assert_true (rh_test_iterate_until (log_count_reached, &closed, 30000));
+  g_assert_true (rh_test_iterate_until_log (daemon, "closed: timeout (handshake not completed in time)", IDLE_CONNECTIONS + SLOWLORIS, 30000));
   gint64 to = g_get_monotonic_time ();
   g_source_remove (trickle_id);
   g_test_message ("RSS %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT " KiB with %d idle connections; "
@@ -180,15 +164,6 @@ test_idle_flood_and_slowloris (void)
   rh_test_daemon_free (daemon);
 }
 
-static void
-send_command (GSocketConnection *connection, guint32 stream_id, const char *name, double tid,
-              RhAmf0Value *object, RhAmf0Value *argument)
-{
-  g_autoptr (GByteArray) wire = g_byte_array_new ();
-  rh_command_write_client (wire, stream_id, name, tid, object, argument);
-  rh_test_write (connection, wire->data, wire->len);
-}
-
 #define FLOOD_CYCLES 2000
 
 /* 2000 connect/publish/disconnect cycles with a hook on every event and a
@@ -210,10 +185,10 @@ test_publisher_flood (void)
       g_assert_true (rh_test_client_handshake (connection));
       RhAmf0Value *object = rh_amf0_object_new ();
       rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
-      send_command (connection, 0, "connect", 1, object, NULL);
-      send_command (connection, 0, "createStream", 2, NULL, NULL);
+      g_assert_true (rh_test_send_command (connection, 0, "connect", 1, object, NULL));
+      g_assert_true (rh_test_send_command (connection, 0, "createStream", 2, NULL, NULL));
       g_autofree char *name = g_strdup_printf ("flood%d", i % 50);
-      send_command (connection, 1, "publish", 3, NULL, rh_amf0_string_new (name));
+      g_assert_true (rh_test_send_command (connection, 1, "publish", 3, NULL, rh_amf0_string_new (name)));
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
     }
   g_assert_true (rh_test_daemon_wait_log_count (daemon, "closed: ", FLOOD_CYCLES, 60000));
@@ -256,8 +231,7 @@ test_reload_storm (void)
   g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 8, "320x180", NULL, NULL);
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/storm", 15000));
   RhTestPlayer *player = rh_test_player_new (daemon->port, "live", "storm", 0, NULL);
-  LogCount playing = { daemon, "play_start live/storm", 1 };
-  g_assert_true (rh_test_iterate_until (log_count_reached, &playing, 10000));
+  g_assert_true (rh_test_iterate_until_log (daemon, "play_start live/storm", 1, 10000));
   gint64 from = g_get_monotonic_time ();
   for (guint i = 0; i < 100; i++)
     {
@@ -265,8 +239,7 @@ test_reload_storm (void)
        * applied before the next signal. */
       g_autofree char *config = g_strdup_printf ("server = { chunk_size = %d; };", i % 2 ? 4096 : 8192);
       rh_test_daemon_reload (daemon, config);
-      LogCount reloaded = { daemon, "configuration reloaded", i + 1 };
-      g_assert_true (rh_test_iterate_until (log_count_reached, &reloaded, 10000));
+      g_assert_true (rh_test_iterate_until_log (daemon, "configuration reloaded", i + 1, 10000));
     }
   g_test_message ("largest frame gap during 100 reloads: %.0f ms",
                   (double) rh_test_player_largest_gap (player, from, G_MAXINT64) / 1000);
@@ -301,10 +274,8 @@ test_stuck_webhooks (void)
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/stuck", 15000));
   gint64 from = g_get_monotonic_time ();
   RhTestPlayer *player = rh_test_player_new (daemon->port, "live", "stuck", 0, NULL);
-  LogCount hang = { daemon, "webhook \"hang\" to http://127.0.0.1", 2 };
-  g_assert_true (rh_test_iterate_until (log_count_reached, &hang, 15000));
-  LogCount failed = { daemon, "failed after", 2 };
-  g_assert_true (rh_test_iterate_until (log_count_reached, &failed, 15000));
+  g_assert_true (rh_test_iterate_until_log (daemon, "webhook \"hang\" to http://127.0.0.1", 2, 15000));
+  g_assert_true (rh_test_iterate_until_log (daemon, "failed after", 2, 15000));
   gint64 to = g_get_monotonic_time ();
   g_autofree char *log = rh_test_daemon_log (daemon);
   g_test_message ("both failed after %.1f s; largest frame gap %.0f ms", (double) (to - from) / G_USEC_PER_SEC,
@@ -362,21 +333,14 @@ test_player_that_never_reads (void)
 {
   g_autofree char *dir = rh_test_make_dir ();
   g_autofree char *clip = g_build_filename (dir, "clip.flv", NULL);
-  const char *const encode[] = {
-    "ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30",
-    "-t", "10", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "2M", "-g", "30", "-pix_fmt", "yuv420p",
-    "-y", clip, NULL
-  };
-  g_autoptr (GSubprocess) encoder = rh_test_spawn (encode, NULL);
-  g_assert_cmpint (rh_test_wait (encoder, 60000), ==, 0);
+  rh_test_encode_clip (clip, 10, "640x360", "2M", FALSE);
 
   RhTestDaemon *daemon = start_measured_daemon ("server = { player_queue_soft_limit = 1048576; "
                                                 "player_queue_hard_limit = 4194304; };");
   RhTestPlayer *first = rh_test_player_new (daemon->port, "live", "steady", 0, NULL);
   RhTestPlayer *second = rh_test_player_new (daemon->port, "live", "steady", 0, NULL);
   RhTestPlayer *lazy = rh_test_player_new (daemon->port, "live", "steady", 4096, NULL);
-  LogCount waiting = { daemon, "play_start live/steady", 3 };
-  g_assert_true (rh_test_iterate_until (log_count_reached, &waiting, 10000));
+  g_assert_true (rh_test_iterate_until_log (daemon, "play_start live/steady", 3, 10000));
   rh_test_player_set_reading (lazy, FALSE);
   Sampler sampler = { daemon, status_kib (daemon, "VmRSS:"), NULL };
   guint64 rss_before = sampler.rss_max;
@@ -444,9 +408,9 @@ test_hostile_query (void)
   g_assert_true (rh_test_client_handshake (client));
   RhAmf0Value *object = rh_amf0_object_new ();
   rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
-  send_command (client, 0, "connect", 1, object, NULL);
-  send_command (client, 0, "createStream", 2, NULL, NULL);
-  send_command (client, 1, "publish", 3, NULL, rh_amf0_string_new (name));
+  g_assert_true (rh_test_send_command (client, 0, "connect", 1, object, NULL));
+  g_assert_true (rh_test_send_command (client, 0, "createStream", 2, NULL, NULL));
+  g_assert_true (rh_test_send_command (client, 1, "publish", 3, NULL, rh_amf0_string_new (name)));
   g_autofree char *arg_path = g_build_filename (dir, "arg", NULL);
   g_assert_true (rh_test_wait_file (arg_path, 10000));
   g_io_stream_close (G_IO_STREAM (client), NULL, NULL);

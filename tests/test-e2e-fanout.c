@@ -89,19 +89,6 @@ test_two_hundred_identical (void)
   rh_test_remove_tree (dir);
 }
 
-typedef struct {
-  RhTestDaemon *daemon;
-  const char *needle;
-} LogWait;
-
-static gboolean
-log_has (gpointer data)
-{
-  const LogWait *wait = data;
-  g_autofree char *log = rh_test_daemon_log (wait->daemon);
-  return strstr (log, wait->needle) != NULL;
-}
-
 static gboolean
 has_video (gpointer data)
 {
@@ -135,11 +122,9 @@ test_stalled_player (void)
    * behind; everyone else reads throughout. */
   g_assert_true (rh_test_iterate_until (has_video, stalled, 20000));
   rh_test_player_set_reading (stalled, FALSE);
-  LogWait behind = { daemon, "player c000001 behind (" };
-  g_assert_true (rh_test_iterate_until (log_has, &behind, 20000));
+  g_assert_true (rh_test_iterate_until_log (daemon, "player c000001 behind (", 1, 20000));
   rh_test_player_set_reading (stalled, TRUE);
-  LogWait caught_up = { daemon, "player c000001 caught up at a keyframe after skipping" };
-  g_assert_true (rh_test_iterate_until (log_has, &caught_up, 20000));
+  g_assert_true (rh_test_iterate_until_log (daemon, "player c000001 caught up at a keyframe after skipping", 1, 20000));
 
   RhTestPlayer *everyone[N_PLAYERS + 1];
   memcpy (everyone, players, sizeof players);

@@ -75,24 +75,11 @@ log_has (RhTestDaemon *daemon, const char *needle)
   return strstr (log, needle) != NULL;
 }
 
-typedef struct {
-  RhTestDaemon *daemon;
-  const char *needle;
-} LogWait;
-
-static gboolean
-log_reached (gpointer data)
-{
-  LogWait *wait = data;
-  return log_has (wait->daemon, wait->needle);
-}
-
 /* Runs the main context (the player reads) until the log has needle. */
 static gboolean
 wait_log (RhTestDaemon *daemon, const char *needle, guint timeout_ms)
 {
-  LogWait wait = { daemon, needle };
-  return rh_test_iterate_until (log_reached, &wait, timeout_ms);
+  return rh_test_iterate_until_log (daemon, needle, 1, timeout_ms);
 }
 
 /* Another user may pass through the scratch directories up to dir (0700
@@ -1024,17 +1011,10 @@ test_check_rename_with_nul (void)
 static void
 test_blank_token (void)
 {
-  g_autofree char *dir = rh_test_make_dir ();
-  g_autofree char *path = g_build_filename (dir, "rtmphooks.conf", NULL);
-  g_assert_true (g_file_set_contents (path, "http = {\n  token = \" \";\n};\n", -1, NULL));
-  g_autofree char *out = NULL, *err = NULL;
-  int status = 0;
-  const char *const argv[] = { rh_test_env ("RH_DAEMON"), "-t", "-c", path, NULL };
-  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL));
-  g_autofree char *expected = g_strdup_printf ("%s:2: http.token must not contain spaces or control characters", path);
-  g_assert_nonnull (strstr (err, expected));
-  g_assert_false (g_spawn_check_wait_status (status, NULL));
-  rh_test_remove_tree (dir);
+  rh_test_assert_config_error ("http = {\n  token = \" \";\n};\n", 2,
+                               "http.token must not contain spaces or control characters");
+  rh_test_assert_config_error ("http = {\n  token = \"ab\tcd\";\n};\n", 2,
+                               "http.token must not contain spaces or control characters");
 }
 
 /* ---- recordings ---- */
@@ -1108,13 +1088,7 @@ main (int argc, char **argv)
   signal (SIGPIPE, SIG_IGN);
   g_autofree char *dir = rh_test_make_dir ();
   clip_path = g_build_filename (dir, "clip.flv", NULL);
-  const char *const encode[] = {
-    "ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=320x180:rate=30",
-    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", "10", "-c:v", "libx264",
-    "-preset", "ultrafast", "-g", "30", "-pix_fmt", "yuv420p", "-c:a", "aac", "-y", clip_path, NULL
-  };
-  g_autoptr (GSubprocess) encoder = rh_test_spawn (encode, NULL);
-  g_assert_cmpint (rh_test_wait (encoder, 60000), ==, 0);
+  rh_test_encode_clip (clip_path, 10, "320x180", "500k", TRUE);
 
   g_test_add_func ("/hostile/ping-flood-after-connect", test_ping_flood_after_connect);
   g_test_add_func ("/hostile/ping-flood-before-connect", test_ping_flood_before_connect);

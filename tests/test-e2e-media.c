@@ -109,15 +109,6 @@ test_codec_details_baseline (void)
   check_setting ("426x240", video, "22050", "1");
 }
 
-static void
-send_command (GSocketConnection *connection, guint32 stream_id, const char *name, double tid,
-              RhAmf0Value *object, RhAmf0Value *argument)
-{
-  g_autoptr (GByteArray) wire = g_byte_array_new ();
-  rh_command_write_client (wire, stream_id, name, tid, object, argument);
-  g_assert_true (rh_test_write (connection, wire->data, wire->len));
-}
-
 /* One FLV video message: an AVC sequence header, then key frames. */
 static void
 send_video (GSocketConnection *connection, guint32 timestamp, gboolean header)
@@ -160,9 +151,9 @@ test_media_flow (void)
   g_assert_true (rh_test_client_handshake (publisher));
   RhAmf0Value *object = rh_amf0_object_new ();
   rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
-  send_command (publisher, 0, "connect", 1, object, NULL);
-  send_command (publisher, 0, "createStream", 2, NULL, NULL);
-  send_command (publisher, 1, "publish", 3, NULL, rh_amf0_string_new ("frozen"));
+  g_assert_true (rh_test_send_command (publisher, 0, "connect", 1, object, NULL));
+  g_assert_true (rh_test_send_command (publisher, 0, "createStream", 2, NULL, NULL));
+  g_assert_true (rh_test_send_command (publisher, 1, "publish", 3, NULL, rh_amf0_string_new ("frozen")));
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/frozen", 10000));
   send_video (publisher, 0, TRUE);
   send_video (publisher, 0, FALSE);
@@ -270,7 +261,7 @@ check_enhanced_rtmp (const EnhancedCase *c)
   rh_amf0_array_append (list, rh_amf0_string_new ("av01"));
   rh_amf0_object_set (object, "fourCcList", list);
   rh_amf0_object_set (object, "capsEx", rh_amf0_number_new (0));
-  send_command (publisher, 0, "connect", 1, object, NULL);
+  g_assert_true (rh_test_send_command (publisher, 0, "connect", 1, object, NULL));
 
   /* The connect's _result says what the server does with FourCCs. */
   g_autoptr (RhChunkReader) reader = rh_chunk_reader_new (1 << 20);
@@ -293,8 +284,8 @@ check_enhanced_rtmp (const EnhancedCase *c)
   g_assert_cmpfloat (rh_amf0_object_get_number (properties, "capsEx", -1), ==, 0);
   rh_command_free (reply.result);
 
-  send_command (publisher, 0, "createStream", 2, NULL, NULL);
-  send_command (publisher, 1, "publish", 3, NULL, rh_amf0_string_new ("ehevc"));
+  g_assert_true (rh_test_send_command (publisher, 0, "createStream", 2, NULL, NULL));
+  g_assert_true (rh_test_send_command (publisher, 1, "publish", 3, NULL, rh_amf0_string_new ("ehevc")));
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/ehevc", 5000));
 
   /* SequenceStart with the configuration record, a second track's

@@ -21,19 +21,16 @@
 static void
 send_command (GSocketConnection *connection, const char *name, double tid, RhAmf0Value *object)
 {
-  g_autoptr (GByteArray) wire = g_byte_array_new ();
-  rh_command_write_client (wire, 0, name, tid, object != NULL ? rh_amf0_value_copy (object) : NULL, NULL);
-  g_assert_true (rh_test_write (connection, wire->data, wire->len));
+  g_assert_true (rh_test_send_command (connection, 0, name, tid, object != NULL ? rh_amf0_value_copy (object) : NULL,
+                                       NULL));
 }
 
 static void
 send_command_on (GSocketConnection *connection, guint32 stream_id, const char *name, double tid,
                  const char *argument)
 {
-  g_autoptr (GByteArray) wire = g_byte_array_new ();
-  rh_command_write_client (wire, stream_id, name, tid, NULL,
-                           argument != NULL ? rh_amf0_string_new (argument) : NULL);
-  g_assert_true (rh_test_write (connection, wire->data, wire->len));
+  g_assert_true (rh_test_send_command (connection, stream_id, name, tid, NULL,
+                                       argument != NULL ? rh_amf0_string_new (argument) : NULL));
 }
 
 /* A raw client: handshake, connect to "live", createStream, then command
@@ -60,13 +57,7 @@ test_slow_player (void)
 {
   g_autofree char *dir = rh_test_make_dir ();
   g_autofree char *clip = g_build_filename (dir, "clip.flv", NULL);
-  const char *const encode[] = {
-    "ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", "testsrc=size=640x360:rate=30",
-    "-t", "8", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", "4M", "-g", "30", "-pix_fmt", "yuv420p",
-    "-y", clip, NULL
-  };
-  g_autoptr (GSubprocess) encoder = rh_test_spawn (encode, NULL);
-  g_assert_cmpint (rh_test_wait (encoder, 60000), ==, 0);
+  rh_test_encode_clip (clip, 8, "640x360", "4M", FALSE);
 
   RhTestDaemon *daemon = rh_test_daemon_start (
     "server = { player_queue_soft_limit = 65536; player_queue_hard_limit = 1048576; idle_timeout = 2;\n"
@@ -525,16 +516,6 @@ test_connection_burst (void)
   rh_test_daemon_free (daemon);
 }
 
-static int
-run_check (const char *config_path, char **output)
-{
-  const char *const argv[] = { rh_test_env ("RH_DAEMON"), "-t", "-c", config_path, NULL };
-  g_autoptr (GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
-                                                       | G_SUBPROCESS_FLAGS_STDERR_MERGE, NULL);
-  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, output, NULL, NULL));
-  return g_subprocess_get_exit_status (process);
-}
-
 static void
 test_config_check (void)
 {
@@ -544,17 +525,17 @@ test_config_check (void)
                                                "rtmphooks.conf", NULL);
   g_autofree char *out = NULL;
 
-  g_assert_cmpint (run_check (bad, &out), ==, 1);
+  g_assert_cmpint (rh_test_check_config_file (bad, &out), ==, 1);
   g_autofree char *line = g_strdup_printf ("%s:3: chunk_size = 10 is out of range", bad);
   g_assert_nonnull (strstr (out, line));
   g_assert_cmpuint (rh_test_count (out, bad), ==, 13);  /* every error, each with FILE:LINE */
   g_assert_nonnull (strstr (out, "13 configuration error(s)"));
   g_clear_pointer (&out, g_free);
 
-  g_assert_cmpint (run_check (good, &out), ==, 0);
+  g_assert_cmpint (rh_test_check_config_file (good, &out), ==, 0);
   g_assert_nonnull (strstr (out, "is valid"));
   g_clear_pointer (&out, g_free);
-  g_assert_cmpint (run_check (shipped, &out), ==, 0);
+  g_assert_cmpint (rh_test_check_config_file (shipped, &out), ==, 0);
   g_clear_pointer (&out, g_free);
 
   /* Bad command line values get a clear error too. */

@@ -30,6 +30,27 @@ rh_test_publish_ffmpeg (const char *url, guint seconds, const char *size,
   return rh_test_spawn ((const char *const *) argv->pdata, log_path);
 }
 
+void
+rh_test_encode_clip (const char *path, guint seconds, const char *size, const char *video_bitrate,
+                     gboolean with_audio)
+{
+  g_autofree char *source = g_strdup_printf ("testsrc=size=%s:rate=30", size);
+  g_autofree char *duration = g_strdup_printf ("%u", seconds);
+  const char *const video[] = {
+    "ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", source, "-t", duration,
+    "-c:v", "libx264", "-preset", "ultrafast", "-b:v", video_bitrate, "-g", "30", "-pix_fmt", "yuv420p",
+    "-y", path, NULL
+  };
+  const char *const audio_and_video[] = {
+    "ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi", "-i", source,
+    "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100", "-t", duration,
+    "-c:v", "libx264", "-preset", "ultrafast", "-b:v", video_bitrate, "-g", "30", "-pix_fmt", "yuv420p",
+    "-c:a", "aac", "-y", path, NULL
+  };
+  g_autoptr (GSubprocess) encoder = rh_test_spawn (with_audio ? audio_and_video : video, NULL);
+  g_assert_cmpint (rh_test_wait (encoder, 60000), ==, 0);
+}
+
 static char *
 run_capture (const char *const *argv)
 {

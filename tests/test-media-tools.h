@@ -9,6 +9,12 @@ G_BEGIN_DECLS
 GSubprocess *rh_test_publish_ffmpeg (const char *url, guint seconds, const char *size,
                                      const char *const *extra_output_args, const char *log_path);
 
+/* Encodes a test pattern of seconds at size (30 fps, a keyframe a second,
+ * H.264 at video_bitrate such as "2M") into the FLV file path, with AAC
+ * audio when with_audio; asserts it worked. */
+void rh_test_encode_clip (const char *path, guint seconds, const char *size, const char *video_bitrate,
+                          gboolean with_audio);
+
 typedef struct {
   char *video_codec;
   char *audio_codec;

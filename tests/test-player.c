@@ -296,3 +296,24 @@ rh_test_player_wait_video (RhTestPlayer *player, guint count, guint timeout_ms)
   VideoWait wait = { player, count };
   return rh_test_iterate_until (has_video, &wait, timeout_ms);
 }
+
+typedef struct {
+  RhTestDaemon *daemon;
+  const char *needle;
+  guint count;
+} LogWait;
+
+static gboolean
+log_reached (gpointer data)
+{
+  const LogWait *wait = data;
+  g_autofree char *log = rh_test_daemon_log (wait->daemon);
+  return rh_test_count (log, wait->needle) >= wait->count;
+}
+
+gboolean
+rh_test_iterate_until_log (RhTestDaemon *daemon, const char *needle, guint count, guint timeout_ms)
+{
+  LogWait wait = { daemon, needle, count };
+  return rh_test_iterate_until (log_reached, &wait, timeout_ms);
+}

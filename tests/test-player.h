@@ -7,6 +7,8 @@
 
 #include <gio/gio.h>
 
+#include "testutil.h"
+
 G_BEGIN_DECLS
 
 typedef struct _RhTestPlayer RhTestPlayer;
@@ -40,6 +42,8 @@ gint64 rh_test_player_largest_gap (const RhTestPlayer *player, gint64 from, gint
 /* Runs the default main context until func (data) is TRUE; FALSE when
  * timeout_ms passed first. */
 gboolean rh_test_iterate_until (gboolean (*func) (gpointer data), gpointer data, guint timeout_ms);
+/* The same, until the daemon's log has needle count times. */
+gboolean rh_test_iterate_until_log (RhTestDaemon *daemon, const char *needle, guint count, guint timeout_ms);
 /* The same, until the stream ended for player, or until it got count
  * video messages. */
 gboolean rh_test_player_wait_ended (RhTestPlayer *player, guint timeout_ms);

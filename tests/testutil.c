@@ -449,3 +449,30 @@ rh_test_wait_pid_file_gone (const char *pid_file, guint timeout_ms)
     g_usleep (10 * 1000);
   return !rh_test_pid_file_alive (pid_file);
 }
+
+int
+rh_test_check_config_file (const char *config_path, char **output)
+{
+  const char *const argv[] = { rh_test_env ("RH_DAEMON"), "-t", "-c", config_path, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                       | G_SUBPROCESS_FLAGS_STDERR_MERGE, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, output, NULL, &error));
+  g_assert_no_error (error);
+  return g_subprocess_get_exit_status (process);
+}
+
+void
+rh_test_assert_config_error (const char *text, guint line, const char *message)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *path = g_build_filename (dir, "rtmphooks.conf", NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  g_autofree char *output = NULL;
+  g_assert_cmpint (rh_test_check_config_file (path, &output), ==, 1);
+  g_autofree char *expected = g_strdup_printf ("%s:%u: %s", path, line, message);
+  if (strstr (output, expected) == NULL)
+    g_error ("expected \"%s\" in:\n%s", expected, output);
+  rh_test_remove_tree (dir);
+}

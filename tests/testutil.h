@@ -69,6 +69,13 @@ gboolean rh_test_daemon_wait_log (RhTestDaemon *daemon, const char *needle, guin
 gboolean rh_test_daemon_wait_log_count (RhTestDaemon *daemon, const char *needle, guint count,
                                         guint timeout_ms);
 
+/* Runs "rtmphooksd -t -c config_path"; returns its exit status, and
+ * what it printed (stdout and stderr) in *output. */
+int rh_test_check_config_file (const char *config_path, char **output);
+/* Writes text to a scratch rtmphooks.conf and asserts that -t refuses
+ * it with "PATH:line: message" among its errors. */
+void rh_test_assert_config_error (const char *text, guint line, const char *message);
+
 /* Waits up to timeout_ms for path to exist. */
 gboolean rh_test_wait_file (const char *path, guint timeout_ms);
 

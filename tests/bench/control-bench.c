@@ -28,15 +28,6 @@ compare_gint64 (const void *a, const void *b)
   return x < y ? -1 : x > y;
 }
 
-static void
-send_command (GSocketConnection *connection, guint32 stream_id, const char *name, double tid,
-              RhAmf0Value *object, RhAmf0Value *argument)
-{
-  g_autoptr (GByteArray) wire = g_byte_array_new ();
-  rh_command_write_client (wire, stream_id, name, tid, object, argument);
-  g_assert_true (rh_test_write (connection, wire->data, wire->len));
-}
-
 /* Reads until needle shows up in what arrived; FALSE on a timeout or EOF. */
 static gboolean
 read_until (GSocketConnection *connection, const char *needle)
@@ -66,8 +57,8 @@ open_session (guint16 port)
   RhAmf0Value *object = rh_amf0_object_new ();
   rh_amf0_object_set (object, "app", rh_amf0_string_new ("live"));
   rh_amf0_object_set (object, "tcUrl", rh_amf0_string_new ("rtmp://127.0.0.1/live"));
-  send_command (connection, 0, "connect", 1, object, NULL);
-  send_command (connection, 0, "createStream", 2, NULL, NULL);
+  g_assert_true (rh_test_send_command (connection, 0, "connect", 1, object, NULL));
+  g_assert_true (rh_test_send_command (connection, 0, "createStream", 2, NULL, NULL));
   g_assert_true (read_until (connection, "_result"));
   return connection;
 }
@@ -82,7 +73,7 @@ publish_latency (guint16 port, const char *prefix, gint64 *p90)
       g_autoptr (GSocketConnection) connection = open_session (port);
       g_autofree char *name = g_strdup_printf ("%s%d", prefix, i);
       gint64 start = g_get_monotonic_time ();
-      send_command (connection, 1, "publish", 3, NULL, rh_amf0_string_new (name));
+      g_assert_true (rh_test_send_command (connection, 1, "publish", 3, NULL, rh_amf0_string_new (name)));
       g_assert_true (read_until (connection, "NetStream.Publish.Start"));
       took[i] = g_get_monotonic_time () - start;
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
@@ -142,7 +133,7 @@ main (int argc, char **argv)
   for (int i = 0; i < PLAYERS; i++)
     {
       GSocketConnection *connection = open_session (daemon->port);
-      send_command (connection, 1, "play", 3, NULL, rh_amf0_string_new (i % 2 ? "idle-a" : "idle-b"));
+      g_assert_true (rh_test_send_command (connection, 1, "play", 3, NULL, rh_amf0_string_new (i % 2 ? "idle-a" : "idle-b")));
       g_ptr_array_add (players, connection);
     }
   g_autoptr (SoupSession) session = soup_session_new ();
