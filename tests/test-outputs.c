@@ -2,11 +2,12 @@
  * onMetaData, the paths a template may produce, relay URLs. */
 #include "config.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 #include "protocol/amf0.h"
 #include "protocol/flv-writer.h"
-#include "server/relay.h"
+#include "protocol/rtmp-url.h"
 #include "util/relative-path.h"
 
 static void
@@ -110,23 +111,27 @@ test_relative_paths (void)
 static void
 test_relay_urls (void)
 {
-  static const struct { const char *url, *host; guint16 port; const char *app, *stream; } good[] = {
-    { "rtmp://127.0.0.1/live/cam", "127.0.0.1", 1935, "live", "cam" },
-    { "rtmp://edge1:1936/live/cam?key=s3cret", "edge1", 1936, "live", "cam?key=s3cret" },
-    { "rtmp://[::1]:1937/a/b/c", "::1", 1937, "a", "b/c" },
-    { "RTMP://h/app/my%20stream", "h", 1935, "app", "my stream" },
+  static const struct { const char *url, *host; guint16 port; const char *app, *stream, *tc_url, *public_url; } good[] = {
+    { "rtmp://127.0.0.1/live/cam", "127.0.0.1", 1935, "live", "cam", "rtmp://127.0.0.1:1935/live",
+      "rtmp://127.0.0.1/live/cam" },
+    { "rtmp://edge1:1936/live/cam?key=s3cret", "edge1", 1936, "live", "cam?key=s3cret", "rtmp://edge1:1936/live",
+      "rtmp://edge1:1936/live/cam" },
+    { "rtmp://[::1]:1937/a/b/c", "::1", 1937, "a", "b/c", "rtmp://[::1]:1937/a", "rtmp://[::1]:1937/a/b/c" },
+    { "RTMP://h/app/my%20stream", "h", 1935, "app", "my stream", "rtmp://h:1935/app", "RTMP://h/app/my%20stream" },
   };
   for (gsize i = 0; i < G_N_ELEMENTS (good); i++)
     {
-      g_autofree char *host = NULL, *app = NULL, *stream = NULL;
-      guint16 port = 0;
+      RhRtmpUrl url;
       g_autoptr (GError) error = NULL;
-      if (!rh_relay_parse_url (good[i].url, &host, &port, &app, &stream, &error))
+      if (!rh_rtmp_url_parse (good[i].url, &url, &error))
         g_error ("%s: %s", good[i].url, error->message);
-      g_assert_cmpstr (host, ==, good[i].host);
-      g_assert_cmpuint (port, ==, good[i].port);
-      g_assert_cmpstr (app, ==, good[i].app);
-      g_assert_cmpstr (stream, ==, good[i].stream);
+      g_assert_cmpstr (url.host, ==, good[i].host);
+      g_assert_cmpuint (url.port, ==, good[i].port);
+      g_assert_cmpstr (url.app, ==, good[i].app);
+      g_assert_cmpstr (url.stream, ==, good[i].stream);
+      g_assert_cmpstr (url.tc_url, ==, good[i].tc_url);
+      g_assert_cmpstr (url.public_url, ==, good[i].public_url);
+      rh_rtmp_url_clear (&url);
     }
   static const char *const bad[] = {
     "http://h/app/s", "rtmp://h/app", "rtmp://h/app/", "rtmp:///app/s", "rtmp://h//s", "rtmp://h:0/a/s",
@@ -134,10 +139,9 @@ test_relay_urls (void)
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
     {
-      g_autofree char *host = NULL, *app = NULL, *stream = NULL;
-      guint16 port;
+      RhRtmpUrl url;
       g_autoptr (GError) error = NULL;
-      if (rh_relay_parse_url (bad[i], &host, &port, &app, &stream, &error))
+      if (rh_rtmp_url_parse (bad[i], &url, &error))
         g_error ("accepted \"%s\"", bad[i]);
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
     }

@@ -8,6 +8,7 @@
 #include "hooks/webhook-signature.h"
 
 #include "config/reader.h"
+#include "protocol/rtmp-url.h"
 
 #include <gio/gio.h>
 #include <string.h>
@@ -143,13 +144,19 @@ rh_rules_check_relay_url (const char *text, GError **error)
                    _("relay URL \"%s\" needs a literal host"), text);
       return FALSE;
     }
-  const char *name = strchr (app + 1, '/');
-  if (name == NULL || name == app + 1 || name[1] == '\0')
+  /* The URL's shape, as the relay will parse it once expanded: each
+   * template value stands in as one character. */
+  g_autoptr (GRegex) values = g_regex_new ("\\$\\{[^}]*\\}", 0, 0, NULL);
+  g_autofree char *sample = g_regex_replace_literal (values, text, -1, 0, "x", 0, NULL);
+  RhRtmpUrl parsed;
+  g_autoptr (GError) parse_error = NULL;
+  if (!rh_rtmp_url_parse (sample, &parsed, &parse_error))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    _("relay URL \"%s\" must be rtmp://host[:port]/app/stream"), text);
       return FALSE;
     }
+  rh_rtmp_url_clear (&parsed);
   return TRUE;
 }
 

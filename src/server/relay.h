@@ -1,6 +1,6 @@
-/* One relay push: an RTMP client inside the daemon that publishes a live
- * stream to another server (nginx-rtmp, SRS, another rtmphooksd) with
- * connect, releaseStream, FCPublish, createStream and publish, then sends
+/* One relay push: a publishing client session (client-session.h) that
+ * sends a live stream to another server (nginx-rtmp, SRS, another
+ * rtmphooksd): once the target accepts the publish, it sends
  * the metadata, the sequence headers and the cached GOP, then every
  * packet (payloads shared by reference, never copied). A target that
  * falls behind is judged like a slow player: it skips to the next
@@ -43,10 +43,5 @@ void rh_relay_start (RhRelay *relay);
 RhOutput *rh_relay_get_output (RhRelay *relay);
 /* The URL without its query, which may hold a key. */
 const char *rh_relay_get_public_url (const RhRelay *relay);
-
-/* Splits rtmp://host[:port]/app/stream[?query] (port 1935 by default; the
- * stream name keeps the query). Pure. */
-gboolean rh_relay_parse_url (const char *url, char **host, guint16 *port, char **app, char **stream,
-                             GError **error);
 
 G_END_DECLS
