@@ -1,6 +1,7 @@
 /* libFuzzer harness for the RTMP protocol parsers, the bytes a client
- * sends: the first input byte picks the parser, the second how the rest is
- * split into reads (a parser must give the same result whatever the
+ * sends and (first byte 0xF0 and above) the bytes a server sends to our
+ * client: the first input byte picks the parser, the second how the rest
+ * is split into reads (a parser must give the same result whatever the
  * pieces). Built with ./configure --enable-fuzzing (clang). */
 #include "config.h"
 
@@ -8,6 +9,7 @@
 #include <string.h>
 
 #include "protocol/aggregate.h"
+#include "protocol/client.h"
 #include "protocol/amf0.h"
 #include "protocol/chunk-reader.h"
 #include "protocol/codec-details.h"
@@ -82,6 +84,39 @@ fuzz_handshake (const guint8 *data, gsize size, gsize piece)
   rh_handshake_free (handshake);
 }
 
+static void
+client_send_raw (GBytes *bytes, gpointer user_data)
+{
+}
+
+static void
+client_send (guint32 csid, guint8 type, guint32 stream_id, guint32 timestamp, GBytes *payload, gpointer user_data)
+{
+}
+
+static void
+client_ready (gpointer user_data)
+{
+}
+
+/* Our client, publishing or playing, reads what a server sends: its
+ * handshake, then replies, pings and media in chunks. */
+static void
+fuzz_client (const guint8 *data, gsize size, gsize piece)
+{
+  static const RhClientIo io = { client_send_raw, client_send, NULL, client_ready, NULL };
+  RhRtmpUrl url = { (char *) "127.0.0.1", 1935, (char *) "live", (char *) "cam", (char *) "rtmp://127.0.0.1:1935/live",
+                    (char *) "rtmp://127.0.0.1/live/cam" };
+  RhClient *client = rh_client_new (piece % 2 ? RH_CLIENT_PLAY : RH_CLIENT_PUBLISH, &url, &io, NULL);
+  rh_client_start (client);
+  for (gsize offset = 0; offset < size; offset += piece)
+    if (!rh_client_feed (client, data + offset, MIN (piece, size - offset), NULL))
+      break;
+  if (rh_client_is_ready (client))
+    rh_client_send_teardown (client);
+  rh_client_free (client);
+}
+
 int
 LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
 {
@@ -93,8 +128,11 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   size -= 2;
   GBytes *bytes = g_bytes_new_static (data, size);
 
-  switch (which % 9)
+  switch (which >= 0xF0 ? 9 : which % 9)
     {
+    case 9:
+      fuzz_client (data, size, piece);
+      break;
     case 0:
       fuzz_chunks (data, size, piece);
       break;
