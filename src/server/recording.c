@@ -2,15 +2,10 @@
 
 #include "recording.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <glib/gi18n.h>
-#include <glib/gstdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/uio.h>
-#include <unistd.h>
 
+#include "flv-file.h"
 #include "protocol/flv-writer.h"
 #include "protocol/message.h"
 #include "util/worker-pool.h"
@@ -20,14 +15,8 @@
  * lock and five words, not a thread wake-up. */
 #define WRITE_INTERVAL_USEC (100 * 1000)
 #define WRITE_EARLY_BYTES (1024 * 1024)
-/* iovecs per writev: three per tag. */
-#define WRITE_MAX_VECTORS 1020
 /* Every recording's writes are shared by this many threads at most. */
 #define WRITER_THREADS 4
-/* A step between two tags' timestamps larger than this (or backwards) is
- * a jump, not time that passed: the duration patched into the file is
- * the sum of the spans between jumps. */
-#define TIMESTAMP_JUMP_MS 10000
 
 typedef enum {
   ITEM_START,   /* payload: file header, onMetaData and sequence headers */
@@ -52,21 +41,9 @@ typedef struct {
   guint8 type;
   guint32 timestamp;    /* rebased: the file starts at 0 */
   GBytes *payload;
-} Item;
-
-/* The file, as the writer sees it. */
-typedef struct {
-  int fd;
-  char *path;              /* relative, as opened */
-  guint64 bytes;
-  gboolean any_tag;        /* a tag was written: the spans below mean something */
-  guint32 span_start;      /* timestamp where the current span began */
-  guint32 last_timestamp;
-  guint64 spans_ms;        /* the spans before the current one */
-  gsize duration_at;       /* file offsets of the onMetaData numbers */
+  gsize duration_at;    /* ITEM_START: where in payload the two numbers patched at close are */
   gsize filesize_at;
-  char *error;             /* the first failure; nothing is written after it */
-} Writer;
+} Item;
 
 struct _RhRecording {
   RhOutput output;                 /* first: the stream feeds it */
@@ -102,9 +79,9 @@ struct _RhRecording {
   /* The writer's: one pool thread at a time runs it. */
   RhWorkerJob job;                 /* holds a reference until done */
   gboolean open_tried;
-  gboolean opened;
+  RhFlvFile *file;                 /* NULL until created, or when it could not be */
+  char *open_error;                /* why it could not be */
   gboolean failure_reported;
-  Writer writer;
   GArray *batch;                   /* Item: what one turn writes */
 };
 
@@ -129,8 +106,8 @@ recording_unref (RhRecording *recording)
   g_main_context_unref (recording->context);
   rh_output_clear (&recording->output);
   g_free (recording->close_reason);
-  g_free (recording->writer.path);
-  g_free (recording->writer.error);
+  rh_flv_file_free (recording->file);
+  g_free (recording->open_error);
   g_clear_pointer (&recording->batch, g_array_unref);
   g_free (recording->path);
   g_free (recording->dir);
@@ -143,7 +120,8 @@ recording_unref (RhRecording *recording)
 static void schedule_writer (RhRecording *recording, gint64 due);
 
 static gboolean
-push_item (RhRecording *recording, ItemKind kind, guint8 type, guint32 timestamp, GBytes *payload)
+push_item_full (RhRecording *recording, ItemKind kind, guint8 type, guint32 timestamp, GBytes *payload,
+                gsize duration_at, gsize filesize_at)
 {
   g_mutex_lock (&recording->lock);
   /* A tag that would take the backlog past max_buffer is not queued. */
@@ -168,6 +146,8 @@ push_item (RhRecording *recording, ItemKind kind, guint8 type, guint32 timestamp
   item->type = type;
   item->timestamp = timestamp;
   item->payload = payload != NULL ? g_bytes_ref (payload) : NULL;
+  item->duration_at = duration_at;
+  item->filesize_at = filesize_at;
   recording->length++;
   if (payload != NULL)
     recording->queued_bytes += g_bytes_get_size (payload);
@@ -182,6 +162,12 @@ push_item (RhRecording *recording, ItemKind kind, guint8 type, guint32 timestamp
   if (schedule)
     schedule_writer (recording, g_get_monotonic_time () + (urgent ? 0 : WRITE_INTERVAL_USEC));
   return TRUE;
+}
+
+static gboolean
+push_item (RhRecording *recording, ItemKind kind, guint8 type, guint32 timestamp, GBytes *payload)
+{
+  return push_item_full (recording, kind, type, timestamp, payload, 0, 0);
 }
 
 gsize
@@ -240,20 +226,13 @@ start_file (RhRecording *recording, gboolean has_video, guint32 timestamp)
       const Header *header = &g_array_index (recording->headers, Header, i);
       append_tag (start, header->type, header->payload);
     }
-  /* The writer patches the two numbers at close: it needs their offsets
-   * in the file, which are in the first tag's body. */
+  /* The writer patches the two numbers at close: their offsets in the
+   * file, which are in the first tag's body. */
   gsize body_at = RH_FLV_FILE_HEADER_SIZE + RH_FLV_TAG_HEADER_SIZE;
-  guint8 offsets[16];
-  for (int i = 0; i < 8; i++)
-    {
-      offsets[i] = (guint8) ((guint64) (body_at + duration_at) >> (56 - 8 * i));
-      offsets[8 + i] = (guint8) ((guint64) (body_at + filesize_at) >> (56 - 8 * i));
-    }
-  g_byte_array_prepend (start, offsets, sizeof offsets);
   g_autoptr (GBytes) bytes = g_byte_array_free_to_bytes (start);
   recording->file_started = TRUE;
   recording->base_timestamp = timestamp;
-  push_item (recording, ITEM_START, 0, 0, bytes);
+  push_item_full (recording, ITEM_START, 0, 0, bytes, body_at + duration_at, body_at + filesize_at);
 }
 
 /* Before the file starts: the latest configuration of each kind. */
@@ -415,192 +394,7 @@ report (RhRecording *recording, ReportKind kind, const char *path, const char *r
   g_source_unref (source);
 }
 
-/* ---- the writer thread ---- */
-
-
-/* "dir/name.flv", else "dir/name-1.flv" ... */
-static char *
-candidate_path (const char *path, guint attempt)
-{
-  if (attempt == 0)
-    return g_strdup (path);
-  const char *base = strrchr (path, '/');
-  base = base != NULL ? base + 1 : path;
-  const char *dot = strrchr (base, '.');
-  if (dot == NULL || dot == base)
-    return g_strdup_printf ("%s-%u", path, attempt);
-  return g_strdup_printf ("%.*s-%u%s", (int) (dot - path), path, attempt, dot);
-}
-
-static gboolean
-open_file (RhRecording *recording, Writer *writer)
-{
-  g_autofree char *first = g_build_filename (recording->dir, recording->requested_path, NULL);
-  g_autofree char *parent = g_path_get_dirname (first);
-  if (g_mkdir_with_parents (parent, 0750) != 0)
-    {
-      writer->error = g_strdup_printf (_("cannot create %s: %s"), parent, g_strerror (errno));
-      return FALSE;
-    }
-  for (guint attempt = 0; attempt < 1000; attempt++)
-    {
-      g_autofree char *relative = candidate_path (recording->requested_path, attempt);
-      g_autofree char *full = g_build_filename (recording->dir, relative, NULL);
-      int fd = open (full, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
-      if (fd >= 0)
-        {
-          writer->fd = fd;
-          writer->path = g_steal_pointer (&relative);
-          return TRUE;
-        }
-      if (errno != EEXIST)
-        {
-          writer->error = g_strdup_printf (_("cannot create %s: %s"), full, g_strerror (errno));
-          return FALSE;
-        }
-    }
-  writer->error = g_strdup_printf (_("cannot create %s: 1000 files of that name exist"), first);
-  return FALSE;
-}
-
-static gboolean
-write_all (Writer *writer, struct iovec *iov, int n)
-{
-  while (n > 0)
-    {
-      ssize_t written = writev (writer->fd, iov, n);
-      if (written < 0 && errno == EINTR)
-        continue;
-      if (written < 0)
-        {
-          writer->error = g_strdup_printf (_("cannot write %s: %s"), writer->path, g_strerror (errno));
-          return FALSE;
-        }
-      writer->bytes += (guint64) written;
-      while (n > 0 && (gsize) written >= iov->iov_len)
-        {
-          written -= (ssize_t) iov->iov_len;
-          iov++;
-          n--;
-        }
-      if (n > 0)
-        {
-          iov->iov_base = (guint8 *) iov->iov_base + written;
-          iov->iov_len -= (gsize) written;
-        }
-    }
-  return TRUE;
-}
-
-static guint64
-read_u64 (const guint8 *p)
-{
-  guint64 value = 0;
-  for (int i = 0; i < 8; i++)
-    value = (value << 8) | p[i];
-  return value;
-}
-
-/* Writes a batch of queued items (a START, TAGs, ...) with as few writev
- * calls as fit; stops at the first failure. */
-/* Media time as written: the spans between jumps, added up. Audio and
- * video interleave a little out of order, so a small step back is not a
- * jump. */
-#define TIMESTAMP_REORDER_MS 1000
-
-static void
-note_timestamp (Writer *writer, guint32 timestamp)
-{
-  if (!writer->any_tag)
-    {
-      writer->any_tag = TRUE;
-      writer->span_start = writer->last_timestamp = timestamp;
-      return;
-    }
-  if ((guint64) timestamp + TIMESTAMP_REORDER_MS < writer->last_timestamp
-      || timestamp > (guint64) writer->last_timestamp + TIMESTAMP_JUMP_MS)
-    {
-      writer->spans_ms += writer->last_timestamp - writer->span_start;
-      writer->span_start = writer->last_timestamp = timestamp;
-      return;
-    }
-  writer->last_timestamp = MAX (writer->last_timestamp, timestamp);
-}
-
-static guint64
-written_duration_ms (const Writer *writer)
-{
-  return writer->any_tag ? writer->spans_ms + (writer->last_timestamp - writer->span_start) : 0;
-}
-
-/* Writes a batch of queued items (a START, TAGs, ...) with as few writev
- * calls as fit; stops at the first failure. */
-static void
-write_items (Writer *writer, const Item *items, guint n)
-{
-  /* On the writer's stack: 21 KiB. */
-  struct iovec iov[WRITE_MAX_VECTORS];
-  guint8 frames[WRITE_MAX_VECTORS / 3][RH_FLV_TAG_HEADER_SIZE + RH_FLV_TAG_TRAILER_SIZE];
-  guint n_iov = 0, n_frames = 0;
-  for (guint i = 0; i < n && writer->error == NULL; i++)
-    {
-      const Item *item = &items[i];
-      if (item->kind == ITEM_CLOSE)
-        continue;
-      gsize len;
-      const guint8 *data = g_bytes_get_data (item->payload, &len);
-      if (item->kind == ITEM_START)
-        {
-          writer->duration_at = (gsize) read_u64 (data);
-          writer->filesize_at = (gsize) read_u64 (data + 8);
-          iov[n_iov++] = (struct iovec) { (void *) (data + 16), len - 16 };
-        }
-      else
-        {
-          guint8 *header = frames[n_frames], *trailer = header + RH_FLV_TAG_HEADER_SIZE;
-          n_frames++;
-          rh_flv_write_tag_header (header, item->type, len, item->timestamp);
-          rh_flv_write_tag_trailer (trailer, len);
-          iov[n_iov++] = (struct iovec) { header, RH_FLV_TAG_HEADER_SIZE };
-          iov[n_iov++] = (struct iovec) { (void *) data, len };
-          iov[n_iov++] = (struct iovec) { trailer, RH_FLV_TAG_TRAILER_SIZE };
-          note_timestamp (writer, item->timestamp);
-        }
-      if (n_iov + 3 > WRITE_MAX_VECTORS || i + 1 == n)
-        {
-          if (n_iov > 0)
-            write_all (writer, iov, (int) n_iov);
-          n_iov = 0;
-          n_frames = 0;
-        }
-    }
-  if (n_iov > 0 && writer->error == NULL)
-    write_all (writer, iov, (int) n_iov);
-}
-
-/* A file whose directory was removed (or that was removed itself) takes
- * writes and loses them: an error, not a recording that goes on. */
-static void
-check_still_there (Writer *writer)
-{
-  struct stat st;
-  if (writer->error == NULL && fstat (writer->fd, &st) == 0 && st.st_nlink == 0)
-    writer->error = g_strdup_printf (_("%s was removed while recording"), writer->path);
-}
-
-/* The file's real duration and size into its onMetaData. */
-static void
-patch_metadata (Writer *writer)
-{
-  if (writer->duration_at == 0)
-    return;
-  guint8 number[8];
-  rh_flv_write_double (number, (double) written_duration_ms (writer) / 1000.0);
-  if (pwrite (writer->fd, number, sizeof number, (off_t) writer->duration_at) != sizeof number)
-    return;
-  rh_flv_write_double (number, (double) writer->bytes);
-  (void) !pwrite (writer->fd, number, sizeof number, (off_t) writer->filesize_at);
-}
+/* ---- the writer, on a pool thread ---- */
 
 /* Takes what is queued and writes it; at the close, finishes the file
  * and reports. TRUE when the recording is over. */
@@ -608,13 +402,19 @@ static gboolean
 write_turn (RhWorkerJob *job)
 {
   RhRecording *recording = G_STRUCT_MEMBER_P (job, -G_STRUCT_OFFSET (RhRecording, job));
-  Writer *writer = &recording->writer;
   if (!recording->open_tried)
     {
+      g_autoptr (GError) error = NULL;
       recording->open_tried = TRUE;
-      recording->opened = open_file (recording, writer);
-      recording->failure_reported = !recording->opened;
-      report (recording, recording->opened ? REPORT_STARTED : REPORT_FAILED, writer->path, NULL, NULL, 0, 0);
+      recording->file = rh_flv_file_create (recording->dir, recording->requested_path, &error);
+      if (recording->file != NULL)
+        report (recording, REPORT_STARTED, rh_flv_file_get_path (recording->file), NULL, NULL, 0, 0);
+      else
+        {
+          recording->open_error = g_strdup (error->message);
+          recording->failure_reported = TRUE;
+          report (recording, REPORT_FAILED, NULL, NULL, NULL, 0, 0);
+        }
     }
 
   g_mutex_lock (&recording->lock);
@@ -629,28 +429,32 @@ write_turn (RhWorkerJob *job)
   gboolean abandon = recording->abandon;
   g_mutex_unlock (&recording->lock);
 
+  RhFlvFile *file = recording->file;
   Item *items = (Item *) (void *) recording->batch->data;
-  if (recording->opened && writer->error == NULL && !abandon)
-    {
-      write_items (writer, items, recording->batch->len);
-      check_still_there (writer);
-    }
+  gboolean writing = file != NULL && rh_flv_file_get_error (file) == NULL && !abandon;
   gsize written = 0;
   gboolean closing = FALSE;
   for (guint i = 0; i < recording->batch->len; i++)
     {
       closing = closing || items[i].kind == ITEM_CLOSE;
-      if (items[i].payload != NULL)
-        {
-          written += g_bytes_get_size (items[i].payload);
-          g_bytes_unref (items[i].payload);
-        }
+      if (writing && items[i].kind == ITEM_START)
+        rh_flv_file_add_start (file, items[i].payload, items[i].duration_at, items[i].filesize_at);
+      else if (writing && items[i].kind == ITEM_TAG)
+        rh_flv_file_add_tag (file, items[i].type, items[i].timestamp, items[i].payload);
     }
+  if (writing)
+    rh_flv_file_flush (file);
+  for (guint i = 0; i < recording->batch->len; i++)
+    if (items[i].payload != NULL)
+      {
+        written += g_bytes_get_size (items[i].payload);
+        g_bytes_unref (items[i].payload);
+      }
   g_array_set_size (recording->batch, 0);
   g_mutex_lock (&recording->lock);
   recording->queued_bytes -= written;
   g_mutex_unlock (&recording->lock);
-  if (writer->error != NULL && !recording->failure_reported)
+  if (file != NULL && rh_flv_file_get_error (file) != NULL && !recording->failure_reported)
     {
       recording->failure_reported = TRUE;
       report (recording, REPORT_FAILED, NULL, NULL, NULL, 0, 0);
@@ -658,16 +462,14 @@ write_turn (RhWorkerJob *job)
   if (!closing)
     return FALSE;
 
-  if (recording->opened)
-    {
-      patch_metadata (writer);
-      if (close (writer->fd) != 0 && writer->error == NULL)
-        writer->error = g_strdup_printf (_("cannot write %s: %s"), writer->path, g_strerror (errno));
-    }
+  if (file != NULL)
+    rh_flv_file_close (file);
+  const char *error = file != NULL ? rh_flv_file_get_error (file) : recording->open_error;
   g_mutex_lock (&recording->lock);
-  const char *reason = writer->error != NULL ? "error" : recording->close_reason;
-  report (recording, REPORT_STOPPED, writer->path, reason, writer->error,
-          (gint64) (written_duration_ms (writer) / 1000), writer->bytes);
+  const char *reason = error != NULL ? "error" : recording->close_reason;
+  report (recording, REPORT_STOPPED, file != NULL ? rh_flv_file_get_path (file) : NULL, reason, error,
+          file != NULL ? (gint64) (rh_flv_file_get_duration_ms (file) / 1000) : 0,
+          file != NULL ? rh_flv_file_get_bytes (file) : 0);
   g_mutex_unlock (&recording->lock);
   return TRUE;
 }
@@ -722,7 +524,6 @@ rh_recording_new (const char *dir, const char *relative_path, gsize max_buffer, 
   g_array_set_clear_func (recording->headers, header_clear);
   g_mutex_init (&recording->lock);
   recording->batch = g_array_new (FALSE, FALSE, sizeof (Item));
-  recording->writer.fd = -1;
   recording->job.run = write_turn;
   recording->job.done = writer_done;
   recording_ref (recording);  /* the writer's, until done */

@@ -1,7 +1,8 @@
 /* One recording: a live stream written to an FLV file. The main loop only
  * queues references to the payloads (no copy, no file system call); a
- * writer thread of the recording's own opens the file, writes the tags and,
- * at the end, patches the duration and filesize in its onMetaData. The
+ * writer on a pool of a few threads shared by every recording creates the
+ * file, writes the tags and, at the end, patches the duration and
+ * filesize in its onMetaData (flv-file.h). The
  * queue is bounded: a disk that cannot keep up ends the recording (reason
  * too_slow), never the stream, and so does a write error (reason error,
  * a full disk for one). The file starts at a keyframe, after the metadata
@@ -32,7 +33,7 @@ typedef struct {
 RhRecording *rh_recording_new (const char *dir, const char *relative_path, gsize max_buffer,
                                const char *conn_id, const char *app, const char *stream_name,
                                const RhRecordingOwner *owner, gpointer owner_data);
-/* Joins the writer thread: call only after stopped. */
+/* Call only after stopped. */
 void rh_recording_free (RhRecording *recording);
 
 /* What the stream feeds (attach it to a live stream). */
