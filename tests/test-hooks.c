@@ -675,6 +675,20 @@ test_checks_config (void)
   g_assert_null (refused);
   g_assert_cmpstr (g_ptr_array_index (errors, 0), ==, "--hook-check: \"publish_start=/bin/true\" is not "
                    "EVENT=VALUE with EVENT one of connect, publish, play");
+  /* The list comes from the event table: every notification, in order. */
+  char *bad_scripts[] = { (char *) "publish=/bin/true", NULL };
+  RhConfigOverrides script_overrides = { .chunk_size = RH_OVERRIDE_UNSET, .hook_scripts = bad_scripts,
+                                         .hook_concurrency = RH_OVERRIDE_UNSET };
+  g_ptr_array_set_size (errors, 0);
+  g_autoptr (RhConfig) no_script = rh_config_load (NULL, FALSE, &script_overrides, errors);
+  g_assert_null (no_script);
+  g_autoptr (GString) every = g_string_new (NULL);
+  for (int type = 0; type < RH_EVENT_FIRST_CHECK; type++)
+    g_string_append_printf (every, "%s%s", type > 0 ? ", " : "", rh_event_type_to_string ((RhEventType) type));
+  g_autofree char *expected_script = g_strdup_printf ("--hook-script: \"publish=/bin/true\" is not EVENT=VALUE with "
+                                                      "EVENT one of %s", every->str);
+  g_assert_cmpstr (g_ptr_array_index (errors, 0), ==, expected_script);
+  g_assert_nonnull (strstr (expected_script, "relay_stop"));
   rh_test_remove_tree (dir);
 }
 

@@ -545,7 +545,11 @@ load_events (const char *name, const config_setting_t *setting, gboolean check, 
       if (strcmp (names[i], "*") == 0)
         events |= allowed;
       else if (!rh_event_type_from_string (names[i], &type))
-        rh_config_error (errors, setting, _("rule \"%s\": unknown event \"%s\""), name, names[i]);
+        {
+          g_autofree char *known = rh_event_type_list (allowed);
+          rh_config_error (errors, setting, _("rule \"%s\": unknown event \"%s\" (one of %s, or \"*\")"), name,
+                           names[i], known);
+        }
       else if (!(allowed & (1u << type)) && check)
         rh_config_error (errors, setting, _("check \"%s\": checks answer connect, publish or play, "
                          "not %s (a rule reacts to that)"), name, names[i]);

@@ -463,17 +463,9 @@ split_event_flag (const char *flag, const char *text, RhEventType *type, const c
   if (equals == NULL || equals[1] == '\0' || !rh_event_type_from_string (event_name, type)
       || !(allowed & (1u << *type)))
     {
-      if (check)
-        g_ptr_array_add (errors, g_strdup_printf (_("%s: \"%s\" is not EVENT=VALUE with EVENT one of "
-                                                  "connect, publish, play"), flag, text));
-      else
-        g_ptr_array_add (errors, g_strdup_printf (_("%s: \"%s\" is not EVENT=VALUE with a known event "
-                                                  "(connection_accept, handshake_complete, "
-                                                  "connection_close, stream_create, stream_delete, "
-                                                  "publish_start, publish_stop, play_start, play_stop, "
-                                                  "codec_detected, media_start, media_stall, media_resume, "
-                                                  "process_exit, record_start, record_stop, "
-                                                  "relay_start, relay_stop)"), flag, text));
+      g_autofree char *known = rh_event_type_list (allowed);
+      g_ptr_array_add (errors, g_strdup_printf (_("%s: \"%s\" is not EVENT=VALUE with EVENT one of %s"), flag, text,
+                                                known));
       return FALSE;
     }
   *value = equals + 1;

@@ -260,7 +260,8 @@ rh_dry_run (RhConfig *config, const char *event_name, const char *const *assignm
   RhEventType type;
   if (!rh_event_type_from_string (event_name, &type))
     {
-      fprintf (stderr, _("rtmphooksd: --fire: unknown event \"%s\"\n"), event_name);
+      g_autofree char *known = rh_event_type_list ((1u << RH_EVENT_N_TYPES) - 1);
+      fprintf (stderr, _("rtmphooksd: --fire: unknown event \"%s\" (one of %s)\n"), event_name, known);
       return 2;
     }
   g_autoptr (RhEvent) event = build_event (type, assignments);

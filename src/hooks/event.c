@@ -397,3 +397,13 @@ rh_event_lookup (const RhEvent *event, const char *name)
   const RhEventField *field = find_field (event, name);
   return field != NULL ? field_value (field) : NULL;
 }
+
+char *
+rh_event_type_list (guint32 mask)
+{
+  GString *list = g_string_new (NULL);
+  for (int type = 0; type < RH_EVENT_N_TYPES; type++)
+    if (mask & (1u << type))
+      g_string_append_printf (list, "%s%s", list->len > 0 ? ", " : "", rh_event_type_to_string ((RhEventType) type));
+  return g_string_free (list, FALSE);
+}

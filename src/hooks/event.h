@@ -64,6 +64,9 @@ typedef enum {
 
 const char *rh_event_type_to_string (RhEventType type);
 gboolean rh_event_type_from_string (const char *name, RhEventType *type);
+/* The names of the types in mask (RH_EVENT_NOTIFICATIONS, say), in table
+ * order, joined with ", ": what error messages list. */
+char *rh_event_type_list (guint32 mask);
 
 /* Which fields an event type carries: type, timestamp and id
  * always; conn_id, stream_key and data fields where they apply. Field
