@@ -1,13 +1,16 @@
-/* The daemon's RTMP client (client-session.h over protocol/client.h)
- * against its own server, both in this process over loopback sockets: a
+/* The daemon's RTMP client (client-session.h over protocol/client.h):
+ * what it refuses of a server, and, against its own server, both in this process over loopback sockets: a
  * publishing session and a playing one meet on a stream, every frame the
  * publisher sends reaches the player as it was sent, both say goodbye
  * cleanly, and a refusal ends a session with the server's reason. */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "testutil.h"
+#include "protocol/chunk-writer.h"
+#include "protocol/command.h"
 #include "protocol/rtmp-url.h"
 #include "server/client-session.h"
 #include "server/server.h"
@@ -231,11 +234,62 @@ test_refused (void)
   server_stop (&server);
 }
 
+static void
+ignore_raw (GBytes *bytes, gpointer user_data)
+{
+}
+
+static void
+ignore_send (guint32 csid, guint8 type, guint32 stream_id, guint32 timestamp, GBytes *payload, gpointer user_data)
+{
+}
+
+static void
+never_ready (gpointer user_data)
+{
+  g_assert_not_reached ();
+}
+
+/* A server answering createStream with a stream id out of 32 bits (found
+ * by fuzz-protocol: the conversion was undefined): refused. */
+static void
+test_bad_stream_id (void)
+{
+  static const RhClientIo io = { ignore_raw, ignore_send, NULL, never_ready, NULL };
+  static const double ids[] = { 5.7e228, -1, 0, 4294967296.0, NAN };
+  for (gsize i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      RhRtmpUrl url;
+      g_assert_true (rh_rtmp_url_parse ("rtmp://127.0.0.1/live/cam", &url, NULL));
+      RhClient *client = rh_client_new (RH_CLIENT_PUBLISH, &url, &io, NULL);
+      rh_client_start (client);
+      g_autoptr (GByteArray) server = g_byte_array_new ();
+      guint8 handshake[1 + 2 * 1536] = { 3 };
+      g_byte_array_append (server, handshake, sizeof handshake);
+      g_autoptr (GBytes) connected = rh_command_build ("_result", 1, rh_amf0_object_new (),
+                                                       rh_command_status_object ("status", "NetConnection.Connect.Success",
+                                                                                 "ok"), NULL);
+      rh_chunk_write_message (server, 128, 3, 0, RH_MSG_COMMAND_AMF0, 0, g_bytes_get_data (connected, NULL),
+                              g_bytes_get_size (connected));
+      g_autoptr (GBytes) created = rh_command_build ("_result", 4, rh_amf0_null_new (), rh_amf0_number_new (ids[i]),
+                                                     NULL);
+      rh_chunk_write_message (server, 128, 3, 0, RH_MSG_COMMAND_AMF0, 0, g_bytes_get_data (created, NULL),
+                              g_bytes_get_size (created));
+      g_autoptr (GError) error = NULL;
+      g_assert_false (rh_client_feed (client, server->data, server->len, &error));
+      g_assert_nonnull (strstr (error->message, "invalid stream id"));
+      g_assert_cmpuint (rh_client_get_stream_id (client), ==, 0);
+      rh_client_free (client);
+      rh_rtmp_url_clear (&url);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/client-session/publish-and-play", test_publish_and_play);
   g_test_add_func ("/client-session/refused", test_refused);
+  g_test_add_func ("/client-session/bad-stream-id", test_bad_stream_id);
   return g_test_run ();
 }

@@ -202,7 +202,17 @@ handle_command (RhClient *client, const RhMessage *message)
       if (command->transaction_id == TXN_CONNECT && client->state == CLIENT_SETUP)
         on_connected (client);
       else if (command->transaction_id == TXN_CREATE_STREAM && client->stream_id == 0)
-        on_stream_created (client, (guint32) rh_command_get_number (command, 1, 1));
+        {
+          /* A message stream id is 32 bits; 0 is the control stream. */
+          double id = rh_command_get_number (command, 1, 1);
+          if (!(id >= 1 && id <= G_MAXUINT32))
+            {
+              g_set_error (&client->error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           _("the target gave an invalid stream id (%g)"), id);
+              return FALSE;
+            }
+          on_stream_created (client, (guint32) id);
+        }
       return TRUE;
     }
   if (strcmp (command->name, "onStatus") == 0)
