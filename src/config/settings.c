@@ -9,7 +9,6 @@
 #include "config/reader.h"
 #include "config/overrides.h"
 #include "config/rules-loader.h"
-#include "util/duration.h"
 
 #include <errno.h>
 #include <glib/gi18n.h>
