@@ -2,10 +2,11 @@
 # The layering of src/, as README's Layout section draws it: a folder
 # may include its own headers and those of the folders before it in
 #   util protocol hooks config server api daemon
-# and never one after it. Prints TAP: one line per folder.
+# and never one after it; and above the server, only its public headers
+# (server.h, stream-info.h): the rest of server/ is its own. Prints TAP.
 top=${srcdir:-$(dirname "$0")/..}/src
 order="util protocol hooks config server api daemon"
-echo "1..7"
+echo "1..8"
 n=0
 failed=0
 for folder in $order; do
@@ -24,4 +25,14 @@ for folder in $order; do
     failed=1
   fi
 done
+n=$((n + 1))
+private=$(grep -En '^#include "server/' "$top"/api/*.[ch] "$top"/daemon/*.[ch] "$top"/main.c 2>/dev/null \
+  | grep -Ev '"server/(server|stream-info)\.h"')
+if [ -z "$private" ]; then
+  echo "ok $n - above the server, only its public headers"
+else
+  echo "not ok $n - a private server header is used above the server:"
+  echo "$private" | sed 's/^/# /'
+  failed=1
+fi
 exit $failed

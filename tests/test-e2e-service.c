@@ -145,7 +145,7 @@ test_translated_messages (void)
   g_autofree char *output = run_capture_env (check, env, &status);
   g_test_message ("%s", output);
   g_assert_cmpint (status, ==, 1);
-  g_autofree char *unknown_event = g_strdup_printf ("%s:6: Regel \"a\": unbekanntes Ereignis \"publish_begin\"\n", bad);
+  g_autofree char *unknown_event = g_strdup_printf ("%s:6: Regel \"a\": unbekanntes Ereignis \"publish_begin\" (eines von ", bad);
   g_autofree char *not_found = g_strdup_printf ("%s:11: Regel \"f\": Programm /nonexistent/program nicht gefunden\n", bad);
   g_assert_nonnull (strstr (output, unknown_event));
   g_assert_nonnull (strstr (output, not_found));

@@ -6,9 +6,7 @@
 
 #include <json-glib/json-glib.h>
 
-#include "server/connection.h"
-#include "server/registry.h"
-#include "server/stream.h"
+#include "server/stream-info.h"
 
 /* A monotonic instant as UTC ISO 8601 text. */
 static char *
@@ -45,7 +43,7 @@ add_int (JsonBuilder *builder, const char *name, gint64 value)
 }
 
 static void
-add_publisher (JsonBuilder *builder, const RhPublisher *publisher)
+add_publisher (JsonBuilder *builder, const RhPublisherInfo *publisher)
 {
   json_builder_set_member_name (builder, "publisher");
   if (publisher == NULL)
@@ -55,8 +53,8 @@ add_publisher (JsonBuilder *builder, const RhPublisher *publisher)
     }
   double seconds = (g_get_monotonic_time () - publisher->started_at) / (double) G_USEC_PER_SEC;
   json_builder_begin_object (builder);
-  add_string (builder, "conn_id", rh_connection_get_id (publisher->connection));
-  add_string (builder, "client_ip", rh_connection_get_client_ip (publisher->connection));
+  add_string (builder, "conn_id", publisher->conn_id);
+  add_string (builder, "client_ip", publisher->client_ip);
   add_string (builder, "publish_type", publisher->publish_type);
   add_since (builder, publisher->started_at);
   add_int (builder, "bytes_received", (gint64) publisher->bytes_received);
@@ -69,45 +67,42 @@ add_publisher (JsonBuilder *builder, const RhPublisher *publisher)
 
 /* member: [ {target_name: ..., state: ...}, ... ] for the outputs of kind. */
 static void
-add_outputs (JsonBuilder *builder, const RhStream *stream, const char *kind, const char *member,
+add_outputs (JsonBuilder *builder, const RhStreamInfo *stream, const char *kind, const char *member,
              const char *target_name)
 {
   json_builder_set_member_name (builder, member);
   json_builder_begin_array (builder);
   for (guint i = 0; i < stream->outputs->len; i++)
     {
-      RhOutput *output = g_ptr_array_index (stream->outputs, i);
-      if (strcmp (output->funcs->kind, kind) != 0)
+      const RhOutputInfo *output = &g_array_index (stream->outputs, RhOutputInfo, i);
+      if (strcmp (output->kind, kind) != 0)
         continue;
-      g_autofree char *target = NULL;
-      const char *state = NULL;
-      output->funcs->describe (output, &target, &state);
       json_builder_begin_object (builder);
-      add_string (builder, target_name, target);
-      add_string (builder, "state", state);
+      add_string (builder, target_name, output->target);
+      add_string (builder, "state", output->state);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
 }
 
 static void
-add_players (JsonBuilder *builder, const RhStream *stream, gboolean detail)
+add_players (JsonBuilder *builder, const RhStreamInfo *stream)
 {
-  add_int (builder, "players", stream->players->len);
-  if (!detail)
+  add_int (builder, "players", stream->n_players);
+  if (stream->players == NULL)
     return;
   json_builder_set_member_name (builder, "player_list");
   json_builder_begin_array (builder);
   for (guint i = 0; i < stream->players->len; i++)
     {
-      const RhPlayer *player = g_ptr_array_index (stream->players, i);
+      const RhPlayerInfo *player = &g_array_index (stream->players, RhPlayerInfo, i);
       json_builder_begin_object (builder);
-      add_string (builder, "conn_id", rh_connection_get_id (player->connection));
-      add_string (builder, "client_ip", rh_connection_get_client_ip (player->connection));
+      add_string (builder, "conn_id", player->conn_id);
+      add_string (builder, "client_ip", player->client_ip);
       add_since (builder, player->started_at);
       add_int (builder, "bytes_sent", (gint64) player->bytes_sent);
-      add_int (builder, "dropped", (gint64) player->pacing.dropped);
-      add_int (builder, "skips", (gint64) player->pacing.skips);
+      add_int (builder, "dropped", (gint64) player->dropped);
+      add_int (builder, "skips", (gint64) player->skips);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
@@ -124,13 +119,13 @@ char *
 rh_api_json_streams (const RhApiSources *sources, gboolean detail)
 {
   g_autoptr (JsonBuilder) builder = json_builder_new ();
-  g_autoptr (GPtrArray) streams = rh_registry_list_streams (rh_server_get_registry (sources->server));
+  g_autoptr (GPtrArray) streams = rh_server_snapshot_streams (sources->server, detail);
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "streams");
   json_builder_begin_array (builder);
   for (guint i = 0; i < streams->len; i++)
     {
-      const RhStream *stream = g_ptr_array_index (streams, i);
+      const RhStreamInfo *stream = g_ptr_array_index (streams, i);
       json_builder_begin_object (builder);
       add_string (builder, "key", stream->key);
       add_string (builder, "app", stream->app);
@@ -141,7 +136,7 @@ rh_api_json_streams (const RhApiSources *sources, gboolean detail)
       add_string (builder, "video", stream->video_codec);
       add_string (builder, "audio", stream->audio_codec);
       json_builder_end_object (builder);
-      add_players (builder, stream, detail);
+      add_players (builder, stream);
       add_outputs (builder, stream, "record", "recordings", "path");
       add_outputs (builder, stream, "relay", "relays", "url");
       json_builder_end_object (builder);

@@ -10,9 +10,7 @@
 #include "api-routes.h"
 #include "http-connections.h"
 #include "metrics.h"
-#include "server/connection.h"
-#include "server/registry.h"
-#include "server/stream.h"
+#include "server/stream-info.h"
 #include "util/log.h"
 
 /* No route takes a request body beyond a few bytes: anything larger is
@@ -98,20 +96,13 @@ respond_error (SoupServerMessage *message, guint status, const char *text)
 static void
 handle_drop (RhApiServer *api, SoupServerMessage *message, const RhApiRoute *route)
 {
-  RhRegistry *registry = rh_server_get_registry (api->sources->server);
-  RhStream *stream = rh_registry_lookup (registry, route->app, route->name);
-  if (stream == NULL || stream->publisher == NULL)
+  g_autofree char *key = g_strdup_printf ("%s/%s", route->app, route->name);
+  if (!rh_server_drop_publisher (api->sources->server, route->app, route->name,
+                                 soup_server_message_get_remote_host (message)))
     {
       respond_error (message, SOUP_STATUS_NOT_FOUND, "no publisher on this stream");
       return;
     }
-  g_autofree char *key = g_strdup (stream->key);
-  g_autofree char *peer = g_strdup (soup_server_message_get_remote_host (message));
-  rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (stream->publisher->connection), key, NULL,
-          _("publisher of %s dropped through the HTTP API (request from %s)"), key,
-          peer != NULL ? peer : "?");
-  rh_connection_close (stream->publisher->connection, RH_REASON_REJECTED,
-                       _("dropped through the HTTP API"));
   g_autofree char *escaped = g_strescape (key, NULL);
   respond (message, SOUP_STATUS_OK, "application/json", g_strdup_printf ("{\"dropped\": \"%s\"}\n", escaped));
 }

@@ -6,7 +6,7 @@
 #include "hooks/check-runner.h"
 #include "hooks/dispatcher.h"
 #include "hooks/exec-action.h"
-#include "server/registry.h"
+#include "server/stream-info.h"
 #include "server/server.h"
 #include "util/descriptors.h"
 #include "util/service-notify.h"
@@ -74,7 +74,7 @@ status_text (RhDaemon *daemon)
 {
   return g_strdup_printf (_("%u connection(s), %u stream(s)"),
                           rh_server_get_n_connections (daemon->server),
-                          rh_registry_get_n_streams (rh_server_get_registry (daemon->server)));
+                          rh_server_get_n_streams (daemon->server));
 }
 
 /* systemctl status shows the counts; sent only when they change. */

@@ -1,0 +1,59 @@
+/* What the layers above the server (the HTTP API, the daemon) may know
+ * of its streams: a snapshot by value, taken at once on the main loop,
+ * so that nothing outside server/ reads a stream's, publisher's or
+ * player's fields. Also the one action the API takes on a stream. */
+#pragma once
+
+#include <glib.h>
+
+#include "types.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  char *conn_id;
+  char *client_ip;
+  char *publish_type;
+  gint64 started_at;          /* monotonic microseconds */
+  guint64 bytes_received;
+  guint64 video_packets;
+  guint64 audio_packets;
+} RhPublisherInfo;
+
+typedef struct {
+  char *conn_id;
+  char *client_ip;
+  gint64 started_at;          /* monotonic microseconds */
+  guint64 bytes_sent;
+  guint64 dropped;            /* media messages skipped while slow */
+  guint64 skips;
+} RhPlayerInfo;
+
+typedef struct {
+  char *kind;                 /* "record" or "relay" */
+  char *target;               /* its file or URL (no query) */
+  char *state;
+} RhOutputInfo;
+
+typedef struct {
+  char *key;                  /* "app/name" */
+  char *app;
+  char *name;
+  RhPublisherInfo *publisher; /* NULL: players wait for one */
+  char *video_codec;          /* NULL: none seen */
+  char *audio_codec;
+  guint n_players;
+  GArray *players;            /* RhPlayerInfo, only when asked for */
+  GArray *outputs;            /* RhOutputInfo */
+} RhStreamInfo;
+
+/* Every stream, sorted by key (RhStreamInfo*, freed with the array);
+ * each player too when with_players. */
+GPtrArray *rh_server_snapshot_streams (RhServer *server, gboolean with_players);
+guint rh_server_get_n_streams (RhServer *server);
+
+/* Disconnects the publisher of app/name (reason rejected), logging who
+ * asked; FALSE when the stream has none. */
+gboolean rh_server_drop_publisher (RhServer *server, const char *app, const char *name, const char *requested_by);
+
+G_END_DECLS
