@@ -8,6 +8,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "test-player.h"
 #include "testutil.h"
 #include "protocol/chunk-writer.h"
 #include "protocol/command.h"
@@ -69,10 +70,19 @@ flag_set (gpointer data)
 static void
 run_until (gboolean *flag)
 {
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while (!*flag && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_true (flag_set (flag));
+  g_assert_true (rh_test_iterate_until (flag_set, flag, 10000));
+}
+
+typedef struct {
+  Side *side;
+  guint count;
+} MediaWait;
+
+static gboolean
+media_received (gpointer data)
+{
+  MediaWait *wait = data;
+  return wait->side->received->len >= wait->count;
 }
 
 typedef struct {
@@ -119,6 +129,18 @@ has_event (Server *server, const char *type)
     if (strcmp (g_ptr_array_index (server->events, i), type) == 0)
       return TRUE;
   return FALSE;
+}
+
+typedef struct {
+  Server *server;
+  const char *types[2];
+} EventsWait;
+
+static gboolean
+events_seen (gpointer data)
+{
+  EventsWait *wait = data;
+  return has_event (wait->server, wait->types[0]) && has_event (wait->server, wait->types[1]);
 }
 
 static RhRtmpUrl
@@ -182,9 +204,8 @@ test_publish_and_play (void)
       g_byte_array_append (record, g_bytes_get_data (payload, NULL), (guint) g_bytes_get_size (payload));
       g_ptr_array_add (sent, g_byte_array_free_to_bytes (record));
     }
-  gint64 deadline = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
-  while (player.received->len < sent->len && g_get_monotonic_time () < deadline)
-    g_main_context_iteration (NULL, TRUE);
+  MediaWait all = { &player, sent->len };
+  g_assert_true (rh_test_iterate_until (media_received, &all, 10000));
   g_assert_cmpuint (player.received->len, ==, sent->len);
   for (guint i = 0; i < sent->len; i++)
     g_assert_true (g_bytes_equal (g_ptr_array_index (sent, i), g_ptr_array_index (player.received, i)));
@@ -196,11 +217,8 @@ test_publish_and_play (void)
   rh_client_session_close (publishing);
   run_until (&publisher.ended);
   g_assert_null (publisher.why);
-  gint64 until = g_get_monotonic_time () + 5 * G_USEC_PER_SEC;
-  while ((!has_event (&server, "publish_stop") || !has_event (&server, "play_stop")) && g_get_monotonic_time () < until)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_true (has_event (&server, "publish_stop"));
-  g_assert_true (has_event (&server, "play_stop"));
+  EventsWait stops = { &server, { "publish_stop", "play_stop" } };
+  g_assert_true (rh_test_iterate_until (events_seen, &stops, 5000));
 
   rh_client_session_free (playing);
   rh_client_session_free (publishing);
