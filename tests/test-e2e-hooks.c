@@ -44,26 +44,6 @@ wait_entries (const char *dir, guint count, guint timeout_ms)
   return FALSE;
 }
 
-/* JSON lines of the daemon's stdout, parsed. */
-static GPtrArray *
-read_events (RhTestDaemon *daemon, const char *prefix)
-{
-  GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
-  g_autofree char *out = rh_test_daemon_stdout (daemon);
-  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
-  for (char **line = lines; *line != NULL; line++)
-    {
-      if (**line == '\0')
-        continue;
-      g_assert_true (g_str_has_prefix (*line, prefix));
-      g_autoptr (GError) error = NULL;
-      JsonNode *node = json_from_string (*line + strlen (prefix), &error);
-      g_assert_no_error (error);
-      g_ptr_array_add (events, node);
-    }
-  return events;
-}
-
 static guint
 count_type (GPtrArray *events, const char *type)
 {
@@ -186,7 +166,7 @@ test_events_and_exec (void)
   g_assert_true (wait_entries (all, 15, 10000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
 
-  g_autoptr (GPtrArray) events = read_events (daemon, "");
+  g_autoptr (GPtrArray) events = rh_test_daemon_events (daemon, NULL);
   g_assert_cmpuint (events->len, ==, 15);
   g_assert_cmpuint (count_type (events, "media_start"), ==, 1);
   for (gsize i = 0; i < G_N_ELEMENTS (spec_fields); i++)
@@ -657,7 +637,7 @@ test_stdio_formats (void)
         }
       else
         {
-          g_autoptr (GPtrArray) events = read_events (daemon, strcmp (formats[f], "json") == 0 ? "RTMP_EVENT: " : "");
+          g_autoptr (GPtrArray) events = rh_test_daemon_events_after (daemon, strcmp (formats[f], "json") == 0 ? "RTMP_EVENT: " : "", NULL);
           g_assert_cmpuint (events->len, ==, 3);
           g_assert_cmpuint (count_type (events, "connection_accept"), ==, 1);
           g_assert_cmpuint (count_type (events, "handshake_complete"), ==, 1);
@@ -689,7 +669,7 @@ test_shutdown_stop_events (void)
   g_subprocess_force_exit (publisher);
   rh_test_wait (publisher, 5000);
 
-  g_autoptr (GPtrArray) events = read_events (daemon, "");
+  g_autoptr (GPtrArray) events = rh_test_daemon_events (daemon, NULL);
   JsonObject *stop = json_object_get_object_member (find_event (events, "publish_stop"), "data");
   g_assert_cmpstr (json_object_get_string_member (stop, "reason"), ==, "server_shutdown");
   JsonObject *close = json_object_get_object_member (find_event (events, "connection_close"), "data");

@@ -409,6 +409,22 @@ test_rules_good (void)
   g_assert_true (g_path_is_absolute (rh_template_get_text (g_ptr_array_index (first->argv, 0))));
 }
 
+/* errors holds exactly the expected ones, each "PATH<expected>..." */
+static void
+assert_errors (GPtrArray *errors, const char *path, const char *const *expected, gsize n_expected)
+{
+  for (gsize i = 0; i < n_expected; i++)
+    {
+      g_autofree char *want = g_strconcat (path, expected[i], NULL);
+      gboolean found = FALSE;
+      for (guint j = 0; j < errors->len && !found; j++)
+        found = g_str_has_prefix (g_ptr_array_index (errors, j), want);
+      if (!found)
+        g_error ("missing error: %s", want);
+    }
+  g_assert_cmpuint (errors->len, ==, n_expected);
+}
+
 static void
 test_rules_bad (void)
 {
@@ -439,16 +455,7 @@ test_rules_bad (void)
   };
   for (guint i = 0; i < errors->len; i++)
     g_test_message ("%s", (const char *) g_ptr_array_index (errors, i));
-  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
-    {
-      g_autofree char *want = g_strconcat (path, expected[i], NULL);
-      gboolean found = FALSE;
-      for (guint j = 0; j < errors->len && !found; j++)
-        found = g_str_has_prefix (g_ptr_array_index (errors, j), want);
-      if (!found)
-        g_error ("missing error: %s", want);
-    }
-  g_assert_cmpuint (errors->len, ==, G_N_ELEMENTS (expected));
+  assert_errors (errors, path, expected, G_N_ELEMENTS (expected));
 }
 
 static void
@@ -648,16 +655,7 @@ test_checks_config (void)
     ":13: rule \"j\": restart_delay needs lifetime = \"stream\"",
     ":14: rule \"k\": exec.lifetime must be \"event\" or \"stream\"",
   };
-  for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
-    {
-      g_autofree char *want = g_strconcat (path, expected[i], NULL);
-      gboolean found = FALSE;
-      for (guint j = 0; j < errors->len && !found; j++)
-        found = g_str_has_prefix (g_ptr_array_index (errors, j), want);
-      if (!found)
-        g_error ("missing error: %s", want);
-    }
-  g_assert_cmpuint (errors->len, ==, G_N_ELEMENTS (expected));
+  assert_errors (errors, path, expected, G_N_ELEMENTS (expected));
 
   /* --hook-check: only connect, publish and play. */
   char *checks[] = { (char *) "publish=/bin/true", NULL };

@@ -194,6 +194,12 @@ rh_test_daemon_reload (RhTestDaemon *daemon, const char *config_text)
 GPtrArray *
 rh_test_daemon_events (RhTestDaemon *daemon, const char *type)
 {
+  return rh_test_daemon_events_after (daemon, "", type);
+}
+
+GPtrArray *
+rh_test_daemon_events_after (RhTestDaemon *daemon, const char *prefix, const char *type)
+{
   GPtrArray *events = g_ptr_array_new_with_free_func ((GDestroyNotify) json_node_unref);
   g_autofree char *out = rh_test_daemon_stdout (daemon);
   g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
@@ -201,8 +207,9 @@ rh_test_daemon_events (RhTestDaemon *daemon, const char *type)
     {
       if (**line == '\0')
         continue;
+      g_assert_true (g_str_has_prefix (*line, prefix));
       g_autoptr (GError) error = NULL;
-      g_autoptr (JsonNode) node = json_from_string (*line, &error);
+      g_autoptr (JsonNode) node = json_from_string (*line + strlen (prefix), &error);
       g_assert_no_error (error);
       if (type == NULL || g_strcmp0 (json_object_get_string_member (json_node_get_object (node), "type"), type) == 0)
         g_ptr_array_add (events, g_steal_pointer (&node));

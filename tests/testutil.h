@@ -54,6 +54,9 @@ char *rh_test_daemon_stdout (RhTestDaemon *daemon);
  * parsed (JsonNode*), only those of type unless it is NULL. Every line
  * must parse. */
 GPtrArray *rh_test_daemon_events (RhTestDaemon *daemon, const char *type);
+/* The same for lines that start with prefix ("RTMP_EVENT: " in the json
+ * format), asserted on every line. */
+GPtrArray *rh_test_daemon_events_after (RhTestDaemon *daemon, const char *prefix, const char *type);
 /* The data of the one event of type the daemon printed (asserted to be
  * one); *keep holds the parsed events it points into. */
 JsonObject *rh_test_daemon_only_event (RhTestDaemon *daemon, const char *type, GPtrArray **keep);
