@@ -956,7 +956,8 @@ test_check_endless_answer (void)
   Watch *watch = watch_with_check (http, "/endless");
   watch_begin (watch);
   gint64 from = g_get_monotonic_time ();
-  g_autoptr (GSocketConnection) publisher = rh_test_raw_publish (watch->daemon->port, "live", "checked");
+  /* Held open while the check runs. */
+  g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED = rh_test_raw_publish (watch->daemon->port, "live", "checked");
   g_assert_true (wait_log (watch->daemon, "publish of live/checked denied by check \"hostile\": check failed", 10000));
   gint64 took = g_get_monotonic_time () - from;
   g_test_message ("denied after %.2f s", (double) took / G_USEC_PER_SEC);
@@ -978,7 +979,8 @@ test_check_redirect (void)
   RhTestHttp *http = rh_test_http_start ();
   Watch *watch = watch_with_check (http, "/redirect");
   watch_begin (watch);
-  g_autoptr (GSocketConnection) publisher = rh_test_raw_publish (watch->daemon->port, "live", "checked");
+  /* Held open while the check runs. */
+  g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED = rh_test_raw_publish (watch->daemon->port, "live", "checked");
   g_assert_true (wait_log (watch->daemon, "publish of live/checked denied by check \"hostile\": check failed", 10000));
   g_assert_true (log_has (watch->daemon, "HTTP 302 (redirects are not followed)"));
   g_autofree char *text = metrics (watch, NULL);
@@ -998,7 +1000,8 @@ test_check_rename_with_nul (void)
   RhTestHttp *http = rh_test_http_start ();
   Watch *watch = watch_with_check (http, "/rename-nul");
   watch_begin (watch);
-  g_autoptr (GSocketConnection) publisher = rh_test_raw_publish (watch->daemon->port, "live", "checked");
+  /* Held open while the check runs. */
+  g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED = rh_test_raw_publish (watch->daemon->port, "live", "checked");
   g_assert_true (wait_log (watch->daemon, "check \"hostile\" renamed live/checked to an invalid name", 10000));
   watch_end (watch, "a rename with a NUL");
   g_assert_false (log_has (watch->daemon, "publish_start live/a "));
