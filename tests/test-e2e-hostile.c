@@ -947,6 +947,19 @@ watch_with_check (RhTestHttp *http, const char *path)
   return watch_start (config);
 }
 
+#define CHECK_DENIED "publish of live/checked denied by check \"hostile\": check failed"
+
+/* Publishes live/checked and waits for the check's outcome in the log;
+ * the connection is held open by the caller meanwhile. */
+static GSocketConnection *
+publish_checked (Watch *watch, const char *outcome)
+{
+  GSocketConnection *publisher = rh_test_raw_publish (watch->daemon->port, "live", "checked");
+  g_assert_nonnull (publisher);
+  g_assert_true (wait_log (watch->daemon, outcome, 10000));
+  return publisher;
+}
+
 /* An answer that never ends: the check fails at 64 KiB, well within its
  * timeout, and its memory is not kept. */
 static void
@@ -956,9 +969,7 @@ test_check_endless_answer (void)
   Watch *watch = watch_with_check (http, "/endless");
   watch_begin (watch);
   gint64 from = g_get_monotonic_time ();
-  /* Held open while the check runs. */
-  g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED = rh_test_raw_publish (watch->daemon->port, "live", "checked");
-  g_assert_true (wait_log (watch->daemon, "publish of live/checked denied by check \"hostile\": check failed", 10000));
+  g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED = publish_checked (watch, CHECK_DENIED);
   gint64 took = g_get_monotonic_time () - from;
   g_test_message ("denied after %.2f s", (double) took / G_USEC_PER_SEC);
   g_assert_cmpint (took, <, 3 * G_USEC_PER_SEC);
@@ -979,9 +990,7 @@ test_check_redirect (void)
   RhTestHttp *http = rh_test_http_start ();
   Watch *watch = watch_with_check (http, "/redirect");
   watch_begin (watch);
-  /* Held open while the check runs. */
-  g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED = rh_test_raw_publish (watch->daemon->port, "live", "checked");
-  g_assert_true (wait_log (watch->daemon, "publish of live/checked denied by check \"hostile\": check failed", 10000));
+  g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED = publish_checked (watch, CHECK_DENIED);
   g_assert_true (log_has (watch->daemon, "HTTP 302 (redirects are not followed)"));
   g_autofree char *text = metrics (watch, NULL);
   g_assert_cmpfloat (metric (text, "rtmphooks_check_runs_total{check=\"hostile\",result=\"error\"}"), ==, 1);
@@ -1000,9 +1009,8 @@ test_check_rename_with_nul (void)
   RhTestHttp *http = rh_test_http_start ();
   Watch *watch = watch_with_check (http, "/rename-nul");
   watch_begin (watch);
-  /* Held open while the check runs. */
-  g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED = rh_test_raw_publish (watch->daemon->port, "live", "checked");
-  g_assert_true (wait_log (watch->daemon, "check \"hostile\" renamed live/checked to an invalid name", 10000));
+  g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED =
+    publish_checked (watch, "check \"hostile\" renamed live/checked to an invalid name");
   watch_end (watch, "a rename with a NUL");
   g_assert_false (log_has (watch->daemon, "publish_start live/a "));
   watch_publish_again (watch);
