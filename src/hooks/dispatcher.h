@@ -9,6 +9,7 @@
 
 #include "event.h"
 #include "hook-stats.h"
+#include "action-plan.h"
 #include "hooks-settings.h"
 #include "rule.h"
 #include "stdio-output.h"
@@ -56,29 +57,10 @@ typedef struct {
 } RhDispatcherCounters;
 
 void rh_dispatcher_get_counters (RhDispatcher *dispatcher, RhDispatcherCounters *counters);
-/* What an action would do for an event, exactly as a job runs it. */
-typedef struct {
-  double timeout;        /* seconds */
-  /* exec */
-  GStrv argv;
-  GStrv envp;
-  /* webhook; relay: the URL; record: the path */
-  char *url;
-  GStrv headers;         /* name, value, ... */
-  char *secret;          /* expanded; NULL: unsigned */
-  /* exec stdin (NULL: none) or webhook body */
-  char *input;
-} RhActionPlan;
-
+/* What an action would do for an event, exactly as a job of this
+ * dispatcher runs it (its default timeout and base environment). */
 void rh_dispatcher_plan (RhDispatcher *dispatcher, const RhRule *rule, const RhAction *action,
                          const RhEvent *event, RhActionPlan *plan);
-void rh_action_plan_clear (RhActionPlan *plan);
-/* An exec plan's stdin as bytes (empty if none), taken from the plan. */
-GBytes *rh_action_plan_take_input (RhActionPlan *plan);
-/* A webhook plan that may be sent: no header value with a line break or
- * control character (a client's query can hold one), and a secret that
- * decodes (*signing_key, NULL when unsigned). FALSE with why otherwise. */
-gboolean rh_action_plan_webhook_ready (const RhActionPlan *plan, GBytes **signing_key, char **why);
 
 /* The client that posts webhooks (decision checks use it too). */
 RhWebhookClient *rh_dispatcher_get_webhook_client (RhDispatcher *dispatcher);
