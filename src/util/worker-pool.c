@@ -17,7 +17,6 @@ struct _RhWorkerPool {
   GQueue waiting;               /* RhWorkerJob*, in no order: the earliest due is searched */
   guint n_threads;
   guint n_idle;                 /* threads waiting for work */
-  guint64 failed_threads;
 };
 
 static RhWorkerJob *
@@ -117,7 +116,6 @@ ensure_thread (RhWorkerPool *pool, GError **error)
       pool->n_threads++;
       return TRUE;
     }
-  pool->failed_threads++;
   if (pool->n_threads > 0)
     return TRUE;
   g_propagate_error (error, g_steal_pointer (&local_error));
@@ -152,22 +150,4 @@ rh_worker_pool_schedule (RhWorkerPool *pool, RhWorkerJob *job, gint64 due, GErro
     }
   g_mutex_unlock (&pool->lock);
   return ok;
-}
-
-guint
-rh_worker_pool_get_n_threads (RhWorkerPool *pool)
-{
-  g_mutex_lock (&pool->lock);
-  guint n = pool->n_threads;
-  g_mutex_unlock (&pool->lock);
-  return n;
-}
-
-guint64
-rh_worker_pool_get_failed_threads (RhWorkerPool *pool)
-{
-  g_mutex_lock (&pool->lock);
-  guint64 n = pool->failed_threads;
-  g_mutex_unlock (&pool->lock);
-  return n;
 }

@@ -37,8 +37,4 @@ RhWorkerPool *rh_worker_pool_new (const char *name, guint max_threads);
  * scheduled. */
 gboolean rh_worker_pool_schedule (RhWorkerPool *pool, RhWorkerJob *job, gint64 due, GError **error);
 
-guint rh_worker_pool_get_n_threads (RhWorkerPool *pool);
-/* Threads that could not be created since the pool began. */
-guint64 rh_worker_pool_get_failed_threads (RhWorkerPool *pool);
-
 G_END_DECLS
