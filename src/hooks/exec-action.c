@@ -8,12 +8,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gi18n.h>
-#include "child-spawn.h"
+#include "process-tree.h"
+#include "spawner.h"
 #include "util/log.h"
 #include "util/poller.h"
 
@@ -57,13 +57,12 @@ struct _RhExecRun {
   gsize stdin_written;
   gboolean exited;
   RhExecResult result;
-  /* Handed to the spawner thread and back. argv, envp and the marker
-   * live in one block: one allocation per run, not one per string. */
+  /* argv, envp and the marker live in one block: one allocation per
+   * run, not one per string. */
   char **argv;
   char **envp;
   gpointer strings;
-  int spawn_errno;            /* 0: spawned */
-  RhChild child;
+  RhSpawnJob job;             /* handed to a spawner thread and back */
   double timeout;
   gboolean stop_requested;    /* rh_exec_stop before the process existed */
   char *first_line;           /* stdout's first line */
@@ -77,102 +76,9 @@ static GList *running;
 /* The pipes and pidfds of every run, as one descriptor in the main loop. */
 static RhPoller *poller;
 
-/* A spawn returns once the child has exec'd, a few hundred
- * microseconds: spawns happen on a thread of their own, in order, so the
- * main loop never waits for one. Runs go to it through a queue and come
- * back in batches: one main-loop wake-up for all the runs spawned
- * meanwhile. */
-static GAsyncQueue *to_spawn;      /* Run* */
-static GMutex spawned_lock;
-static GPtrArray *spawned;         /* Run*, under spawned_lock */
-static gboolean spawned_wake_pending;
-/* Spawner threads: two, so that one child's exec (a few hundred
- * microseconds in which its spawner waits) does not hold up the next. */
-#define SPAWNER_THREADS 2
-/* How many could be started (a task limit may have refused some). */
-static guint spawners;
-/* Held for reading through each spawn until its pid is recorded, and for
- * writing by the orphan reaper, so that it never takes a hook for an
- * orphan. */
-static GRWLock spawning;
-/* Process groups of hooks spawned and not reaped, also those the main
- * thread has not heard of yet: shutdown kills them all. */
-static GMutex groups_lock;
-static GHashTable *live_groups;   /* pid -> pid */
-static gint spawns_in_flight;
+/* Numbers the runs, for their RTMPHOOKS_RUN markers. */
 static guint64 next_run_number;
 
-/* Processes a walk over our descendants looks at, at most. */
-#define MAX_DESCENDANTS 4096
-
-/* The children of pid, from /proc (every thread's list). */
-static void
-add_children (pid_t pid, GArray *pids)
-{
-  g_autofree char *tasks_path = g_strdup_printf ("/proc/%d/task", (int) pid);
-  g_autoptr (GDir) tasks = g_dir_open (tasks_path, 0, NULL);
-  const char *task;
-  while (tasks != NULL && (task = g_dir_read_name (tasks)) != NULL)
-    {
-      g_autofree char *path = g_strdup_printf ("%s/%s/children", tasks_path, task);
-      g_autofree char *text = NULL;
-      if (!g_file_get_contents (path, &text, NULL, NULL))
-        continue;
-      g_auto (GStrv) words = g_strsplit (g_strstrip (text), " ", -1);
-      for (char **w = words; *w != NULL && pids->len < MAX_DESCENDANTS; w++)
-        {
-          pid_t child = (pid_t) atoi (*w);
-          if (child > 1)
-            g_array_append_val (pids, child);
-        }
-    }
-}
-
-/* Every process below the daemon (breadth first, bounded). */
-static GArray *
-descendants (void)
-{
-  GArray *pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
-  add_children (getpid (), pids);
-  for (guint i = 0; i < pids->len && pids->len < MAX_DESCENDANTS; i++)
-    add_children (g_array_index (pids, pid_t, i), pids);
-  return pids;
-}
-
-/* Does pid's environment hold marker (a whole "NAME=value" entry)? */
-static gboolean
-environ_has (pid_t pid, const char *marker)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/environ", (int) pid);
-  g_autofree char *data = NULL;
-  gsize len;
-  if (!g_file_get_contents (path, &data, &len, NULL))
-    return FALSE;
-  gsize marker_len = strlen (marker);
-  for (gsize at = 0; at < len; at += strlen (data + at) + 1)
-    if (len - at >= marker_len && memcmp (data + at, marker, marker_len) == 0
-        && (at + marker_len == len || data[at + marker_len] == '\0'))
-      return TRUE;
-  return FALSE;
-}
-
-/* A hook's descendants may leave its process group (setsid) and, once
- * their parent is gone, become the daemon's children (it is a child
- * subreaper). They still carry the run's marker in their environment:
- * that finds them. */
-static void
-signal_marked (const char *marker, pid_t group, int signal_number)
-{
-  g_autoptr (GArray) pids = descendants ();
-  for (guint i = 0; i < pids->len; i++)
-    {
-      pid_t pid = g_array_index (pids, pid_t, i);
-      /* Those still in the group had this signal already: a second one
-       * means "now" to some programs (ffmpeg drops its trailer). */
-      if (getpgid (pid) != group && environ_has (pid, marker))
-        kill (pid, signal_number);
-    }
-}
 /* Signals the hook's process group; never pid 0 or 1, which would
  * reach our own group or everything. */
 static void
@@ -188,30 +94,7 @@ signal_run (Run *run, int signal_number)
 {
   signal_group (run, signal_number);
   if (run->result.spawned)
-    signal_marked (run->marker, run->pid, signal_number);
-}
-
-/* A hook's exit does not take groups_lock (a spawner may hold it): its
- * group is forgotten the next time the main loop takes the lock anyway
- * (the orphan reaper, once a second; shutdown). */
-static GArray *forgotten_groups;   /* pid_t, main thread only */
-
-static void
-forget_group (pid_t pid)
-{
-  if (forgotten_groups == NULL)
-    forgotten_groups = g_array_new (FALSE, FALSE, sizeof (pid_t));
-  g_array_append_val (forgotten_groups, pid);
-}
-
-/* With groups_lock held. */
-static void
-apply_forgotten_groups (void)
-{
-  for (guint i = 0; forgotten_groups != NULL && i < forgotten_groups->len; i++)
-    g_hash_table_remove (live_groups, GINT_TO_POINTER (g_array_index (forgotten_groups, pid_t, i)));
-  if (forgotten_groups != NULL)
-    g_array_set_size (forgotten_groups, 0);
+    rh_process_tree_signal_marked (run->marker, run->pid, signal_number);
 }
 
 static void
@@ -425,7 +308,7 @@ on_linger_over (gpointer user_data)
 static void
 exited (Run *run, int status)
 {
-  forget_group (run->pid);
+  rh_process_tree_forget_group (run->pid);
   run->exited = TRUE;
   if (WIFEXITED (status))
     {
@@ -480,35 +363,36 @@ on_child_watch (GPid pid, int status, gpointer user_data)
 
 /* ---- starting ---- */
 
-/* On the main thread: the spawner is done with run. */
+/* On the main thread: the spawner is done with the run. */
 static void
-on_spawned (Run *run)
+on_spawned (RhSpawnJob *job)
 {
-  if (run->spawn_errno != 0)
+  Run *run = (Run *) (gpointer) ((char *) job - G_STRUCT_OFFSET (Run, job));
+  if (job->error != 0)
     {
       rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, run->rule_name, _("hook \"%s\": cannot run %s: %s"),
-              run->rule_name, run->argv[0], g_strerror (run->spawn_errno));
+              run->rule_name, run->argv[0], g_strerror (job->error));
       run->exited = TRUE;
       run_finish_if_done (run);
       return;
     }
   run->result.spawned = TRUE;
-  run->result.pid = run->pid = run->child.pid;
+  run->result.pid = run->pid = job->child.pid;
   running = g_list_prepend (running, run);
 
   /* What the pipe did not take before the program started. */
-  run->stdin_fd = run->child.stdin_fd;
-  run->stdin_written = run->child.input_written;
+  run->stdin_fd = job->child.stdin_fd;
+  run->stdin_written = job->child.input_written;
   if (run->stdin_fd >= 0 && !write_stdin (run))
     run->stdin_watch_id = g_unix_fd_add (run->stdin_fd, G_IO_OUT | G_IO_ERR, on_stdin_writable, run);
   else
     stop_stdin (run);
 
-  run->readers[0] = start_reader (run, run->child.stdout_fd, "stdout");
-  run->readers[1] = start_reader (run, run->child.stderr_fd, "stderr");
+  run->readers[0] = start_reader (run, job->child.stdout_fd, "stdout");
+  run->readers[1] = start_reader (run, job->child.stderr_fd, "stderr");
   /* A pidfd is one more descriptor in the poller; GLib's child watch
    * (a signal handler and a thread) is the fallback on old kernels. */
-  run->pidfd = run->child.pidfd;
+  run->pidfd = job->child.pidfd;
   if (run->pidfd >= 0)
     run->pidfd_watch = rh_poller_watch (poller, run->pidfd, G_IO_IN, on_pidfd, run);
   else
@@ -520,66 +404,6 @@ on_spawned (Run *run)
       run->stop_requested = FALSE;
       rh_exec_stop (run);
     }
-}
-
-/* On the main thread: every run spawned since the last call. */
-static gboolean
-on_spawned_batch (gpointer user_data)
-{
-  g_mutex_lock (&spawned_lock);
-  g_autoptr (GPtrArray) batch = g_steal_pointer (&spawned);
-  spawned = g_ptr_array_new ();
-  spawned_wake_pending = FALSE;
-  g_mutex_unlock (&spawned_lock);
-  for (guint i = 0; i < batch->len; i++)
-    on_spawned (g_ptr_array_index (batch, i));
-  return G_SOURCE_REMOVE;
-}
-
-/* To the main thread, in a batch with the others spawned meanwhile. */
-static void
-hand_back (Run *run)
-{
-  g_mutex_lock (&spawned_lock);
-  g_ptr_array_add (spawned, run);
-  gboolean wake = !spawned_wake_pending;
-  spawned_wake_pending = TRUE;
-  g_mutex_unlock (&spawned_lock);
-  if (wake)
-    g_idle_add_full (G_PRIORITY_DEFAULT, on_spawned_batch, NULL, NULL);
-}
-
-/* On a spawner thread: the program, its pipes and its pidfd (see
- * child-spawn.h for what the child gets). */
-static void
-spawn (Run *run, RhChildStack *stack)
-{
-  gsize input_len = 0;
-  const guint8 *input = run->stdin_bytes != NULL ? g_bytes_get_data (run->stdin_bytes, &input_len) : NULL;
-  g_rw_lock_reader_lock (&spawning);
-  run->spawn_errno = rh_child_spawn ((const char *const *) run->argv, (const char *const *) run->envp,
-                                     input, input_len, stack, &run->child);
-  if (run->spawn_errno == 0)
-    {
-      g_mutex_lock (&groups_lock);
-      g_hash_table_add (live_groups, GINT_TO_POINTER (run->child.pid));
-      g_mutex_unlock (&groups_lock);
-    }
-  g_rw_lock_reader_unlock (&spawning);
-  /* Shutdown waits for this: from here on its group is in live_groups. */
-  g_atomic_int_dec_and_test (&spawns_in_flight);
-
-  hand_back (run);
-}
-
-static gpointer
-spawner_main (gpointer data)
-{
-  /* The thread lives as long as the process, and so does its stack. */
-  RhChildStack *stack = g_new (RhChildStack, 1);
-  for (;;)
-    spawn (g_async_queue_pop (to_spawn), stack);
-  return NULL;
 }
 
 /* argv, then envp with the run's marker added (replacing one the
@@ -622,16 +446,14 @@ pack_strings (Run *run, const char *const *argv, const char *const *envp, const 
   run->envp[at] = NULL;
 }
 
-/* The spawner thread and the poller, once, on the main thread: at the
+/* The spawner threads and the poller, once, on the main thread: at the
  * daemon's start (its descriptors are there from the beginning) or at
  * the first run. */
 static void
 ensure_started (void)
 {
-  if (to_spawn != NULL)
+  if (poller != NULL)
     return;
-  live_groups = g_hash_table_new (NULL, NULL);
-  spawned = g_ptr_array_new ();
   poller = rh_poller_new ();
   /* With pidfds, nothing here needs SIGCHLD: a hook's exit would only
    * interrupt the main loop's poll (every other thread blocks signals,
@@ -646,22 +468,7 @@ ensure_started (void)
       sigaddset (&child_signal, SIGCHLD);
       pthread_sigmask (SIG_BLOCK, &child_signal, NULL);
     }
-  to_spawn = g_async_queue_new ();
-  /* Under a task limit (ulimit -u, TasksMax) a thread may not be had:
-   * fewer spawners are slower, none means hooks cannot run, which each
-   * run then reports; the daemon goes on. */
-  for (int i = 0; i < SPAWNER_THREADS; i++)
-    {
-      g_autoptr (GError) error = NULL;
-      GThread *thread = g_thread_try_new ("spawner", spawner_main, NULL, &error);
-      if (thread == NULL)
-        {
-          g_warning (_("cannot start a hook spawner thread: %s"), error->message);
-          continue;
-        }
-      g_thread_unref (thread);
-      spawners++;
-    }
+  rh_spawner_start ();
 }
 
 RhExecRun *
@@ -677,18 +484,15 @@ rh_exec_run (const char *rule_name, const char *const *argv, const char *const *
   char marker[64];
   g_snprintf (marker, sizeof marker, "RTMPHOOKS_RUN=%d-%" G_GUINT64_FORMAT, (int) getpid (), ++next_run_number);
   pack_strings (run, argv, envp, marker);
-  run->stdin_bytes = g_bytes_ref (stdin_bytes);
+  run->stdin_bytes = stdin_bytes != NULL ? g_bytes_ref (stdin_bytes) : g_bytes_new_static ("", 0);
   run->stdin_fd = -1;
   run->pidfd = -1;
   run->timeout = timeout_seconds;
-  if (spawners == 0)
-    {
-      run->spawn_errno = EAGAIN;  /* "Resource temporarily unavailable": no thread */
-      hand_back (run);
-      return run;
-    }
-  g_atomic_int_inc (&spawns_in_flight);
-  g_async_queue_push (to_spawn, run);
+  run->job.argv = (const char *const *) run->argv;
+  run->job.envp = (const char *const *) run->envp;
+  run->job.input = g_bytes_get_data (run->stdin_bytes, &run->job.input_len);
+  run->job.done = on_spawned;
+  rh_spawner_submit (&run->job);
   return run;
 }
 
@@ -712,9 +516,7 @@ rh_exec_kill_all (void)
 {
   /* A spawn under way would escape: let it finish (it takes
    * milliseconds; bounded anyway). */
-  gint64 deadline = g_get_monotonic_time () + 2 * G_USEC_PER_SEC;
-  while (g_atomic_int_get (&spawns_in_flight) > 0 && g_get_monotonic_time () < deadline)
-    g_usleep (1000);
+  rh_spawner_wait_idle (2 * G_USEC_PER_SEC);
   for (GList *link = running; link != NULL; link = link->next)
     {
       Run *run = link->data;
@@ -723,57 +525,15 @@ rh_exec_kill_all (void)
       /* Its program may be gone while what it started still runs. */
       signal_group (run, SIGKILL);
     }
-  guint killed = 0;
-  g_mutex_lock (&groups_lock);
-  if (live_groups != NULL)
-    {
-      apply_forgotten_groups ();
-      GHashTableIter iter;
-      gpointer key;
-      g_hash_table_iter_init (&iter, live_groups);
-      while (g_hash_table_iter_next (&iter, &key, NULL))
-        {
-          kill (-(pid_t) GPOINTER_TO_INT (key), SIGKILL);
-          killed++;
-        }
-    }
-  g_mutex_unlock (&groups_lock);
+  guint killed = rh_process_tree_kill_groups ();
   /* Every process below the daemon came from a hook: the escaped ones too. */
-  g_autoptr (GArray) rest = descendants ();
-  for (guint i = 0; i < rest->len; i++)
-    kill (g_array_index (rest, pid_t, i), SIGKILL);
+  rh_process_tree_kill_descendants ();
   return MAX (killed, g_list_length (running));
-}
-
-/* Zombies of the daemon's adopted children: nothing else waits for them.
- * Hooks themselves are reaped where they are watched. */
-static gboolean
-reap_orphans (gpointer user_data)
-{
-  g_autoptr (GArray) children = g_array_new (FALSE, FALSE, sizeof (pid_t));
-  /* No spawn between the listing and the waits (see spawning). */
-  g_rw_lock_writer_lock (&spawning);
-  g_mutex_lock (&groups_lock);
-  if (live_groups != NULL)
-    apply_forgotten_groups ();
-  add_children (getpid (), children);
-  for (guint i = 0; i < children->len; i++)
-    {
-      pid_t pid = g_array_index (children, pid_t, i);
-      if (live_groups == NULL || !g_hash_table_contains (live_groups, GINT_TO_POINTER (pid)))
-        waitpid (pid, NULL, WNOHANG);
-    }
-  g_mutex_unlock (&groups_lock);
-  g_rw_lock_writer_unlock (&spawning);
-  return G_SOURCE_CONTINUE;
 }
 
 gboolean
 rh_exec_adopt_orphans (void)
 {
   ensure_started ();
-  if (prctl (PR_SET_CHILD_SUBREAPER, 1) != 0)
-    return FALSE;
-  g_timeout_add_seconds (1, reap_orphans, NULL);
-  return TRUE;
+  return rh_process_tree_adopt_orphans ();
 }
