@@ -190,8 +190,7 @@ test_api (void)
 
   g_io_stream_close (G_IO_STREAM (player), NULL, NULL);
   g_object_unref (player);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
 }
 
 /* Without a token the API answers on loopback without asking, but will
@@ -214,8 +213,7 @@ test_api_without_token (void)
   Reply unknown = request (http_port, "GET", "/api/v2/nothing", NULL);
   g_assert_cmpuint (unknown.status, ==, 404);
   reply_clear (&unknown);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
 }
 
 /* Without a token the API listens on loopback only; -t says so. */

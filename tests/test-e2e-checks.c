@@ -162,8 +162,7 @@ test_hanging_checks (void)
 
   rh_test_player_free (player);
   g_assert_cmpint (rh_test_wait (flowing, 20000), ==, 0);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 

@@ -15,29 +15,6 @@
 #include "protocol/amf0.h"
 #include "protocol/command.h"
 
-static guint64
-status_kib (RhTestDaemon *daemon, const char *field)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%s/status", g_subprocess_get_identifier (daemon->process));
-  g_autofree char *status = NULL;
-  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
-  const char *line = strstr (status, field);
-  g_assert_nonnull (line);
-  return g_ascii_strtoull (line + strlen (field), NULL, 10);
-}
-
-static guint
-open_fds (RhTestDaemon *daemon)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%s/fd", g_subprocess_get_identifier (daemon->process));
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  g_assert_nonnull (dir);
-  guint n = 0;
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
-
 /* Under AddressSanitizer freed memory waits in a quarantine of up to
  * 256 MB, which would read as growth: the daemons of these tests (which
  * measure memory) run without it. */
@@ -122,7 +99,7 @@ test_idle_flood_and_slowloris (void)
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_start live/steady", 15000));
   RhTestPlayer *player = rh_test_player_new (daemon->port, "live", "steady", 0, NULL);
   g_assert_true (rh_test_iterate_until_log (daemon, "play_start live/steady", 1, 10000));
-  guint64 rss_before = status_kib (daemon, "VmRSS:");
+  guint64 rss_before = rh_test_proc_status_kib (rh_test_daemon_pid (daemon), "VmRSS:");
 
   gint64 from = g_get_monotonic_time ();
   Trickle trickle = { g_ptr_array_new_with_free_func (g_object_unref), 0 };
@@ -136,7 +113,7 @@ test_idle_flood_and_slowloris (void)
   g_assert_true (rh_test_iterate_until (all_opened, &flood, 60000));
   g_thread_join (opener);
   GPtrArray *idle = flood.connections;
-  guint64 rss_peak = status_kib (daemon, "VmRSS:");
+  guint64 rss_peak = rh_test_proc_status_kib (rh_test_daemon_pid (daemon), "VmRSS:");
   g_assert_true (rh_test_iterate_until_log (daemon, "closed: timeout (handshake not completed in time)", IDLE_CONNECTIONS + SLOWLORIS, 30000));
   gint64 to = g_get_monotonic_time ();
   g_source_remove (trickle_id);
@@ -160,8 +137,7 @@ test_idle_flood_and_slowloris (void)
   g_ptr_array_unref (trickle.sockets);
   rh_test_player_free (player);
   g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
 }
 
 #define FLOOD_CYCLES 2000
@@ -177,8 +153,8 @@ test_publisher_flood (void)
     /* Hooks that take 0.1 s: ten at a time cannot keep up with the flood
      * (with /bin/true they nearly did, and a loaded run saw no drop). */
     "rules = ( { name = \"every\"; on = \"*\"; exec = { command = [ \"/bin/sleep\", \"0.1\" ]; }; } );\n");
-  guint fds_before = open_fds (daemon);
-  guint64 rss_before = status_kib (daemon, "VmRSS:");
+  guint fds_before = rh_test_proc_open_fds (rh_test_daemon_pid (daemon));
+  guint64 rss_before = rh_test_proc_status_kib (rh_test_daemon_pid (daemon), "VmRSS:");
   for (int i = 0; i < FLOOD_CYCLES; i++)
     {
       g_autoptr (GSocketConnection) connection = rh_test_connect (daemon->port);
@@ -205,8 +181,8 @@ test_publisher_flood (void)
       drained = strstr (last, " running=0 queued=0 ") != NULL;
     }
   g_assert_true (drained);
-  guint fds_after = open_fds (daemon);
-  guint64 rss_after = status_kib (daemon, "VmRSS:");
+  guint fds_after = rh_test_proc_open_fds (rh_test_daemon_pid (daemon));
+  guint64 rss_after = rh_test_proc_status_kib (rh_test_daemon_pid (daemon), "VmRSS:");
   g_autofree char *log = rh_test_daemon_log (daemon);
   const char *last = g_strrstr (log, "hooks: runs=");
   const char *drops = strstr (last, "drops=");
@@ -217,8 +193,7 @@ test_publisher_flood (void)
   g_assert_nonnull (strstr (log, "hooks: queue full (200), dropped"));
   g_assert_cmpuint (fds_after, ==, fds_before);
   g_assert_cmpuint (rss_after, <, rss_before + 16 * 1024);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
 }
 
 /* 100 SIGHUPs in a row while a stream plays: every reload is applied and
@@ -247,8 +222,7 @@ test_reload_storm (void)
   g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
   g_assert_false (rh_test_player_closed (player));
   rh_test_player_free (player);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
 }
 
 /* A webhook endpoint that accepts and never answers, and one that
@@ -300,8 +274,7 @@ test_stuck_webhooks (void)
 
   rh_test_player_free (player);
   g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_http_stop (http);
 }
 
@@ -315,7 +288,7 @@ static gboolean
 sample_rss (gpointer data)
 {
   Sampler *sampler = data;
-  sampler->rss_max = MAX (sampler->rss_max, status_kib (sampler->daemon, "VmRSS:"));
+  sampler->rss_max = MAX (sampler->rss_max, rh_test_proc_status_kib (rh_test_daemon_pid (sampler->daemon), "VmRSS:"));
   return G_SOURCE_CONTINUE;
 }
 
@@ -342,7 +315,7 @@ test_player_that_never_reads (void)
   RhTestPlayer *lazy = rh_test_player_new (daemon->port, "live", "steady", 4096, NULL);
   g_assert_true (rh_test_iterate_until_log (daemon, "play_start live/steady", 3, 10000));
   rh_test_player_set_reading (lazy, FALSE);
-  Sampler sampler = { daemon, status_kib (daemon, "VmRSS:"), NULL };
+  Sampler sampler = { daemon, rh_test_proc_status_kib (rh_test_daemon_pid (daemon), "VmRSS:"), NULL };
   guint64 rss_before = sampler.rss_max;
   guint sample_id = g_timeout_add (100, sample_rss, &sampler);
 
@@ -371,8 +344,7 @@ test_player_that_never_reads (void)
   rh_test_player_free (first);
   rh_test_player_free (second);
   rh_test_player_free (lazy);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 

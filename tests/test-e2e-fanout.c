@@ -84,8 +84,7 @@ test_two_hundred_identical (void)
   g_assert_cmpuint (probe.video_frames, ==, 120);
   g_assert_true (probe.first_video_is_key);
   rh_test_probe_clear (&probe);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 
@@ -180,8 +179,7 @@ test_stalled_player (void)
   g_assert_cmpint (g_ascii_strtoll (skips + strlen ("skips="), NULL, 10), >=, 1);
   const char *dropped = strstr (stop, "dropped=");
   g_assert_cmpint (g_ascii_strtoll (dropped + strlen ("dropped="), NULL, 10), >, 0);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 

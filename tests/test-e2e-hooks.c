@@ -32,16 +32,23 @@ count_entries (const char *dir)
   return n;
 }
 
+typedef struct {
+  const char *dir;
+  guint count;
+} EntriesWait;
+
+static gboolean
+has_entries (gpointer data)
+{
+  EntriesWait *wait = data;
+  return count_entries (wait->dir) >= wait->count;
+}
+
 static gboolean
 wait_entries (const char *dir, guint count, guint timeout_ms)
 {
-  for (guint waited = 0; waited <= timeout_ms; waited += 50)
-    {
-      if (count_entries (dir) >= count)
-        return TRUE;
-      rh_test_sleep (50);
-    }
-  return FALSE;
+  EntriesWait wait = { dir, count };
+  return rh_test_poll_until (has_entries, &wait, timeout_ms);
 }
 
 static guint
@@ -419,8 +426,7 @@ test_timeout_kills_children (void)
   g_assert_true (rh_test_daemon_wait_log (daemon, "killed by signal 9", 10000));
   g_assert_true (rh_test_wait_pid_file_gone (hook_pid, 10000));
   g_assert_true (rh_test_wait_pid_file_gone (child_pid, 10000));
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 
@@ -499,14 +505,9 @@ test_concurrency_cap (void)
     connections[i] = rh_test_connect (daemon->port);
   g_autofree char *done = g_build_filename (dir, "done", NULL);
   g_autofree char *seen = g_build_filename (dir, "seen", NULL);
+  g_assert_true (rh_test_wait_file_count (done, "done", 10, 10000));
   g_autofree char *text = NULL;
-  for (int i = 0; i < 200; i++)
-    {
-      g_clear_pointer (&text, g_free);
-      if (g_file_get_contents (done, &text, NULL, NULL) && rh_test_count (text, "done") == 10)
-        break;
-      rh_test_sleep (50);
-    }
+  g_assert_true (g_file_get_contents (done, &text, NULL, NULL));
   g_assert_cmpuint (rh_test_count (text, "done"), ==, 10);
   g_autofree char *seen_text = NULL;
   g_assert_true (g_file_get_contents (seen, &seen_text, NULL, NULL));
@@ -515,8 +516,7 @@ test_concurrency_cap (void)
   g_assert_nonnull (strstr (seen_text, "2"));
   for (int i = 0; i < 10; i++)
     g_object_unref (connections[i]);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 
@@ -549,8 +549,7 @@ test_queue_full (void)
   g_assert_true (g_file_set_contents (release, "", 0, NULL));
   for (int i = 0; i < 6; i++)
     g_object_unref (connections[i]);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 
@@ -753,8 +752,7 @@ test_hook_process_state (void)
   guint64 ignored = g_ascii_strtoull (sigign + strlen ("SigIgn:\t"), NULL, 16);
   g_assert_cmphex (ignored, ==, 0);
   g_object_unref (client);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 
@@ -803,8 +801,7 @@ test_huge_output_line (void)
   g_test_message ("daemon peak RSS %" G_GUINT64_FORMAT " KiB before, %" G_GUINT64_FORMAT " KiB after", before, after);
   g_assert_cmpuint (after, <, before + 8 * 1024);
   g_object_unref (client);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 
@@ -832,8 +829,7 @@ test_header_line_break_refused (void)
   g_assert_null (g_hash_table_lookup (request->headers, "injected"));
   rh_test_player_free (hostile);
   rh_test_player_free (clean);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_http_stop (http);
 }
 
@@ -989,17 +985,10 @@ test_reload_listeners (void)
   /* The session made through the closed listener is still open, and the
    * command line's rule ran again after the reload. */
   g_assert_false (rh_test_wait_closed (old, 300));
-  for (int i = 0; i < 100; i++)
-    {
-      g_autofree char *log = rh_test_daemon_log (daemon);
-      if (rh_test_count (log, "stdout: cli hook ran") >= 2)
-        break;
-      rh_test_sleep (50);
-    }
+  g_assert_true (rh_test_daemon_wait_log_count (daemon, "stdout: cli hook ran", 2, 5000));
   g_autofree char *log = rh_test_daemon_log (daemon);
   g_assert_cmpuint (rh_test_count (log, "stdout: cli hook ran"), ==, 2);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 

@@ -105,8 +105,7 @@ test_slow_player (void)
   g_assert_nonnull (dropped);
   g_assert_cmpint (g_ascii_strtoll (dropped + strlen ("dropped="), NULL, 10), >, 0);
   g_assert_null (strstr (log, "player too slow"));
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 
@@ -418,8 +417,7 @@ test_unfinished_budgets (void)
   g_autofree char *hang_ups = g_strdup_printf ("\nrtmphooks_connections_closed_total{reason=\"client_disconnect\"} %u\n",
                                                9 - over_budget);
   g_assert_nonnull (strstr (metrics, hang_ups));
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
 }
 
 /* A client that completes the handshake and then trickles a byte at a
@@ -512,8 +510,7 @@ test_connection_burst (void)
   g_assert_cmpuint (overflows_after, ==, overflows_before);
   for (int i = 0; i < N; i++)
     close (fds[i]);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
 }
 
 static void
@@ -560,8 +557,7 @@ test_listen_conflict_fails_start (void)
   g_assert_true (g_subprocess_communicate_utf8 (second, NULL, NULL, &out, NULL, NULL));
   g_assert_cmpint (g_subprocess_get_exit_status (second), ==, 1);
   g_assert_nonnull (strstr (out, "cannot listen on"));
-  g_assert_cmpint (rh_test_daemon_stop (first), ==, 0);
-  rh_test_daemon_free (first);
+  rh_test_daemon_finish (first);
 }
 
 int

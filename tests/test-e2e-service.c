@@ -101,8 +101,7 @@ test_notify_lifecycle (void)
 
   g_subprocess_send_signal (daemon->process, SIGTERM);
   g_free (notify_socket_expect (notify, "STOPPING=1"));
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   notify_socket_free (notify);
   rh_test_remove_tree (dir);
 }

@@ -306,17 +306,25 @@ rh_test_http_requests (RhTestHttp *http, const char *path)
   return out;
 }
 
+typedef struct {
+  RhTestHttp *http;
+  const char *path;
+  guint count;
+} HttpWait;
+
+static gboolean
+has_requests (gpointer data)
+{
+  HttpWait *wait = data;
+  g_autoptr (GPtrArray) requests = rh_test_http_requests (wait->http, wait->path);
+  return requests->len >= wait->count;
+}
+
 gboolean
 rh_test_http_wait (RhTestHttp *http, const char *path, guint count, guint timeout_ms)
 {
-  for (guint waited = 0; waited <= timeout_ms; waited += 50)
-    {
-      g_autoptr (GPtrArray) requests = rh_test_http_requests (http, path);
-      if (requests->len >= count)
-        return TRUE;
-      rh_test_sleep (50);
-    }
-  return FALSE;
+  HttpWait wait = { http, path, count };
+  return rh_test_poll_until (has_requests, &wait, timeout_ms);
 }
 
 char *

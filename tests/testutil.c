@@ -244,29 +244,124 @@ rh_test_daemon_log (RhTestDaemon *daemon)
 }
 
 gboolean
+rh_test_poll_until (gboolean (*done) (gpointer data), gpointer data, guint timeout_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () >= deadline)
+        return done (data);
+      g_usleep (10 * 1000);
+    }
+  return TRUE;
+}
+
+typedef struct {
+  const char *path;
+  const char *needle;
+  guint count;
+  guint64 size;
+} FileWait;
+
+static gboolean
+file_has_count (gpointer data)
+{
+  FileWait *wait = data;
+  g_autofree char *text = NULL;
+  return g_file_get_contents (wait->path, &text, NULL, NULL) && rh_test_count (text, wait->needle) >= wait->count;
+}
+
+gboolean
+rh_test_wait_file_count (const char *path, const char *needle, guint count, guint timeout_ms)
+{
+  FileWait wait = { .path = path, .needle = needle, .count = count };
+  return rh_test_poll_until (file_has_count, &wait, timeout_ms);
+}
+
+static gboolean
+file_has_size (gpointer data)
+{
+  FileWait *wait = data;
+  GStatBuf st;
+  return g_stat (wait->path, &st) == 0 && (guint64) st.st_size >= wait->size;
+}
+
+gboolean
+rh_test_wait_file_size (const char *path, guint64 size, guint timeout_ms)
+{
+  FileWait wait = { .path = path, .size = size };
+  return rh_test_poll_until (file_has_size, &wait, timeout_ms);
+}
+
+gboolean
 rh_test_daemon_wait_log_count (RhTestDaemon *daemon, const char *needle, guint count,
                                guint timeout_ms)
 {
-  for (guint waited = 0; waited <= timeout_ms; waited += 50)
-    {
-      g_autofree char *log = rh_test_daemon_log (daemon);
-      if (rh_test_count (log, needle) >= count)
-        return TRUE;
-      rh_test_sleep (50);
-    }
-  return FALSE;
+  return rh_test_wait_file_count (daemon->log_path, needle, count, timeout_ms);
+}
+
+gboolean
+rh_test_daemon_log_has (RhTestDaemon *daemon, const char *needle)
+{
+  g_autofree char *log = rh_test_daemon_log (daemon);
+  return strstr (log, needle) != NULL;
+}
+
+void
+rh_test_daemon_finish (RhTestDaemon *daemon)
+{
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  rh_test_daemon_free (daemon);
+}
+
+int
+rh_test_daemon_pid (RhTestDaemon *daemon)
+{
+  return atoi (g_subprocess_get_identifier (daemon->process));
+}
+
+guint64
+rh_test_proc_status_kib (int pid, const char *field)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", pid);
+  g_autofree char *status = NULL;
+  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
+  const char *line = strstr (status, field);
+  g_assert_nonnull (line);
+  return g_ascii_strtoull (line + strlen (field), NULL, 10);
+}
+
+guint
+rh_test_proc_open_fds (int pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/fd", pid);
+  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
+  g_assert_nonnull (dir);
+  guint n = 0;
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+static gboolean
+port_accepts (gpointer data)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) connection
+    = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16) GPOINTER_TO_UINT (data), NULL, NULL);
+  return connection != NULL;
+}
+
+gboolean
+rh_test_wait_port (guint16 port, guint timeout_ms)
+{
+  return rh_test_poll_until (port_accepts, GUINT_TO_POINTER (port), timeout_ms);
 }
 
 gboolean
 rh_test_wait_file (const char *path, guint timeout_ms)
 {
-  for (guint waited = 0; waited <= timeout_ms; waited += 20)
-    {
-      if (g_file_test (path, G_FILE_TEST_EXISTS))
-        return TRUE;
-      rh_test_sleep (20);
-    }
-  return FALSE;
+  return rh_test_wait_file_size (path, 0, timeout_ms);
 }
 
 gboolean
@@ -448,13 +543,16 @@ rh_test_pid_file_alive (const char *pid_file)
   return g_file_get_contents (pid_file, &text, NULL, NULL) && rh_test_pid_running (atoi (text));
 }
 
+static gboolean
+pid_file_gone (gpointer data)
+{
+  return !rh_test_pid_file_alive (data);
+}
+
 gboolean
 rh_test_wait_pid_file_gone (const char *pid_file, guint timeout_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
-  while (rh_test_pid_file_alive (pid_file) && g_get_monotonic_time () < deadline)
-    g_usleep (10 * 1000);
-  return !rh_test_pid_file_alive (pid_file);
+  return rh_test_poll_until (pid_file_gone, (gpointer) pid_file, timeout_ms);
 }
 
 int

@@ -72,6 +72,15 @@ gboolean rh_test_daemon_wait_log (RhTestDaemon *daemon, const char *needle, guin
 gboolean rh_test_daemon_wait_log_count (RhTestDaemon *daemon, const char *needle, guint count,
                                         guint timeout_ms);
 
+/* Does the daemon's log hold needle now? */
+gboolean rh_test_daemon_log_has (RhTestDaemon *daemon, const char *needle);
+/* Stops the daemon, asserts that it exited with 0, frees it. */
+void rh_test_daemon_finish (RhTestDaemon *daemon);
+int rh_test_daemon_pid (RhTestDaemon *daemon);
+/* A "kB" field of /proc/PID/status ("VmRSS:"), and the number of open
+ * descriptors of pid. */
+guint64 rh_test_proc_status_kib (int pid, const char *field);
+guint rh_test_proc_open_fds (int pid);
 /* Runs "rtmphooksd -t -c config_path"; returns its exit status, and
  * what it printed (stdout and stderr) in *output. */
 int rh_test_check_config_file (const char *config_path, char **output);
@@ -79,8 +88,19 @@ int rh_test_check_config_file (const char *config_path, char **output);
  * it with "PATH:line: message" among its errors. */
 void rh_test_assert_config_error (const char *text, guint line, const char *message);
 
+/* Checks done (data) every 10 ms without running any main context, up
+ * to timeout_ms; returns its last answer. The waits below are built on
+ * it; a test that iterates a main context meanwhile uses
+ * rh_test_iterate_until (test-player.h). */
+gboolean rh_test_poll_until (gboolean (*done) (gpointer data), gpointer data, guint timeout_ms);
 /* Waits up to timeout_ms for path to exist. */
 gboolean rh_test_wait_file (const char *path, guint timeout_ms);
+/* ... for path to hold size bytes or more. */
+gboolean rh_test_wait_file_size (const char *path, guint64 size, guint timeout_ms);
+/* ... for path to hold needle count times or more. */
+gboolean rh_test_wait_file_count (const char *path, const char *needle, guint count, guint timeout_ms);
+/* ... for a TCP connection to 127.0.0.1:port to succeed. */
+gboolean rh_test_wait_port (guint16 port, guint timeout_ms);
 
 /* How many times needle occurs in haystack. */
 guint rh_test_count (const char *haystack, const char *needle);
