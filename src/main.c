@@ -134,6 +134,8 @@ main (int argc, char **argv)
   g_autoptr (RhConfig) config = rh_config_load (config_path, must_exist, &overrides, errors);
   for (guint i = 0; i < errors->len; i++)
     fprintf (stderr, "%s\n", (const char *) g_ptr_array_index (errors, i));
+  for (guint i = 0; config != NULL && test_config && i < config->warnings->len; i++)
+    fprintf (stderr, "%s\n", (const char *) g_ptr_array_index (config->warnings, i));
   if (config == NULL)
     {
       fprintf (stderr, _("rtmphooksd: %u configuration error(s)\n"), errors->len);
@@ -148,8 +150,10 @@ main (int argc, char **argv)
     }
   if (test_config)
     {
-      fprintf (stderr, _("rtmphooksd: configuration %s is valid\n"),
-               config->path != NULL ? config->path : _("(built-in defaults)"));
+      if (config->path != NULL)
+        fprintf (stderr, _("rtmphooksd: configuration %s is valid\n"), config->path);
+      else
+        fprintf (stderr, _("rtmphooksd: no file at %s: the built-in defaults are valid\n"), config_path);
       return 0;
     }
 

@@ -253,12 +253,15 @@ test_record_and_relay (void)
   g_assert_true (g_file_set_contents (path,
     "server = {\n"
     "  record = { all = true; dir = \"/srv/rec\"; path = \"${stream_name}.flv\"; max_buffer = 1048576; };\n"
-    "  relay = [ \"rtmp://edge1:1936/live/${stream_name}\" ];\n"
+    "  relay = [ \"rtmp://edge1:1936/live/${stream_name}\",\n"
+    "            \"rtmp://edge2/live\",\n"
+    "            \"rtmp://edge3/live/fixed?key=1\" ];\n"
     "};\n"
     "rules = (\n"
     "  { name = \"keep\"; on = [ \"publish_start\" ]; where = { app = \"studio\"; };\n"
     "    record = { path = \"studio/${stream_name}-${timestamp}.flv\"; }; },\n"
-    "  { name = \"push\"; on = [ \"publish_start\" ]; relay = { url = \"rtmp://127.0.0.1/in/${stream_name}\"; }; }\n"
+    "  { name = \"push\"; on = [ \"publish_start\" ]; relay = { url = \"rtmp://127.0.0.1/in/${stream_name}\"; }; },\n"
+    "  { name = \"app-only\"; on = [ \"publish_start\" ]; relay = { url = \"rtmp://127.0.0.1/in/?k=v\"; }; }\n"
     ");\n", -1, NULL));
   g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (RhConfig) good = rh_config_load (path, TRUE, NULL, errors);
@@ -272,6 +275,16 @@ test_record_and_relay (void)
   g_assert_cmpstr (rh_template_get_text (only_action (good, "record-all")->path), ==, "${stream_name}.flv");
   g_assert_cmpstr (rh_template_get_text (only_action (good, "relay:rtmp://edge1:1936/live/${stream_name}")->url), ==,
                    "rtmp://edge1:1936/live/${stream_name}");
+  /* No stream part: each stream under its own name. */
+  g_assert_cmpstr (rh_template_get_text (only_action (good, "relay:rtmp://edge2/live")->url), ==,
+                   "rtmp://edge2/live/${stream_name}");
+  g_assert_cmpstr (rh_template_get_text (only_action (good, "app-only")->url), ==,
+                   "rtmp://127.0.0.1/in/${stream_name}?k=v");
+  /* One fixed name for every stream: valid, with a warning where it is written. */
+  g_assert_cmpuint (good->warnings->len, ==, 1);
+  g_autofree char *fixed = g_strconcat (path, ":5: warning: server.relay \"rtmp://edge3/live/fixed?key=1\" names "
+                                        "one stream", NULL);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (good->warnings, 0), fixed));
 
   g_assert_true (g_file_set_contents (path,
     "server = {\n"
@@ -281,7 +294,7 @@ test_record_and_relay (void)
     "rules = (\n"
     "  { name = \"a\"; on = [ \"publish_stop\" ]; record = { }; },\n"
     "  { name = \"b\"; on = [ \"publish_start\" ]; record = { path = \"../${stream_name}.flv\"; }; },\n"
-    "  { name = \"c\"; on = [ \"publish_start\" ]; relay = { url = \"rtmp://edge1/live\"; }; },\n"
+    "  { name = \"c\"; on = [ \"publish_start\" ]; relay = { url = \"rtmp://edge1\"; }; },\n"
     "  { name = \"d\"; on = [ \"publish_start\" ]; record = { path = \"/etc/${stream_name}\"; }; },\n"
     "  { name = \"e\"; on = [ \"publish_start\" ]; relay = { }; }\n"
     ");\n", -1, NULL));
@@ -293,9 +306,11 @@ test_record_and_relay (void)
     ":2: unknown setting record.size",
     ":6: rule \"a\": record needs on = [ \"publish_start\" ]",
     ":7: rule \"b\": record.path \"../${stream_name}.flv\" must stay under the recording directory",
-    ":8: rule \"c\": relay URL \"rtmp://edge1/live\" must be rtmp://host[:port]/app/stream",
+    ":8: rule \"c\": relay URL \"rtmp://edge1\" has no application: rtmp://host[:port]/app",
     ":9: rule \"d\": record.path \"/etc/${stream_name}\" must stay under the recording directory",
-    ":10: rule \"e\": relay needs url = \"rtmp://host/app/stream\"",
+    ":10: rule \"e\": relay needs url = \"rtmp://host/app\" or \"rtmp://host/app/stream\"",
+    ":3: server.relay: relay URL \"http://edge1/live/x\" must start with rtmp://",
+    ":3: server.relay: relay URL \"rtmp://${app}/live/x\" needs a literal host",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (expected); i++)
     {
@@ -303,12 +318,11 @@ test_record_and_relay (void)
       if (!has_error (errors, line))
         g_error ("missing error: %s", line);
     }
-  g_assert_true (has_error (errors, "server.relay: relay URL \"http://edge1/live/x\" must start with rtmp://"));
-  g_assert_true (has_error (errors, "server.relay: relay URL \"rtmp://${app}/live/x\" needs a literal host"));
 
   /* The command line's flags. */
   g_ptr_array_set_size (errors, 0);
-  g_auto (GStrv) relay = g_strsplit ("rtmp://127.0.0.1:1936/live/${stream_name}", " ", -1);
+  g_auto (GStrv) relay = g_strsplit ("rtmp://127.0.0.1:1936/live/${stream_name} rtmp://127.0.0.1/edge "
+                                     "rtmp://127.0.0.1/edge/one", " ", -1);
   RhConfigOverrides overrides = { .chunk_size = RH_OVERRIDE_UNSET, .hook_concurrency = RH_OVERRIDE_UNSET,
                                   .record_all = TRUE, .record_dir = "/tmp/rec", .relay = relay };
   g_autoptr (RhConfig) flags = rh_config_load ("/nonexistent/rtmphooks.conf", FALSE, &overrides, errors);
@@ -317,6 +331,17 @@ test_record_and_relay (void)
   g_assert_cmpstr (flags->server.record.dir, ==, "/tmp/rec");
   g_assert_cmpstr (rh_template_get_text (only_action (flags, "record-all")->path), ==, RH_RECORD_DEFAULT_PATH);
   g_assert_cmpint (only_action (flags, "relay:rtmp://127.0.0.1:1936/live/${stream_name}")->kind, ==, RH_ACTION_RELAY);
+  g_assert_cmpstr (rh_template_get_text (only_action (flags, "relay:rtmp://127.0.0.1/edge")->url), ==,
+                   "rtmp://127.0.0.1/edge/${stream_name}");
+  g_assert_cmpuint (flags->warnings->len, ==, 1);
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (flags->warnings, 0),
+                                   "--relay: warning: \"rtmp://127.0.0.1/edge/one\" names one stream"));
+  g_auto (GStrv) bad_relay = g_strsplit ("ftp://x/y", " ", -1);
+  RhConfigOverrides bad_flags = { .chunk_size = RH_OVERRIDE_UNSET, .hook_concurrency = RH_OVERRIDE_UNSET,
+                                  .relay = bad_relay };
+  g_autoptr (RhConfig) refused = rh_config_load ("/nonexistent/rtmphooks.conf", FALSE, &bad_flags, errors);
+  g_assert_null (refused);
+  g_assert_true (has_error (errors, "--relay: relay URL \"ftp://x/y\" must start with rtmp://"));
   overrides.record_dir = "tmp/rec";
   g_autoptr (RhConfig) relative = rh_config_load ("/nonexistent/rtmphooks.conf", FALSE, &overrides, errors);
   g_assert_null (relative);

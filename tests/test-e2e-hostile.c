@@ -29,23 +29,6 @@
 
 static char *clip_path;   /* a short H.264 + AAC clip, published in a loop */
 
-static guint64
-status_kib (int pid, const char *field)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/status", pid);
-  g_autofree char *status = NULL;
-  g_assert_true (g_file_get_contents (path, &status, NULL, NULL));
-  const char *line = strstr (status, field);
-  g_assert_nonnull (line);
-  return g_ascii_strtoull (line + strlen (field), NULL, 10);
-}
-
-static int
-daemon_pid (RhTestDaemon *daemon)
-{
-  return atoi (g_subprocess_get_identifier (daemon->process));
-}
-
 /* ---- the watch: a live stream and a player beside every attack ---- */
 
 typedef struct {
@@ -64,22 +47,16 @@ static gboolean
 sample_rss (gpointer data)
 {
   Watch *watch = data;
-  watch->rss_max = MAX (watch->rss_max, status_kib (daemon_pid (watch->daemon), "VmRSS:"));
+  watch->rss_max = MAX (watch->rss_max, rh_test_proc_status_kib (rh_test_daemon_pid (watch->daemon), "VmRSS:"));
   return G_SOURCE_CONTINUE;
 }
 
+/* Runs the main context (the watch's player reads) until the log has
+ * needle. */
 static gboolean
-log_has (RhTestDaemon *daemon, const char *needle)
+watch_wait_log (Watch *watch, const char *needle, guint timeout_ms)
 {
-  g_autofree char *log = rh_test_daemon_log (daemon);
-  return strstr (log, needle) != NULL;
-}
-
-/* Runs the main context (the player reads) until the log has needle. */
-static gboolean
-wait_log (RhTestDaemon *daemon, const char *needle, guint timeout_ms)
-{
-  return rh_test_iterate_until_log (daemon, needle, 1, timeout_ms);
+  return rh_test_iterate_until_log (watch->daemon, needle, 1, timeout_ms);
 }
 
 /* Another user may pass through the scratch directories up to dir (0700
@@ -182,7 +159,7 @@ watch_start (const char *config)
 static void
 watch_begin (Watch *watch)
 {
-  watch->rss_before = status_kib (daemon_pid (watch->daemon), "VmRSS:");
+  watch->rss_before = rh_test_proc_status_kib (rh_test_daemon_pid (watch->daemon), "VmRSS:");
   watch->rss_max = watch->rss_before;
   watch->sampler_id = g_timeout_add (100, sample_rss, watch);
   watch->from = g_get_monotonic_time ();
@@ -213,7 +190,7 @@ watch_publish_again (Watch *watch)
 {
   g_autoptr (GSocketConnection) publisher = rh_test_raw_publish (watch->daemon->port, "live", "afterwards");
   g_assert_nonnull (publisher);
-  g_assert_true (wait_log (watch->daemon, "publish_start live/afterwards", 10000));
+  g_assert_true (watch_wait_log (watch, "publish_start live/afterwards", 10000));
   g_io_stream_close (G_IO_STREAM (publisher), NULL, NULL);
 }
 
@@ -337,7 +314,7 @@ check_ping_flood (gboolean after_connect)
   GThread *thread = g_thread_new ("ping-flood", ping_flood_main, &flood);
   g_assert_true (rh_test_iterate_until (attack_done, &flood, (ATTACK_SECONDS + 10) * 1000));
   g_thread_join (thread);
-  g_assert_true (wait_log (watch->daemon, "closed: protocol_error (peer does not read its replies", 5000));
+  g_assert_true (watch_wait_log (watch, "closed: protocol_error (peer does not read its replies", 5000));
   gint64 took = g_get_monotonic_time () - watch->from;
   g_test_message ("closed after %.1f s and %" G_GUINT64_FORMAT " bytes of pings", (double) took / G_USEC_PER_SEC,
                   flood.sent);
@@ -409,7 +386,7 @@ test_http_body_before_token (void)
   g_assert_cmpuint (big.body_sent, <, 64 * 1024 * 1024);
   g_free (big.answer);
   /* The stream was not dropped. */
-  g_assert_false (log_has (watch->daemon, "dropped through the HTTP API"));
+  g_assert_false (rh_test_daemon_log_has (watch->daemon, "dropped through the HTTP API"));
 
   /* A body over 4 KiB with the token: 413, also from the headers. */
   g_autofree char *too_large = http_exchange (watch->api_port, "POST /api/v1/streams/live/steady/drop HTTP/1.1\r\n"
@@ -479,7 +456,7 @@ test_http_connection_flood (void)
   /* A publish goes through while they hang. */
   watch_publish_again (watch);
   /* The 16 taken are closed at the 5 s timeout. */
-  g_assert_true (wait_log (watch->daemon, "HTTP connection from 127.0.0.1 closed: no complete request within 5.0s", 15000));
+  g_assert_true (watch_wait_log (watch, "HTTP connection from 127.0.0.1 closed: no complete request within 5.0s", 15000));
   g_ptr_array_unref (half.connections);
   watch_end (watch, "1030 half-sent HTTP requests");
   g_autofree char *text = metrics (watch, NULL);
@@ -493,18 +470,6 @@ test_http_connection_flood (void)
 }
 
 /* ---- out of descriptors ---- */
-
-static guint
-open_fds (int pid)
-{
-  g_autofree char *path = g_strdup_printf ("/proc/%d/fd", pid);
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  g_assert_nonnull (dir);
-  guint n = 0;
-  while (g_dir_read_name (dir) != NULL)
-    n++;
-  return n;
-}
 
 /* utime + stime of a process, in clock ticks. */
 static guint64
@@ -536,15 +501,15 @@ static void
 test_descriptor_exhaustion (void)
 {
   Watch *watch = watch_start (NULL);
-  int pid = daemon_pid (watch->daemon);
+  int pid = rh_test_daemon_pid (watch->daemon);
   struct rlimit original;
   g_assert_cmpint (prlimit (pid, RLIMIT_NOFILE, NULL, &original), ==, 0);
   watch_begin (watch);
-  set_fd_limit (pid, open_fds (pid));
+  set_fd_limit (pid, rh_test_proc_open_fds (pid));
   g_autoptr (GPtrArray) waiting = g_ptr_array_new_with_free_func (g_object_unref);
   for (int i = 0; i < 50; i++)
     g_ptr_array_add (waiting, rh_test_connect (watch->daemon->port));
-  g_assert_true (wait_log (watch->daemon, "RTMP listener on", 5000));
+  g_assert_true (watch_wait_log (watch, "RTMP listener on", 5000));
   guint64 ticks_before = cpu_ticks (pid);
   gint64 measured_from = g_get_monotonic_time ();
   /* Two seconds with the queue full and no descriptor: no spin. */
@@ -560,7 +525,7 @@ test_descriptor_exhaustion (void)
 
   set_fd_limit (pid, original.rlim_cur);
   /* The listener comes back on its own: the waiting connections are taken. */
-  g_assert_true (wait_log (watch->daemon, "c000052 accepted", 10000));
+  g_assert_true (watch_wait_log (watch, "c000052 accepted", 10000));
   g_ptr_array_set_size (waiting, 0);
   watch_end (watch, "out of descriptors");
   g_autofree char *text = metrics (watch, NULL);
@@ -575,16 +540,16 @@ static void
 test_descriptor_reserve (void)
 {
   Watch *watch = watch_start ("server = { descriptor_reserve = 64; };");
-  int pid = daemon_pid (watch->daemon);
+  int pid = rh_test_daemon_pid (watch->daemon);
   struct rlimit original;
   g_assert_cmpint (prlimit (pid, RLIMIT_NOFILE, NULL, &original), ==, 0);
   /* Room for about 40 clients beside what is open. */
-  set_fd_limit (pid, open_fds (pid) + 40 + 64);
+  set_fd_limit (pid, rh_test_proc_open_fds (pid) + 40 + 64);
   watch_begin (watch);
   g_autoptr (GPtrArray) held = g_ptr_array_new_with_free_func (g_object_unref);
   for (int i = 0; i < 80; i++)
     g_ptr_array_add (held, rh_test_connect (watch->daemon->port));
-  g_assert_true (wait_log (watch->daemon, "the descriptors left are kept for hooks, recordings and the HTTP API", 5000));
+  g_assert_true (watch_wait_log (watch, "the descriptors left are kept for hooks, recordings and the HTTP API", 5000));
   /* The API, on the reserve, answers. */
   g_autofree char *text = metrics (watch, NULL);
   g_assert_cmpfloat (metric (text, "rtmphooks_connections_refused_total"), >=, 1);
@@ -637,12 +602,12 @@ test_recording_task_limit (void)
                                              "where = { stream_name = \"rec*\"; }; "
                                              "record = { path = \"${stream_name}.flv\"; }; } );\n", dir);
   Watch *watch = start_with_task_limit (config, STARTUP_TASKS);
-  int pid = daemon_pid (watch->daemon);
+  int pid = rh_test_daemon_pid (watch->daemon);
   g_assert_cmpuint (task_count (pid), ==, STARTUP_TASKS);
   watch_begin (watch);
   g_autoptr (GSocketConnection) first = rh_test_raw_publish (watch->daemon->port, "live", "rec0");
-  g_assert_true (wait_log (watch->daemon, "recording of live/rec0 failed: cannot start a writer thread", 10000));
-  g_assert_true (wait_log (watch->daemon, "record_stop live/rec0 path=- reason=error", 5000));
+  g_assert_true (watch_wait_log (watch, "recording of live/rec0 failed: cannot start a writer thread", 10000));
+  g_assert_true (watch_wait_log (watch, "record_stop live/rec0 path=- reason=error", 5000));
   g_io_stream_close (G_IO_STREAM (first), NULL, NULL);
   watch_end (watch, "a recording with no thread to write it");
   g_autofree char *text = metrics (watch, NULL);
@@ -652,7 +617,7 @@ test_recording_task_limit (void)
   watch_free (watch);
 
   watch = start_with_task_limit (config, STARTUP_TASKS + 4);
-  pid = daemon_pid (watch->daemon);
+  pid = rh_test_daemon_pid (watch->daemon);
   watch_begin (watch);
   g_autoptr (GPtrArray) publishers = g_ptr_array_new_with_free_func (g_object_unref);
   for (int i = 1; i <= 20; i++)
@@ -660,14 +625,15 @@ test_recording_task_limit (void)
       g_autofree char *name = g_strdup_printf ("rec%d", i);
       g_ptr_array_add (publishers, rh_test_raw_publish (watch->daemon->port, "live", name));
       g_autofree char *started = g_strdup_printf ("recording live/%s to", name);
-      g_assert_true (wait_log (watch->daemon, started, 10000));
+      g_assert_true (watch_wait_log (watch, started, 10000));
     }
   guint tasks = task_count (pid);
   g_ptr_array_set_size (publishers, 0);
   for (int i = 1; i <= 20; i++)
     {
-      g_autofree char *stopped = g_strdup_printf ("record_stop live/rec%d path=rec%d.flv reason=publish_stop", i, i);
-      g_assert_true (wait_log (watch->daemon, stopped, 10000));
+      g_autofree char *stopped = g_strdup_printf ("record_stop live/rec%d path=%s/rec%d.flv reason=publish_stop", i,
+                                                  dir, i);
+      g_assert_true (watch_wait_log (watch, stopped, 10000));
     }
   g_test_message ("tasks with 20 recordings: %u", tasks);
   g_assert_cmpuint (tasks, <=, STARTUP_TASKS + 4);
@@ -838,7 +804,7 @@ test_relay_target_ping_flood (void)
   g_thread_join (thread);
   g_autofree char *expected = g_strdup_printf ("relay of live/steady to rtmp://127.0.0.1:%u/live/steady: the target "
                                                "does not read our replies; trying again in 1.0 s", target.port);
-  g_assert_true (wait_log (watch->daemon, expected, 5000));
+  g_assert_true (watch_wait_log (watch, expected, 5000));
   g_test_message ("%" G_GUINT64_FORMAT " bytes of pings before the relay gave up", target.sent);
   watch_end (watch, "relay target flooding pings");
   g_autofree char *text = metrics (watch, NULL);
@@ -871,7 +837,7 @@ test_relay_backoff (void)
       /* 1, 2, 4 s, plus the attempt's own setup. */
       g_assert_cmpfloat (waited, >=, (double) (1u << (i - 1)) - 0.1);
     }
-  g_assert_true (wait_log (watch->daemon, "chunk size 0 out of range", 1000));
+  g_assert_true (watch_wait_log (watch, "chunk size 0 out of range", 1000));
   watch_end (watch, "relay target failing each publish");
   watch_publish_again (watch);
   watch_free (watch);
@@ -889,14 +855,14 @@ test_relay_to_itself (void)
                                  "\"rtmp://127.0.0.1:@PORT@/live/${stream_name}x\" ]; };", NULL, NULL,
                                  rh_test_free_port ());
   watch_begin (watch);
-  g_assert_true (wait_log (watch->daemon, "/live/steady: the target refused (NetConnection.Connect.Rejected)", 15000));
-  g_assert_true (wait_log (watch->daemon, "/live/steadyx: the target refused (NetConnection.Connect.Rejected)", 15000));
-  g_assert_true (wait_log (watch->daemon, "connect refused: a relay from this daemon to itself", 1000));
+  g_assert_true (watch_wait_log (watch, "/live/steady: the target refused (NetConnection.Connect.Rejected)", 15000));
+  g_assert_true (watch_wait_log (watch, "/live/steadyx: the target refused (NetConnection.Connect.Rejected)", 15000));
+  g_assert_true (watch_wait_log (watch, "connect refused: a relay from this daemon to itself", 1000));
   g_autofree char *counted = metrics (watch, NULL);
   g_assert_cmpfloat (metric (counted, "rtmphooks_connections_closed_total{reason=\"rejected\"}"), >=, 2);
   watch_end (watch, "relays to itself");
-  g_assert_false (log_has (watch->daemon, "publish_start live/steadyx"));
-  g_assert_false (log_has (watch->daemon, "replaced"));
+  g_assert_false (rh_test_daemon_log_has (watch->daemon, "publish_start live/steadyx"));
+  g_assert_false (rh_test_daemon_log_has (watch->daemon, "replaced"));
   g_autofree char *text = metrics (watch, NULL);
   /* The encoder and the player; refused relays do not stay. */
   g_assert_cmpfloat (metric (text, "rtmphooks_connections"), <=, 3);
@@ -924,15 +890,14 @@ test_relay_hop_limit (void)
   watch_begin (watch);
   /* Hops 1, 3, 5 and 7 arrive at b, 2, 4, 6 and 8 at a; 9 is refused. */
   g_assert_true (rh_test_daemon_wait_log (b, "publish_start live/steadyxxxxxxx ", 20000));
-  g_assert_true (wait_log (watch->daemon, "publish_start live/steadyxxxxxxxx ", 20000));
+  g_assert_true (watch_wait_log (watch, "publish_start live/steadyxxxxxxxx ", 20000));
   g_assert_true (rh_test_daemon_wait_log (b, "connect refused: a relay that has crossed too many daemons", 10000));
   watch_end (watch, "a relay loop between two daemons");
   g_autofree char *log_b = rh_test_daemon_log (b);
   g_assert_null (strstr (log_b, "publish_start live/steadyxxxxxxxxx "));
   watch_publish_again (watch);
   watch_free (watch);
-  g_assert_cmpint (rh_test_daemon_stop (b), ==, 0);
-  rh_test_daemon_free (b);
+  rh_test_daemon_finish (b);
 }
 
 /* ---- webhook checks ---- */
@@ -956,7 +921,7 @@ publish_checked (Watch *watch, const char *outcome)
 {
   GSocketConnection *publisher = rh_test_raw_publish (watch->daemon->port, "live", "checked");
   g_assert_nonnull (publisher);
-  g_assert_true (wait_log (watch->daemon, outcome, 10000));
+  g_assert_true (watch_wait_log (watch, outcome, 10000));
   return publisher;
 }
 
@@ -973,7 +938,7 @@ test_check_endless_answer (void)
   gint64 took = g_get_monotonic_time () - from;
   g_test_message ("denied after %.2f s", (double) took / G_USEC_PER_SEC);
   g_assert_cmpint (took, <, 3 * G_USEC_PER_SEC);
-  g_assert_true (log_has (watch->daemon, "the answer is larger than 64 KiB"));
+  g_assert_true (rh_test_daemon_log_has (watch->daemon, "the answer is larger than 64 KiB"));
   watch_end (watch, "a check answer without end");
   g_autofree char *text = metrics (watch, NULL);
   g_assert_cmpfloat (metric (text, "rtmphooks_check_runs_total{check=\"hostile\",result=\"error\"}"), ==, 1);
@@ -991,7 +956,7 @@ test_check_redirect (void)
   Watch *watch = watch_with_check (http, "/redirect");
   watch_begin (watch);
   g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED = publish_checked (watch, CHECK_DENIED);
-  g_assert_true (log_has (watch->daemon, "HTTP 302 (redirects are not followed)"));
+  g_assert_true (rh_test_daemon_log_has (watch->daemon, "HTTP 302 (redirects are not followed)"));
   g_autofree char *text = metrics (watch, NULL);
   g_assert_cmpfloat (metric (text, "rtmphooks_check_runs_total{check=\"hostile\",result=\"error\"}"), ==, 1);
   g_autoptr (GPtrArray) followed = rh_test_http_requests (http, "/ok");
@@ -1012,7 +977,7 @@ test_check_rename_with_nul (void)
   g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED =
     publish_checked (watch, "check \"hostile\" renamed live/checked to an invalid name");
   watch_end (watch, "a rename with a NUL");
-  g_assert_false (log_has (watch->daemon, "publish_start live/a "));
+  g_assert_false (rh_test_daemon_log_has (watch->daemon, "publish_start live/a "));
   watch_publish_again (watch);
   watch_free (watch);
   rh_test_http_stop (http);
@@ -1043,11 +1008,12 @@ test_recording_dir_removed (void)
                                              "where = { stream_name = \"steady\"; }; "
                                              "record = { path = \"${stream_name}.flv\"; }; } );\n", sub);
   Watch *watch = watch_start (config);
-  g_assert_true (wait_log (watch->daemon, "recording live/steady to", 5000));
+  g_assert_true (watch_wait_log (watch, "recording live/steady to", 5000));
   watch_begin (watch);
   rh_test_remove_tree (sub);
-  g_assert_true (wait_log (watch->daemon, "record_stop live/steady path=steady.flv reason=error", 5000));
-  g_assert_true (log_has (watch->daemon, "steady.flv was removed while recording"));
+  g_autofree char *stopped = g_strdup_printf ("record_stop live/steady path=%s/steady.flv reason=error", sub);
+  g_assert_true (watch_wait_log (watch, stopped, 5000));
+  g_assert_true (rh_test_daemon_log_has (watch->daemon, "steady.flv was removed while recording"));
   g_autofree char *text = metrics (watch, NULL);
   g_assert_cmpfloat (metric (text, "rtmphooks_recordings_failed_total"), ==, 1);
   watch_end (watch, "a recording whose directory was removed");
@@ -1078,16 +1044,16 @@ test_recording_duration_jump (void)
     rh_chunk_write_message (wire, 128, 6, t, 9, 1, frame, sizeof frame);
   g_assert_true (rh_test_write (publisher, wire->data, wire->len));
   g_io_stream_close (G_IO_STREAM (publisher), NULL, NULL);
-  g_assert_true (rh_test_daemon_wait_log (daemon, "record_stop live/jumpy path=jumpy.flv reason=publish_stop", 10000));
   g_autofree char *path = g_build_filename (dir, "jumpy.flv", NULL);
+  g_autofree char *stopped = g_strdup_printf ("record_stop live/jumpy path=%s reason=publish_stop", path);
+  g_assert_true (rh_test_daemon_wait_log (daemon, stopped, 10000));
   RhTestProbe probe = { 0 };
   g_assert_true (rh_test_probe (path, &probe));
   g_test_message ("duration %.2f s", probe.duration);
   g_assert_cmpfloat (probe.duration, >=, 5.9);
   g_assert_cmpfloat (probe.duration, <=, 6.1);
   rh_test_probe_clear (&probe);
-  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
-  rh_test_daemon_free (daemon);
+  rh_test_daemon_finish (daemon);
   rh_test_remove_tree (dir);
 }
 

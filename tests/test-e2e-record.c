@@ -19,6 +19,13 @@ file_size (const char *path)
   return g_stat (path, &st) == 0 ? (guint64) st.st_size : 0;
 }
 
+static gboolean
+has_record_start (gpointer data)
+{
+  g_autoptr (GPtrArray) events = rh_test_daemon_events (data, "record_start");
+  return events->len > 0;
+}
+
 /* Every stream recorded (server.record.all): the file is read while it
  * grows, and once closed it holds every frame from the first keyframe
  * on, with the duration in its onMetaData. */
@@ -38,8 +45,7 @@ test_record_all (void)
   g_autofree char *file = g_build_filename (recordings, "live", "cam.flv", NULL);
   g_assert_true (rh_test_daemon_wait_log (daemon, "recording live/cam to", 10000));
   /* Playable while it grows: a second and more of it. */
-  for (guint waited = 0; file_size (file) < 60000 && waited < 10000; waited += 50)
-    rh_test_sleep (50);
+  g_assert_true (rh_test_wait_file_size (file, 60000, 10000));
   RhTestProbe growing;
   g_assert_true (rh_test_probe (file, &growing));
   g_assert_cmpstr (growing.video_codec, ==, "h264");
@@ -53,8 +59,7 @@ test_record_all (void)
     json_object_get_array_member (json_node_get_object (root), "streams"), 0);
   JsonArray *listed = json_object_get_array_member (stream, "recordings");
   g_assert_cmpuint (json_array_get_length (listed), ==, 1);
-  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (listed, 0), "path"), ==,
-                   "live/cam.flv");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (listed, 0), "path"), ==, file);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (listed, 0), "state"), ==,
                    "recording");
   g_autofree char *metrics = rh_test_http_get (http_port, "/metrics");
@@ -69,9 +74,9 @@ test_record_all (void)
   JsonObject *start = rh_test_daemon_only_event (daemon, "record_start", &starts);
   JsonObject *stop = rh_test_daemon_only_event (daemon, "record_stop", &stops);
   JsonObject *publish_stop = rh_test_daemon_only_event (daemon, "publish_stop", &publish_stops);
-  g_assert_cmpstr (json_object_get_string_member (start, "path"), ==, "live/cam.flv");
+  g_assert_cmpstr (json_object_get_string_member (start, "path"), ==, file);
   g_assert_cmpstr (json_object_get_string_member (start, "stream_name"), ==, "cam");
-  g_assert_cmpstr (json_object_get_string_member (stop, "path"), ==, "live/cam.flv");
+  g_assert_cmpstr (json_object_get_string_member (stop, "path"), ==, file);
   g_assert_cmpstr (json_object_get_string_member (stop, "reason"), ==, "publish_stop");
   g_assert_cmpint (json_object_get_int_member (stop, "bytes"), ==, (gint64) file_size (file));
   g_assert_cmpint (json_object_get_int_member (stop, "duration_seconds"), >=, 4);
@@ -122,8 +127,8 @@ test_no_overwrite (void)
   for (guint i = 0; i < 2; i++)
     {
       JsonObject *data = json_object_get_object_member (json_node_get_object (g_ptr_array_index (starts, i)), "data");
-      g_assert_cmpstr (json_object_get_string_member (data, "path"), ==, expected[i]);
       g_autofree char *file = g_build_filename (recordings, expected[i], NULL);
+      g_assert_cmpstr (json_object_get_string_member (data, "path"), ==, file);
       RhTestProbe probe;
       g_assert_true (rh_test_probe (file, &probe));
       g_assert_cmpuint (probe.video_frames, >=, 50);
@@ -163,8 +168,8 @@ test_hostile_name (void)
                                  "leave the recording directory"));
   g_autoptr (GPtrArray) starts = NULL;
   JsonObject *start = rh_test_daemon_only_event (daemon, "record_start", &starts);
-  g_assert_cmpstr (json_object_get_string_member (start, "path"), ==, "live/x%3D%2F..%2F..%2Fescaped.flv");
   g_autofree char *file = g_build_filename (recordings, "live", "x%3D%2F..%2F..%2Fescaped.flv", NULL);
+  g_assert_cmpstr (json_object_get_string_member (start, "path"), ==, file);
   g_assert_cmpuint (file_size (file), >, 10000);
   /* Nothing was written outside the directory. */
   g_autofree char *outside = g_build_filename (root, "escaped.flv", NULL);
@@ -228,23 +233,15 @@ test_flags_and_shutdown (void)
   g_autofree char *url = rh_test_daemon_url (daemon, "live/long");
   g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 30, "160x120", NULL, NULL);
   g_assert_true (rh_test_daemon_wait_log (daemon, "recording live/long to", 10000));
+  g_assert_true (rh_test_poll_until (has_record_start, daemon, 10000));
   g_autoptr (GPtrArray) starts = NULL;
-  JsonObject *start = NULL;
-  for (guint waited = 0; start == NULL && waited < 10000; waited += 50)
-    {
-      g_autoptr (GPtrArray) events = rh_test_daemon_events (daemon, "record_start");
-      if (events->len == 1)
-        start = rh_test_daemon_only_event (daemon, "record_start", &starts);
-      else
-        rh_test_sleep (50);
-    }
-  g_assert_nonnull (start);
-  /* The default template: app/name-timestamp.flv. */
+  JsonObject *start = rh_test_daemon_only_event (daemon, "record_start", &starts);
+  /* The default template: app/name-timestamp.flv, under the directory. */
   const char *path = json_object_get_string_member (start, "path");
-  g_assert_true (g_str_has_prefix (path, "live/long-") && g_str_has_suffix (path, ".flv"));
-  g_autofree char *file = g_build_filename (recordings, path, NULL);
-  for (guint waited = 0; file_size (file) < 20000 && waited < 10000; waited += 50)
-    rh_test_sleep (50);
+  g_autofree char *prefix = g_build_filename (recordings, "live", "long-", NULL);
+  g_assert_true (g_str_has_prefix (path, prefix) && g_str_has_suffix (path, ".flv"));
+  g_autofree char *file = g_strdup (path);
+  g_assert_true (rh_test_wait_file_size (file, 20000, 10000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
   g_subprocess_force_exit (publisher);
   rh_test_wait (publisher, 10000);
@@ -262,6 +259,43 @@ test_flags_and_shutdown (void)
   rh_test_remove_tree (recordings);
 }
 
+/* A record_stop hook runs in its own working directory (/ here, as
+ * under systemd): the event's path is absolute, and the hook reads the
+ * whole file through it. */
+static void
+test_hook_reads_path_from_root (void)
+{
+  g_autofree char *recordings = rh_test_make_dir ();
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *body = g_strdup_printf ("#!/bin/sh\ncd / || exit 1\ncat \"$1\" > %1$s/copy.tmp && "
+                                           "mv %1$s/copy.tmp %1$s/copy.flv\n", dir);
+  g_autofree char *script = rh_test_write_script (dir, "upload.sh", body);
+  g_autofree char *config = g_strdup_printf (
+    "server = { record = { all = true; dir = \"%s\"; path = \"${app}/${stream_name}.flv\"; }; };\n"
+    "rules = ( { name = \"upload\"; on = [ \"record_stop\" ]; exec = { command = [ \"%s\", \"${path}\" ]; }; } );\n",
+    recordings, script);
+  const char *const args[] = { "--hook-stdio-format", "jsonl", NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start (config, args);
+  g_autofree char *url = rh_test_daemon_url (daemon, "live/upload");
+  g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 3, "320x240", NULL, NULL);
+  g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
+  g_autofree char *copy = g_build_filename (dir, "copy.flv", NULL);
+  g_assert_true (rh_test_wait_file (copy, 10000));
+  g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
+  g_autoptr (GPtrArray) stops = NULL;
+  JsonObject *stop = rh_test_daemon_only_event (daemon, "record_stop", &stops);
+  g_assert_true (g_path_is_absolute (json_object_get_string_member (stop, "path")));
+  g_assert_cmpint (json_object_get_int_member (stop, "bytes"), ==, (gint64) file_size (copy));
+  RhTestProbe probe;
+  g_assert_true (rh_test_probe (copy, &probe));
+  g_assert_cmpstr (probe.video_codec, ==, "h264");
+  g_assert_cmpuint (probe.video_frames, >=, 60);
+  rh_test_probe_clear (&probe);
+  rh_test_daemon_free (daemon);
+  rh_test_remove_tree (dir);
+  rh_test_remove_tree (recordings);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -271,5 +305,6 @@ main (int argc, char **argv)
   g_test_add_func ("/record/hostile-name", test_hostile_name);
   g_test_add_func ("/record/full-disk", test_full_disk);
   g_test_add_func ("/record/flags-and-shutdown", test_flags_and_shutdown);
+  g_test_add_func ("/record/hook-reads-path-from-root", test_hook_reads_path_from_root);
   return g_test_run ();
 }

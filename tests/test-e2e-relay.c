@@ -81,14 +81,6 @@ typedef struct {
   guint16 port;
 } Nginx;
 
-static gboolean
-port_open (guint16 port)
-{
-  g_autoptr (GSocketClient) client = g_socket_client_new ();
-  g_autoptr (GSocketConnection) connection = g_socket_client_connect_to_host (client, "127.0.0.1", port, NULL, NULL);
-  return connection != NULL;
-}
-
 static void
 nginx_start (Nginx *nginx)
 {
@@ -108,9 +100,7 @@ nginx_start (Nginx *nginx)
   const char *const argv[] = { "nginx", "-p", nginx->dir, "-c", conf_path, NULL };
   g_autofree char *log = g_build_filename (logs, "stderr.log", NULL);
   nginx->process = rh_test_spawn (argv, log);
-  for (guint waited = 0; !port_open (nginx->port) && waited < 10000; waited += 50)
-    rh_test_sleep (50);
-  g_assert_true (port_open (nginx->port));
+  g_assert_true (rh_test_wait_port (nginx->port, 10000));
 }
 
 static void
@@ -186,8 +176,7 @@ test_target_restart (void)
   g_assert_true (rh_test_daemon_wait_log (origin, "relay of live/cam publishing to", 10000));
   g_assert_true (rh_test_daemon_wait_log (target, "publish_start edge/cam", 10000));
 
-  g_assert_cmpint (rh_test_daemon_stop (target), ==, 0);
-  rh_test_daemon_free (target);
+  rh_test_daemon_finish (target);
   g_assert_true (rh_test_daemon_wait_log (origin, "trying again in", 10000));
   RhTestDaemon *again = start_target (port);
   g_autofree char *again_line = g_strdup_printf ("publishing to rtmp://127.0.0.1:%u/edge/cam again", port);
@@ -314,6 +303,10 @@ test_refusals (void)
   g_autoptr (GPtrArray) record_events = rh_test_daemon_events (origin, "record_start");
   g_assert_cmpuint (relay_events->len, ==, 0);
   g_assert_cmpuint (record_events->len, ==, 0);
+  g_autofree char *never_published = g_strdup_printf ("relay of live/cam to rtmp://127.0.0.1:%u/edge/cam ended before "
+                                                      "it ever published (publish_stop)", target->port);
+  g_assert_true (rh_test_daemon_log_has (origin, never_published));
+  g_assert_false (rh_test_daemon_log_has (origin, "relay_stop live/cam"));
   g_subprocess_force_exit (squatter);
   rh_test_wait (squatter, 10000);
   g_assert_cmpint (rh_test_daemon_stop (target), ==, 0);
@@ -378,6 +371,73 @@ test_silent_target (void)
   rh_test_daemon_free (origin);
 }
 
+/* ffmpeg copies two seconds of rtmp://127.0.0.1:port/app/name into a
+ * file: the stream is there under that name. */
+static void
+assert_plays (guint16 port, const char *app, const char *name)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *copy = g_build_filename (dir, "copy.flv", NULL);
+  g_autofree char *source = g_strdup_printf ("rtmp://127.0.0.1:%u/%s/%s", port, app, name);
+  const char *const play[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", source, "-t", "2", "-c", "copy",
+                               "-y", copy, NULL };
+  g_autoptr (GSubprocess) player = rh_test_spawn (play, NULL);
+  g_assert_cmpint (rh_test_wait (player, 30000), ==, 0);
+  RhTestProbe probe;
+  g_assert_true (rh_test_probe (copy, &probe));
+  g_assert_cmpstr (probe.video_codec, ==, "h264");
+  g_assert_cmpuint (probe.video_frames, >=, 30);
+  rh_test_probe_clear (&probe);
+  rh_test_remove_tree (dir);
+}
+
+/* rtmp://host:port/app, with no stream part, pushes each stream under
+ * its own name, as nginx-rtmp's push does: server.relay to nginx-rtmp,
+ * --relay to a second rtmphooksd, two streams at once. */
+static void
+test_app_only_url (void)
+{
+  Nginx nginx = { 0 };
+  nginx_start (&nginx);
+  RhTestDaemon *target = start_target (rh_test_free_port ());
+  g_autofree char *config = g_strdup_printf ("server = { relay = \"rtmp://127.0.0.1:%u/edge\"; };\n", nginx.port);
+  g_autofree char *relay = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/", target->port);
+  const char *const args[] = { "--hook-stdio-format", "jsonl", "--relay", relay, NULL };
+  RhTestDaemon *origin = rh_test_daemon_start (config, args);
+  g_autofree char *first_url = rh_test_daemon_url (origin, "live/first");
+  g_autofree char *second_url = rh_test_daemon_url (origin, "live/second");
+  g_autoptr (GSubprocess) first = rh_test_publish_ffmpeg (first_url, 60, "320x240", NULL, NULL);
+  g_autoptr (GSubprocess) second = rh_test_publish_ffmpeg (second_url, 60, "320x240", NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log_count (origin, "relay of live/first publishing to", 2, 10000));
+  g_assert_true (rh_test_daemon_wait_log_count (origin, "relay of live/second publishing to", 2, 10000));
+  assert_plays (nginx.port, "edge", "first");
+  assert_plays (nginx.port, "edge", "second");
+  assert_plays (target->port, "edge", "first");
+  assert_plays (target->port, "edge", "second");
+
+  g_subprocess_send_signal (first, SIGINT);
+  g_subprocess_send_signal (second, SIGINT);
+  rh_test_wait (first, 10000);
+  rh_test_wait (second, 10000);
+  g_assert_true (rh_test_daemon_wait_log_count (origin, "publish_stop live/", 2, 10000));
+  g_assert_cmpint (rh_test_daemon_stop (origin), ==, 0);
+  g_autoptr (GPtrArray) starts = rh_test_daemon_events (origin, "relay_start");
+  g_assert_cmpuint (starts->len, ==, 4);
+  g_autofree char *to_nginx = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/second", nginx.port);
+  g_autofree char *to_target = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/second", target->port);
+  guint seen = 0;
+  for (guint i = 0; i < starts->len; i++)
+    {
+      JsonObject *event = json_node_get_object (g_ptr_array_index (starts, i));
+      const char *url = json_object_get_string_member (json_object_get_object_member (event, "data"), "url");
+      seen += g_str_equal (url, to_nginx) || g_str_equal (url, to_target);
+    }
+  g_assert_cmpuint (seen, ==, 2);
+  rh_test_daemon_free (origin);
+  rh_test_daemon_finish (target);
+  nginx_stop (&nginx);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -386,6 +446,7 @@ main (int argc, char **argv)
   g_test_add_func ("/relay/to-nginx", test_to_nginx);
   g_test_add_func ("/relay/target-restart", test_target_restart);
   g_test_add_func ("/relay/refusals", test_refusals);
+  g_test_add_func ("/relay/app-only-url", test_app_only_url);
   g_test_add_func ("/relay/silent-target", test_silent_target);
   return g_test_run ();
 }

@@ -163,11 +163,35 @@ test_translated_messages (void)
   rh_test_remove_tree (dir);
 }
 
+/* -t with no -c names the file it looked for: a source build reads
+ * SYSCONFDIR/rtmphooks.conf (/usr/local/etc by default), a package
+ * /etc/rtmphooks.conf. */
+static void
+test_check_names_default_path (void)
+{
+  const char *const check[] = { rh_test_env ("RH_DAEMON"), "-t", NULL };
+  const char *const env[] = { "LANGUAGE", "", NULL };
+  int status;
+  g_autofree char *output = run_capture_env (check, env, &status);
+  g_test_message ("%s", output);
+  const char *path = SYSCONFDIR "/rtmphooks.conf";
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      /* An installed file: -t checks it and names it either way. */
+      g_assert_nonnull (strstr (output, path));
+      return;
+    }
+  g_assert_cmpint (status, ==, 0);
+  g_autofree char *expected = g_strdup_printf ("rtmphooksd: no file at %s: the built-in defaults are valid\n", path);
+  g_assert_cmpstr (output, ==, expected);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/service/notify-lifecycle", test_notify_lifecycle);
   g_test_add_func ("/service/translated-messages", test_translated_messages);
+  g_test_add_func ("/service/check-names-default-path", test_check_names_default_path);
   return g_test_run ();
 }

@@ -152,7 +152,10 @@ rh_config_add_output_rules (RhConfig *config, GPtrArray *errors)
   for (char **url = config->server.relay; url != NULL && *url != NULL; url++)
     {
       g_autoptr (GError) error = NULL;
-      RhTemplate *target = rh_rules_check_relay_url (*url, &error) ? rh_template_new_url (*url, &error) : NULL;
+      if (!rh_rules_check_relay_url (*url, NULL))
+        continue;  /* reported where it was given */
+      g_autofree char *text = rh_rules_relay_target (*url);
+      RhTemplate *target = rh_template_new_url (text, &error);
       if (target == NULL)
         {
           g_ptr_array_add (errors, g_strdup_printf (_("server.relay: %s"), error->message));
@@ -164,7 +167,8 @@ rh_config_add_output_rules (RhConfig *config, GPtrArray *errors)
 }
 
 void
-rh_config_apply_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray *errors)
+rh_config_apply_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray *errors,
+                           GPtrArray *warnings)
 {
   if (overrides == NULL)
     return;
@@ -181,6 +185,18 @@ rh_config_apply_overrides (RhConfig *config, const RhConfigOverrides *overrides,
     }
   if (overrides->relay != NULL && overrides->relay[0] != NULL)
     {
+      for (char **url = overrides->relay; *url != NULL; url++)
+        {
+          g_autoptr (GError) error = NULL;
+          if (!rh_rules_check_relay_url (*url, &error))
+            g_ptr_array_add (errors, g_strdup_printf ("--relay: %s", error->message));
+          else if (rh_rules_relay_stream_is_fixed (*url))
+            g_ptr_array_add (warnings, g_strdup_printf (_("--relay: warning: \"%s\" names one stream: every "
+                                                          "stream published here is pushed to that name, and "
+                                                          "the target refuses all but the first; "
+                                                          "rtmp://host/app pushes each under its own name"),
+                                                        *url));
+        }
       /* Added to the file's list. */
       g_autoptr (GStrvBuilder) builder = g_strv_builder_new ();
       if (config->server.relay != NULL)

@@ -10,8 +10,11 @@
 
 G_BEGIN_DECLS
 
-void rh_config_apply_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray *errors);
-/* A record rule for server.record.all and a relay rule per server.relay URL. */
+void rh_config_apply_overrides (RhConfig *config, const RhConfigOverrides *overrides, GPtrArray *errors,
+                                GPtrArray *warnings);
+/* A record rule for server.record.all and a relay rule per server.relay
+ * URL (those already checked: the file's where they are written, the
+ * flags' by rh_config_apply_overrides). */
 void rh_config_add_output_rules (RhConfig *config, GPtrArray *errors);
 
 G_END_DECLS

@@ -126,22 +126,58 @@ rh_rules_check_url (const char *text, gint require_https, GError **error)
   return TRUE;
 }
 
-gboolean
-rh_rules_check_relay_url (const char *text, GError **error)
+char *
+rh_rules_relay_target (const char *text)
 {
+  if (g_ascii_strncasecmp (text, "rtmp://", 7) != 0)
+    return g_strdup (text);
+  const char *path = strchr (text + 7, '/');
+  if (path == NULL)
+    return g_strdup (text);
+  gsize path_len = strcspn (path, "?");
+  g_autofree char *app = g_strndup (path + 1, path_len - 1);
+  gsize app_len = strlen (app);
+  if (app_len > 0 && app[app_len - 1] == '/')
+    app[--app_len] = '\0';
+  if (app_len == 0 || strchr (app, '/') != NULL)
+    return g_strdup (text);
+  return g_strdup_printf ("%.*s/%s/${stream_name}%s", (int) (path - text), text, app, path + path_len);
+}
+
+gboolean
+rh_rules_relay_stream_is_fixed (const char *text)
+{
+  g_autofree char *target = rh_rules_relay_target (text);
+  if (strcmp (target, text) != 0)
+    return FALSE;
+  const char *path = strchr (text + 7, '/');
+  const char *stream = path != NULL ? strchr (path + 1, '/') : NULL;
+  return stream != NULL && strstr (stream, "${") == NULL;
+}
+
+gboolean
+rh_rules_check_relay_url (const char *given, GError **error)
+{
+  g_autofree char *text = rh_rules_relay_target (given);
   const char *variable = strstr (text, "${");
   if (g_ascii_strncasecmp (text, "rtmp://", 7) != 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("relay URL \"%s\" must start with rtmp://"), text);
+                   _("relay URL \"%s\" must start with rtmp://"), given);
       return FALSE;
     }
   const char *host = text + 7;
   const char *app = strchr (host, '/');
-  if (app == NULL || app == host || (variable != NULL && variable < app))
+  if (app == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("relay URL \"%s\" needs a literal host"), text);
+                   _("relay URL \"%s\" has no application: rtmp://host[:port]/app"), given);
+      return FALSE;
+    }
+  if (app == host || (variable != NULL && variable < app))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("relay URL \"%s\" needs a literal host"), given);
       return FALSE;
     }
   /* The URL's shape, as the relay will parse it once expanded: each
@@ -153,7 +189,8 @@ rh_rules_check_relay_url (const char *text, GError **error)
   if (!rh_rtmp_url_parse (sample, &parsed, &parse_error))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("relay URL \"%s\" must be rtmp://host[:port]/app/stream"), text);
+                   _("relay URL \"%s\" must be rtmp://host[:port]/app (each stream under its own name) "
+                     "or rtmp://host[:port]/app/stream"), given);
       return FALSE;
     }
   rh_rtmp_url_clear (&parsed);
@@ -495,11 +532,14 @@ load_output (RuleContext *ctx, const config_setting_t *group, RhActionKind kind)
     }
   else if (text == NULL)
     rh_config_error (ctx->errors, setting != NULL ? setting : group,
-                     _("rule \"%s\": relay needs url = \"rtmp://host/app/stream\""), ctx->rule->name);
+                     _("rule \"%s\": relay needs url = \"rtmp://host/app\" or \"rtmp://host/app/stream\""), ctx->rule->name);
   else if (!rh_rules_check_relay_url (text, &error))
     rh_config_error (ctx->errors, setting, _("rule \"%s\": %s"), ctx->rule->name, error->message);
   else
-    action->url = load_template_full (ctx, setting, text, TRUE);
+    {
+      g_autofree char *target = rh_rules_relay_target (text);
+      action->url = load_template_full (ctx, setting, target, TRUE);
+    }
   g_ptr_array_add (ctx->rule->actions, action);
 }
 

@@ -431,9 +431,31 @@ load_http (const config_setting_t *section, RhHttpConfig *http, GPtrArray *error
     }
 }
 
+/* server.relay: each URL checked where it is written. */
 static void
-check_server (const config_setting_t *section, const RhServerConfig *server, GPtrArray *errors)
+check_server_relays (const config_setting_t *section, const RhServerConfig *server, GPtrArray *errors,
+                     GPtrArray *warnings)
 {
+  const config_setting_t *relay = config_setting_get_member (section, "relay");
+  for (guint i = 0; server->relay != NULL && server->relay[i] != NULL; i++)
+    {
+      const config_setting_t *at = rh_config_is_list (relay) ? config_setting_get_elem (relay, i) : relay;
+      g_autoptr (GError) error = NULL;
+      if (!rh_rules_check_relay_url (server->relay[i], &error))
+        rh_config_error (errors, at, "server.relay: %s", error->message);
+      else if (rh_rules_relay_stream_is_fixed (server->relay[i]))
+        rh_config_error (warnings, at, _("warning: server.relay \"%s\" names one stream: every stream "
+                                         "published here is pushed to that name, and the target refuses "
+                                         "all but the first; rtmp://host/app pushes each under its own name"),
+                         server->relay[i]);
+    }
+}
+
+static void
+check_server (const config_setting_t *section, const RhServerConfig *server, GPtrArray *errors,
+              GPtrArray *warnings)
+{
+  check_server_relays (section, server, errors, warnings);
   for (char **block = server->per_ip_exempt; block != NULL && *block != NULL; block++)
     {
       g_autoptr (GError) error = NULL;
@@ -469,6 +491,7 @@ rh_config_load (const char *path, gboolean must_exist,
   config->http.timeout = 10;
   g_array_set_clear_func (config->http.listen, (GDestroyNotify) rh_listen_address_clear);
   config->loaded_at = g_get_real_time () / G_USEC_PER_SEC;
+  config->warnings = g_ptr_array_new_with_free_func (g_free);
 
   if (path != NULL && !must_exist && !g_file_test (path, G_FILE_TEST_EXISTS))
     path = NULL;  /* no default file: built-in defaults */
@@ -515,7 +538,7 @@ rh_config_load (const char *path, gboolean must_exist,
         {
           load_section (section, server_settings, G_N_ELEMENTS (server_settings), &config->server,
                         errors);
-          check_server (section, &config->server, errors);
+          check_server (section, &config->server, errors, config->warnings);
         }
       if ((section = config_setting_get_member (root, "hooks")) != NULL)
         load_section (section, hooks_settings, G_N_ELEMENTS (hooks_settings), &config->hooks, errors);
@@ -527,7 +550,7 @@ rh_config_load (const char *path, gboolean must_exist,
       config_destroy (&cfg);
     }
 
-  rh_config_apply_overrides (config, overrides, errors);
+  rh_config_apply_overrides (config, overrides, errors, config->warnings);
   rh_config_add_output_rules (config, errors);
   if (errors->len > errors_before)
     return NULL;
@@ -557,5 +580,6 @@ rh_config_unref (RhConfig *config)
   g_array_unref (config->http.listen);
   g_free (config->http.token);
   g_free (config->path);
+  g_clear_pointer (&config->warnings, g_ptr_array_unref);
   g_free (config);
 }

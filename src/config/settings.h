@@ -74,6 +74,9 @@ typedef struct {
   RhHooksSettings hooks;
   RhHttpConfig http;
   gint64 loaded_at;                /* real time, seconds */
+  /* "FILE:LINE: warning: ..." of a valid configuration: -t prints them,
+   * the daemon logs them at start and at each reload. */
+  GPtrArray *warnings;
 } RhConfig;
 
 /* An integer option the command line did not give (0 is a value, and

@@ -35,6 +35,13 @@ struct _RhDaemon {
   char *last_status;
 };
 
+static void
+log_config_warnings (const RhConfig *config)
+{
+  for (guint i = 0; i < config->warnings->len; i++)
+    g_warning ("%s", (const char *) g_ptr_array_index (config->warnings, i));
+}
+
 RhDaemon *
 rh_daemon_new (const char *config_path, gboolean config_must_exist,
                const RhConfigOverrides *overrides, RhConfig *config)
@@ -45,6 +52,7 @@ rh_daemon_new (const char *config_path, gboolean config_must_exist,
   /* The overrides point into main's option storage, which outlives us. */
   daemon->overrides = *overrides;
   daemon->config = rh_config_ref (config);
+  log_config_warnings (config);
   daemon->loop = g_main_loop_new (NULL, FALSE);
   return daemon;
 }
@@ -111,6 +119,7 @@ rh_daemon_reload (RhDaemon *daemon)
       daemon->api_sources.reloads_failed++;
       return FALSE;
     }
+  log_config_warnings (config);
   rh_server_apply_config (daemon->server, config, FALSE, NULL);
   rh_dispatcher_configure (daemon->dispatcher, &config->hooks);
   rh_check_runner_configure (daemon->checks, &config->hooks);

@@ -72,8 +72,8 @@ on_recording_started (RhRecording *recording, const char *path, gpointer owner)
 {
   RhOutputs *outputs = owner;
   RhOutput *output = rh_recording_get_output (recording);
-  rh_log (G_LOG_LEVEL_MESSAGE, output->conn_id, output->stream_key, NULL, _("recording %s to %s/%s"),
-          output->stream_key, outputs->record_dir, path);
+  rh_log (G_LOG_LEVEL_MESSAGE, output->conn_id, output->stream_key, NULL, _("recording %s to %s"),
+          output->stream_key, path);
   rh_emit_record_start (rh_registry_get_sink (outputs->registry), output, path);
 }
 
@@ -176,13 +176,20 @@ on_relay_stopped (RhRelay *relay, gboolean was_published, gint64 duration_second
   if (output->stream != NULL)
     rh_stream_detach_output (output->stream, output);
   const char *url = rh_relay_get_public_url (relay);
-  rh_log (G_LOG_LEVEL_MESSAGE, output->conn_id, output->stream_key, NULL,
-          "relay_stop %s url=%s reason=%s duration=%" G_GINT64_FORMAT "s bytes=%" G_GUINT64_FORMAT,
-          output->stream_key, url, reason, duration_seconds, bytes_sent);
   outputs->counters.relay_bytes += bytes_sent;
+  /* relay_stop pairs with relay_start: a relay that never published
+   * (refused, unreachable) had neither, and says so in words. */
   if (was_published)
-    rh_emit_relay_stop (rh_registry_get_sink (outputs->registry), output, url, duration_seconds, bytes_sent,
-                        reason);
+    {
+      rh_log (G_LOG_LEVEL_MESSAGE, output->conn_id, output->stream_key, NULL,
+              "relay_stop %s url=%s reason=%s duration=%" G_GINT64_FORMAT "s bytes=%" G_GUINT64_FORMAT,
+              output->stream_key, url, reason, duration_seconds, bytes_sent);
+      rh_emit_relay_stop (rh_registry_get_sink (outputs->registry), output, url, duration_seconds, bytes_sent,
+                          reason);
+    }
+  else
+    rh_log (G_LOG_LEVEL_MESSAGE, output->conn_id, output->stream_key, NULL,
+            _("relay of %s to %s ended before it ever published (%s)"), output->stream_key, url, reason);
   g_ptr_array_remove (outputs->relays, relay);
   /* Not from inside its own callback. */
   g_idle_add (free_relay, relay);

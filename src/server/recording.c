@@ -314,7 +314,8 @@ static void
 describe (RhOutput *output, char **target, const char **state)
 {
   RhRecording *recording = (RhRecording *) output;
-  *target = g_strdup (recording->path != NULL ? recording->path : recording->requested_path);
+  *target = recording->path != NULL ? g_strdup (recording->path)
+                                     : g_build_filename (recording->dir, recording->requested_path, NULL);
   *state = recording->stopping ? "closing" : recording->path != NULL ? "recording" : "opening";
 }
 
@@ -382,7 +383,9 @@ report (RhRecording *recording, ReportKind kind, const char *path, const char *r
   Report *report = g_new0 (Report, 1);
   report->recording = recording_ref (recording);
   report->kind = kind;
-  report->path = g_strdup (path);
+  /* Events and the API give absolute paths: a hook runs in its own
+   * working directory. */
+  report->path = path != NULL ? g_build_filename (recording->dir, path, NULL) : NULL;
   report->reason = g_strdup (reason);
   report->detail = g_strdup (detail);
   report->duration_seconds = duration_seconds;
