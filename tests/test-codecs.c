@@ -20,18 +20,18 @@ typedef struct {
 
 /* What ffprobe says about the files these records came from. */
 static const Case cases[] = {
-  { "h264-baseline-320x180.bin", "h264", "Constrained Baseline", "3", 320, 180, 8, "4:2:0", 0, 0 },
+  { "h264-baseline-320x180.bin", "h264", "Constrained Baseline", "3.0", 320, 180, 8, "4:2:0", 0, 0 },
   { "h264-high-640x360.bin", "h264", "High", "3.1", 640, 360, 8, "4:2:0", 0, 0 },
-  { "h264-high444-1280x720.bin", "h264", "High 4:4:4 Predictive", "4", 1280, 720, 8, "4:4:4", 0, 0 },
+  { "h264-high444-1280x720.bin", "h264", "High 4:4:4 Predictive", "4.0", 1280, 720, 8, "4:4:4", 0, 0 },
   { "h264-high10-426x240.bin", "h264", "High 10", "2.1", 426, 240, 10, "4:2:0", 0, 0 },
-  { "hevc-main-426x240.bin", "hevc", "Main", "2", 426, 240, 8, "4:2:0", 0, 0 },
+  { "hevc-main-426x240.bin", "hevc", "Main", "2.0", 426, 240, 8, "4:2:0", 0, 0 },
   { "hevc-main10-1280x720.bin", "hevc", "Main 10", "3.1", 1280, 720, 10, "4:2:0", 0, 0 },
   { "av1-main-320x240.bin", "av1", "Main", "2.0", 320, 240, 8, "4:2:0", 0, 0 },
   { "av1-main10-640x360.bin", "av1", "Main", "2.1", 640, 360, 10, "4:2:0", 0, 0 },
   /* ffprobe gives no VP9 level; the record's is the one ffmpeg computed
    * from the picture size and rate (20: level 2). vpcC has no size. */
-  { "vp9-profile0-320x240.bin", "vp9", "Profile 0", "2", 0, 0, 8, "4:2:0", 0, 0 },
-  { "vp9-profile2-320x240.bin", "vp9", "Profile 2", "2", 0, 0, 10, "4:2:0", 0, 0 },
+  { "vp9-profile0-320x240.bin", "vp9", "Profile 0", "2.0", 0, 0, 8, "4:2:0", 0, 0 },
+  { "vp9-profile2-320x240.bin", "vp9", "Profile 2", "2.0", 0, 0, 10, "4:2:0", 0, 0 },
   { "aac-lc-44100-2.bin", "aac", "LC", "", 0, 0, 0, "", 44100, 2 },
   { "aac-lc-48000-1.bin", "aac", "LC", "", 0, 0, 0, "", 48000, 1 },
   { "aac-lc-48000-8.bin", "aac", "LC", "", 0, 0, 0, "", 48000, 8 },

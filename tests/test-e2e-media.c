@@ -66,9 +66,7 @@ check_setting (const char *size, const char *const *video_args, const char *rate
 
   g_autoptr (JsonNode) video = codec_event (daemon, "video");
   JsonObject *v = json_object_get_object_member (json_node_get_object (video), "data");
-  g_autofree char *level = probe.video_level % 10 == 0 ? g_strdup_printf ("%d", probe.video_level / 10)
-                                                        : g_strdup_printf ("%d.%d", probe.video_level / 10,
-                                                                           probe.video_level % 10);
+  g_autofree char *level = g_strdup_printf ("%d.%d", probe.video_level / 10, probe.video_level % 10);
   g_test_message ("ffprobe: %s %s level %s %ux%u; %s %u Hz %u ch", probe.video_codec, probe.video_profile, level,
                   probe.width, probe.height, probe.audio_profile, probe.sample_rate, probe.channels);
   g_assert_cmpstr (json_object_get_string_member (v, "codec"), ==, probe.video_codec);
@@ -392,7 +390,7 @@ test_enhanced_rtmp_hevc (void)
 {
   /* NAL headers: IDR_W_RADL (19), TRAIL_R (1). */
   const EnhancedCase c = { "hvc1", "hevc-main-426x240.bin", 0x26, 0x02,
-                           "\"codec\":\"hevc\",\"profile\":\"Main\",\"level\":\"2\",\"width\":426,\"height\":240" };
+                           "\"codec\":\"hevc\",\"profile\":\"Main\",\"level\":\"2.0\",\"width\":426,\"height\":240" };
   check_enhanced_rtmp (&c);
 }
 

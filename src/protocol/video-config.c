@@ -42,14 +42,12 @@ crop_picture (guint64 coded_width, guint64 coded_height, guint unit_x, guint uni
   return TRUE;
 }
 
-/* "3.1" for 31, "3" for 30 (as the level tables name them). */
+/* "3.1" for 31, "3.0" for 30: always the dotted number, so that a level
+ * compares and sorts as written in the codec's tables. */
 static void
 tenths_level (char *out, gsize size, guint tenths)
 {
-  if (tenths % 10 == 0)
-    g_snprintf (out, size, "%u", tenths / 10);
-  else
-    g_snprintf (out, size, "%u.%u", tenths / 10, tenths % 10);
+  g_snprintf (out, size, "%u.%u", tenths / 10, tenths % 10);
 }
 
 /* ---- H.264 ---- */
