@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <json-glib/json-glib.h>
+#include <signal.h>
 #include <string.h>
 
 #include "test-player.h"
@@ -31,6 +32,56 @@ codec_event (RhTestDaemon *daemon, const char *track)
   return found;
 }
 
+/* The clip's video bits per second, from ffprobe's packet sizes and
+ * duration. */
+static double
+video_bitrate (const char *clip)
+{
+  const char *const argv[] = { "ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                               "packet=size:format=duration", "-of", "default=noprint_wrappers=1", clip, NULL };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) process = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error);
+  g_assert_no_error (error);
+  g_autofree char *out = NULL;
+  g_assert_true (g_subprocess_communicate_utf8 (process, NULL, NULL, &out, NULL, &error));
+  g_auto (GStrv) lines = g_strsplit (out, "\n", -1);
+  double bytes = 0, duration = 0;
+  for (char **line = lines; *line != NULL; line++)
+    if (g_str_has_prefix (*line, "size="))
+      bytes += g_ascii_strtod (*line + 5, NULL);
+    else if (g_str_has_prefix (*line, "duration="))
+      duration = g_ascii_strtod (*line + 9, NULL);
+  g_assert_cmpfloat (duration, >, 0);
+  return bytes * 8 / duration;
+}
+
+typedef struct {
+  guint16 http_port;
+  JsonNode *root;
+  JsonObject *stream;     /* in root */
+} ApiTracks;
+
+/* /api/v1/streams has the stream, and both its tracks have a measured
+ * rate over the full window (5 s of media). */
+static gboolean
+tracks_measured (gpointer data)
+{
+  ApiTracks *api = data;
+  g_autofree char *body = rh_test_http_get (api->http_port, "/api/v1/streams");
+  g_clear_pointer (&api->root, json_node_unref);
+  api->root = json_from_string (body, NULL);
+  JsonArray *streams = json_object_get_array_member (json_node_get_object (api->root), "streams");
+  if (json_array_get_length (streams) == 0)
+    return FALSE;
+  api->stream = json_array_get_object_element (streams, 0);
+  JsonObject *publisher = json_object_get_object_member (api->stream, "publisher");
+  JsonObject *tracks = json_object_get_object_member (api->stream, "tracks");
+  return publisher != NULL && json_object_get_int_member_with_default (publisher, "uptime_seconds", 0) >= 6
+         && json_object_has_member (tracks, "video") && json_object_has_member (tracks, "audio")
+         && json_object_has_member (json_object_get_object_member (tracks, "video"), "bitrate")
+         && json_object_has_member (json_object_get_object_member (tracks, "audio"), "bitrate");
+}
+
 static void
 check_setting (const char *size, const char *const *video_args, const char *rate, const char *channels)
 {
@@ -54,13 +105,19 @@ check_setting (const char *size, const char *const *video_args, const char *rate
   RhTestProbe probe;
   g_assert_true (rh_test_probe (clip, &probe));
 
+  guint16 http_port = rh_test_free_port ();
+  g_autofree char *config = g_strdup_printf ("http = { listen = [ \"127.0.0.1:%u\" ]; };\n", http_port);
   const char *const args[] = { "--hook-stdio-format", "jsonl", NULL };
-  RhTestDaemon *daemon = rh_test_daemon_start (NULL, args);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, args);
   g_autofree char *url = rh_test_daemon_url (daemon, "live/probe");
-  const char *const publish[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", clip, "-c", "copy",
-                                  "-f", "flv", url, NULL };
+  /* In a loop at its own pace, so that the API sees it live. */
+  const char *const publish[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", clip,
+                                  "-c", "copy", "-f", "flv", url, NULL };
   g_autoptr (GSubprocess) publisher = rh_test_spawn (publish, NULL);
-  g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
+  ApiTracks api = { http_port, NULL };
+  g_assert_true (rh_test_poll_until (tracks_measured, &api, 20000));
+  g_subprocess_send_signal (publisher, SIGINT);
+  rh_test_wait (publisher, 10000);
   g_assert_true (rh_test_daemon_wait_log (daemon, "publish_stop live/probe", 10000));
   g_assert_cmpint (rh_test_daemon_stop (daemon), ==, 0);
 
@@ -85,6 +142,32 @@ check_setting (const char *size, const char *const *video_args, const char *rate
   g_assert_cmpint (json_object_get_int_member (a, "channels"), ==, probe.channels);
   g_assert_false (json_object_has_member (a, "width"));
   g_assert_false (json_object_has_member (v, "sample_rate"));
+
+  /* /api/v1/streams says per track what codec_detected said, and what
+   * it measures: 30 frames a second (give or take a loop of the clip),
+   * the clip's own video bitrate. */
+  JsonObject *tracks = json_object_get_object_member (api.stream, "tracks");
+  JsonObject *api_video = json_object_get_object_member (tracks, "video");
+  JsonObject *api_audio = json_object_get_object_member (tracks, "audio");
+  g_assert_cmpstr (json_object_get_string_member (api_video, "codec"), ==, probe.video_codec);
+  g_assert_cmpstr (json_object_get_string_member (api_video, "profile"), ==, probe.video_profile);
+  g_assert_cmpstr (json_object_get_string_member (api_video, "level"), ==, level);
+  g_assert_cmpint (json_object_get_int_member (api_video, "width"), ==, probe.width);
+  g_assert_cmpint (json_object_get_int_member (api_video, "height"), ==, probe.height);
+  g_assert_cmpstr (json_object_get_string_member (api_audio, "codec"), ==, probe.audio_codec);
+  g_assert_cmpint (json_object_get_int_member (api_audio, "sample_rate"), ==, probe.sample_rate);
+  g_assert_cmpint (json_object_get_int_member (api_audio, "channels"), ==, probe.channels);
+  double frame_rate = json_object_get_double_member (api_video, "frame_rate");
+  gint64 bitrate = json_object_get_int_member (api_video, "bitrate");
+  double clip_bitrate = video_bitrate (clip);
+  g_test_message ("API: %.2f fps, %" G_GINT64_FORMAT " bit/s; the clip's video: %.0f bit/s", frame_rate, bitrate,
+                  clip_bitrate);
+  g_assert_cmpfloat (frame_rate, >=, 28);
+  g_assert_cmpfloat (frame_rate, <=, 32);
+  g_assert_cmpfloat ((double) bitrate, >=, clip_bitrate * 0.7);
+  g_assert_cmpfloat ((double) bitrate, <=, clip_bitrate * 1.3);
+  g_assert_cmpint (json_object_get_int_member (api_audio, "bitrate"), >, 0);
+  g_clear_pointer (&api.root, json_node_unref);
 
   rh_test_probe_clear (&probe);
   rh_test_daemon_free (daemon);

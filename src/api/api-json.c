@@ -57,6 +57,7 @@ add_publisher (JsonBuilder *builder, const RhPublisherInfo *publisher)
   add_string (builder, "client_ip", publisher->client_ip);
   add_string (builder, "publish_type", publisher->publish_type);
   add_since (builder, publisher->started_at);
+  add_int (builder, "uptime_seconds", (gint64) seconds);
   add_int (builder, "bytes_received", (gint64) publisher->bytes_received);
   add_int (builder, "video_packets", (gint64) publisher->video_packets);
   add_int (builder, "audio_packets", (gint64) publisher->audio_packets);
@@ -115,6 +116,39 @@ finish (JsonBuilder *builder)
   return json_to_string (root, TRUE);
 }
 
+static void
+add_detail_string (const char *name, const char *value, gpointer builder)
+{
+  add_string (builder, name, value);
+}
+
+static void
+add_detail_number (const char *name, guint value, gpointer builder)
+{
+  add_int (builder, name, value);
+}
+
+/* name: {codec, profile, level, width, ... (what codec_detected said),
+ * bitrate, frame_rate}; absent when the track has no codec yet. */
+static void
+add_track (JsonBuilder *builder, const char *name, const RhTrackInfo *track)
+{
+  if (track->codec == NULL)
+    return;
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_object (builder);
+  add_string (builder, "codec", track->codec);
+  static const RhCodecDetailsVisitor to_json = { add_detail_string, add_detail_number };
+  rh_codec_details_visit (&track->details, &to_json, builder);
+  if (track->measured)
+    {
+      add_int (builder, "bitrate", (gint64) (track->bitrate + 0.5));
+      json_builder_set_member_name (builder, "frame_rate");
+      json_builder_add_double_value (builder, (double) (gint64) (track->frame_rate * 100 + 0.5) / 100);
+    }
+  json_builder_end_object (builder);
+}
+
 char *
 rh_api_json_streams (const RhApiSources *sources, gboolean detail)
 {
@@ -133,8 +167,13 @@ rh_api_json_streams (const RhApiSources *sources, gboolean detail)
       add_publisher (builder, stream->publisher);
       json_builder_set_member_name (builder, "codecs");
       json_builder_begin_object (builder);
-      add_string (builder, "video", stream->video_codec);
-      add_string (builder, "audio", stream->audio_codec);
+      add_string (builder, "video", stream->video.codec);
+      add_string (builder, "audio", stream->audio.codec);
+      json_builder_end_object (builder);
+      json_builder_set_member_name (builder, "tracks");
+      json_builder_begin_object (builder);
+      add_track (builder, "video", &stream->video);
+      add_track (builder, "audio", &stream->audio);
       json_builder_end_object (builder);
       add_players (builder, stream);
       add_outputs (builder, stream, "record", "recordings", "path");

@@ -34,4 +34,13 @@ gboolean rh_codec_details_mp3 (const guint8 *frame, gsize len, RhCodecDetails *d
  * are their only description (PCM, ADPCM, Nellymoser, G.711, Speex). */
 gboolean rh_codec_details_flv_audio (guint8 flags, RhCodecDetails *details);
 
+/* The fields details gives, by their event names (profile, level, width,
+ * height, bit_depth, chroma_format, sample_rate, channels), in that
+ * order; those it leaves empty are skipped, never guessed. */
+typedef struct {
+  void (*string) (const char *name, const char *value, gpointer data);
+  void (*number) (const char *name, guint value, gpointer data);
+} RhCodecDetailsVisitor;
+void rh_codec_details_visit (const RhCodecDetails *details, const RhCodecDetailsVisitor *visitor, gpointer data);
+
 G_END_DECLS

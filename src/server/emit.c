@@ -123,6 +123,18 @@ rh_emit_play_stop (const RhEventSink *sink, RhPlayer *player, RhReason reason)
   emit (sink, event);
 }
 
+static void
+add_detail_string (const char *name, const char *value, gpointer event)
+{
+  rh_event_add_string (event, name, value);
+}
+
+static void
+add_detail_number (const char *name, guint value, gpointer event)
+{
+  rh_event_add_number (event, name, value);
+}
+
 void
 rh_emit_codec_detected (const RhEventSink *sink, RhStream *stream, const char *track, const char *codec,
                         const RhCodecDetails *details)
@@ -131,24 +143,8 @@ rh_emit_codec_detected (const RhEventSink *sink, RhStream *stream, const char *t
                                  stream->publisher != NULL ? stream->publisher->connection : NULL);
   rh_event_add_string (event, "track", track);
   rh_event_add_string (event, "codec", codec);
-  /* What the configuration does not say is left out, not guessed. */
-  if (details->profile[0] != '\0')
-    rh_event_add_string (event, "profile", details->profile);
-  if (details->level[0] != '\0')
-    rh_event_add_string (event, "level", details->level);
-  if (details->width > 0 && details->height > 0)
-    {
-      rh_event_add_number (event, "width", details->width);
-      rh_event_add_number (event, "height", details->height);
-    }
-  if (details->bit_depth > 0)
-    rh_event_add_number (event, "bit_depth", details->bit_depth);
-  if (details->chroma_format[0] != '\0')
-    rh_event_add_string (event, "chroma_format", details->chroma_format);
-  if (details->sample_rate > 0)
-    rh_event_add_number (event, "sample_rate", details->sample_rate);
-  if (details->channels > 0)
-    rh_event_add_number (event, "channels", details->channels);
+  static const RhCodecDetailsVisitor to_event = { add_detail_string, add_detail_number };
+  rh_codec_details_visit (details, &to_event, event);
   emit (sink, event);
 }
 

@@ -45,8 +45,8 @@ stream_info_free (RhStreamInfo *info)
   g_free (info->app);
   g_free (info->name);
   publisher_info_free (info->publisher);
-  g_free (info->video_codec);
-  g_free (info->audio_codec);
+  g_free (info->video.codec);
+  g_free (info->audio.codec);
   g_clear_pointer (&info->players, g_array_unref);
   g_array_unref (info->outputs);
   g_free (info);
@@ -68,6 +68,14 @@ publisher_info (const RhPublisher *publisher)
   return info;
 }
 
+static void
+track_info (RhTrackInfo *info, const char *codec, const RhCodecDetails *details, const RhTrackRate *rate)
+{
+  info->codec = g_strdup (codec);
+  info->details = *details;
+  info->measured = rh_track_rate_read (rate, &info->bitrate, &info->frame_rate);
+}
+
 static RhStreamInfo *
 stream_info (const RhStream *stream, gboolean with_players)
 {
@@ -76,8 +84,8 @@ stream_info (const RhStream *stream, gboolean with_players)
   info->app = g_strdup (stream->app);
   info->name = g_strdup (stream->name);
   info->publisher = publisher_info (stream->publisher);
-  info->video_codec = g_strdup (stream->video_codec);
-  info->audio_codec = g_strdup (stream->audio_codec);
+  track_info (&info->video, stream->video_codec, &stream->video_details, &stream->video_rate);
+  track_info (&info->audio, stream->audio_codec, &stream->audio_details, &stream->audio_rate);
   info->n_players = stream->players->len;
   if (with_players)
     {

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "types.h"
+#include "protocol/codec-details.h"
 
 G_BEGIN_DECLS
 
@@ -36,12 +37,20 @@ typedef struct {
 } RhOutputInfo;
 
 typedef struct {
+  char *codec;                /* NULL: none seen */
+  RhCodecDetails details;     /* what codec_detected said */
+  gboolean measured;          /* a second of media has passed: the rates hold */
+  double bitrate;             /* bits per second over the last seconds of media */
+  double frame_rate;          /* packets (frames) per second, the same way */
+} RhTrackInfo;
+
+typedef struct {
   char *key;                  /* "app/name" */
   char *app;
   char *name;
   RhPublisherInfo *publisher; /* NULL: players wait for one */
-  char *video_codec;          /* NULL: none seen */
-  char *audio_codec;
+  RhTrackInfo video;
+  RhTrackInfo audio;
   guint n_players;
   GArray *players;            /* RhPlayerInfo, only when asked for */
   GArray *outputs;            /* RhOutputInfo */

@@ -55,6 +55,10 @@ clear_caches (RhStream *stream)
   g_array_set_size (stream->headers, 0);
   stream->video_codec = NULL;
   stream->audio_codec = NULL;
+  memset (&stream->video_details, 0, sizeof stream->video_details);
+  memset (&stream->audio_details, 0, sizeof stream->audio_details);
+  rh_track_rate_reset (&stream->video_rate);
+  rh_track_rate_reset (&stream->audio_rate);
   g_array_set_size (stream->gop, 0);
   stream->gop_bytes = 0;
   stream->gop_overflowed = FALSE;
@@ -429,13 +433,14 @@ rh_stream_push_media (RhStream *stream, guint8 type, guint32 timestamp, GBytes *
   else if (!(info.flags & RH_MEDIA_SEQUENCE_END))
     {
       cache_gop (stream, type, timestamp, payload, info.flags);
+      rh_track_rate_add (type == RH_MSG_VIDEO ? &stream->video_rate : &stream->audio_rate, timestamp, len);
     }
   if (changed && info.codec != NULL)
     {
-      RhCodecDetails details;
-      describe_codec (type, &info, data, len, &details);
+      RhCodecDetails *details = type == RH_MSG_VIDEO ? &stream->video_details : &stream->audio_details;
+      describe_codec (type, &info, data, len, details);
       *codec = info.codec;
-      stream->observer->codec_detected (stream, type == RH_MSG_VIDEO ? "video" : "audio", info.codec, &details,
+      stream->observer->codec_detected (stream, type == RH_MSG_VIDEO ? "video" : "audio", info.codec, details,
                                         stream->observer_data);
     }
   fan_out (stream, type, timestamp, payload, info.flags);

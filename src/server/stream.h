@@ -8,6 +8,7 @@
 #include "output.h"
 #include "reason.h"
 #include "slow-player.h"
+#include "track-rate.h"
 #include "types.h"
 #include "protocol/codec-details.h"
 
@@ -70,6 +71,10 @@ struct _RhStream {
                                * (type, config_key), in the order they came */
   const char *video_codec;    /* as last announced by codec_detected */
   const char *audio_codec;
+  RhCodecDetails video_details;   /* with them */
+  RhCodecDetails audio_details;
+  RhTrackRate video_rate;         /* media packets, headers not counted */
+  RhTrackRate audio_rate;
   GArray *gop;                /* CachedPacket from the last keyframe on */
   gsize gop_bytes;
   gboolean gop_overflowed;    /* too big: cache nothing until the next keyframe */
