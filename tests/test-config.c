@@ -281,10 +281,12 @@ test_record_and_relay (void)
   g_assert_cmpstr (rh_template_get_text (only_action (good, "app-only")->url), ==,
                    "rtmp://127.0.0.1/in/${stream_name}?k=v");
   /* One fixed name for every stream: valid, with a warning where it is written. */
-  g_assert_cmpuint (good->warnings->len, ==, 1);
   g_autofree char *fixed = g_strconcat (path, ":5: warning: server.relay \"rtmp://edge3/live/fixed?key=1\" names "
                                         "one stream", NULL);
+  g_autofree char *open_apps = g_strconcat (path, ": warning: server.applications is not set", NULL);
+  g_assert_cmpuint (good->warnings->len, ==, 2);
   g_assert_true (g_str_has_prefix (g_ptr_array_index (good->warnings, 0), fixed));
+  g_assert_true (g_str_has_prefix (g_ptr_array_index (good->warnings, 1), open_apps));
 
   g_assert_true (g_file_set_contents (path,
     "server = {\n"
@@ -350,11 +352,24 @@ test_record_and_relay (void)
   g_rmdir (dir);
 }
 
+/* server.applications: names and globs of them, never empty. */
+static void
+test_applications (void)
+{
+  rh_test_assert_config_error ("server = {\n  applications = [ \"live\", \"a/b\" ];\n};\n", 2,
+                               "server.applications: \"a/b\" is not an application name or a glob of one");
+  rh_test_assert_config_error ("server = {\n  applications = [ ];\n};\n", 2,
+                               "server.applications is empty: no connect could be accepted");
+  rh_test_assert_config_error ("server = {\n  applications = [ \"live\",\n    \".hidden\" ];\n};\n", 3,
+                               "server.applications: \".hidden\" is not an application name");
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/config/record-and-relay", test_record_and_relay);
+  g_test_add_func ("/config/applications", test_applications);
   g_test_add_func ("/config/defaults", test_defaults);
   g_test_add_func ("/config/good", test_good);
   g_test_add_func ("/config/syntax-error", test_syntax_error);

@@ -255,6 +255,57 @@ test_disconnect_during_check (void)
   rh_test_remove_tree (dir);
 }
 
+/* server.applications: a key check on "live" protects every app the
+ * daemon serves, because a connect to any other app is refused before
+ * the check would be asked; globs match; the refusals are logged and
+ * counted, and a reload applies a new list to new connects. */
+static void
+test_applications_allowlist (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *key = rh_test_write_script (dir, "key.sh", "#!/bin/sh\n[ \"$RTMP_QUERY\" = key=good ]\n");
+  guint16 http_port = rh_test_free_port ();
+  g_autofree char *config = g_strdup_printf (
+    "hooks = { stdio = \"jsonl\"; };\n"
+    "server = { applications = [ \"live\", \"studio-*\" ]; };\n"
+    "http = { listen = \"127.0.0.1:%u\"; };\n"
+    "checks = ( { name = \"keys\"; on = [ \"publish\" ]; where = { app = [ \"live\", \"studio-*\" ]; };\n"
+    "             exec = { command = [ \"%s\" ]; }; } );\n", http_port, key);
+  RhTestDaemon *daemon = rh_test_daemon_start (config, NULL);
+
+  g_autofree char *elsewhere = rh_test_daemon_url (daemon, "whatever/anykey");
+  g_assert_cmpint (publish_briefly (elsewhere), !=, 0);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "connect to application \"whatever\", which server.applications "
+                                                  "does not list", 5000));
+  g_autofree char *no_key = rh_test_daemon_url (daemon, "studio-a/cam");
+  g_assert_cmpint (publish_briefly (no_key), !=, 0);
+  g_autofree char *with_key = rh_test_daemon_url (daemon, "studio-a/cam?key=good");
+  g_assert_cmpint (publish_briefly (with_key), ==, 0);
+  g_autofree char *live = rh_test_daemon_url (daemon, "live/cam?key=good");
+  g_assert_cmpint (publish_briefly (live), ==, 0);
+  g_autofree char *metrics = rh_test_http_get (http_port, "/metrics");
+  g_assert_nonnull (strstr (metrics, "\nrtmphooks_connections_closed_total{reason=\"rejected\"} 2\n"));
+  g_autoptr (GPtrArray) connects = rh_test_daemon_events (daemon, "connect");
+  for (guint i = 0; i < connects->len; i++)
+    g_assert_cmpstr (data_string (g_ptr_array_index (connects, i), "app"), !=, "whatever");
+  g_autoptr (GPtrArray) starts = rh_test_daemon_events (daemon, "publish_start");
+  g_assert_cmpuint (starts->len, ==, 2);
+
+  /* Without the list, any app is served again (and -t warns). */
+  g_autofree char *open_config = g_strdup_printf ("http = { listen = \"127.0.0.1:%u\"; };\n", http_port);
+  rh_test_daemon_reload (daemon, open_config);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "warning: server.applications is not set", 10000));
+  g_assert_true (rh_test_daemon_wait_log (daemon, "configuration reloaded", 10000));
+  g_assert_cmpint (publish_briefly (elsewhere), ==, 0);
+  g_autofree char *output = NULL;
+  g_assert_cmpint (rh_test_check_config_file (daemon->config_path, &output), ==, 0);
+  g_autofree char *warning = g_strdup_printf ("%s: warning: server.applications is not set: a connect to any "
+                                              "application is accepted", daemon->config_path);
+  g_assert_nonnull (strstr (output, warning));
+  rh_test_daemon_finish (daemon);
+  rh_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -263,5 +314,6 @@ main (int argc, char **argv)
   g_test_add_func ("/checks-e2e/hanging", test_hanging_checks);
   g_test_add_func ("/checks-e2e/webhook", test_webhook_checks);
   g_test_add_func ("/checks-e2e/disconnect-during-check", test_disconnect_during_check);
+  g_test_add_func ("/checks-e2e/applications-allowlist", test_applications_allowlist);
   return g_test_run ();
 }

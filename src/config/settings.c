@@ -49,6 +49,7 @@ static const SettingSpec server_settings[] = {
   { "merge_window", SETTING_SECONDS, FIELD (merge_window), 0, 1, NULL },
   { "max_connections", SETTING_INT, FIELD (max_connections), 1, 1000000, NULL },
   { "per_ip_exempt", SETTING_STRINGS, FIELD (per_ip_exempt), 0, 0, NULL },
+  { "applications", SETTING_STRINGS, FIELD (applications), 0, 0, NULL },
   { "max_connections_per_ip", SETTING_INT, FIELD (max_connections_per_ip), 0, 1000000, NULL },
   { "descriptor_reserve", SETTING_INT, FIELD (descriptor_reserve), 16, 1000000, NULL },
   { "handshake_timeout", SETTING_SECONDS, FIELD (handshake_timeout), 0.1, 3600, NULL },
@@ -451,11 +452,31 @@ check_server_relays (const config_setting_t *section, const RhServerConfig *serv
     }
 }
 
+/* server.applications: names as a connect may give them, with * and ?
+ * for any characters. */
+static void
+check_applications (const config_setting_t *section, const RhServerConfig *server, GPtrArray *errors)
+{
+  const config_setting_t *list = config_setting_get_member (section, "applications");
+  for (guint i = 0; server->applications != NULL && server->applications[i] != NULL; i++)
+    {
+      const char *glob = server->applications[i];
+      const config_setting_t *at = rh_config_is_list (list) ? config_setting_get_elem (list, i) : list;
+      gsize len = strlen (glob);
+      if (len == 0 || len > 128 || glob[0] == '.' || strspn (glob, RH_APPLICATION_GLOB_CHARACTERS) != len)
+        rh_config_error (errors, at, _("server.applications: \"%s\" is not an application name or a glob of "
+                                       "one (letters, digits, _.~@+=:,- and * or ?)"), glob);
+    }
+  if (list != NULL && server->applications != NULL && server->applications[0] == NULL)
+    rh_config_error (errors, list, _("server.applications is empty: no connect could be accepted"));
+}
+
 static void
 check_server (const config_setting_t *section, const RhServerConfig *server, GPtrArray *errors,
               GPtrArray *warnings)
 {
   check_server_relays (section, server, errors, warnings);
+  check_applications (section, server, errors);
   for (char **block = server->per_ip_exempt; block != NULL && *block != NULL; block++)
     {
       g_autoptr (GError) error = NULL;
@@ -547,6 +568,12 @@ rh_config_load (const char *path, gboolean must_exist,
                             config_setting_get_member (root, "checks"), &config->hooks, errors);
       if ((section = config_setting_get_member (root, "http")) != NULL)
         load_http (section, &config->http, errors);
+      if (config->server.applications == NULL)
+        g_ptr_array_add (config->warnings,
+                         g_strdup_printf (_("%s: warning: server.applications is not set: a connect to any "
+                                            "application is accepted, and a check scoped to one app leaves "
+                                            "the others open; list those served, such as "
+                                            "server.applications = [ \"live\" ]"), path));
       config_destroy (&cfg);
     }
 
@@ -574,6 +601,7 @@ rh_config_unref (RhConfig *config)
   g_ptr_array_unref (config->hooks.checks);
   g_strfreev (config->hooks.pass_env);
   g_strfreev (config->server.per_ip_exempt);
+  g_strfreev (config->server.applications);
   g_free (config->server.record.dir);
   g_free (config->server.record.path);
   g_strfreev (config->server.relay);

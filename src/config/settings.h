@@ -33,6 +33,7 @@ typedef struct {
   gint max_connections_per_ip;     /* 0 = no limit */
   gint descriptor_reserve;         /* descriptors client connections leave to the rest */
   GStrv per_ip_exempt;             /* CIDR blocks max_connections_per_ip does not apply to */
+  GStrv applications;              /* globs of the applications a connect may name; NULL: any */
   double handshake_timeout;        /* seconds */
   double setup_timeout;            /* seconds from accept to a publish or play */
   double idle_timeout;             /* seconds */
@@ -64,6 +65,11 @@ typedef struct {
 
 /* Loopback, IPv4, IPv6 and IPv4-mapped. */
 extern const char *const rh_default_per_ip_exempt[];
+
+/* What server.applications globs may hold: an application name's
+ * characters, and * and ?. */
+#define RH_APPLICATION_GLOB_CHARACTERS \
+  "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.~@+=:,-*?"
 
 #define RH_HTTP_DEFAULT_LISTEN "127.0.0.1:8080"
 

@@ -112,6 +112,13 @@ take_config (RhServer *server, RhConfig *config)
   server->session_settings.player_send_buffer = settings->player_send_buffer;
   server->session_settings.replace_duplicate_publish
     = settings->duplicate_publish == RH_DUPLICATE_PUBLISH_REPLACE;
+  g_clear_pointer (&server->session_settings.applications, g_ptr_array_unref);
+  if (settings->applications != NULL)
+    {
+      server->session_settings.applications = g_ptr_array_new_with_free_func ((GDestroyNotify) g_pattern_spec_free);
+      for (char **glob = settings->applications; *glob != NULL; glob++)
+        g_ptr_array_add (server->session_settings.applications, g_pattern_spec_new (*glob));
+    }
   g_ptr_array_set_size (server->per_ip_exempt, 0);
   for (char **block = settings->per_ip_exempt; block != NULL && *block != NULL; block++)
     {
@@ -305,6 +312,7 @@ rh_server_free (RhServer *server)
   g_hash_table_unref (server->connections);
   g_hash_table_unref (server->per_ip);
   g_ptr_array_unref (server->per_ip_exempt);
+  g_clear_pointer (&server->session_settings.applications, g_ptr_array_unref);
   rh_outputs_free (server->outputs);
   rh_registry_free (server->registry);
   rh_config_unref (server->config);

@@ -430,6 +430,17 @@ send_connect_rejected (RhSession *session, double transaction_id, const char *de
 }
 
 static gboolean
+application_is_served (const RhSessionSettings *settings, const char *app)
+{
+  if (settings->applications == NULL)
+    return TRUE;
+  for (guint i = 0; i < settings->applications->len; i++)
+    if (g_pattern_spec_match_string (g_ptr_array_index (settings->applications, i), app))
+      return TRUE;
+  return FALSE;
+}
+
+static gboolean
 handle_connect (RhSession *session, const RhMessage *message, const RhCommand *command,
                 GError **error)
 {
@@ -452,6 +463,13 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
       send_connect_rejected (session, command->transaction_id, "invalid application name");
       g_autofree char *shown = rh_log_quote (app);
       return reject (error, _("connect to invalid application name \"%s\""), shown);
+    }
+
+  if (!application_is_served (session->settings, app))
+    {
+      send_connect_rejected (session, command->transaction_id, "unknown application");
+      g_autofree char *shown = rh_log_quote (app);
+      return reject (error, _("connect to application \"%s\", which server.applications does not list"), shown);
     }
 
   const char *loop;

@@ -25,6 +25,7 @@ typedef struct {
   guint32 chunk_size;                  /* outbound, announced after connect */
   gint player_send_buffer;             /* SO_SNDBUF for players; 0 = autotuning */
   gboolean replace_duplicate_publish;  /* FALSE: refuse a second publisher */
+  GPtrArray *applications;             /* GPatternSpec*: the apps a connect may name; NULL: any */
 } RhSessionSettings;
 
 /* What a client may send while a decision check decides on its
