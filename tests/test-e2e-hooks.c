@@ -1013,6 +1013,74 @@ run_fire (const char *config_path, const char *const *fire_args, char **output, 
   return g_subprocess_get_exit_status (process);
 }
 
+/* Variables the configuration reads as secrets (http.token, a webhook
+ * secret, an Authorization header) are not inherited by hooks unless
+ * pass_env names them, and --fire and the debug trace show them masked;
+ * other variables are inherited as before. */
+static void
+test_secrets_stay_secret (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *env_file = g_build_filename (dir, "env.txt", NULL);
+  g_autofree char *body = g_strdup_printf ("#!/bin/sh\nenv > %1$s/env.tmp && mv %1$s/env.tmp %1$s/env.txt\n", dir);
+  g_autofree char *script = rh_test_write_script (dir, "dump.sh", body);
+  g_setenv ("RH_TEST_API_TOKEN", "tok-0123456789", TRUE);
+  g_setenv ("RH_TEST_HOOK_SECRET", "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=", TRUE);
+  g_setenv ("RH_TEST_PLAIN", "visible", TRUE);
+  guint16 http_port = rh_test_free_port ();
+  g_autofree char *config = g_strdup_printf (
+    "http = { listen = \"127.0.0.1:%u\"; token = \"${env.RH_TEST_API_TOKEN}\"; };\n"
+    "rules = (\n"
+    "  { name = \"dump\"; on = [ \"publish_start\" ]; exec = { command = [ \"%s\", \"${env.RH_TEST_API_TOKEN}\" ]; }; },\n"
+    "  { name = \"signed\"; on = [ \"play_start\" ];\n"
+    "    webhook = { url = \"http://127.0.0.1:9/x\"; secret = \"${env.RH_TEST_HOOK_SECRET}\";\n"
+    "                headers = { Authorization = \"Bearer ${env.RH_TEST_API_TOKEN}\"; }; }; }\n"
+    ");\n", http_port, script);
+  const char *const args[] = { "--log-level", "debug", NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start (config, args);
+  g_autoptr (GSocketConnection) first = rh_test_raw_publish (daemon->port, "live", "one");
+  g_assert_true (rh_test_wait_file (env_file, 10000));
+  g_autoptr (GHashTable) env = rh_test_read_env_file (env_file);
+  g_assert_false (g_hash_table_contains (env, "RH_TEST_API_TOKEN"));
+  g_assert_false (g_hash_table_contains (env, "RH_TEST_HOOK_SECRET"));
+  g_assert_cmpstr (g_hash_table_lookup (env, "RH_TEST_PLAIN"), ==, "visible");
+  g_assert_true (rh_test_daemon_wait_log (daemon, "starts exec", 5000));
+  g_assert_false (rh_test_daemon_log_has (daemon, "tok-0123456789"));
+  g_assert_true (rh_test_daemon_log_has (daemon, "\"***\""));
+
+  /* --fire shows the plan with the values masked. */
+  g_autofree char *out = NULL, *err = NULL;
+  const char *const fire_connect[] = { "--fire", "publish_start", "app=live", "stream_name=one", NULL };
+  g_assert_cmpint (run_fire (daemon->config_path, fire_connect, &out, &err), ==, 0);
+  g_assert_null (strstr (out, "tok-0123456789"));
+  g_assert_nonnull (strstr (out, "\"***\""));
+  g_assert_null (strstr (out, "RH_TEST_API_TOKEN="));
+  g_assert_nonnull (strstr (out, "RH_TEST_PLAIN=visible"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *const fire_play[] = { "--fire", "play_start", "app=live", "stream_name=one", NULL };
+  g_assert_cmpint (run_fire (daemon->config_path, fire_play, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "Authorization: Bearer ***\n"));
+  g_assert_null (strstr (out, "tok-0123456789"));
+  g_assert_null (strstr (out, "c2VjcmV0"));
+
+  /* pass_env names one: that one is passed on. */
+  g_autofree char *passing = g_strdup_printf ("hooks = { pass_env = [ \"RH_TEST_HOOK_SECRET\" ]; };\n%s", config);
+  rh_test_daemon_reload (daemon, passing);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "configuration reloaded", 10000));
+  g_assert_cmpint (g_unlink (env_file), ==, 0);
+  g_autoptr (GSocketConnection) second = rh_test_raw_publish (daemon->port, "live", "two");
+  g_assert_true (rh_test_wait_file (env_file, 10000));
+  g_autoptr (GHashTable) passed = rh_test_read_env_file (env_file);
+  g_assert_cmpstr (g_hash_table_lookup (passed, "RH_TEST_HOOK_SECRET"), ==, "whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=");
+  g_assert_false (g_hash_table_contains (passed, "RH_TEST_API_TOKEN"));
+  rh_test_daemon_finish (daemon);
+  g_unsetenv ("RH_TEST_API_TOKEN");
+  g_unsetenv ("RH_TEST_HOOK_SECRET");
+  g_unsetenv ("RH_TEST_PLAIN");
+  rh_test_remove_tree (dir);
+}
+
 /* --fire on a request shows the checks that match and what they would
  * run; with --run, the verdict (exit status 1 when denied). */
 static void
@@ -1193,5 +1261,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hooks-e2e/seed-examples", test_seed_examples);
   g_test_add_func ("/hooks-e2e/stalled-stdout", test_stalled_stdout);
   g_test_add_func ("/hooks-e2e/reload-listeners", test_reload_listeners);
+  g_test_add_func ("/hooks-e2e/secrets-stay-secret", test_secrets_stay_secret);
   return g_test_run ();
 }

@@ -638,7 +638,8 @@ test_checks_config (void)
     "  { name = \"h\"; on = [ \"publish_stop\" ]; exec = { command = [ \"/bin/true\" ]; lifetime = \"stream\"; }; },\n"
     "  { name = \"i\"; on = [ \"play_start\" ]; exec = { command = [ \"/bin/true\" ]; lifetime = \"stream\"; timeout = 5.0; }; },\n"
     "  { name = \"j\"; on = [ \"play_start\" ]; exec = { command = [ \"/bin/true\" ]; restart_delay = 1.0; }; },\n"
-    "  { name = \"k\"; on = [ \"play_start\" ]; exec = { command = [ \"/bin/true\" ]; lifetime = \"forever\"; }; }\n"
+    "  { name = \"k\"; on = [ \"play_start\" ]; exec = { command = [ \"/bin/true\" ]; lifetime = \"forever\"; }; },\n"
+    "  { name = \"l\"; on = [ \"connect\" ]; exec = { command = [ \"/bin/true\" ]; }; }\n"
     ");\n";
   g_autoptr (RhConfig) none = load_text (dir, bad, errors, &path);
   g_assert_null (none);
@@ -654,6 +655,8 @@ test_checks_config (void)
     ":12: rule \"i\": a process with lifetime = \"stream\" has no timeout",
     ":13: rule \"j\": restart_delay needs lifetime = \"stream\"",
     ":14: rule \"k\": exec.lifetime must be \"event\" or \"stream\"",
+    ":15: rule \"l\": connect is a request that checks answer; a rule reacts to connection_accept, "
+    "handshake_complete or stream_create",
   };
   assert_errors (errors, path, expected, G_N_ELEMENTS (expected));
 

@@ -593,6 +593,9 @@ load_events (const char *name, const config_setting_t *setting, gboolean check, 
       else if (!(allowed & (1u << type)) && check)
         rh_config_error (errors, setting, _("check \"%s\": checks answer connect, publish or play, "
                          "not %s (a rule reacts to that)"), name, names[i]);
+      else if (!(allowed & (1u << type)) && type == RH_EVENT_CONNECT)
+        rh_config_error (errors, setting, _("rule \"%s\": connect is a request that checks answer; a rule "
+                         "reacts to connection_accept, handshake_complete or stream_create"), name);
       else if (!(allowed & (1u << type)))
         rh_config_error (errors, setting, _("rule \"%s\": %s is a request that checks answer; a rule "
                          "reacts to %s_start or connection events"), name, names[i], names[i]);

@@ -352,7 +352,7 @@ token_is_usable (const char *token)
 /* "${env.NAME}" reads the daemon's environment at load; anything else is
  * the token itself. */
 static char *
-load_token (const config_setting_t *setting, GPtrArray *errors)
+load_token (const config_setting_t *setting, GPtrArray *errors, char **variable)
 {
   const char *text = rh_config_get_string (setting);
   if (text == NULL || *text == '\0')
@@ -373,6 +373,7 @@ load_token (const config_setting_t *setting, GPtrArray *errors)
       return g_strdup (text);
     }
   g_autofree char *name = g_strndup (text + 6, strlen (text) - 7);
+  *variable = g_strdup (name);
   const char *value = g_getenv (name);
   if (value == NULL || *value == '\0')
     {
@@ -410,7 +411,7 @@ load_http (const config_setting_t *section, RhHttpConfig *http, GPtrArray *error
           load_listen (setting, http->listen, errors);
         }
       else if (strcmp (name, "token") == 0)
-        http->token = load_token (setting, errors);
+        http->token = load_token (setting, errors, &http->token_variable);
       else
         load_known_setting (setting, http_settings, G_N_ELEMENTS (http_settings), http, errors);
     }
@@ -494,7 +495,40 @@ check_server (const config_setting_t *section, const RhServerConfig *server, GPt
                      server->player_queue_hard_limit, server->player_queue_soft_limit);
 }
 
-/* "EVENT=VALUE" from a --hook-* flag. */
+static void
+add_secret_variable (const char *name, gpointer hooks)
+{
+  rh_hooks_settings_add_secret_variable (hooks, name);
+}
+
+/* The environment variables read as secrets: webhook secrets and
+ * Authorization headers of rules and checks, and http.token. */
+static void
+collect_secret_variables (RhConfig *config)
+{
+  RhHooksSettings *hooks = &config->hooks;
+  if (config->http.token_variable != NULL)
+    rh_hooks_settings_add_secret_variable (hooks, config->http.token_variable);
+  GPtrArray *lists[] = { hooks->rules, hooks->checks };
+  for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
+    for (guint r = 0; lists[l] != NULL && r < lists[l]->len; r++)
+      {
+        const RhRule *rule = g_ptr_array_index (lists[l], r);
+        for (guint a = 0; a < rule->actions->len; a++)
+          {
+            const RhAction *action = g_ptr_array_index (rule->actions, a);
+            if (action->secret != NULL)
+              rh_template_foreach_env (action->secret, add_secret_variable, hooks);
+            for (guint h = 0; action->headers != NULL && h < action->headers->len; h++)
+              {
+                const RhNamedTemplate *header = g_ptr_array_index (action->headers, h);
+                if (g_ascii_strcasecmp (header->name, "Authorization") == 0)
+                  rh_template_foreach_env (header->value, add_secret_variable, hooks);
+              }
+          }
+      }
+}
+
 RhConfig *
 rh_config_load (const char *path, gboolean must_exist,
                 const RhConfigOverrides *overrides, GPtrArray *errors)
@@ -578,6 +612,7 @@ rh_config_load (const char *path, gboolean must_exist,
     }
 
   rh_config_apply_overrides (config, overrides, errors, config->warnings);
+  collect_secret_variables (config);
   rh_config_add_output_rules (config, errors);
   if (errors->len > errors_before)
     return NULL;
@@ -600,6 +635,8 @@ rh_config_unref (RhConfig *config)
   g_ptr_array_unref (config->hooks.rules);
   g_ptr_array_unref (config->hooks.checks);
   g_strfreev (config->hooks.pass_env);
+  g_strfreev (config->hooks.secret_variables);
+  g_free (config->http.token_variable);
   g_strfreev (config->server.per_ip_exempt);
   g_strfreev (config->server.applications);
   g_free (config->server.record.dir);

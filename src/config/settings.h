@@ -57,6 +57,7 @@ typedef struct {
 typedef struct {
   GArray *listen;                  /* RhListenAddress; empty: no HTTP API */
   char *token;                     /* bearer token required when set */
+  char *token_variable;            /* NAME when the token is "${env.NAME}" */
   gint listen_backlog;
   gint max_connections;            /* open HTTP connections at once */
   gint max_connections_per_ip;

@@ -221,6 +221,7 @@ dry_run_checks (RhConfig *config, RhDispatcher *dispatcher, RhEvent *event, gboo
 {
   g_autoptr (RhCheckRunner) runner = rh_check_runner_new (dispatcher);
   rh_check_runner_configure (runner, &config->hooks);
+  g_auto (GStrv) secrets = rh_hooks_settings_secret_values (&config->hooks);
   for (guint i = 0; i < config->hooks.checks->len; i++)
     {
       const RhRule *check = g_ptr_array_index (config->hooks.checks, i);
@@ -235,6 +236,7 @@ dry_run_checks (RhConfig *config, RhDispatcher *dispatcher, RhEvent *event, gboo
       const RhAction *action = g_ptr_array_index (check->actions, 0);
       RhActionPlan plan;
       rh_dispatcher_plan (dispatcher, check, action, event, &plan);
+      rh_action_plan_mask (&plan, (const char *const *) secrets);
       print_plan (action, &plan, event);
       rh_action_plan_clear (&plan);
     }
@@ -280,6 +282,7 @@ rh_dry_run (RhConfig *config, const char *event_name, const char *const *assignm
       return status;
     }
   guint matched = 0;
+  g_auto (GStrv) secrets = rh_hooks_settings_secret_values (&config->hooks);
   for (guint i = 0; i < config->hooks.rules->len; i++)
     {
       const RhRule *rule = g_ptr_array_index (config->hooks.rules, i);
@@ -297,6 +300,7 @@ rh_dry_run (RhConfig *config, const char *event_name, const char *const *assignm
           const RhAction *action = g_ptr_array_index (rule->actions, a);
           RhActionPlan plan;
           rh_dispatcher_plan (dispatcher, rule, action, event, &plan);
+          rh_action_plan_mask (&plan, (const char *const *) secrets);
           print_plan (action, &plan, event);
           rh_action_plan_clear (&plan);
         }

@@ -8,6 +8,7 @@
 
 #include "exec-action.h"
 #include "webhook-signature.h"
+#include "util/log.h"
 
 /* g_strv_builder_take() is GLib 2.80; we target 2.74. */
 static void
@@ -19,12 +20,19 @@ builder_take (GStrvBuilder *builder, char *value)
 
 /* What exec actions start from: the daemon's environment, or in clean
  * mode the basic variables and those pass_env names. */
+static gboolean
+named_by_pass_env (const RhHooksSettings *settings, const char *name)
+{
+  for (char **glob = settings->pass_env; glob != NULL && *glob != NULL; glob++)
+    if (g_pattern_match_simple (*glob, name))
+      return TRUE;
+  return FALSE;
+}
+
 GStrv
 rh_action_plan_base_environment (const RhHooksSettings *settings)
 {
   g_auto (GStrv) inherited = g_get_environ ();
-  if (settings->environment == RH_HOOK_ENVIRONMENT_INHERIT)
-    return g_steal_pointer (&inherited);
   g_autoptr (GStrvBuilder) env = g_strv_builder_new ();
   for (char **e = inherited; *e != NULL; e++)
     {
@@ -32,9 +40,15 @@ rh_action_plan_base_environment (const RhHooksSettings *settings)
       if (equals == NULL)
         continue;
       g_autofree char *name = g_strndup (*e, (gsize) (equals - *e));
-      gboolean pass = g_strv_contains (rh_exec_inherited_variables, name);
-      for (char **glob = settings->pass_env; !pass && glob != NULL && *glob != NULL; glob++)
-        pass = g_pattern_match_simple (*glob, name);
+      gboolean pass;
+      /* What the configuration holds as a secret reaches a hook only when
+       * pass_env asks for it, whatever the mode. */
+      if (settings->secret_variables != NULL && g_strv_contains ((const char *const *) settings->secret_variables, name))
+        pass = named_by_pass_env (settings, name);
+      else if (settings->environment == RH_HOOK_ENVIRONMENT_INHERIT)
+        pass = TRUE;
+      else
+        pass = g_strv_contains (rh_exec_inherited_variables, name) || named_by_pass_env (settings, name);
       if (pass)
         g_strv_builder_add (env, *e);
     }
@@ -159,6 +173,35 @@ has_control_characters (const char *value)
     if ((*c < 0x20 && *c != '\t') || *c == 0x7f)
       return TRUE;
   return FALSE;
+}
+
+static void
+mask_strings (char **strings, const char *const *secrets, gsize step)
+{
+  for (gsize i = 0; strings != NULL && strings[i] != NULL; i += step)
+    {
+      char *masked = rh_log_mask_values (strings[i], secrets);
+      g_free (strings[i]);
+      strings[i] = masked;
+      if (step == 2 && strings[i + 1] == NULL)
+        break;
+    }
+}
+
+void
+rh_action_plan_mask (RhActionPlan *plan, const char *const *secrets)
+{
+  mask_strings (plan->argv, secrets, 1);
+  mask_strings (plan->envp, secrets, 1);
+  /* Header names stay; their values are masked. */
+  if (plan->headers != NULL && plan->headers[0] != NULL)
+    mask_strings (plan->headers + 1, secrets, 2);
+  if (plan->url != NULL)
+    {
+      char *masked = rh_log_mask_values (plan->url, secrets);
+      g_free (plan->url);
+      plan->url = masked;
+    }
 }
 
 gboolean

@@ -33,6 +33,10 @@ typedef struct {
 void rh_action_plan_build (const RhRule *rule, const RhAction *action, const RhEvent *event, double default_timeout,
                            const char *const *base_env, RhActionPlan *plan);
 void rh_action_plan_clear (RhActionPlan *plan);
+/* Replaces every occurrence of each of secrets in what the plan would
+ * show (argv, environment, URL, header values) by "***": a plan about to
+ * be printed, never one about to run. */
+void rh_action_plan_mask (RhActionPlan *plan, const char *const *secrets);
 /* An exec plan's stdin as bytes (empty if none), taken from the plan. */
 GBytes *rh_action_plan_take_input (RhActionPlan *plan);
 /* A webhook plan that may be sent: no header value with a line break or

@@ -31,6 +31,7 @@ struct _RhDispatcher {
   guint queue_limit;
   GPtrArray *rules;        /* RhRule*, the snapshot in force */
   GStrv base_env;          /* variables inherited from the daemon */
+  GStrv secret_values;     /* what the secret variables hold: masked in traces */
   RhWebhookClient *webhooks;
   RhSupervisor *supervisor;  /* managed processes */
   RhOutputStarter outputs;   /* recordings and relays */
@@ -91,6 +92,7 @@ rh_dispatcher_free (RhDispatcher *dispatcher)
   g_clear_handle_id (&dispatcher->start_id, g_source_remove);
   g_queue_clear_full (&dispatcher->queue, (GDestroyNotify) job_free);
   g_ptr_array_unref (dispatcher->rules);
+  g_strfreev (dispatcher->secret_values);
   g_strfreev (dispatcher->base_env);
   rh_supervisor_free (dispatcher->supervisor);
   rh_webhook_client_free (dispatcher->webhooks);
@@ -113,6 +115,8 @@ rh_dispatcher_configure (RhDispatcher *dispatcher, const RhHooksSettings *settin
 
   g_strfreev (dispatcher->base_env);
   dispatcher->base_env = rh_action_plan_base_environment (settings);
+  g_strfreev (dispatcher->secret_values);
+  dispatcher->secret_values = rh_hooks_settings_secret_values (settings);
 }
 
 static void start_jobs (RhDispatcher *dispatcher);
@@ -346,7 +350,8 @@ trace_start (const Job *job, const RhActionPlan *plan)
   if (plan->argv != NULL)
     {
       g_autofree char *joined = g_strjoinv ("\" \"", plan->argv);
-      g_autofree char *masked = rh_log_mask_secrets (joined);
+      g_autofree char *unsecret = rh_log_mask_values (joined, (const char *const *) job->dispatcher->secret_values);
+      g_autofree char *masked = rh_log_mask_secrets (unsecret);
       g_autofree char *quoted = rh_log_quote (masked);
       rh_log (G_LOG_LEVEL_DEBUG, job->event->conn_id, job->event->stream_key, job->rule->name,
               "hooks: rule \"%s\" starts exec [\"%s\"] for %s id=%s after %.3fs in the queue",

@@ -211,6 +211,18 @@ rh_template_foreach_required_field (const RhTemplate *template_,
     }
 }
 
+void
+rh_template_foreach_env (const RhTemplate *template_, void (*func) (const char *name, gpointer user_data),
+                         gpointer user_data)
+{
+  for (guint i = 0; i < template_->pieces->len; i++)
+    {
+      const Piece *p = &g_array_index (template_->pieces, Piece, i);
+      if (p->literal == NULL && g_str_has_prefix (p->name, "env."))
+        func (p->name + 4, user_data);
+    }
+}
+
 static void
 append_filtered (GString *out, const char *value, Filter filter)
 {

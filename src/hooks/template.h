@@ -37,6 +37,10 @@ void rh_template_foreach_required_field (const RhTemplate *template_,
                                          void (*func) (const char *field, gpointer user_data),
                                          gpointer user_data);
 
+/* Calls func with NAME for each ${env.NAME} the template reads. */
+void rh_template_foreach_env (const RhTemplate *template_, void (*func) (const char *name, gpointer user_data),
+                              gpointer user_data);
+
 char *rh_template_expand (const RhTemplate *template_, const RhEvent *event);
 
 G_END_DECLS

@@ -179,6 +179,16 @@ rh_log_quote (const char *text)
   return g_string_free (out, FALSE);
 }
 
+char *
+rh_log_mask_values (const char *text, const char *const *values)
+{
+  GString *masked = g_string_new (text != NULL ? text : "");
+  for (const char *const *value = values; value != NULL && *value != NULL; value++)
+    if (**value != '\0')
+      g_string_replace (masked, *value, "***", 0);
+  return g_string_free (masked, FALSE);
+}
+
 /* A URL or a stream name with its query in a log line: each query value
  * and a password in the user info become "***". Events keep the real
  * values, since hooks need them; logs are read by more people. */

@@ -30,5 +30,8 @@ void rh_log (GLogLevelFlags level, const char *conn_id, const char *stream_key, 
 char *rh_log_quote (const char *text);
 /* The same, with query values and a URL's password replaced by "***". */
 char *rh_log_mask_secrets (const char *text);
+/* text with every occurrence of each of values (secrets the daemon holds:
+ * tokens, webhook keys) replaced by "***". */
+char *rh_log_mask_values (const char *text, const char *const *values);
 
 G_END_DECLS
