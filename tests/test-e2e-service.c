@@ -74,7 +74,9 @@ test_notify_lifecycle (void)
   NotifySocket *notify = notify_socket_new (dir);
   g_autofree char *env_entry = g_strdup_printf ("NOTIFY_SOCKET=%s", notify->path);
   const char *const env[] = { env_entry, NULL };
-  RhTestDaemon *daemon = rh_test_daemon_start_full ("hooks = { timeout = 5.0; };\n", NULL, env, FALSE);
+  /* applications set: no warning comes before the start notice. */
+  const char *config = "server = { applications = [ \"live\" ]; };\nhooks = { timeout = 5.0; };\n";
+  RhTestDaemon *daemon = rh_test_daemon_start_full (config, NULL, env, FALSE);
 
   g_autofree char *ready = notify_socket_expect (notify, "READY=1");
   /* On stderr (not the journal): UTC time with a Z, then the level. */
