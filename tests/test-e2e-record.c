@@ -62,7 +62,13 @@ test_record_all (void)
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (listed, 0), "path"), ==, file);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (listed, 0), "state"), ==,
                    "recording");
+  /* Bytes are counted as they are written, not at the end. */
+  gint64 listed_bytes = json_object_get_int_member (json_array_get_object_element (listed, 0), "bytes");
+  g_assert_cmpint (listed_bytes, >=, 60000);
   g_autofree char *metrics = rh_test_http_get (http_port, "/metrics");
+  const char *counted = strstr (metrics, "\nrtmphooks_recording_bytes_total ");
+  g_assert_nonnull (counted);
+  g_assert_cmpint (g_ascii_strtoll (counted + strlen ("\nrtmphooks_recording_bytes_total "), NULL, 10), >=, 60000);
   g_assert_nonnull (strstr (metrics, "\nrtmphooks_recordings 1\n"));
   g_assert_nonnull (strstr (metrics, "\nrtmphooks_recordings_started_total 1\n"));
 

@@ -93,11 +93,11 @@ test_file (void)
   g_assert_true (rh_test_iterate_until (is_stopped, &outcome, 10000));
   rh_recording_free (recording);
 
-  g_assert_cmpstr (outcome.started_path, ==, "live/cam.flv");
-  g_assert_cmpstr (outcome.stopped_path, ==, "live/cam.flv");
+  g_autofree char *path = g_build_filename (dir, "live", "cam.flv", NULL);
+  g_assert_cmpstr (outcome.started_path, ==, path);
+  g_assert_cmpstr (outcome.stopped_path, ==, path);
   g_assert_cmpstr (outcome.reason, ==, "publish_stop");
   g_assert_cmpint (outcome.duration, ==, 3);
-  g_autofree char *path = g_build_filename (dir, "live", "cam.flv", NULL);
   g_autofree char *contents = NULL;
   gsize len;
   g_assert_true (g_file_get_contents (path, &contents, &len, NULL));

@@ -81,6 +81,7 @@ add_outputs (JsonBuilder *builder, const RhStreamInfo *stream, const char *kind,
       json_builder_begin_object (builder);
       add_string (builder, target_name, output->target);
       add_string (builder, "state", output->state);
+      add_int (builder, "bytes", (gint64) output->bytes);
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);

@@ -197,14 +197,14 @@ rh_metrics_render (const RhApiSources *sources, const RhHttpCounters *http)
   counter (out, "rtmphooks_recordings_failed_total",
            "Recordings refused (a path out of the directory) or ended by a write error or a slow disk.",
            outputs.recordings_failed);
-  counter (out, "rtmphooks_recording_bytes_total", "Bytes written by recordings that have ended.",
+  counter (out, "rtmphooks_recording_bytes_total", "Bytes written by recordings, counted as they are written.",
            outputs.recording_bytes);
   gauge (out, "rtmphooks_relays", "Relay pushes, connected or reconnecting.", outputs.relays);
   counter (out, "rtmphooks_relays_started_total", "Relay pushes started.", outputs.relays_started);
   counter (out, "rtmphooks_relay_reconnects_total", "Relay connections lost or refused, and made again.",
            outputs.relay_reconnects);
   counter (out, "rtmphooks_relays_failed_total", "Relay pushes refused (a bad URL).", outputs.relays_failed);
-  counter (out, "rtmphooks_relay_sent_bytes_total", "Bytes sent by relay pushes that have ended.",
+  counter (out, "rtmphooks_relay_sent_bytes_total", "Bytes sent by relay pushes, counted as they are sent.",
            outputs.relay_bytes);
 
   header (out, "rtmphooks_config_reloads_total", "counter", "Configuration reloads, by result.");

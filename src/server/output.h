@@ -29,8 +29,9 @@ typedef struct {
   /* The publish ended (the output is already detached). */
   void (*ended) (RhOutput *output, RhReason reason);
   /* For the HTTP API: *target is a recording's path or a relay's URL
-   * (without its query), *state a word ("recording", "reconnecting"...). */
-  void (*describe) (RhOutput *output, char **target, const char **state);
+   * (without its query), *state a word ("recording", "reconnecting"...),
+   * *bytes what it has written or sent so far. */
+  void (*describe) (RhOutput *output, char **target, const char **state, guint64 *bytes);
   const char *kind;     /* "record" or "relay" */
 } RhOutputFuncs;
 

@@ -226,6 +226,11 @@ rh_outputs_get_counters (RhOutputs *outputs, RhOutputsCounters *counters)
   *counters = outputs->counters;
   counters->recordings = outputs->recordings->len;
   counters->relays = outputs->relays->len;
+  /* The bytes of those still going count as they are written. */
+  for (guint i = 0; i < outputs->recordings->len; i++)
+    counters->recording_bytes += rh_recording_get_bytes (g_ptr_array_index (outputs->recordings, i));
+  for (guint i = 0; i < outputs->relays->len; i++)
+    counters->relay_bytes += rh_relay_get_bytes (g_ptr_array_index (outputs->relays, i));
 }
 
 guint

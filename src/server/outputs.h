@@ -31,12 +31,12 @@ typedef struct {
   guint recordings;                /* active */
   guint64 recordings_started;
   guint64 recordings_failed;       /* ended by an error or a slow disk, or refused */
-  guint64 recording_bytes;         /* written by ended recordings */
+  guint64 recording_bytes;         /* written by recordings, ended and live */
   guint relays;                    /* active */
   guint64 relays_started;
   guint64 relay_reconnects;
   guint64 relays_failed;           /* refused: a bad URL */
-  guint64 relay_bytes;             /* sent by ended relays */
+  guint64 relay_bytes;             /* sent by relays, ended and live */
 } RhOutputsCounters;
 
 void rh_outputs_get_counters (RhOutputs *outputs, RhOutputsCounters *counters);

@@ -71,6 +71,7 @@ struct _RhRecording {
   guint head;
   guint length;
   gsize queued_bytes;
+  guint64 bytes_written;           /* the file's size so far, as the writer left it */
   gboolean abandon;                /* drop what is queued unwritten */
   gboolean close_queued;
   gboolean writer_scheduled;       /* the writer will take what is queued */
@@ -310,10 +311,20 @@ on_ended (RhOutput *output, RhReason reason)
   rh_recording_stop (recording, reason == RH_REASON_SERVER_SHUTDOWN ? "server_shutdown" : "publish_stop");
 }
 
+guint64
+rh_recording_get_bytes (RhRecording *recording)
+{
+  g_mutex_lock (&recording->lock);
+  guint64 bytes = recording->bytes_written;
+  g_mutex_unlock (&recording->lock);
+  return bytes;
+}
+
 static void
-describe (RhOutput *output, char **target, const char **state)
+describe (RhOutput *output, char **target, const char **state, guint64 *bytes)
 {
   RhRecording *recording = (RhRecording *) output;
+  *bytes = rh_recording_get_bytes (recording);
   *target = recording->path != NULL ? g_strdup (recording->path)
                                      : g_build_filename (recording->dir, recording->requested_path, NULL);
   *state = recording->stopping ? "closing" : recording->path != NULL ? "recording" : "opening";
@@ -456,6 +467,8 @@ write_turn (RhWorkerJob *job)
   g_array_set_size (recording->batch, 0);
   g_mutex_lock (&recording->lock);
   recording->queued_bytes -= written;
+  if (file != NULL)
+    recording->bytes_written = rh_flv_file_get_bytes (file);
   g_mutex_unlock (&recording->lock);
   if (file != NULL && rh_flv_file_get_error (file) != NULL && !recording->failure_reported)
     {

@@ -42,5 +42,7 @@ RhOutput *rh_recording_get_output (RhRecording *recording);
 void rh_recording_stop (RhRecording *recording, const char *reason);
 /* Bytes waiting for the writer thread. */
 gsize rh_recording_get_queued_bytes (RhRecording *recording);
+/* The file's size so far (thread-safe; what the writer has flushed). */
+guint64 rh_recording_get_bytes (RhRecording *recording);
 
 G_END_DECLS

@@ -185,14 +185,21 @@ on_ended (RhOutput *output, RhReason reason)
   rh_client_session_close (relay->session);
 }
 
+guint64
+rh_relay_get_bytes (RhRelay *relay)
+{
+  return relay->bytes_sent + (relay->session != NULL ? rh_client_session_get_bytes_sent (relay->session) : 0);
+}
+
 static void
-describe (RhOutput *output, char **target, const char **state)
+describe (RhOutput *output, char **target, const char **state, guint64 *bytes)
 {
   static const char *const names[] = {
     [RELAY_WAITING] = "reconnecting", [RELAY_CONNECTING] = "connecting", [RELAY_PUBLISHING] = "publishing",
     [RELAY_CLOSING] = "closing", [RELAY_DONE] = "closed",
   };
   RhRelay *relay = (RhRelay *) output;
+  *bytes = rh_relay_get_bytes (relay);
   *target = g_strdup (relay->url.public_url);
   *state = names[relay->state];
 }

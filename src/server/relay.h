@@ -43,5 +43,7 @@ void rh_relay_start (RhRelay *relay);
 RhOutput *rh_relay_get_output (RhRelay *relay);
 /* The URL without its query, which may hold a key. */
 const char *rh_relay_get_public_url (const RhRelay *relay);
+/* Bytes sent to the target so far, over every connection. */
+guint64 rh_relay_get_bytes (RhRelay *relay);
 
 G_END_DECLS

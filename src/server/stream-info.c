@@ -107,9 +107,9 @@ stream_info (const RhStream *stream, gboolean with_players)
   for (guint i = 0; i < stream->outputs->len; i++)
     {
       RhOutput *output = g_ptr_array_index (stream->outputs, i);
-      RhOutputInfo one = { g_strdup (output->funcs->kind), NULL, NULL };
+      RhOutputInfo one = { g_strdup (output->funcs->kind), NULL, NULL, 0 };
       const char *state = NULL;
-      output->funcs->describe (output, &one.target, &state);
+      output->funcs->describe (output, &one.target, &state, &one.bytes);
       one.state = g_strdup (state);
       g_array_append_val (info->outputs, one);
     }

@@ -34,6 +34,7 @@ typedef struct {
   char *kind;                 /* "record" or "relay" */
   char *target;               /* its file or URL (no query) */
   char *state;
+  guint64 bytes;              /* written or sent so far */
 } RhOutputInfo;
 
 typedef struct {
