@@ -33,6 +33,7 @@ main (int argc, char **argv)
   gboolean record_all = FALSE;
   g_autofree char *record_dir = NULL;
   g_auto (GStrv) relay = NULL;
+  g_autofree char *pid_file = NULL;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, NULL, N_("FILE") },
     { "test-config", 't', 0, G_OPTION_ARG_NONE, &test_config,
@@ -69,6 +70,8 @@ main (int argc, char **argv)
          "what would run, and exit"), N_("EVENT") },
     { "run", 0, 0, G_OPTION_ARG_NONE, &fire_run,
       N_("With --fire: run the matching actions once and print their results"), NULL },
+    { "pid-file", 0, 0, G_OPTION_ARG_FILENAME, &pid_file,
+      N_("Write the daemon's pid to FILE once it serves (removed at exit)"), N_("FILE") },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
@@ -158,5 +161,6 @@ main (int argc, char **argv)
     }
 
   g_autoptr (RhDaemon) daemon = rh_daemon_new (config_path, must_exist, &overrides, config);
+  rh_daemon_set_pid_file (daemon, pid_file);
   return rh_daemon_run (daemon);
 }

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gio/gunixsocketaddress.h>
@@ -188,6 +189,25 @@ test_check_names_default_path (void)
   g_assert_cmpstr (output, ==, expected);
 }
 
+/* --pid-file: the daemon's pid once it serves, which SIGHUP reloads
+ * through; removed when the daemon exits. */
+static void
+test_pid_file_reload (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *pid_file = g_build_filename (dir, "rtmphooksd.pid", NULL);
+  const char *const args[] = { "--pid-file", pid_file, NULL };
+  RhTestDaemon *daemon = rh_test_daemon_start ("server = { applications = [ \"live\" ]; };\n", args);
+  g_autofree char *text = NULL;
+  g_assert_true (g_file_get_contents (pid_file, &text, NULL, NULL));
+  g_assert_cmpint (atoi (text), ==, rh_test_daemon_pid (daemon));
+  g_assert_cmpint (kill ((pid_t) atoi (text), SIGHUP), ==, 0);
+  g_assert_true (rh_test_daemon_wait_log (daemon, "configuration reloaded from", 10000));
+  rh_test_daemon_finish (daemon);
+  g_assert_false (g_file_test (pid_file, G_FILE_TEST_EXISTS));
+  rh_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -195,5 +215,6 @@ main (int argc, char **argv)
   g_test_add_func ("/service/notify-lifecycle", test_notify_lifecycle);
   g_test_add_func ("/service/translated-messages", test_translated_messages);
   g_test_add_func ("/service/check-names-default-path", test_check_names_default_path);
+  g_test_add_func ("/service/pid-file-reload", test_pid_file_reload);
   return g_test_run ();
 }

@@ -13,6 +13,8 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <string.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -33,7 +35,15 @@ struct _RhDaemon {
   guint signal_ids[4];
   guint status_id;
   char *last_status;
+  char *pid_file;
 };
+
+void
+rh_daemon_set_pid_file (RhDaemon *daemon, const char *path)
+{
+  g_free (daemon->pid_file);
+  daemon->pid_file = g_strdup (path);
+}
 
 static void
 log_config_warnings (const RhConfig *config)
@@ -74,6 +84,7 @@ rh_daemon_free (RhDaemon *daemon)
   rh_config_unref (daemon->config);
   g_main_loop_unref (daemon->loop);
   g_free (daemon->config_path);
+  g_free (daemon->pid_file);
   g_free (daemon);
 }
 
@@ -268,11 +279,22 @@ rh_daemon_run (RhDaemon *daemon)
   daemon->signal_ids[2] = g_unix_signal_add (SIGHUP, on_reload_signal, daemon);
   daemon->signal_ids[3] = g_unix_signal_add (SIGUSR1, on_stats_signal, daemon);
 
+  g_autofree char *pid_text = g_strdup_printf ("%d\n", (int) getpid ());
+  if (daemon->pid_file != NULL && !g_file_set_contents (daemon->pid_file, pid_text, -1, &error))
+    {
+      g_critical (_("cannot write the pid file: %s"), error->message);
+      return 1;
+    }
   g_message (_("rtmphooksd %s started"), PACKAGE_VERSION);
   g_autofree char *status = status_text (daemon);
   rh_service_notify_ready (status);
   daemon->status_id = g_timeout_add_seconds (2, on_status_tick, daemon);
   g_main_loop_run (daemon->loop);
+  /* Only ours: another daemon may have taken the file over since. */
+  g_autofree char *in_file = NULL;
+  if (daemon->pid_file != NULL && g_file_get_contents (daemon->pid_file, &in_file, NULL, NULL)
+      && strcmp (in_file, pid_text) == 0)
+    g_unlink (daemon->pid_file);
   g_message (_("stopped"));
   return daemon->exit_status;
 }

@@ -16,6 +16,10 @@ RhDaemon *rh_daemon_new (const char *config_path, gboolean config_must_exist,
 void rh_daemon_free (RhDaemon *daemon);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhDaemon, rh_daemon_free)
 
+/* Where rh_daemon_run writes the daemon's pid once it serves (removed at
+ * exit), for "kill -HUP $(cat FILE)" outside systemd; NULL: none. */
+void rh_daemon_set_pid_file (RhDaemon *daemon, const char *path);
+
 /* Runs until SIGTERM/SIGINT. Returns the exit status. */
 int rh_daemon_run (RhDaemon *daemon);
 /* Re-reads the configuration; on error the old one stays. */
