@@ -17,6 +17,10 @@ test_routes (void)
     { "HEAD", "/metrics", RH_API_METRICS, NULL, NULL },
     { "GET", "/api/v1/streams", RH_API_STREAMS, NULL, NULL },
     { "GET", "/api/v1/hooks", RH_API_HOOKS, NULL, NULL },
+    { "GET", "/api/v1/server", RH_API_SERVER, NULL, NULL },
+    { "GET", "/", RH_API_STATUS_PAGE, NULL, NULL },
+    { "POST", "/", RH_API_NOT_FOUND, NULL, NULL },
+    { "GET", "/index.html", RH_API_NOT_FOUND, NULL, NULL },
     { "POST", "/api/v1/streams/live/cam1/drop", RH_API_DROP, "live", "cam1" },
     { "GET", "/api/v1/streams/live/cam1/drop", RH_API_NOT_FOUND, NULL, NULL },
     { "POST", "/api/v1/streams/live/drop", RH_API_NOT_FOUND, NULL, NULL },
@@ -45,6 +49,19 @@ test_token (void)
   g_assert_false (rh_api_token_matches ("Bearer ab", "abc"));
   g_assert_false (rh_api_token_matches ("Bearer abcd", "abc"));
   g_assert_false (rh_api_token_matches ("Basic abc", "abc"));
+  /* A browser's Basic credentials: any user, the token as password. */
+  g_autofree char *basic = g_base64_encode ((const guchar *) "me:abc", 6);
+  g_autofree char *basic_header = g_strconcat ("Basic ", basic, NULL);
+  g_assert_true (rh_api_token_matches (basic_header, "abc"));
+  g_autofree char *wrong = g_base64_encode ((const guchar *) "me:abd", 6);
+  g_autofree char *wrong_header = g_strconcat ("Basic ", wrong, NULL);
+  g_assert_false (rh_api_token_matches (wrong_header, "abc"));
+  g_autofree char *no_colon = g_base64_encode ((const guchar *) "abc", 3);
+  g_autofree char *no_colon_header = g_strconcat ("Basic ", no_colon, NULL);
+  g_assert_false (rh_api_token_matches (no_colon_header, "abc"));
+  g_autofree char *longer = g_base64_encode ((const guchar *) "me:abcd", 7);
+  g_autofree char *longer_header = g_strconcat ("Basic ", longer, NULL);
+  g_assert_false (rh_api_token_matches (longer_header, "abc"));
   g_assert_false (rh_api_token_matches ("Bearer ", "abc"));
   g_assert_false (rh_api_token_matches (NULL, "abc"));
 }

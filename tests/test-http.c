@@ -330,10 +330,27 @@ rh_test_http_wait (RhTestHttp *http, const char *path, guint count, guint timeou
 char *
 rh_test_http_get (guint16 port, const char *path)
 {
+  return rh_test_http_get_auth (port, path, NULL, NULL, NULL, NULL);
+}
+
+char *
+rh_test_http_get_auth (guint16 port, const char *path, const char *authorization, guint *status, char **challenge,
+                       char **content_type)
+{
   g_autoptr (SoupSession) session = soup_session_new ();
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u%s", port, path);
   g_autoptr (SoupMessage) message = soup_message_new ("GET", url);
+  SoupMessageHeaders *request = soup_message_get_request_headers (message);
+  if (authorization != NULL)
+    soup_message_headers_replace (request, "Authorization", authorization);
   g_autoptr (GBytes) body = soup_session_send_and_read (session, message, NULL, NULL);
   g_assert_nonnull (body);
+  SoupMessageHeaders *response = soup_message_get_response_headers (message);
+  if (status != NULL)
+    *status = soup_message_get_status (message);
+  if (challenge != NULL)
+    *challenge = g_strdup (soup_message_headers_get_one (response, "WWW-Authenticate"));
+  if (content_type != NULL)
+    *content_type = g_strdup (soup_message_headers_get_one (response, "Content-Type"));
   return g_strndup (g_bytes_get_data (body, NULL), g_bytes_get_size (body));
 }

@@ -245,3 +245,28 @@ rh_api_json_hooks (const RhApiSources *sources)
   json_builder_end_object (builder);
   return finish (builder);
 }
+
+static void
+add_real_time (JsonBuilder *builder, const char *name, gint64 seconds)
+{
+  g_autoptr (GDateTime) at = g_date_time_new_from_unix_utc (seconds);
+  g_autofree char *text = g_date_time_format_iso8601 (at);
+  add_string (builder, name, text);
+}
+
+char *
+rh_api_json_server (const RhApiSources *sources)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  RhServerCounters server;
+  rh_server_get_counters (sources->server, &server);
+  json_builder_begin_object (builder);
+  add_string (builder, "version", PACKAGE_VERSION);
+  add_real_time (builder, "started_at", sources->started_at);
+  add_int (builder, "uptime_seconds", g_get_real_time () / G_USEC_PER_SEC - sources->started_at);
+  add_real_time (builder, "config_loaded_at", sources->config_loaded_at);
+  add_int (builder, "connections", server.connections);
+  add_int (builder, "streams", rh_server_get_n_streams (sources->server));
+  json_builder_end_object (builder);
+  return finish (builder);
+}

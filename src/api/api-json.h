@@ -10,5 +10,8 @@ G_BEGIN_DECLS
 char *rh_api_json_streams (const RhApiSources *sources, gboolean detail);
 /* GET /api/v1/hooks: the hook engine's counters and each rule's. */
 char *rh_api_json_hooks (const RhApiSources *sources);
+/* {version, started_at, uptime_seconds, config_loaded_at, connections,
+ * streams}: the daemon at a glance, for the status page. */
+char *rh_api_json_server (const RhApiSources *sources);
 
 G_END_DECLS

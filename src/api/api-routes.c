@@ -19,6 +19,10 @@ rh_api_route_parse (const char *method, const char *path, RhApiRoute *route)
     route->kind = RH_API_STREAMS;
   else if (get && strcmp (path, "/api/v1/hooks") == 0)
     route->kind = RH_API_HOOKS;
+  else if (get && strcmp (path, "/api/v1/server") == 0)
+    route->kind = RH_API_SERVER;
+  else if (get && strcmp (path, "/") == 0)
+    route->kind = RH_API_STATUS_PAGE;
   else if (strcmp (method, "POST") == 0 && g_str_has_prefix (path, drop_prefix))
     {
       g_auto (GStrv) parts = g_strsplit (path + strlen (drop_prefix), "/", -1);
@@ -39,16 +43,39 @@ rh_api_route_clear (RhApiRoute *route)
   g_clear_pointer (&route->name, g_free);
 }
 
-gboolean
-rh_api_token_matches (const char *authorization, const char *token)
+static gboolean
+same_secret (const char *given, gsize given_len, const char *token)
 {
-  static const char prefix[] = "Bearer ";
-  if (authorization == NULL || strncmp (authorization, prefix, strlen (prefix)) != 0)
-    return FALSE;
-  const char *given = authorization + strlen (prefix);
-  gsize given_len = strlen (given), token_len = strlen (token);
+  gsize token_len = strlen (token);
   guint8 difference = given_len != token_len;
   for (gsize i = 0; i < token_len; i++)
     difference |= (guint8) (token[i] ^ given[i < given_len ? i : 0]);
   return difference == 0;
+}
+
+/* What the longest token can take in a Basic header, with a user name:
+ * a bound before decoding anything. */
+#define MAX_BASIC_CREDENTIALS 1024
+
+gboolean
+rh_api_token_matches (const char *authorization, const char *token)
+{
+  static const char bearer[] = "Bearer ", basic[] = "Basic ";
+  if (authorization == NULL)
+    return FALSE;
+  if (strncmp (authorization, bearer, strlen (bearer)) == 0)
+    {
+      const char *given = authorization + strlen (bearer);
+      return same_secret (given, strlen (given), token);
+    }
+  if (strncmp (authorization, basic, strlen (basic)) != 0
+      || strlen (authorization + strlen (basic)) > MAX_BASIC_CREDENTIALS)
+    return FALSE;
+  gsize len = 0;
+  g_autofree guchar *decoded = g_base64_decode (authorization + strlen (basic), &len);
+  const char *colon = decoded != NULL ? memchr (decoded, ':', len) : NULL;
+  if (colon == NULL)
+    return FALSE;
+  const char *password = colon + 1;
+  return same_secret (password, len - (gsize) (password - (const char *) decoded), token);
 }

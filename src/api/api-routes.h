@@ -12,6 +12,8 @@ typedef enum {
   RH_API_METRICS,          /* GET /metrics */
   RH_API_STREAMS,          /* GET /api/v1/streams */
   RH_API_HOOKS,            /* GET /api/v1/hooks */
+  RH_API_SERVER,           /* GET /api/v1/server */
+  RH_API_STATUS_PAGE,      /* GET / (the status page) */
   RH_API_DROP,             /* POST /api/v1/streams/APP/NAME/drop */
 } RhApiRouteKind;
 
@@ -25,7 +27,9 @@ typedef struct {
 void rh_api_route_parse (const char *method, const char *path, RhApiRoute *route);
 void rh_api_route_clear (RhApiRoute *route);
 
-/* "Bearer TOKEN" against token, in time independent of where they differ. */
+/* "Bearer TOKEN", or "Basic " and base64 of "USER:TOKEN" (any user: what a
+ * browser sends for the status page), against token, in time independent
+ * of where they differ. */
 gboolean rh_api_token_matches (const char *authorization, const char *token);
 
 G_END_DECLS

@@ -92,6 +92,31 @@ respond_error (SoupServerMessage *message, guint status, const char *text)
   respond (message, status, "application/json", g_strdup_printf ("{\"error\": \"%s\"}\n", escaped));
 }
 
+/* Generated from data/status/status.gresource.xml (status-resources.c).
+ * Named here, so that the linker keeps it. */
+GResource *rh_status_get_resource (void);
+
+/* GET /: the status page, built in (data/status/status.html). Its
+ * script is inline, so the policy allows inline script and style, and
+ * fetches to this origin only. */
+static void
+respond_status_page (SoupServerMessage *message)
+{
+  g_autoptr (GBytes) page = g_resource_lookup_data (rh_status_get_resource (), "/org/rtmphooks/status/status.html",
+                                                    G_RESOURCE_LOOKUP_FLAGS_NONE, NULL);
+  g_assert (page != NULL);  /* linked into the binary */
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (message);
+  soup_message_headers_replace (headers, "Content-Security-Policy",
+                                "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+                                "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'");
+  soup_message_headers_replace (headers, "X-Content-Type-Options", "nosniff");
+  soup_message_headers_replace (headers, "Cache-Control", "no-store");
+  soup_server_message_set_status (message, SOUP_STATUS_OK, NULL);
+  gsize size;
+  const char *data = g_bytes_get_data (page, &size);
+  soup_server_message_set_response (message, "text/html; charset=utf-8", SOUP_MEMORY_COPY, data, size);
+}
+
 /* POST /api/v1/streams/APP/NAME/drop */
 static void
 handle_drop (RhApiServer *api, SoupServerMessage *message, const RhApiRoute *route)
@@ -111,18 +136,27 @@ handle_drop (RhApiServer *api, SoupServerMessage *message, const RhApiRoute *rou
  * body: we take the connection from libsoup, answer from here and close
  * it, so that the body is never read (a client announcing 2 GB must not
  * make us take them in before it hears no). */
+/* A browser asks for Basic credentials (the token as password) only when
+ * told to: the status page says Basic, the API Bearer. */
+static const char *
+challenge_for (RhApiRouteKind kind)
+{
+  return kind == RH_API_STATUS_PAGE ? "Basic realm=\"rtmphooks\", charset=\"UTF-8\"" : "Bearer";
+}
+
 static void
-refuse_before_body (SoupServerMessage *message, guint status, const char *text)
+refuse_before_body (SoupServerMessage *message, guint status, const char *text, const char *challenge)
 {
   g_autoptr (GIOStream) stream = soup_server_message_steal_connection (message);
   if (stream == NULL)
     return;
   g_autofree char *escaped = g_strescape (text, NULL);
   g_autofree char *body = g_strdup_printf ("{\"error\": \"%s\"}\n", escaped);
+  g_autofree char *authenticate = status == SOUP_STATUS_UNAUTHORIZED
+                                  ? g_strdup_printf ("WWW-Authenticate: %s\r\n", challenge) : g_strdup ("");
   g_autofree char *answer = g_strdup_printf ("HTTP/1.1 %u %s\r\nConnection: close\r\n%s"
                                              "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                                             status, soup_status_get_phrase (status),
-                                             status == SOUP_STATUS_UNAUTHORIZED ? "WWW-Authenticate: Bearer\r\n" : "",
+                                             status, soup_status_get_phrase (status), authenticate,
                                              strlen (body), body);
   /* One try, never blocking: the answer is small and nothing else is
    * queued on this connection. */
@@ -133,15 +167,15 @@ refuse_before_body (SoupServerMessage *message, guint status, const char *text)
 }
 
 static void
-refuse (SoupServerMessage *message, gboolean has_body, guint status, const char *text)
+refuse (SoupServerMessage *message, gboolean has_body, guint status, const char *text, RhApiRouteKind kind)
 {
   if (has_body)
-    refuse_before_body (message, status, text);
+    refuse_before_body (message, status, text, challenge_for (kind));
   else
     {
       if (status == SOUP_STATUS_UNAUTHORIZED)
         soup_message_headers_replace (soup_server_message_get_response_headers (message), "WWW-Authenticate",
-                                      "Bearer");
+                                      challenge_for (kind));
       respond_error (message, status, text);
     }
 }
@@ -161,14 +195,16 @@ on_headers (SoupServer *soup, SoupServerMessage *message, const char *path, GHas
   RhApiRoute route;
   rh_api_route_parse (soup_server_message_get_method (message), path, &route);
   gboolean open_route = route.kind == RH_API_HEALTHZ;
+  RhApiRouteKind kind = route.kind;
   rh_api_route_clear (&route);
   const char *authorization = soup_message_headers_get_one (headers, "Authorization");
   if (!open_route && api->token != NULL && !rh_api_token_matches (authorization, api->token))
-    refuse (message, has_body, SOUP_STATUS_UNAUTHORIZED, "a bearer token is required");
+    refuse (message, has_body, SOUP_STATUS_UNAUTHORIZED, "a bearer token is required", kind);
   else if (encoding == SOUP_ENCODING_CHUNKED)
-    refuse (message, has_body, SOUP_STATUS_LENGTH_REQUIRED, "request bodies need a Content-Length");
+    refuse (message, has_body, SOUP_STATUS_LENGTH_REQUIRED, "request bodies need a Content-Length", kind);
   else if (length > RH_API_MAX_BODY)
-    refuse (message, has_body, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "request bodies are limited to 4096 bytes");
+    refuse (message, has_body, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, "request bodies are limited to 4096 bytes",
+            kind);
 }
 
 static void
@@ -201,6 +237,12 @@ on_request (SoupServer *soup, SoupServerMessage *message, const char *path, GHas
       }
     case RH_API_HOOKS:
       respond (message, SOUP_STATUS_OK, "application/json", rh_api_json_hooks (api->sources));
+      break;
+    case RH_API_SERVER:
+      respond (message, SOUP_STATUS_OK, "application/json", rh_api_json_server (api->sources));
+      break;
+    case RH_API_STATUS_PAGE:
+      respond_status_page (message);
       break;
     case RH_API_DROP:
       if (api->token == NULL)

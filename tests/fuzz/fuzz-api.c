@@ -32,9 +32,20 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
     __builtin_trap ();
   rh_api_route_clear (&route);
 
-  /* The token matches only itself. */
+  /* The token matches only itself: as a bearer token, or as the password
+   * of Basic credentials. */
   if (rh_api_token_matches (authorization, "s3cret-token") && g_strcmp0 (authorization, "Bearer s3cret-token") != 0)
-    __builtin_trap ();
+    {
+      if (!g_str_has_prefix (authorization, "Basic "))
+        __builtin_trap ();
+      gsize len = 0;
+      guchar *decoded = g_base64_decode (authorization + 6, &len);
+      const char *colon = memchr (decoded, ':', len);
+      if (colon == NULL || (gsize) ((const char *) decoded + len - (colon + 1)) != strlen ("s3cret-token")
+          || memcmp (colon + 1, "s3cret-token", strlen ("s3cret-token")) != 0)
+        __builtin_trap ();
+      g_free (decoded);
+    }
   g_strfreev (parts);
   g_free (text);
   return 0;
