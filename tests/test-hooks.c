@@ -655,8 +655,8 @@ test_checks_config (void)
     ":12: rule \"i\": a process with lifetime = \"stream\" has no timeout",
     ":13: rule \"j\": restart_delay needs lifetime = \"stream\"",
     ":14: rule \"k\": exec.lifetime must be \"event\" or \"stream\"",
-    ":15: rule \"l\": connect is a request that checks answer; a rule reacts to connection_accept, "
-    "handshake_complete or stream_create",
+    (":15: rule \"l\": connect is a request that checks answer; a rule reacts to connection_accept, "
+     "handshake_complete or stream_create"),
   };
   assert_errors (errors, path, expected, G_N_ELEMENTS (expected));
 
