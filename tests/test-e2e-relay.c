@@ -25,6 +25,28 @@ start_target (guint16 port)
   return rh_test_daemon_spawn (argv, dir, NULL, NULL, port);
 }
 
+/* ffmpeg copies two seconds of rtmp://127.0.0.1:port/app/name into a
+ * file: the stream is there under that name, H.264 at width and AAC. */
+static void
+assert_plays (guint16 port, const char *app, const char *name, guint width)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *copy = g_build_filename (dir, "copy.flv", NULL);
+  g_autofree char *source = g_strdup_printf ("rtmp://127.0.0.1:%u/%s/%s", port, app, name);
+  const char *const play[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", source, "-t", "2", "-c", "copy",
+                               "-y", copy, NULL };
+  g_autoptr (GSubprocess) player = rh_test_spawn (play, NULL);
+  g_assert_cmpint (rh_test_wait (player, 30000), ==, 0);
+  RhTestProbe probe;
+  g_assert_true (rh_test_probe (copy, &probe));
+  g_assert_cmpstr (probe.video_codec, ==, "h264");
+  g_assert_cmpstr (probe.audio_codec, ==, "aac");
+  g_assert_cmpuint (probe.width, ==, width);
+  g_assert_cmpuint (probe.video_frames, >=, 30);
+  rh_test_probe_clear (&probe);
+  rh_test_remove_tree (dir);
+}
+
 /* To a second rtmphooksd: a player there gets the stream from its first
  * keyframe, and the relay's events say where and how much. */
 static void
@@ -129,20 +151,7 @@ test_to_nginx (void)
   g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 8, "320x240", NULL, NULL);
   g_assert_true (rh_test_daemon_wait_log (origin, "relay of live/cam publishing to", 10000));
 
-  g_autofree char *dir = rh_test_make_dir ();
-  g_autofree char *copy = g_build_filename (dir, "from-nginx.flv", NULL);
-  g_autofree char *source = g_strdup_printf ("rtmp://127.0.0.1:%u/edge/cam", nginx.port);
-  const char *const play[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", source, "-t", "2", "-c", "copy",
-                               "-y", copy, NULL };
-  g_autoptr (GSubprocess) player = rh_test_spawn (play, NULL);
-  g_assert_cmpint (rh_test_wait (player, 30000), ==, 0);
-  RhTestProbe probe;
-  g_assert_true (rh_test_probe (copy, &probe));
-  g_assert_cmpstr (probe.video_codec, ==, "h264");
-  g_assert_cmpstr (probe.audio_codec, ==, "aac");
-  g_assert_cmpuint (probe.width, ==, 320);
-  g_assert_cmpuint (probe.video_frames, >=, 30);
-  rh_test_probe_clear (&probe);
+  assert_plays (nginx.port, "edge", "cam", 320);
 
   g_assert_cmpint (rh_test_wait (publisher, 30000), ==, 0);
   g_assert_true (rh_test_daemon_wait_log (origin, "relay_stop live/cam", 10000));
@@ -157,7 +166,6 @@ test_to_nginx (void)
   g_assert_null (strstr (out, "s3cret"));
   rh_test_daemon_free (origin);
   nginx_stop (&nginx);
-  rh_test_remove_tree (dir);
 }
 
 /* The target goes away mid-stream and comes back on the same port: the
@@ -371,26 +379,6 @@ test_silent_target (void)
   rh_test_daemon_free (origin);
 }
 
-/* ffmpeg copies two seconds of rtmp://127.0.0.1:port/app/name into a
- * file: the stream is there under that name. */
-static void
-assert_plays (guint16 port, const char *app, const char *name)
-{
-  g_autofree char *dir = rh_test_make_dir ();
-  g_autofree char *copy = g_build_filename (dir, "copy.flv", NULL);
-  g_autofree char *source = g_strdup_printf ("rtmp://127.0.0.1:%u/%s/%s", port, app, name);
-  const char *const play[] = { "ffmpeg", "-nostdin", "-loglevel", "error", "-i", source, "-t", "2", "-c", "copy",
-                               "-y", copy, NULL };
-  g_autoptr (GSubprocess) player = rh_test_spawn (play, NULL);
-  g_assert_cmpint (rh_test_wait (player, 30000), ==, 0);
-  RhTestProbe probe;
-  g_assert_true (rh_test_probe (copy, &probe));
-  g_assert_cmpstr (probe.video_codec, ==, "h264");
-  g_assert_cmpuint (probe.video_frames, >=, 30);
-  rh_test_probe_clear (&probe);
-  rh_test_remove_tree (dir);
-}
-
 /* rtmp://host:port/app, with no stream part, pushes each stream under
  * its own name, as nginx-rtmp's push does: server.relay to nginx-rtmp,
  * --relay to a second rtmphooksd, two streams at once. */
@@ -410,10 +398,10 @@ test_app_only_url (void)
   g_autoptr (GSubprocess) second = rh_test_publish_ffmpeg (second_url, 60, "320x240", NULL, NULL);
   g_assert_true (rh_test_daemon_wait_log_count (origin, "relay of live/first publishing to", 2, 10000));
   g_assert_true (rh_test_daemon_wait_log_count (origin, "relay of live/second publishing to", 2, 10000));
-  assert_plays (nginx.port, "edge", "first");
-  assert_plays (nginx.port, "edge", "second");
-  assert_plays (target->port, "edge", "first");
-  assert_plays (target->port, "edge", "second");
+  assert_plays (nginx.port, "edge", "first", 320);
+  assert_plays (nginx.port, "edge", "second", 320);
+  assert_plays (target->port, "edge", "first", 320);
+  assert_plays (target->port, "edge", "second", 320);
 
   g_subprocess_send_signal (first, SIGINT);
   g_subprocess_send_signal (second, SIGINT);
