@@ -3,6 +3,7 @@
 #include "http-connections.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <string.h>
 
 #include "util/listener.h"
@@ -148,7 +149,7 @@ log_refused (RhHttpConnections *connections, const char *ip, const char *why)
       connections->refused_unlogged++;
       return;
     }
-  g_warning (_("HTTP connection from %s refused: %s (%" G_GUINT64_FORMAT " more refused since the last report)"),
+  g_warning (_("HTTP connection from %s refused: %s (%" PRIu64 " more refused since the last report)"),
              ip, why, connections->refused_unlogged);
   connections->refused_logged_at = now;
   connections->refused_unlogged = 0;

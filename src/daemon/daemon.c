@@ -13,6 +13,7 @@
 
 #include <glib-unix.h>
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <glib/gstdio.h>
 #include <string.h>
 #include <signal.h>
@@ -246,7 +247,7 @@ rh_daemon_run (RhDaemon *daemon)
   if (!rh_exec_adopt_orphans ())
     g_warning (_("cannot become a child subreaper: what hooks daemonize escapes timeouts and shutdown"));
   guint64 descriptors = rh_descriptors_raise_limit ();
-  g_message (_("descriptor limit %" G_GUINT64_FORMAT ": RTMP clients may hold %" G_GUINT64_FORMAT
+  g_message (_("descriptor limit %" PRIu64 ": RTMP clients may hold %" PRIu64
                ", the rest is kept for hooks, recordings, relays and the HTTP API"),
              descriptors, rh_descriptors_get_client_share ((guint64) daemon->config->server.descriptor_reserve));
 

@@ -3,6 +3,7 @@
 #include "listener.h"
 
 #include <glib/gi18n.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -71,11 +72,11 @@ log_failure (RhListener *listener, const GError *error, gboolean paused)
     }
   if (paused)
     g_warning (_("%s listener on %s: accepting failed: %s; not accepting for %u ms "
-                 "(%" G_GUINT64_FORMAT " more failures since the last report)"),
+                 "(%" PRIu64 " more failures since the last report)"),
                listener->what, listener->address, error->message, listener->pause_ms,
                listener->unlogged_failures);
   else
-    g_warning (_("%s listener on %s: accepting failed: %s (%" G_GUINT64_FORMAT " more failures since the last report)"),
+    g_warning (_("%s listener on %s: accepting failed: %s (%" PRIu64 " more failures since the last report)"),
                listener->what, listener->address, error->message, listener->unlogged_failures);
   listener->logged_at = now;
   listener->unlogged_failures = 0;
