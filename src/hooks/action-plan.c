@@ -176,32 +176,25 @@ has_control_characters (const char *value)
 }
 
 static void
-mask_strings (char **strings, const char *const *secrets, gsize step)
+mask_in_place (char **text, const char *const *secrets)
 {
-  for (gsize i = 0; strings != NULL && strings[i] != NULL; i += step)
-    {
-      char *masked = rh_log_mask_values (strings[i], secrets);
-      g_free (strings[i]);
-      strings[i] = masked;
-      if (step == 2 && strings[i + 1] == NULL)
-        break;
-    }
+  char *masked = rh_log_mask_values (*text, secrets);
+  g_free (*text);
+  *text = masked;
 }
 
 void
 rh_action_plan_mask (RhActionPlan *plan, const char *const *secrets)
 {
-  mask_strings (plan->argv, secrets, 1);
-  mask_strings (plan->envp, secrets, 1);
+  for (char **arg = plan->argv; arg != NULL && *arg != NULL; arg++)
+    mask_in_place (arg, secrets);
+  for (char **entry = plan->envp; entry != NULL && *entry != NULL; entry++)
+    mask_in_place (entry, secrets);
   /* Header names stay; their values are masked. */
-  if (plan->headers != NULL && plan->headers[0] != NULL)
-    mask_strings (plan->headers + 1, secrets, 2);
+  for (char **h = plan->headers; h != NULL && h[0] != NULL && h[1] != NULL; h += 2)
+    mask_in_place (&h[1], secrets);
   if (plan->url != NULL)
-    {
-      char *masked = rh_log_mask_values (plan->url, secrets);
-      g_free (plan->url);
-      plan->url = masked;
-    }
+    mask_in_place (&plan->url, secrets);
 }
 
 gboolean
