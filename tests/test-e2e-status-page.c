@@ -108,8 +108,7 @@ test_status_page_in_browser (void)
   g_assert_cmpuint (status, ==, 401);
   g_assert_cmpstr (api_challenge, ==, "Bearer");
   g_assert_nonnull (strstr (api_refused, "a bearer token is required"));
-  g_autofree char *basic = g_base64_encode ((const guchar *) "anyone:" TOKEN, strlen ("anyone:" TOKEN));
-  g_autofree char *basic_header = g_strconcat ("Basic ", basic, NULL);
+  g_autofree char *basic_header = rh_test_basic_authorization ("anyone:" TOKEN);
   g_autofree char *page = rh_test_http_get_auth (http_port, "/", basic_header, &status, NULL, &content_type);
   g_assert_cmpuint (status, ==, 200);
   g_assert_cmpstr (content_type, ==, "text/html; charset=utf-8");

@@ -334,6 +334,13 @@ rh_test_http_get (guint16 port, const char *path)
 }
 
 char *
+rh_test_basic_authorization (const char *credentials)
+{
+  g_autofree char *encoded = g_base64_encode ((const guchar *) credentials, strlen (credentials));
+  return g_strconcat ("Basic ", encoded, NULL);
+}
+
+char *
 rh_test_http_get_auth (guint16 port, const char *path, const char *authorization, guint *status, char **challenge,
                        char **content_type)
 {

@@ -32,6 +32,9 @@ gboolean rh_test_http_wait (RhTestHttp *http, const char *path, guint count, gui
 
 /* The body of GET http://127.0.0.1:port/path (the daemon's HTTP API). */
 char *rh_test_http_get (guint16 port, const char *path);
+/* "Basic " and base64 of credentials ("user:password"), as a browser
+ * sends them. */
+char *rh_test_basic_authorization (const char *credentials);
 /* The same with an Authorization header (NULL: none); also the status,
  * the WWW-Authenticate and Content-Type headers (each may be NULL). */
 char *rh_test_http_get_auth (guint16 port, const char *path, const char *authorization, guint *status,
