@@ -205,6 +205,16 @@ test_pid_file_reload (void)
   g_assert_true (rh_test_daemon_wait_log (daemon, "configuration reloaded from", 10000));
   rh_test_daemon_finish (daemon);
   g_assert_false (g_file_test (pid_file, G_FILE_TEST_EXISTS));
+
+  /* A pid file that cannot be written stops the start, with the reason. */
+  g_autofree char *nowhere = g_build_filename (dir, "missing", "rtmphooksd.pid", NULL);
+  g_autofree char *listen = g_strdup_printf ("127.0.0.1:%u", rh_test_free_port ());
+  const char *const argv[] = { rh_test_env ("RH_DAEMON"), "--listen", listen, "--pid-file", nowhere, NULL };
+  const char *const env[] = { "LANGUAGE", "", NULL };
+  int status;
+  g_autofree char *output = run_capture_env (argv, env, &status);
+  g_assert_cmpint (status, ==, 1);
+  g_assert_nonnull (strstr (output, "cannot write the pid file: "));
   rh_test_remove_tree (dir);
 }
 
