@@ -13,6 +13,11 @@
 
 #define DEFAULT_CONFIG SYSCONFDIR "/rtmphooks.conf"
 
+/* GnuTLS's defaults without TLS 1.0 and 1.1, for the TLS listeners and
+ * the rtmps:// relays alike. glib-networking reads it once, at its first
+ * TLS connection; an operator's own G_TLS_GNUTLS_PRIORITY wins. */
+#define TLS_PRIORITY "NORMAL:-VERS-SSL3.0:-VERS-TLS1.0:-VERS-TLS1.1:%COMPAT"
+
 int
 main (int argc, char **argv)
 {
@@ -78,6 +83,7 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
 
   setlocale (LC_ALL, "");
+  g_setenv ("G_TLS_GNUTLS_PRIORITY", TLS_PRIORITY, FALSE);
   /* RTMPHOOKS_LOCALEDIR: catalogues of an uninstalled build (the tests). */
   const char *localedir = g_getenv ("RTMPHOOKS_LOCALEDIR");
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);

@@ -42,6 +42,16 @@ add_int (JsonBuilder *builder, const char *name, gint64 value)
   json_builder_add_int_value (builder, value);
 }
 
+/* "tls": true or false, and "tls_version" through TLS. */
+static void
+add_transport (JsonBuilder *builder, gboolean tls, const char *tls_version)
+{
+  json_builder_set_member_name (builder, "tls");
+  json_builder_add_boolean_value (builder, tls);
+  if (tls_version != NULL)
+    add_string (builder, "tls_version", tls_version);
+}
+
 static void
 add_publisher (JsonBuilder *builder, const RhPublisherInfo *publisher)
 {
@@ -56,6 +66,7 @@ add_publisher (JsonBuilder *builder, const RhPublisherInfo *publisher)
   add_string (builder, "conn_id", publisher->conn_id);
   add_string (builder, "client_ip", publisher->client_ip);
   add_string (builder, "publish_type", publisher->publish_type);
+  add_transport (builder, publisher->tls, publisher->tls_version);
   add_since (builder, publisher->started_at);
   add_int (builder, "uptime_seconds", (gint64) seconds);
   add_int (builder, "bytes_received", (gint64) publisher->bytes_received);
@@ -101,6 +112,7 @@ add_players (JsonBuilder *builder, const RhStreamInfo *stream)
       json_builder_begin_object (builder);
       add_string (builder, "conn_id", player->conn_id);
       add_string (builder, "client_ip", player->client_ip);
+      add_transport (builder, player->tls, player->tls_version);
       add_since (builder, player->started_at);
       add_int (builder, "bytes_sent", (gint64) player->bytes_sent);
       add_int (builder, "dropped", (gint64) player->dropped);

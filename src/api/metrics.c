@@ -144,6 +144,21 @@ rh_metrics_render (const RhApiSources *sources, const RhHttpCounters *http)
                           "rtmphooks_accept_failures_total{listener=\"http\",reason=\"other\"} %" G_GUINT64_FORMAT "\n",
                           server.accept_descriptor_failures, server.accept_other_failures,
                           http->accept_descriptor_failures, http->accept_other_failures);
+  header (out, "rtmphooks_tls_handshakes_total", "counter",
+          "TLS handshakes on the TLS listeners, by result (failed: not TLS, refused, or older than TLS 1.2; "
+          "cancelled: the handshake deadline or the peer ended it).");
+  g_string_append_printf (out, "rtmphooks_tls_handshakes_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n"
+                          "rtmphooks_tls_handshakes_total{result=\"failed\"} %" G_GUINT64_FORMAT "\n"
+                          "rtmphooks_tls_handshakes_total{result=\"cancelled\"} %" G_GUINT64_FORMAT "\n",
+                          server.tls_handshakes_ok, server.tls_handshakes_failed, server.tls_handshakes_cancelled);
+  gauge (out, "rtmphooks_tls_handshakes_running", "TLS handshakes under way on GIO's threads.",
+         server.tls_handshakes_running);
+  gauge (out, "rtmphooks_tls_handshakes_waiting", "TLS clients whose ClientHello arrived, waiting for a handshake slot.",
+         server.tls_handshakes_waiting);
+  if (server.tls_certificate_not_after != 0)
+    gauge (out, "rtmphooks_tls_certificate_expiry_seconds",
+           "When the TLS listeners' certificate expires, in seconds since the epoch.",
+           (guint64) server.tls_certificate_not_after);
   gauge (out, "rtmphooks_http_connections", "Open HTTP API connections.", http->open);
   counter (out, "rtmphooks_http_connections_accepted_total", "HTTP API connections accepted.", http->accepted);
   counter (out, "rtmphooks_http_connections_refused_total",

@@ -8,6 +8,7 @@
 #include "hooks/webhook-signature.h"
 
 #include "config/reader.h"
+#include "config/tls-settings.h"
 #include "protocol/rtmp-url.h"
 
 #include <gio/gio.h>
@@ -28,6 +29,12 @@ condition_values (const config_setting_t *setting, GPtrArray *errors)
     {
       GStrv values = g_new0 (char *, 2);
       values[0] = g_strdup_printf ("%lld", config_setting_get_int64 (setting));
+      return values;
+    }
+  if (type == CONFIG_TYPE_BOOL)
+    {
+      GStrv values = g_new0 (char *, 2);
+      values[0] = g_strdup (config_setting_get_bool (setting) ? "true" : "false");
       return values;
     }
   return rh_config_read_strings (setting, config_setting_name (setting), errors);
@@ -126,12 +133,24 @@ rh_rules_check_url (const char *text, gint require_https, GError **error)
   return TRUE;
 }
 
+/* Where the host starts: after rtmp:// or rtmps://; NULL for other schemes. */
+static const char *
+relay_url_host (const char *text)
+{
+  if (g_ascii_strncasecmp (text, "rtmp://", 7) == 0)
+    return text + 7;
+  if (g_ascii_strncasecmp (text, "rtmps://", 8) == 0)
+    return text + 8;
+  return NULL;
+}
+
 char *
 rh_rules_relay_target (const char *text)
 {
-  if (g_ascii_strncasecmp (text, "rtmp://", 7) != 0)
+  const char *host = relay_url_host (text);
+  if (host == NULL)
     return g_strdup (text);
-  const char *path = strchr (text + 7, '/');
+  const char *path = strchr (host, '/');
   if (path == NULL)
     return g_strdup (text);
   gsize path_len = strcspn (path, "?");
@@ -148,9 +167,10 @@ gboolean
 rh_rules_relay_stream_is_fixed (const char *text)
 {
   g_autofree char *target = rh_rules_relay_target (text);
-  if (strcmp (target, text) != 0)
+  const char *host = relay_url_host (text);
+  if (strcmp (target, text) != 0 || host == NULL)
     return FALSE;
-  const char *path = strchr (text + 7, '/');
+  const char *path = strchr (host, '/');
   const char *stream = path != NULL ? strchr (path + 1, '/') : NULL;
   return stream != NULL && strstr (stream, "${") == NULL;
 }
@@ -160,13 +180,13 @@ rh_rules_check_relay_url (const char *given, GError **error)
 {
   g_autofree char *text = rh_rules_relay_target (given);
   const char *variable = strstr (text, "${");
-  if (g_ascii_strncasecmp (text, "rtmp://", 7) != 0)
+  const char *host = relay_url_host (text);
+  if (host == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("relay URL \"%s\" must start with rtmp://"), given);
+                   _("relay URL \"%s\" must start with rtmp:// or rtmps://"), given);
       return FALSE;
     }
-  const char *host = text + 7;
   const char *app = strchr (host, '/');
   if (app == NULL)
     {
@@ -501,13 +521,40 @@ load_webhook (RuleContext *ctx, const config_setting_t *group, const RhHooksSett
   g_ptr_array_add (ctx->rule->actions, action);
 }
 
+/* relay = { ...; ca_file = "/path/ca.pem"; verify = false; }: how an
+ * rtmps:// target's certificate is checked, instead of server.relay_tls. */
+static void
+load_relay_tls (RuleContext *ctx, const config_setting_t *group, RhAction *action)
+{
+  const config_setting_t *setting;
+  if ((setting = config_setting_get_member (group, "ca_file")) != NULL)
+    {
+      const char *path = rh_config_get_string (setting);
+      g_autoptr (GError) error = NULL;
+      if (path == NULL || path[0] != '/')
+        rh_config_error (ctx->errors, setting, _("rule \"%s\": relay.ca_file must be an absolute path"),
+                         ctx->rule->name);
+      else if ((action->ca_database = rh_tls_load_ca_file (path, &error)) == NULL)
+        rh_config_error (ctx->errors, setting, _("rule \"%s\": relay.ca_file: %s"), ctx->rule->name,
+                         error->message);
+    }
+  if ((setting = config_setting_get_member (group, "verify")) != NULL)
+    {
+      if (config_setting_type (setting) != CONFIG_TYPE_BOOL)
+        rh_config_error (ctx->errors, setting, _("rule \"%s\": relay.verify must be true or false"),
+                         ctx->rule->name);
+      else
+        action->tls_verify = config_setting_get_bool (setting) ? 1 : 0;
+    }
+}
+
 /* record = { path = "..."; } and relay = { url = "rtmp://..."; }: they
  * begin with a publish and end with it. */
 static void
 load_output (RuleContext *ctx, const config_setting_t *group, RhActionKind kind)
 {
   static const char *const record_keys[] = { "path", NULL };
-  static const char *const relay_keys[] = { "url", NULL };
+  static const char *const relay_keys[] = { "url", "ca_file", "verify", NULL };
   gboolean record = kind == RH_ACTION_RECORD;
   const char *what = record ? "record" : "relay";
   check_keys (ctx, group, what, record ? record_keys : relay_keys);
@@ -540,6 +587,8 @@ load_output (RuleContext *ctx, const config_setting_t *group, RhActionKind kind)
       g_autofree char *target = rh_rules_relay_target (text);
       action->url = load_template_full (ctx, setting, target, TRUE);
     }
+  if (!record)
+    load_relay_tls (ctx, group, action);
   g_ptr_array_add (ctx->rule->actions, action);
 }
 

@@ -23,6 +23,8 @@ typedef enum {
   SETTING_CHOICE,
   SETTING_STRINGS,       /* a string or a list of strings: GStrv */
   SETTING_RECORD,        /* the record group */
+  SETTING_TLS,           /* server.tls */
+  SETTING_RELAY_TLS,     /* server.relay_tls */
 } SettingType;
 
 typedef struct {
@@ -44,6 +46,8 @@ static const char *const stdio_choices[] = { "", "json", "jsonl", "env", NULL };
 
 static const SettingSpec server_settings[] = {
   { "listen", SETTING_LISTEN, FIELD (listen), 0, 0, NULL },
+  { "listen_tls", SETTING_LISTEN, FIELD (listen_tls), 0, 0, NULL },
+  { "tls", SETTING_TLS, FIELD (tls), 0, 0, NULL },
   { "listen_backlog", SETTING_INT, FIELD (listen_backlog), 1, 65535, NULL },
   { "chunk_size", SETTING_INT, FIELD (chunk_size), 128, 65536, NULL },
   { "merge_window", SETTING_SECONDS, FIELD (merge_window), 0, 1, NULL },
@@ -69,6 +73,7 @@ static const SettingSpec server_settings[] = {
   { "record", SETTING_RECORD, FIELD (record), 0, 0, NULL },
   { "relay", SETTING_STRINGS, FIELD (relay), 0, 0, NULL },
   { "relay_retry_max", SETTING_SECONDS, FIELD (relay_retry_max), 1, 3600, NULL },
+  { "relay_tls", SETTING_RELAY_TLS, FIELD (relay_tls), 0, 0, NULL },
 };
 
 #define HOOKS_FIELD(f) offsetof (RhHooksSettings, f)
@@ -112,6 +117,9 @@ server_config_init (RhServerConfig *server)
   g_array_set_clear_func (server->listen, (GDestroyNotify) rh_listen_address_clear);
   RhListenAddress any = { NULL, 1935 };
   g_array_append_val (server->listen, any);
+  server->listen_tls = g_array_new (FALSE, TRUE, sizeof (RhListenAddress));
+  g_array_set_clear_func (server->listen_tls, (GDestroyNotify) rh_listen_address_clear);
+  rh_relay_tls_config_init (&server->relay_tls);
   /* GLib's default (10) made a burst of clients wait for a TCP retry, a
    * second or more; nginx's 511 still overflows when 1000 players
    * reconnect at once on a busy machine. The kernel caps it at somaxconn. */
@@ -179,6 +187,8 @@ load_listen (const config_setting_t *setting, GArray *listen, GPtrArray *errors)
 
 static void load_setting (const SettingSpec *spec, const config_setting_t *setting, void *base,
                           GPtrArray *errors);
+/* Warnings of the file being loaded (an expired certificate, say). */
+static GPtrArray *loading_warnings;
 
 static void
 load_string (const config_setting_t *setting, char **field, GPtrArray *errors)
@@ -244,6 +254,12 @@ load_setting (const SettingSpec *spec, const config_setting_t *setting, void *ba
       return;
     case SETTING_RECORD:
       load_record (setting, field, errors);
+      return;
+    case SETTING_TLS:
+      rh_tls_config_load (setting, field, errors, loading_warnings);
+      return;
+    case SETTING_RELAY_TLS:
+      rh_relay_tls_config_load (setting, field, errors);
       return;
     case SETTING_STRINGS:
       {
@@ -478,6 +494,10 @@ check_server (const config_setting_t *section, const RhServerConfig *server, GPt
 {
   check_server_relays (section, server, errors, warnings);
   check_applications (section, server, errors);
+  const config_setting_t *listen_tls = config_setting_get_member (section, "listen_tls");
+  if (listen_tls != NULL && server->listen_tls->len > 0 && config_setting_get_member (section, "tls") == NULL)
+    rh_config_error (errors, listen_tls, _("server.listen_tls needs server.tls = { certificate = \"...\"; "
+                                           "key = \"...\"; }"));
   for (char **block = server->per_ip_exempt; block != NULL && *block != NULL; block++)
     {
       g_autoptr (GError) error = NULL;
@@ -591,8 +611,10 @@ rh_config_load (const char *path, gboolean must_exist,
       const config_setting_t *section;
       if ((section = config_setting_get_member (root, "server")) != NULL)
         {
+          loading_warnings = config->warnings;
           load_section (section, server_settings, G_N_ELEMENTS (server_settings), &config->server,
                         errors);
+          loading_warnings = NULL;
           check_server (section, &config->server, errors, config->warnings);
         }
       if ((section = config_setting_get_member (root, "hooks")) != NULL)
@@ -632,6 +654,9 @@ rh_config_unref (RhConfig *config)
   if (config == NULL || !g_atomic_int_dec_and_test (&config->ref_count))
     return;
   g_array_unref (config->server.listen);
+  g_array_unref (config->server.listen_tls);
+  rh_tls_config_clear (&config->server.tls);
+  rh_relay_tls_config_clear (&config->server.relay_tls);
   g_ptr_array_unref (config->hooks.rules);
   g_ptr_array_unref (config->hooks.checks);
   g_strfreev (config->hooks.pass_env);

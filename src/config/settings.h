@@ -6,6 +6,7 @@
 
 #include "util/address.h"
 #include "hooks/hooks-settings.h"
+#include "config/tls-settings.h"
 
 G_BEGIN_DECLS
 
@@ -26,6 +27,8 @@ typedef struct {
 
 typedef struct {
   GArray *listen;                  /* RhListenAddress */
+  GArray *listen_tls;              /* RhListenAddress: RTMPS; empty: none */
+  RhTlsConfig tls;                 /* the certificate of listen_tls */
   gint listen_backlog;             /* accept queue of each listener */
   gint chunk_size;                 /* outbound chunk size */
   double merge_window;             /* seconds writes are gathered before one flush; 0 = at once */
@@ -51,6 +54,7 @@ typedef struct {
   RhRecordConfig record;
   GStrv relay;                     /* rtmp:// URLs every published stream is pushed to */
   double relay_retry_max;          /* seconds: the longest wait between relay reconnects */
+  RhRelayTlsConfig relay_tls;      /* rtmps:// targets' certificates */
 } RhServerConfig;
 
 /* The HTTP API; off without an http section. */

@@ -199,7 +199,7 @@ on_event (RhEvent *event, gpointer user_data)
 }
 
 static void
-on_output_start (RhActionKind kind, const char *rule_name, const RhEvent *event, const char *target,
+on_output_start (const RhAction *action, const char *rule_name, const RhEvent *event, const char *target,
                  gpointer user_data)
 {
   RhDaemon *daemon = user_data;
@@ -208,10 +208,10 @@ on_output_start (RhActionKind kind, const char *rule_name, const RhEvent *event,
   if (app == NULL || name == NULL)
     return;
   RhOutputs *outputs = rh_server_get_outputs (daemon->server);
-  if (kind == RH_ACTION_RECORD)
+  if (action->kind == RH_ACTION_RECORD)
     rh_outputs_start_recording (outputs, rule_name, app, name, target);
   else
-    rh_outputs_start_relay (outputs, rule_name, app, name, target);
+    rh_outputs_start_relay (outputs, rule_name, app, name, target, action->ca_database, action->tls_verify);
 }
 
 static RhCheckRequest *

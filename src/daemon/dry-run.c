@@ -76,6 +76,15 @@ build_event (RhEventType type, const char *const *assignments)
             }
           rh_event_add_number (event, g_intern_string (key), number);
         }
+      else if (field_type == RH_FIELD_BOOLEAN)
+        {
+          if (strcmp (value, "true") != 0 && strcmp (value, "false") != 0)
+            {
+              fprintf (stderr, _("rtmphooksd: --fire: %s must be true or false\n"), key);
+              return NULL;
+            }
+          rh_event_add_boolean (event, g_intern_string (key), strcmp (value, "true") == 0);
+        }
       else
         {
           rh_event_add_string (event, g_intern_string (key), value);

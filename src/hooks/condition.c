@@ -103,6 +103,13 @@ parse_alternative (Alternative *a, const char *field, RhFieldType type, const ch
       return TRUE;
     }
 
+  if (type == RH_FIELD_BOOLEAN && strcmp (value, "true") != 0 && strcmp (value, "false") != 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("%s is true or false, not \"%s\""), field,
+                   value);
+      return FALSE;
+    }
+
   if (type == RH_FIELD_IP && strchr (value, '/') != NULL)
     {
       a->kind = MATCH_CIDR;

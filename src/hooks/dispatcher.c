@@ -392,7 +392,7 @@ start_output (RhDispatcher *dispatcher, RhRule *rule, const RhAction *action, Rh
     return;
   g_autofree char *target = rh_template_expand (action->kind == RH_ACTION_RECORD ? action->path : action->url,
                                                 event);
-  dispatcher->outputs.start (action->kind, rule->name, event, target, dispatcher->outputs.user_data);
+  dispatcher->outputs.start (action, rule->name, event, target, dispatcher->outputs.user_data);
 }
 
 void

@@ -30,7 +30,7 @@ void rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event);
  * actions of publish_start rules go there at once, with their path or URL
  * expanded for the event. */
 typedef struct {
-  void (*start) (RhActionKind kind, const char *rule_name, const RhEvent *event, const char *target,
+  void (*start) (const RhAction *action, const char *rule_name, const RhEvent *event, const char *target,
                  gpointer user_data);
   gpointer user_data;
 } RhOutputStarter;

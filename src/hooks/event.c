@@ -31,20 +31,26 @@ static const char *const type_names[RH_EVENT_N_TYPES] = {
 
 /* The data fields of each event: the one list of them. Filters are checked
  * against it at load, and the server can add no field it does not name. */
-static const char *const connection_accept_fields[] = { "client_ip", "client_port", "server_ip", "server_port", NULL };
-static const char *const handshake_fields[] = { "client_ip", "client_port", "handshake", NULL };
+/* tls: the client came in on a TLS listener; tls_version ("TLS 1.3")
+ * once its TLS handshake is done, only then. */
+static const char *const connection_accept_fields[] = {
+  "client_ip", "client_port", "server_ip", "server_port", "tls", NULL
+};
+static const char *const handshake_fields[] = { "client_ip", "client_port", "handshake", "tls", "tls_version", NULL };
 static const char *const connection_close_fields[] = {
-  "client_ip", "client_port", "duration_seconds", "bytes_received", "bytes_sent", "reason", NULL
+  "client_ip", "client_port", "duration_seconds", "bytes_received", "bytes_sent", "reason", "tls", NULL
 };
 static const char *const stream_fields[] = { "app", "stream_name", NULL };
 static const char *const publish_start_fields[] = {
-  "app", "stream_name", "publish_type", "client_ip", "tc_url", "query", NULL
+  "app", "stream_name", "publish_type", "client_ip", "tc_url", "query", "tls", "tls_version", NULL
 };
 static const char *const publish_stop_fields[] = {
   "app", "stream_name", "client_ip", "duration_seconds", "bytes_received", "video_packets",
   "audio_packets", "reason", NULL
 };
-static const char *const play_start_fields[] = { "app", "stream_name", "client_ip", "query", NULL };
+static const char *const play_start_fields[] = {
+  "app", "stream_name", "client_ip", "query", "tls", "tls_version", NULL
+};
 static const char *const play_stop_fields[] = {
   "app", "stream_name", "client_ip", "duration_seconds", "bytes_sent", "reason", NULL
 };
@@ -72,12 +78,14 @@ static const char *const relay_stop_fields[] = {
   "app", "stream_name", "url", "duration_seconds", "bytes_sent", "reason", NULL
 };
 static const char *const connect_fields[] = {
-  "app", "client_ip", "client_port", "tc_url", "flash_ver", "query", NULL
+  "app", "client_ip", "client_port", "tc_url", "flash_ver", "query", "tls", "tls_version", NULL
 };
 static const char *const publish_fields[] = {
-  "app", "stream_name", "publish_type", "client_ip", "tc_url", "query", NULL
+  "app", "stream_name", "publish_type", "client_ip", "tc_url", "query", "tls", "tls_version", NULL
 };
-static const char *const play_fields[] = { "app", "stream_name", "client_ip", "tc_url", "query", NULL };
+static const char *const play_fields[] = {
+  "app", "stream_name", "client_ip", "tc_url", "query", "tls", "tls_version", NULL
+};
 
 static const char *const *const data_fields[RH_EVENT_N_TYPES] = {
   [RH_EVENT_CONNECTION_ACCEPT] = connection_accept_fields,
@@ -128,6 +136,8 @@ rh_event_type_has_field (RhEventType type, const char *name, RhFieldType *field_
     {
       if (g_strv_contains (number_fields, name))
         *field_type = RH_FIELD_NUMBER;
+      else if (strcmp (name, "tls") == 0)
+        *field_type = RH_FIELD_BOOLEAN;
       else if (g_str_has_suffix (name, "_ip"))
         *field_type = RH_FIELD_IP;
       else
@@ -208,12 +218,13 @@ rh_event_unref (RhEvent *event)
 
 /* A field the schema lists for this event, with this kind of value. */
 static gboolean
-schema_allows (RhEventType type, const char *key, gboolean is_number)
+schema_allows (RhEventType type, const char *key, RhFieldType kind)
 {
   RhFieldType field_type;
   if (!rh_event_type_has_field (type, key, &field_type))
     return FALSE;
-  return (field_type == RH_FIELD_NUMBER) == is_number;
+  /* An IP address is a string. */
+  return field_type == kind || (field_type == RH_FIELD_IP && kind == RH_FIELD_STRING);
 }
 
 /* Client strings (a query, a tcUrl) may hold any bytes; JSON parsers
@@ -221,16 +232,24 @@ schema_allows (RhEventType type, const char *key, gboolean is_number)
 void
 rh_event_add_string (RhEvent *event, const char *key, const char *value)
 {
-  g_return_if_fail (schema_allows (event->type, key, FALSE));
-  RhEventField field = { key, FALSE, 0, g_utf8_make_valid (value != NULL ? value : "", -1) };
+  g_return_if_fail (schema_allows (event->type, key, RH_FIELD_STRING));
+  RhEventField field = { key, FALSE, FALSE, 0, g_utf8_make_valid (value != NULL ? value : "", -1) };
   g_array_append_val (event->data, field);
 }
 
 void
 rh_event_add_number (RhEvent *event, const char *key, gint64 value)
 {
-  g_return_if_fail (schema_allows (event->type, key, TRUE));
-  RhEventField field = { key, TRUE, value, NULL };
+  g_return_if_fail (schema_allows (event->type, key, RH_FIELD_NUMBER));
+  RhEventField field = { key, TRUE, FALSE, value, NULL };
+  g_array_append_val (event->data, field);
+}
+
+void
+rh_event_add_boolean (RhEvent *event, const char *key, gboolean value)
+{
+  g_return_if_fail (schema_allows (event->type, key, RH_FIELD_BOOLEAN));
+  RhEventField field = { key, FALSE, TRUE, value ? 1 : 0, NULL };
   g_array_append_val (event->data, field);
 }
 
@@ -317,7 +336,9 @@ rh_event_to_json (const RhEvent *event)
         {
           const RhEventField *field = &g_array_index (event->data, RhEventField, i);
           append_json_member (out, i == 0, field->key);
-          if (field->is_number)
+          if (field->is_boolean)
+            g_string_append (out, field->number ? "true" : "false");
+          else if (field->is_number)
             g_string_append_printf (out, "%" G_GINT64_FORMAT, field->number);
           else
             append_json_string (out, field->string);
@@ -331,6 +352,8 @@ rh_event_to_json (const RhEvent *event)
 static char *
 field_value (const RhEventField *field)
 {
+  if (field->is_boolean)
+    return g_strdup (field->number ? "true" : "false");
   return field->is_number ? g_strdup_printf ("%" G_GINT64_FORMAT, field->number)
                           : g_strdup (field->string);
 }
@@ -372,8 +395,11 @@ rh_event_to_environment (const RhEvent *event)
   for (guint i = 0; i < event->data->len; i++)
     {
       const RhEventField *field = &g_array_index (event->data, RhEventField, i);
-      g_ptr_array_add (env, field->is_number ? number_variable (field->key, field->number)
-                                             : variable (field->key, field->string));
+      if (field->is_boolean)
+        g_ptr_array_add (env, variable (field->key, field->number ? "true" : "false"));
+      else
+        g_ptr_array_add (env, field->is_number ? number_variable (field->key, field->number)
+                                               : variable (field->key, field->string));
     }
   g_ptr_array_add (env, NULL);
   return (GStrv) g_ptr_array_free (env, FALSE);

@@ -42,6 +42,7 @@ typedef enum {
 typedef struct {
   const char *key;    /* static string */
   gboolean is_number;
+  gboolean is_boolean;  /* number is 0 or 1; written false or true */
   gint64 number;
   char *string;
 } RhEventField;
@@ -60,6 +61,7 @@ typedef enum {
   RH_FIELD_STRING,
   RH_FIELD_NUMBER,
   RH_FIELD_IP,        /* a string holding an IP address: CIDR conditions apply */
+  RH_FIELD_BOOLEAN,   /* true or false in JSON; "true" or "false" in text */
 } RhFieldType;
 
 const char *rh_event_type_to_string (RhEventType type);
@@ -80,6 +82,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhEvent, rh_event_unref)
 
 void rh_event_add_string (RhEvent *event, const char *key, const char *value);
 void rh_event_add_number (RhEvent *event, const char *key, gint64 value);
+void rh_event_add_boolean (RhEvent *event, const char *key, gboolean value);
 
 /* {"type":..., "timestamp":..., "id":..., "conn_id":..., "stream_key":...,
  * "data":{...}} on one line, without a newline. */

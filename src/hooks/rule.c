@@ -29,6 +29,7 @@ rh_action_new (RhActionKind kind)
   action->stdin_json = TRUE;
   action->retries = 3;
   action->restart_delay = 1.0;
+  action->tls_verify = -1;
   return action;
 }
 
@@ -40,6 +41,7 @@ rh_action_free (RhAction *action)
   rh_template_free (action->url);
   rh_template_free (action->path);
   rh_template_free (action->secret);
+  g_clear_object (&action->ca_database);
   g_free (action);
 }
 

@@ -4,7 +4,7 @@
  * the rule it started with across a reload. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 #include "condition.h"
 #include "event.h"
@@ -47,6 +47,10 @@ typedef struct {
   RhTemplate *path;
   /* webhook; relay: the rtmp:// URL */
   RhTemplate *url;
+  /* relay to rtmps://: its own CA file (NULL: server.relay_tls's), and
+   * verify, -1 when it leaves server.relay_tls to decide */
+  GTlsDatabase *ca_database;
+  gint tls_verify;
   GPtrArray *headers;          /* RhNamedTemplate* */
   RhTemplate *secret;          /* NULL: no signature */
   gint retries;

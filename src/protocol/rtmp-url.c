@@ -12,10 +12,11 @@ rh_rtmp_url_parse (const char *url, RhRtmpUrl *parsed, GError **error)
   memset (parsed, 0, sizeof *parsed);
   g_autoptr (GUri) uri = g_uri_parse (url, G_URI_FLAGS_ENCODED, NULL);
   const char *path = uri != NULL ? g_uri_get_path (uri) : NULL;
-  if (uri == NULL || g_ascii_strcasecmp (g_uri_get_scheme (uri), "rtmp") != 0 || g_uri_get_host (uri) == NULL
+  gboolean tls = uri != NULL && g_ascii_strcasecmp (g_uri_get_scheme (uri), "rtmps") == 0;
+  if (uri == NULL || (g_ascii_strcasecmp (g_uri_get_scheme (uri), "rtmp") != 0 && !tls) || g_uri_get_host (uri) == NULL
       || *g_uri_get_host (uri) == '\0' || path == NULL || path[0] != '/')
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("\"%s\" is not rtmp://host[:port]/app/stream"),
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, _("\"%s\" is not rtmp[s]://host[:port]/app/stream"),
                    url);
       return FALSE;
     }
@@ -42,11 +43,12 @@ rh_rtmp_url_parse (const char *url, RhRtmpUrl *parsed, GError **error)
     }
   const char *query = g_uri_get_query (uri);
   parsed->host = g_strdup (g_uri_get_host (uri));
-  parsed->port = uri_port > 0 ? (guint16) uri_port : 1935;
+  parsed->tls = tls;
+  parsed->port = uri_port > 0 ? (guint16) uri_port : tls ? 443 : 1935;
   parsed->app = g_steal_pointer (&decoded_app);
   parsed->stream = query != NULL ? g_strconcat (decoded_stream, "?", query, NULL) : g_steal_pointer (&decoded_stream);
   gboolean ipv6 = strchr (parsed->host, ':') != NULL;
-  parsed->tc_url = g_strdup_printf ("rtmp://%s%s%s:%u/%s", ipv6 ? "[" : "", parsed->host, ipv6 ? "]" : "", parsed->port,
+  parsed->tc_url = g_strdup_printf ("%s://%s%s%s:%u/%s", tls ? "rtmps" : "rtmp", ipv6 ? "[" : "", parsed->host, ipv6 ? "]" : "", parsed->port,
                                     parsed->app);
   const char *query_mark = strchr (url, '?');
   parsed->public_url = query_mark != NULL ? g_strndup (url, (gsize) (query_mark - url)) : g_strdup (url);

@@ -9,6 +9,8 @@
 #include "connection.h"
 #include "relay-loop.h"
 #include "send-queue.h"
+#include "util/log.h"
+#include "util/transport.h"
 
 /* Media waits up to this long and goes out in one write, as players'
  * does with the default merge_window. */
@@ -16,23 +18,27 @@
 
 typedef enum {
   SESSION_NEW,
-  SESSION_CONNECTING,    /* the TCP connect */
+  SESSION_CONNECTING,    /* the TCP connect, and the TLS handshake of rtmps:// */
   SESSION_SETUP,         /* handshake and commands, until the publish or play is accepted */
   SESSION_READY,
   SESSION_CLOSING,       /* the goodbye is queued: draining, then ended */
   SESSION_ENDED,
 } SessionState;
 
-/* A TCP connect under way: its callback may come after the session gave
- * it up, or after the session is gone. */
+/* A TCP connect or TLS handshake under way: its callback may come after
+ * the session gave it up, or after the session is gone. A handshake's
+ * thread reads the socket: only its callback may close it. */
 typedef struct {
   RhClientSession *session;   /* NULL once given up */
   GCancellable *cancellable;
+  GSocketConnection *connection;  /* the TLS handshake's */
 } ConnectAttempt;
 
 struct _RhClientSession {
   RhClientRole role;
   const RhRtmpUrl *url;
+  const RhClientTls *tls;
+  gboolean tls_failed;
   guint relay_hops;
   const RhClientSessionOwner *owner;
   gpointer owner_data;
@@ -42,6 +48,7 @@ struct _RhClientSession {
   ConnectAttempt *attempt;
   GSocketConnection *connection;
   GSocket *socket;
+  RhTransport transport;
   GSource *read_source;
   GSource *write_source;
   guint timer_id;                  /* setup timeout or close grace */
@@ -121,9 +128,12 @@ disconnect (RhClientSession *session)
     }
   drop_source (&session->read_source);
   drop_source (&session->write_source);
+  /* The TCP connection, not TLS: GIO's TLS close blocks to send close_notify. */
   if (session->connection != NULL)
     g_io_stream_close (G_IO_STREAM (session->connection), NULL, NULL);
   g_clear_object (&session->connection);
+  g_clear_object (&session->transport.tls);
+  session->transport.socket = NULL;
   session->socket = NULL;
 }
 
@@ -141,9 +151,12 @@ static gboolean
 on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
 {
   RhClientSession *session = user_data;
-  guint8 buffer[16384];
+  /* A whole TLS record: GnuTLS reads the socket only as far as the
+   * record it decrypts, so nothing waits in the TLS layer unseen by
+   * the socket's readiness. */
+  guint8 buffer[RH_TRANSPORT_TLS_RECORD];
   g_autoptr (GError) error = NULL;
-  gssize n = g_socket_receive (socket, (gchar *) buffer, sizeof buffer, NULL, &error);
+  gssize n = rh_transport_receive (&session->transport, buffer, sizeof buffer, &error);
   if (n < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
     return G_SOURCE_CONTINUE;
   if (n <= 0)
@@ -189,8 +202,7 @@ flush (RhClientSession *session)
       GOutputVector vectors[64];
       guint n = rh_send_queue_gather (session->queue, vectors, G_N_ELEMENTS (vectors));
       g_autoptr (GError) error = NULL;
-      gssize sent = g_socket_send_message (session->socket, NULL, vectors, (gint) n, NULL, 0, G_SOCKET_MSG_NONE,
-                                           NULL, &error);
+      gssize sent = rh_transport_send (&session->transport, vectors, n, &error);
       if (sent < 0 && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
         break;
       if (sent < 0)
@@ -230,6 +242,130 @@ on_setup_timeout (gpointer user_data)
   return G_SOURCE_REMOVE;
 }
 
+/* The connection is up (through TLS for rtmps://): the RTMP handshake. */
+static void
+start_rtmp (RhClientSession *session, GSocketConnection *connection, GTlsConnection *tls)
+{
+  session->connection = connection;
+  session->socket = g_socket_connection_get_socket (connection);
+  session->transport.socket = session->socket;
+  session->transport.tls = tls;
+  session->state = SESSION_SETUP;
+  rh_client_start (session->client);
+  session->read_source = g_socket_create_source (session->socket, G_IO_IN, NULL);
+  g_source_set_callback (session->read_source, G_SOURCE_FUNC (on_readable), session, NULL);
+  g_source_attach (session->read_source, NULL);
+  flush (session);
+}
+
+static ConnectAttempt *
+new_attempt (RhClientSession *session)
+{
+  ConnectAttempt *attempt = g_new0 (ConnectAttempt, 1);
+  attempt->session = session;
+  attempt->cancellable = g_cancellable_new ();
+  session->attempt = attempt;
+  return attempt;
+}
+
+static void
+free_attempt (ConnectAttempt *attempt)
+{
+  g_object_unref (attempt->cancellable);
+  g_clear_object (&attempt->connection);
+  g_free (attempt);
+}
+
+/* What a failed verification was about, for the log and the reason. */
+static char *
+describe_tls_failure (GTlsConnection *tls, const GError *error)
+{
+  GTlsCertificateFlags flags = g_tls_connection_get_peer_certificate_errors (tls);
+  if (flags == 0)
+    return g_strdup_printf (_("TLS handshake failed: %s"), error->message);
+  GString *what = g_string_new (NULL);
+  static const struct { GTlsCertificateFlags flag; const char *text; } names[] = {
+    { G_TLS_CERTIFICATE_UNKNOWN_CA, N_("not signed by a trusted CA") },
+    { G_TLS_CERTIFICATE_BAD_IDENTITY, N_("issued for another host") },
+    { G_TLS_CERTIFICATE_NOT_ACTIVATED, N_("not valid yet") },
+    { G_TLS_CERTIFICATE_EXPIRED, N_("expired") },
+    { G_TLS_CERTIFICATE_REVOKED, N_("revoked") },
+    { G_TLS_CERTIFICATE_INSECURE, N_("insecure") },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (flags & names[i].flag)
+      g_string_append_printf (what, "%s%s", what->len > 0 ? ", " : "", _(names[i].text));
+  if (what->len == 0)
+    g_string_append (what, error->message);
+  g_autofree char *text = g_string_free (what, FALSE);
+  return g_strdup_printf (_("TLS certificate refused: %s"), text);
+}
+
+static void
+on_tls_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  ConnectAttempt *attempt = user_data;
+  RhClientSession *session = attempt->session;
+  GTlsConnection *tls = G_TLS_CONNECTION (source);
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_tls_connection_handshake_finish (tls, result, &error);
+  GSocketConnection *connection = g_steal_pointer (&attempt->connection);
+  free_attempt (attempt);
+  if (session == NULL || !ok)
+    {
+      /* The handshake thread is done with the socket: it may close. */
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      g_object_unref (connection);
+      g_object_unref (tls);
+      if (session == NULL)
+        return;
+      session->attempt = NULL;
+      session->tls_failed = TRUE;
+      g_autofree char *why = describe_tls_failure (tls, error);
+      end (session, why);
+      return;
+    }
+  session->attempt = NULL;
+  start_rtmp (session, connection, tls);
+}
+
+static gboolean
+accept_any_certificate (GTlsConnection *tls, GTlsCertificate *certificate, GTlsCertificateFlags errors,
+                        gpointer user_data)
+{
+  return TRUE;
+}
+
+/* An rtmps:// target: TLS first, checked against the database, with the
+ * URL's host as the identity (and SNI). */
+static void
+start_tls (RhClientSession *session, GSocketConnection *connection)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocketConnectable) identity = g_network_address_new (session->url->host, session->url->port);
+  GIOStream *tls = g_tls_client_connection_new (G_IO_STREAM (connection), identity, &error);
+  if (tls == NULL)
+    {
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+      g_object_unref (connection);
+      session->tls_failed = TRUE;
+      end (session, error->message);
+      return;
+    }
+  if (session->tls->database != NULL)
+    g_tls_connection_set_database (G_TLS_CONNECTION (tls), session->tls->database);
+  if (!session->tls->verify)
+    {
+      g_warning (_("%s: TLS certificate not verified (verify = false): anyone on the path can read and "
+                   "change this stream"), session->url->public_url);
+      g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+    }
+  ConnectAttempt *attempt = new_attempt (session);
+  attempt->connection = connection;
+  g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT, attempt->cancellable,
+                                    on_tls_handshake, attempt);
+}
+
 static void
 on_connected (GObject *socket_client, GAsyncResult *result, gpointer user_data)
 {
@@ -238,8 +374,7 @@ on_connected (GObject *socket_client, GAsyncResult *result, gpointer user_data)
   g_autoptr (GError) error = NULL;
   GSocketConnection *connection = g_socket_client_connect_to_host_finish (G_SOCKET_CLIENT (socket_client), result,
                                                                           &error);
-  g_object_unref (attempt->cancellable);
-  g_free (attempt);
+  free_attempt (attempt);
   if (session == NULL)
     {
       /* Given up meanwhile: a connection that made it anyway is closed. */
@@ -256,30 +391,28 @@ on_connected (GObject *socket_client, GAsyncResult *result, gpointer user_data)
       end (session, error->message);
       return;
     }
-  session->connection = connection;
-  session->socket = g_socket_connection_get_socket (connection);
-  g_socket_set_blocking (session->socket, FALSE);
+  GSocket *socket = g_socket_connection_get_socket (connection);
+  g_socket_set_blocking (socket, FALSE);
   /* The socket client's connect timeout stays on the socket, where it
    * would end a session that receives nothing for that long. */
-  g_socket_set_timeout (session->socket, 0);
-  g_socket_set_option (session->socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
-  session->state = SESSION_SETUP;
-  rh_client_start (session->client);
-  session->read_source = g_socket_create_source (session->socket, G_IO_IN, NULL);
-  g_source_set_callback (session->read_source, G_SOURCE_FUNC (on_readable), session, NULL);
-  g_source_attach (session->read_source, NULL);
-  flush (session);
+  g_socket_set_timeout (socket, 0);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  if (session->url->tls)
+    start_tls (session, connection);
+  else
+    start_rtmp (session, connection, NULL);
 }
 
 /* ---- life ---- */
 
 RhClientSession *
-rh_client_session_new (RhClientRole role, const RhRtmpUrl *url, guint relay_hops, const RhClientSessionOwner *owner,
-                       gpointer owner_data)
+rh_client_session_new (RhClientRole role, const RhRtmpUrl *url, const RhClientTls *tls, guint relay_hops,
+                       const RhClientSessionOwner *owner, gpointer owner_data)
 {
   RhClientSession *session = g_new0 (RhClientSession, 1);
   session->role = role;
   session->url = url;
+  session->tls = tls;
   session->relay_hops = relay_hops;
   session->owner = owner;
   session->owner_data = owner_data;
@@ -293,13 +426,11 @@ void
 rh_client_session_start (RhClientSession *session)
 {
   session->state = SESSION_CONNECTING;
-  session->attempt = g_new0 (ConnectAttempt, 1);
-  session->attempt->session = session;
-  session->attempt->cancellable = g_cancellable_new ();
+  ConnectAttempt *attempt = new_attempt (session);
   g_autoptr (GSocketClient) socket_client = g_socket_client_new ();
   g_socket_client_set_timeout (socket_client, RH_CLIENT_SESSION_SETUP_SECONDS);
   g_socket_client_connect_to_host_async (socket_client, session->url->host, session->url->port,
-                                         session->attempt->cancellable, on_connected, session->attempt);
+                                         attempt->cancellable, on_connected, attempt);
   session->timer_id = g_timeout_add_seconds (RH_CLIENT_SESSION_SETUP_SECONDS, on_setup_timeout, session);
 }
 
@@ -377,4 +508,10 @@ guint64
 rh_client_session_get_bytes_sent (const RhClientSession *session)
 {
   return session->bytes_sent;
+}
+
+gboolean
+rh_client_session_failed_in_tls (const RhClientSession *session)
+{
+  return session->tls_failed;
 }

@@ -35,11 +35,20 @@ typedef struct {
   void (*ended) (RhClientSession *session, const char *why, gpointer owner);
 } RhClientSessionOwner;
 
-/* url is the owner's and outlives the session. relay_hops, when not 0,
- * marks the connect as a relay's that has crossed that many daemons
- * (relay-loop.h). */
-RhClientSession *rh_client_session_new (RhClientRole role, const RhRtmpUrl *url, guint relay_hops,
-                                        const RhClientSessionOwner *owner, gpointer owner_data);
+/* How an rtmps:// session checks the server's certificate: against
+ * database (NULL: the system's trust store), the name or address of the
+ * URL's host, which is also sent as SNI. verify FALSE accepts any
+ * certificate and logs a warning at each connect. */
+typedef struct {
+  GTlsDatabase *database;
+  gboolean verify;
+} RhClientTls;
+
+/* url and tls are the owner's and outlive the session. relay_hops, when
+ * not 0, marks the connect as a relay's that has crossed that many
+ * daemons (relay-loop.h). */
+RhClientSession *rh_client_session_new (RhClientRole role, const RhRtmpUrl *url, const RhClientTls *tls,
+                                        guint relay_hops, const RhClientSessionOwner *owner, gpointer owner_data);
 /* Connects; ready or ended follow. */
 void rh_client_session_start (RhClientSession *session);
 /* Closes at once, without a callback. */
@@ -58,5 +67,8 @@ gsize rh_client_session_get_queued_bytes (const RhClientSession *session);
 /* When the oldest media still queued was queued; 0 when none is. */
 gint64 rh_client_session_get_oldest_queued_at (const RhClientSession *session);
 guint64 rh_client_session_get_bytes_sent (const RhClientSession *session);
+/* It ended because its TLS handshake failed (an untrusted certificate,
+ * a name that does not match, a server that does not speak TLS). */
+gboolean rh_client_session_failed_in_tls (const RhClientSession *session);
 
 G_END_DECLS

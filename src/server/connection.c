@@ -3,7 +3,9 @@
 #include "connection.h"
 
 #include "util/poller.h"
+#include "util/transport.h"
 #include "send-queue.h"
+#include "tls-accept.h"
 #include "protocol/chunk-reader.h"
 #include "protocol/command.h"
 #include "protocol/handshake.h"
@@ -16,8 +18,12 @@
 #include <glib/gi18n.h>
 #include "util/log.h"
 
-/* Reads per wake-up before yielding to other connections. */
+/* Reads per wake-up before yielding to other connections. Through TLS
+ * a read returns one record (16 KiB at most): more of them. */
 #define READS_PER_DISPATCH 4
+#define TLS_READS_PER_DISPATCH 16
+/* Vectors gathered per write through TLS, which takes one record a call. */
+#define TLS_VECTORS 64
 /* One sendmsg takes everything queued since the last flush, up to the
  * kernel's limit of vectors per call. */
 #define MAX_VECTORS IOV_MAX
@@ -38,6 +44,9 @@ struct _RhConnection {
   char id[24];
   GSocketConnection *socket_connection;
   GSocket *socket;
+  RhTransport transport;      /* transport.tls once the TLS handshake is done */
+  GTlsCertificate *tls_certificate;  /* a TLS listener's, until the TLS handshake starts */
+  RhTlsAccept *tls_accept;    /* the TLS handshake under way */
   char *client_ip;
   guint16 client_port;
   char *server_ip;
@@ -99,7 +108,7 @@ read_endpoint (GSocketAddress *socket_address, char **ip, guint16 *port)
 RhConnection *
 rh_connection_new (GSocketConnection *socket_connection, guint64 number, RhPoller *poller,
                    const RhConnectionOwner *owner, gpointer owner_data,
-                   const RhConnectionLimits *limits)
+                   const RhConnectionLimits *limits, GTlsCertificate *tls_certificate)
 {
   RhConnection *connection = g_new0 (RhConnection, 1);
   connection->poller = poller;
@@ -111,6 +120,9 @@ rh_connection_new (GSocketConnection *socket_connection, guint64 number, RhPolle
   g_snprintf (connection->id, sizeof connection->id, "c%06" G_GUINT64_FORMAT, number);
   connection->socket_connection = g_object_ref (socket_connection);
   connection->socket = g_socket_connection_get_socket (socket_connection);
+  connection->transport.socket = connection->socket;
+  if (tls_certificate != NULL)
+    connection->tls_certificate = g_object_ref (tls_certificate);
   connection->handshake = rh_handshake_new ();
   connection->queue = rh_send_queue_new ();
   connection->chunk_size = RH_CHUNK_DEFAULT_SIZE;
@@ -146,6 +158,8 @@ rh_connection_unref (RhConnection *connection)
   rh_handshake_free (connection->handshake);
   rh_chunk_reader_free (connection->reader);
   rh_send_queue_free (connection->queue);
+  g_clear_object (&connection->transport.tls);
+  g_clear_object (&connection->tls_certificate);
   g_object_unref (connection->socket_connection);
   g_free (connection->client_ip);
   g_free (connection->server_ip);
@@ -231,6 +245,18 @@ guint16
 rh_connection_get_server_port (const RhConnection *connection)
 {
   return connection->server_port;
+}
+
+gboolean
+rh_connection_is_tls (const RhConnection *connection)
+{
+  return connection->tls_certificate != NULL || connection->transport.tls != NULL;
+}
+
+const char *
+rh_connection_get_tls_version (const RhConnection *connection)
+{
+  return rh_transport_tls_version (&connection->transport);
 }
 
 gsize
@@ -338,13 +364,13 @@ static gboolean
 write_queued (RhConnection *connection, GError **error)
 {
   GOutputVector vectors[MAX_VECTORS];
+  guint max_vectors = connection->transport.tls != NULL ? TLS_VECTORS : MAX_VECTORS;
 
   while (rh_send_queue_get_length (connection->queue) > 0)
     {
-      guint n = rh_send_queue_gather (connection->queue, vectors, MAX_VECTORS);
+      guint n = rh_send_queue_gather (connection->queue, vectors, max_vectors);
       g_autoptr (GError) local_error = NULL;
-      gssize written = g_socket_send_message (connection->socket, NULL, vectors, (gint) n, NULL, 0,
-                                              G_SOCKET_MSG_NONE, NULL, &local_error);
+      gssize written = rh_transport_send (&connection->transport, vectors, n, &local_error);
       if (written < 0)
         {
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -494,14 +520,15 @@ replies_within_bound (RhConnection *connection)
 static void
 read_input (RhConnection *connection)
 {
-  GSocket *socket = connection->socket;
   gsize size = sizeof read_buffer;
   guint8 *buffer = read_buffer;
+  gboolean tls = connection->transport.tls != NULL;
+  int rounds = tls ? TLS_READS_PER_DISPATCH : READS_PER_DISPATCH;
 
-  for (int round = 0; round < READS_PER_DISPATCH && !connection->closed; round++)
+  for (int round = 0; round < rounds && !connection->closed; round++)
     {
       g_autoptr (GError) error = NULL;
-      gssize n = g_socket_receive (socket, (char *) buffer, size, NULL, &error);
+      gssize n = rh_transport_receive (&connection->transport, buffer, size, &error);
       if (n < 0)
         {
           if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
@@ -520,7 +547,9 @@ read_input (RhConnection *connection)
       acknowledge (connection);
       if (!replies_within_bound (connection))
         break;
-      if ((gsize) n < size)
+      /* A short read emptied the socket; through TLS a read is one
+       * record, so only WOULD_BLOCK says so. */
+      if ((gsize) n < size && !tls)
         break;
     }
   connection->owner->input_processed (connection, connection->owner_data);
@@ -540,11 +569,42 @@ on_ready (GIOCondition ready, gpointer user_data)
     read_input (connection);
 }
 
-void
-rh_connection_start (RhConnection *connection)
+static void
+watch_socket (RhConnection *connection)
 {
   connection->watch = rh_poller_watch (connection->poller, g_socket_get_fd (connection->socket), G_IO_IN,
                                        on_ready, connection);
+}
+
+static void
+on_tls_accepted (GTlsConnection *tls, const char *why, gpointer user_data)
+{
+  RhConnection *connection = user_data;
+  g_autoptr (RhConnection) hold G_GNUC_UNUSED = connection;  /* the reference the handshake held */
+
+  connection->tls_accept = NULL;
+  if (tls == NULL)
+    {
+      rh_connection_close (connection, RH_REASON_PROTOCOL_ERROR, why);
+      return;
+    }
+  connection->transport.tls = tls;
+  rh_log (G_LOG_LEVEL_INFO, connection->id, NULL, NULL, _("%s TLS handshake complete (%s, %s)"), connection->id,
+          rh_transport_tls_version (&connection->transport), g_tls_connection_get_ciphersuite_name (tls));
+  watch_socket (connection);
+}
+
+void
+rh_connection_start (RhConnection *connection)
+{
+  if (connection->tls_certificate == NULL)
+    {
+      watch_socket (connection);
+      return;
+    }
+  rh_connection_ref (connection);
+  connection->tls_accept = rh_tls_accept_start (connection->poller, connection->socket_connection,
+                                                connection->tls_certificate, on_tls_accepted, connection);
 }
 
 void
@@ -564,16 +624,23 @@ rh_connection_close (RhConnection *connection, RhReason reason, const char *deta
           _("%s closed: %s (%s) after %.1fs, %llu bytes in, %llu bytes out"), connection->id,
           rh_reason_to_string (reason), detail, (double) (now - connection->created_at) / G_USEC_PER_SEC,
           (unsigned long long) connection->bytes_received, (unsigned long long) connection->bytes_sent);
-  /* One last try for what is queued (an error status, say); never block. */
-  write_queued (connection, NULL);
-
   /* Out of the epoll set before the descriptor closes. */
   if (connection->watch != NULL)
     {
+      /* One last try for what is queued (an error status, say); never block. */
+      write_queued (connection, NULL);
       rh_poller_unwatch (connection->poller, connection->watch);
       connection->watch = NULL;
     }
-  g_io_stream_close (G_IO_STREAM (connection->socket_connection), NULL, NULL);
+  /* The TLS side closes the socket once no handshake thread uses it.
+   * Through TLS no close_notify is sent: GIO's TLS close blocks. */
+  if (connection->tls_accept != NULL)
+    {
+      rh_tls_accept_cancel (g_steal_pointer (&connection->tls_accept));
+      rh_connection_unref (connection);
+    }
+  else
+    g_io_stream_close (G_IO_STREAM (connection->socket_connection), NULL, NULL);
   connection->owner->closed (connection, reason, (now - connection->created_at) / G_USEC_PER_SEC,
                              connection->owner_data);
 }

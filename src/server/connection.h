@@ -58,10 +58,13 @@ typedef struct {
  * connection closes as a protocol_error. */
 #define RH_CONNECTION_MAX_REPLY_BACKLOG (256 * 1024)
 
-/* Its socket is watched by poller from rh_connection_start to close. */
+/* Its socket is watched by poller from rh_connection_start to close.
+ * With tls_certificate (a TLS listener's), a TLS handshake comes first
+ * (tls-accept.h); the RTMP handshake then runs inside TLS, and the
+ * handshake timeout covers both. */
 RhConnection *rh_connection_new (GSocketConnection *socket_connection, guint64 number, RhPoller *poller,
                                  const RhConnectionOwner *owner, gpointer owner_data,
-                                 const RhConnectionLimits *limits);
+                                 const RhConnectionLimits *limits, GTlsCertificate *tls_certificate);
 RhConnection *rh_connection_ref (RhConnection *connection);
 void rh_connection_unref (RhConnection *connection);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RhConnection, rh_connection_unref)
@@ -122,5 +125,9 @@ const char *rh_connection_get_client_ip (const RhConnection *connection);
 guint16 rh_connection_get_client_port (const RhConnection *connection);
 const char *rh_connection_get_server_ip (const RhConnection *connection);
 guint16 rh_connection_get_server_port (const RhConnection *connection);
+/* Accepted on a TLS listener. */
+gboolean rh_connection_is_tls (const RhConnection *connection);
+/* "TLS 1.3" once its TLS handshake is done; NULL before, and in clear. */
+const char *rh_connection_get_tls_version (const RhConnection *connection);
 
 G_END_DECLS

@@ -20,6 +20,16 @@ connection_event (RhEventType type, RhConnection *connection)
   return event;
 }
 
+/* tls, and tls_version once the TLS handshake is done. */
+static void
+add_transport (RhEvent *event, RhConnection *connection)
+{
+  rh_event_add_boolean (event, "tls", rh_connection_is_tls (connection));
+  const char *version = rh_connection_get_tls_version (connection);
+  if (version != NULL)
+    rh_event_add_string (event, "tls_version", version);
+}
+
 static void
 emit (const RhEventSink *sink, RhEvent *event)
 {
@@ -34,6 +44,7 @@ rh_emit_connection_accept (const RhEventSink *sink, RhConnection *connection)
   RhEvent *event = connection_event (RH_EVENT_CONNECTION_ACCEPT, connection);
   rh_event_add_string (event, "server_ip", rh_connection_get_server_ip (connection));
   rh_event_add_number (event, "server_port", rh_connection_get_server_port (connection));
+  rh_event_add_boolean (event, "tls", rh_connection_is_tls (connection));
   emit (sink, event);
 }
 
@@ -42,6 +53,7 @@ rh_emit_handshake_complete (const RhEventSink *sink, RhConnection *connection, c
 {
   RhEvent *event = connection_event (RH_EVENT_HANDSHAKE_COMPLETE, connection);
   rh_event_add_string (event, "handshake", scheme);
+  add_transport (event, connection);
   emit (sink, event);
 }
 
@@ -54,6 +66,7 @@ rh_emit_connection_close (const RhEventSink *sink, RhConnection *connection, RhR
   rh_event_add_number (event, "bytes_received", (gint64) rh_connection_get_bytes_received (connection));
   rh_event_add_number (event, "bytes_sent", (gint64) rh_connection_get_bytes_sent (connection));
   rh_event_add_string (event, "reason", rh_reason_to_string (reason));
+  rh_event_add_boolean (event, "tls", rh_connection_is_tls (connection));
   emit (sink, event);
 }
 
@@ -87,6 +100,7 @@ rh_emit_publish_start (const RhEventSink *sink, RhPublisher *publisher, const ch
   rh_event_add_string (event, "client_ip", rh_connection_get_client_ip (publisher->connection));
   rh_event_add_string (event, "tc_url", tc_url);
   rh_event_add_string (event, "query", publisher->query);
+  add_transport (event, publisher->connection);
   emit (sink, event);
 }
 
@@ -109,6 +123,7 @@ rh_emit_play_start (const RhEventSink *sink, RhPlayer *player)
   RhEvent *event = stream_event (RH_EVENT_PLAY_START, player->stream, player->connection);
   rh_event_add_string (event, "client_ip", rh_connection_get_client_ip (player->connection));
   rh_event_add_string (event, "query", player->query);
+  add_transport (event, player->connection);
   emit (sink, event);
 }
 
@@ -258,6 +273,7 @@ rh_emit_connect_request (const RhEventSink *sink, RhConnection *connection, cons
   rh_event_add_string (event, "tc_url", tc_url);
   rh_event_add_string (event, "flash_ver", flash_ver);
   rh_event_add_string (event, "query", query);
+  add_transport (event, connection);
   return check (sink, event, done, done_data);
 }
 
@@ -273,6 +289,7 @@ rh_emit_publish_request (const RhEventSink *sink, RhConnection *connection, cons
   rh_event_add_string (event, "client_ip", rh_connection_get_client_ip (connection));
   rh_event_add_string (event, "tc_url", tc_url);
   rh_event_add_string (event, "query", query);
+  add_transport (event, connection);
   return check (sink, event, done, done_data);
 }
 
@@ -287,5 +304,6 @@ rh_emit_play_request (const RhEventSink *sink, RhConnection *connection, const c
   rh_event_add_string (event, "client_ip", rh_connection_get_client_ip (connection));
   rh_event_add_string (event, "tc_url", tc_url);
   rh_event_add_string (event, "query", query);
+  add_transport (event, connection);
   return check (sink, event, done, done_data);
 }

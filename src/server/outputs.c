@@ -16,6 +16,7 @@ struct _RhOutputs {
   char *record_dir;
   gsize record_max_buffer;
   double relay_retry_max;
+  RhClientTls relay_tls;         /* server.relay_tls: a reference on its database */
   GPtrArray *recordings;         /* RhRecording*, until stopped */
   GPtrArray *relays;             /* RhRelay*, until stopped */
   RhOutputsCounters counters;
@@ -29,6 +30,7 @@ rh_outputs_new (RhRegistry *registry)
   outputs->record_dir = g_strdup (RH_RECORD_DEFAULT_DIR);
   outputs->record_max_buffer = 8 * 1024 * 1024;
   outputs->relay_retry_max = 30;
+  outputs->relay_tls.verify = TRUE;
   outputs->recordings = g_ptr_array_new ();
   outputs->relays = g_ptr_array_new ();
   return outputs;
@@ -45,6 +47,7 @@ rh_outputs_free (RhOutputs *outputs)
     rh_relay_free (g_ptr_array_index (outputs->relays, i));
   g_ptr_array_unref (outputs->relays);
   g_free (outputs->record_dir);
+  g_clear_object (&outputs->relay_tls.database);
   g_free (outputs);
 }
 
@@ -55,6 +58,10 @@ rh_outputs_configure (RhOutputs *outputs, const RhServerConfig *server)
   outputs->record_dir = g_strdup (server->record.dir);
   outputs->record_max_buffer = (gsize) server->record.max_buffer;
   outputs->relay_retry_max = server->relay_retry_max;
+  g_clear_object (&outputs->relay_tls.database);
+  if (server->relay_tls.database != NULL)
+    outputs->relay_tls.database = g_object_ref (server->relay_tls.database);
+  outputs->relay_tls.verify = server->relay_tls.verify;
 }
 
 /* The live stream app/name, or NULL (the publish already ended). */
@@ -150,7 +157,7 @@ on_relay_started (RhRelay *relay, gboolean first, gpointer owner)
 }
 
 static void
-on_relay_reconnecting (RhRelay *relay, const char *why, double delay, gpointer owner)
+on_relay_reconnecting (RhRelay *relay, const char *why, gboolean tls_error, double delay, gpointer owner)
 {
   RhOutputs *outputs = owner;
   RhOutput *output = rh_relay_get_output (relay);
@@ -158,6 +165,17 @@ on_relay_reconnecting (RhRelay *relay, const char *why, double delay, gpointer o
   rh_log (G_LOG_LEVEL_WARNING, output->conn_id, output->stream_key, NULL,
           _("relay of %s to %s: %s; trying again in %.1f s"), output->stream_key, url, why, delay);
   outputs->counters.relay_reconnects++;
+  /* A target whose certificate is refused will not get better by
+   * itself: hooks hear of it at each attempt, not only at the end. */
+  if (tls_error)
+    {
+      guint64 bytes = rh_relay_get_bytes (relay);
+      gint64 duration = rh_relay_get_duration (relay);
+      rh_log (G_LOG_LEVEL_MESSAGE, output->conn_id, output->stream_key, NULL,
+              "relay_stop %s url=%s reason=tls_error duration=%" G_GINT64_FORMAT "s bytes=%" G_GUINT64_FORMAT,
+              output->stream_key, url, duration, bytes);
+      rh_emit_relay_stop (rh_registry_get_sink (outputs->registry), output, url, duration, bytes, "tls_error");
+    }
 }
 
 static gboolean
@@ -198,15 +216,20 @@ on_relay_stopped (RhRelay *relay, gboolean was_published, gint64 duration_second
 static const RhRelayOwner relay_owner = { on_relay_started, on_relay_reconnecting, on_relay_stopped };
 
 void
-rh_outputs_start_relay (RhOutputs *outputs, const char *rule, const char *app, const char *name, const char *url)
+rh_outputs_start_relay (RhOutputs *outputs, const char *rule, const char *app, const char *name, const char *url,
+                        GTlsDatabase *ca_database, gint tls_verify)
 {
+  RhClientTls tls = {
+    ca_database != NULL ? ca_database : outputs->relay_tls.database,
+    tls_verify >= 0 ? tls_verify != 0 : outputs->relay_tls.verify,
+  };
   RhStream *stream = live_stream (outputs, app, name);
   if (stream == NULL)
     return;
   const char *conn_id = rh_connection_get_id (stream->publisher->connection);
   g_autoptr (GError) error = NULL;
-  RhRelay *relay = rh_relay_new (url, outputs->relay_retry_max, stream->publisher->relay_hops + 1, conn_id, app, name,
-                                 &relay_owner, outputs, &error);
+  RhRelay *relay = rh_relay_new (url, &tls, outputs->relay_retry_max, stream->publisher->relay_hops + 1, conn_id,
+                                 app, name, &relay_owner, outputs, &error);
   if (relay == NULL)
     {
       rh_log (G_LOG_LEVEL_WARNING, conn_id, stream->key, rule, _("rule \"%s\": not relaying %s: %s"), rule,

@@ -23,9 +23,11 @@ void rh_outputs_configure (RhOutputs *outputs, const RhServerConfig *server);
  * directory and is refused (logged and counted) if it could leave it. */
 void rh_outputs_start_recording (RhOutputs *outputs, const char *rule, const char *app, const char *name,
                                  const char *path);
-/* Pushes app/name to url (rtmp://host[:port]/app/stream). */
+/* Pushes app/name to url (rtmp[s]://host[:port]/app/stream). For
+ * rtmps://, ca_database (NULL: server.relay_tls's) and tls_verify (-1:
+ * server.relay_tls's) say how the target's certificate is checked. */
 void rh_outputs_start_relay (RhOutputs *outputs, const char *rule, const char *app, const char *name,
-                             const char *url);
+                             const char *url, GTlsDatabase *ca_database, gint tls_verify);
 
 typedef struct {
   guint recordings;                /* active */

@@ -29,6 +29,7 @@ struct _RhRelay {
   const RhRelayOwner *owner;
   gpointer owner_data;
   RhRtmpUrl url;
+  RhClientTls tls;
   double retry_max;
   guint hops;                      /* relays the stream crossed before this one, this one included */
   double delay;                    /* before the next attempt */
@@ -80,6 +81,7 @@ static void
 fail (RhRelay *relay, const char *why)
 {
   g_autofree char *reason = g_strdup (why);  /* why may live in the session */
+  gboolean tls_error = relay->session != NULL && rh_client_session_failed_in_tls (relay->session);
   if (relay->state == RELAY_PUBLISHING
       && g_get_monotonic_time () - relay->publishing_since >= RELAY_STABLE_SECONDS * G_USEC_PER_SEC)
     relay->delay = 1;
@@ -87,7 +89,11 @@ fail (RhRelay *relay, const char *why)
   relay->state = RELAY_WAITING;
   double delay = relay->delay;
   relay->delay = MIN (relay->delay * 2, relay->retry_max);
-  relay->owner->reconnecting (relay, reason, delay, relay->owner_data);
+  relay->owner->reconnecting (relay, reason, tls_error, delay, relay->owner_data);
+  /* The owner's relay_stop (tls_error) closed what relay_start opened:
+   * the next publish is a first one again. */
+  if (tls_error)
+    relay->was_published = FALSE;
   relay->retry_id = g_timeout_add ((guint) (delay * 1000), on_retry, relay);
 }
 
@@ -128,7 +134,8 @@ static void
 connect_now (RhRelay *relay)
 {
   relay->state = RELAY_CONNECTING;
-  relay->session = rh_client_session_new (RH_CLIENT_PUBLISH, &relay->url, relay->hops, &session_owner, relay);
+  relay->session = rh_client_session_new (RH_CLIENT_PUBLISH, &relay->url, &relay->tls, relay->hops, &session_owner,
+                                          relay);
   rh_client_session_start (relay->session);
 }
 
@@ -209,8 +216,9 @@ static const RhOutputFuncs output_funcs = { on_packet, on_ended, describe, "rela
 /* ---- life ---- */
 
 RhRelay *
-rh_relay_new (const char *url, double retry_max, guint hops, const char *conn_id, const char *app,
-              const char *stream_name, const RhRelayOwner *owner, gpointer owner_data, GError **error)
+rh_relay_new (const char *url, const RhClientTls *tls, double retry_max, guint hops, const char *conn_id,
+              const char *app, const char *stream_name, const RhRelayOwner *owner, gpointer owner_data,
+              GError **error)
 {
   RhRtmpUrl parsed;
   if (!rh_rtmp_url_parse (url, &parsed, error))
@@ -220,6 +228,9 @@ rh_relay_new (const char *url, double retry_max, guint hops, const char *conn_id
   relay->owner = owner;
   relay->owner_data = owner_data;
   relay->url = parsed;
+  relay->tls = *tls;
+  if (tls->database != NULL)
+    g_object_ref (tls->database);
   relay->retry_max = retry_max;
   relay->hops = hops;
   relay->delay = 1;
@@ -246,6 +257,7 @@ rh_relay_free (RhRelay *relay)
   g_clear_handle_id (&relay->retry_id, g_source_remove);
   rh_output_clear (&relay->output);
   rh_rtmp_url_clear (&relay->url);
+  g_clear_object (&relay->tls.database);
   g_free (relay);
 }
 
@@ -259,4 +271,10 @@ const char *
 rh_relay_get_public_url (const RhRelay *relay)
 {
   return relay->url.public_url;
+}
+
+gint64
+rh_relay_get_duration (const RhRelay *relay)
+{
+  return relay->was_published ? (g_get_monotonic_time () - relay->published_at) / G_USEC_PER_SEC : 0;
 }

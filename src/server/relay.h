@@ -12,6 +12,7 @@
 
 #include <gio/gio.h>
 
+#include "client-session.h"
 #include "output.h"
 #include "slow-player.h"
 
@@ -22,8 +23,9 @@ typedef struct _RhRelay RhRelay;
 typedef struct {
   /* The target accepted the publish; first is FALSE after a reconnect. */
   void (*started) (RhRelay *relay, gboolean first, gpointer owner);
-  /* The connection failed or was lost; the next attempt is in delay s. */
-  void (*reconnecting) (RhRelay *relay, const char *why, double delay, gpointer owner);
+  /* The connection failed or was lost; the next attempt is in delay s.
+   * tls_error: its TLS handshake failed (relay_stop says so). */
+  void (*reconnecting) (RhRelay *relay, const char *why, gboolean tls_error, double delay, gpointer owner);
   /* The source's publish ended (reason publish_stop or server_shutdown).
    * was_published: started was called. Free the relay later, not from
    * inside this callback. */
@@ -31,11 +33,13 @@ typedef struct {
                    const char *reason, gpointer owner);
 } RhRelayOwner;
 
-/* url is rtmp://host[:port]/app/stream[?query]; NULL with error when it is
- * not. hops counts the relays the stream crosses with this one (1 for a
- * stream from an encoder): the target refuses more than RH_RELAY_MAX_HOPS. */
-RhRelay *rh_relay_new (const char *url, double retry_max, guint hops, const char *conn_id, const char *app,
-                       const char *stream_name, const RhRelayOwner *owner, gpointer owner_data, GError **error);
+/* url is rtmp[s]://host[:port]/app/stream[?query]; NULL with error when it
+ * is not. tls is copied (its database referenced). hops counts the
+ * relays the stream crosses with this one (1 for a stream from an
+ * encoder): the target refuses more than RH_RELAY_MAX_HOPS. */
+RhRelay *rh_relay_new (const char *url, const RhClientTls *tls, double retry_max, guint hops, const char *conn_id,
+                       const char *app, const char *stream_name, const RhRelayOwner *owner, gpointer owner_data,
+                       GError **error);
 void rh_relay_free (RhRelay *relay);
 /* Connects (attach the output to the stream first). */
 void rh_relay_start (RhRelay *relay);
@@ -45,5 +49,8 @@ RhOutput *rh_relay_get_output (RhRelay *relay);
 const char *rh_relay_get_public_url (const RhRelay *relay);
 /* Bytes sent to the target so far, over every connection. */
 guint64 rh_relay_get_bytes (RhRelay *relay);
+/* Since its first publish (or its publish after a TLS failure), in
+ * seconds; 0 when it has not published. */
+gint64 rh_relay_get_duration (const RhRelay *relay);
 
 G_END_DECLS

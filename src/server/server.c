@@ -27,6 +27,7 @@
 #include "flush.h"
 #include "util/descriptors.h"
 #include "util/listener.h"
+#include "tls-accept.h"
 #include "outputs.h"
 #include "registry.h"
 #include "session.h"
@@ -349,17 +350,18 @@ log_refused (RhServer *server, const char *client_ip, const char *why)
   server->refused_unlogged = 0;
 }
 
+/* certificate: a TLS listener's (the one loaded now: a reload's new
+ * certificate applies to connections accepted after it). */
 static void
-on_incoming (GSocketConnection *socket_connection, gpointer user_data)
+accept_connection (RhServer *server, GSocketConnection *socket_connection, GTlsCertificate *certificate)
 {
-  RhServer *server = user_data;
   const RhServerConfig *config = &server->config->server;
 
   if (server->shutting_down)
     return;
 
   RhConnection *connection = rh_connection_new (socket_connection, ++server->next_number, server->poller,
-                                                &connection_owner, server, &server->limits);
+                                                &connection_owner, server, &server->limits, certificate);
   const char *ip = rh_connection_get_client_ip (connection);
   guint per_ip = GPOINTER_TO_UINT (g_hash_table_lookup (server->per_ip, ip));
 
@@ -387,29 +389,48 @@ on_incoming (GSocketConnection *socket_connection, gpointer user_data)
   g_hash_table_replace (server->per_ip, g_strdup (ip), GUINT_TO_POINTER (per_ip + 1));
   g_hash_table_add (server->connections, connection);
   rh_log (G_LOG_LEVEL_INFO, rh_connection_get_id (connection), NULL, NULL,
-          _("%s accepted from %s:%u on %s:%u"), rh_connection_get_id (connection), ip,
+          _("%s accepted from %s:%u on %s:%u%s"), rh_connection_get_id (connection), ip,
           rh_connection_get_client_port (connection), rh_connection_get_server_ip (connection),
-          rh_connection_get_server_port (connection));
+          rh_connection_get_server_port (connection), certificate != NULL ? " (TLS)" : "");
   rh_emit_connection_accept (&server->sink, connection);
   rh_connection_start (connection);
 }
 
-gboolean
-rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, GError **error)
+static void
+on_incoming (GSocketConnection *socket_connection, gpointer user_data)
 {
-  GArray *listen = config->server.listen;
-  g_autoptr (GHashTable) wanted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  accept_connection (user_data, socket_connection, NULL);
+}
 
+static void
+on_incoming_tls (GSocketConnection *socket_connection, gpointer user_data)
+{
+  RhServer *server = user_data;
+  /* Never in clear on a TLS port. The loader requires a certificate
+   * with listen_tls; this only guards that. */
+  if (server->config->server.tls.loaded == NULL)
+    return;
+  accept_connection (server, socket_connection, server->config->server.tls.loaded);
+}
+
+/* Opens the listeners of addresses not yet open; wanted collects the
+ * keys of all (TLS ones are "tls:ADDRESS"). FALSE with error when one
+ * cannot be opened at start; on a reload that is only logged. */
+static gboolean
+open_listeners (RhServer *server, const RhConfig *config, GArray *listen, gboolean tls, GHashTable *wanted,
+                gboolean starting, GError **error)
+{
   for (guint i = 0; i < listen->len; i++)
     {
       const RhListenAddress *address = &g_array_index (listen, RhListenAddress, i);
-      char *text = rh_listen_address_to_string (address);
-      g_hash_table_add (wanted, text);
-      if (g_hash_table_contains (server->listeners, text))
+      g_autofree char *text = rh_listen_address_to_string (address);
+      char *key = g_strconcat (tls ? "tls:" : "", text, NULL);
+      g_hash_table_add (wanted, key);
+      if (g_hash_table_contains (server->listeners, key))
         continue;
       g_autoptr (GError) local_error = NULL;
-      RhListener *listener = rh_listener_new (address, config->server.listen_backlog, "RTMP", on_incoming, server,
-                                              &local_error);
+      RhListener *listener = rh_listener_new (address, config->server.listen_backlog, tls ? "RTMPS" : "RTMP",
+                                              tls ? on_incoming_tls : on_incoming, server, &local_error);
       if (listener == NULL)
         {
           if (starting)
@@ -421,9 +442,20 @@ rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, G
           g_warning (_("cannot listen on %s: %s"), text, local_error->message);
           continue;
         }
-      g_message (_("listening on %s"), text);
-      g_hash_table_insert (server->listeners, g_strdup (text), listener);
+      g_message (tls ? _("listening on %s (RTMPS)") : _("listening on %s"), text);
+      g_hash_table_insert (server->listeners, g_strdup (key), listener);
     }
+  return TRUE;
+}
+
+gboolean
+rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, GError **error)
+{
+  g_autoptr (GHashTable) wanted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  if (!open_listeners (server, config, config->server.listen, FALSE, wanted, starting, error)
+      || !open_listeners (server, config, config->server.listen_tls, TRUE, wanted, starting, error))
+    return FALSE;
 
   GHashTableIter iter;
   gpointer key, value;
@@ -472,6 +504,15 @@ rh_server_get_counters (RhServer *server, RhServerCounters *counters)
   counters->refused = server->refused;
   counters->accept_descriptor_failures = server->retired_descriptor_failures;
   counters->accept_other_failures = server->retired_other_failures;
+  RhTlsAcceptCounters tls;
+  rh_tls_accept_get_counters (&tls);
+  counters->tls_handshakes_ok = tls.completed;
+  counters->tls_handshakes_failed = tls.failed;
+  counters->tls_handshakes_cancelled = tls.cancelled;
+  counters->tls_handshakes_running = tls.running;
+  counters->tls_handshakes_waiting = tls.waiting;
+  if (server->config->server.tls.loaded != NULL)
+    counters->tls_certificate_not_after = server->config->server.tls.not_after;
   GHashTableIter listeners;
   gpointer listener;
   g_hash_table_iter_init (&listeners, server->listeners);

@@ -61,6 +61,8 @@ publisher_info (const RhPublisher *publisher)
   info->conn_id = g_strdup (rh_connection_get_id (publisher->connection));
   info->client_ip = g_strdup (rh_connection_get_client_ip (publisher->connection));
   info->publish_type = g_strdup (publisher->publish_type);
+  info->tls = rh_connection_is_tls (publisher->connection);
+  info->tls_version = rh_connection_get_tls_version (publisher->connection);
   info->started_at = publisher->started_at;
   info->bytes_received = publisher->bytes_received;
   info->video_packets = publisher->video_packets;
@@ -97,6 +99,7 @@ stream_info (const RhStream *stream, gboolean with_players)
           RhPlayerInfo one = {
             g_strdup (rh_connection_get_id (player->connection)),
             g_strdup (rh_connection_get_client_ip (player->connection)),
+            rh_connection_is_tls (player->connection), rh_connection_get_tls_version (player->connection),
             player->started_at, player->bytes_sent, player->pacing.dropped, player->pacing.skips,
           };
           g_array_append_val (info->players, one);

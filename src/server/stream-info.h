@@ -15,6 +15,8 @@ typedef struct {
   char *conn_id;
   char *client_ip;
   char *publish_type;
+  gboolean tls;               /* came in on a TLS listener */
+  const char *tls_version;    /* "TLS 1.3" (static); NULL in clear */
   gint64 started_at;          /* monotonic microseconds */
   guint64 bytes_received;
   guint64 video_packets;
@@ -24,6 +26,8 @@ typedef struct {
 typedef struct {
   char *conn_id;
   char *client_ip;
+  gboolean tls;
+  const char *tls_version;
   gint64 started_at;          /* monotonic microseconds */
   guint64 bytes_sent;
   guint64 dropped;            /* media messages skipped while slow */
