@@ -54,6 +54,8 @@ on_ended (RhClientSession *session, const char *why, gpointer owner)
 }
 
 static const RhClientSessionOwner side_owner = { on_ready, on_media, on_ended };
+/* rtmp:// URLs: TLS settings that never apply. */
+static const RhClientTls clear_text = { NULL, TRUE };
 
 static void
 on_event (RhEvent *event, gpointer user_data)
@@ -181,11 +183,13 @@ test_publish_and_play (void)
   Side publisher = { 0 }, player = { 0 };
   player.received = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
 
-  RhClientSession *publishing = rh_client_session_new (RH_CLIENT_PUBLISH, &publish_url, 0, &side_owner, &publisher);
+  RhClientSession *publishing = rh_client_session_new (RH_CLIENT_PUBLISH, &publish_url, &clear_text, 0, &side_owner,
+                                                       &publisher);
   rh_client_session_start (publishing);
   run_until (&publisher.ready);
   g_assert_true (has_event (&server, "publish_start"));
-  RhClientSession *playing = rh_client_session_new (RH_CLIENT_PLAY, &play_url, 0, &side_owner, &player);
+  RhClientSession *playing = rh_client_session_new (RH_CLIENT_PLAY, &play_url, &clear_text, 0, &side_owner,
+                                                    &player);
   rh_client_session_start (playing);
   run_until (&player.ready);
   g_assert_true (has_event (&server, "play_start"));
@@ -237,10 +241,10 @@ test_refused (void)
   server_start (&server);
   RhRtmpUrl url = url_for (&server, "live/taken");
   Side first = { 0 }, second = { 0 };
-  RhClientSession *one = rh_client_session_new (RH_CLIENT_PUBLISH, &url, 0, &side_owner, &first);
+  RhClientSession *one = rh_client_session_new (RH_CLIENT_PUBLISH, &url, &clear_text, 0, &side_owner, &first);
   rh_client_session_start (one);
   run_until (&first.ready);
-  RhClientSession *two = rh_client_session_new (RH_CLIENT_PUBLISH, &url, 0, &side_owner, &second);
+  RhClientSession *two = rh_client_session_new (RH_CLIENT_PUBLISH, &url, &clear_text, 0, &side_owner, &second);
   rh_client_session_start (two);
   run_until (&second.ended);
   g_assert_false (second.ready);

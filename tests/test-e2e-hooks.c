@@ -74,19 +74,20 @@ find_event (GPtrArray *events, const char *type)
   return NULL;
 }
 
-/* The data fields of each event, as rtmphooks.conf(5) lists them. */
+/* The data fields of each event, as rtmphooks.conf(5) lists them, for
+ * clients in clear (tls_version only comes through TLS). */
 static const struct {
   const char *type;
   const char *fields;
 } spec_fields[] = {
-  { "connection_accept", "client_ip client_port server_ip server_port" },
-  { "handshake_complete", "client_ip client_port handshake" },
-  { "connection_close", "client_ip client_port duration_seconds bytes_received bytes_sent reason" },
+  { "connection_accept", "client_ip client_port server_ip server_port tls" },
+  { "handshake_complete", "client_ip client_port handshake tls" },
+  { "connection_close", "client_ip client_port duration_seconds bytes_received bytes_sent reason tls" },
   { "stream_create", "app stream_name" },
   { "stream_delete", "app stream_name" },
-  { "publish_start", "app stream_name publish_type client_ip tc_url query" },
+  { "publish_start", "app stream_name publish_type client_ip tc_url query tls" },
   { "publish_stop", "app stream_name client_ip duration_seconds bytes_received video_packets audio_packets reason" },
-  { "play_start", "app stream_name client_ip query" },
+  { "play_start", "app stream_name client_ip query tls" },
   { "play_stop", "app stream_name client_ip duration_seconds bytes_sent reason" },
   { "codec_detected", "app stream_name track codec" },
   { "media_start", "app stream_name video_codec" },
@@ -208,8 +209,9 @@ test_events_and_exec (void)
           g_autofree char *upper = g_ascii_strup (m->data, -1);
           g_autofree char *name = g_strconcat ("RTMP_", upper, NULL);
           JsonNode *node = json_object_get_member (data, m->data);
-          g_autofree char *expected = json_node_get_value_type (node) == G_TYPE_INT64
-                                      ? g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node))
+          GType type = json_node_get_value_type (node);
+          g_autofree char *expected = type == G_TYPE_INT64 ? g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (node))
+                                      : type == G_TYPE_BOOLEAN ? g_strdup (json_node_get_boolean (node) ? "true" : "false")
                                       : g_strdup (json_node_get_string (node));
           g_assert_cmpstr (g_hash_table_lookup (env, name), ==, expected);
         }

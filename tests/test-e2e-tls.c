@@ -322,6 +322,27 @@ test_publish_and_play (void)
   rh_test_remove_tree (dir);
 }
 
+/* A publish check on tls = false refuses publishers in clear, as the
+ * README shows; through TLS they publish. */
+static void
+test_check_requires_tls (void)
+{
+  const char *checks = "checks = ( { name = \"tls-only\"; on = [ \"publish\" ]; where = { tls = false; };\n"
+                       "  exec = { command = [ \"/bin/false\" ]; }; } );\n";
+  TlsDaemon tls = start_tls_daemon ("server", NULL, checks);
+  g_autofree char *clear = rh_test_daemon_url (tls.daemon, "live/clear");
+  g_autoptr (GSubprocess) refused = rh_test_publish_ffmpeg (clear, 2, "320x240", NULL, NULL);
+  g_assert_cmpint (rh_test_wait (refused, 60000), !=, 0);
+  g_autofree char *secure = tls_url (&tls, "live/secure");
+  g_autoptr (GSubprocess) accepted = rh_test_publish_ffmpeg (secure, 2, "320x240", NULL, NULL);
+  g_assert_cmpint (rh_test_wait (accepted, 60000), ==, 0);
+  g_assert_cmpint (rh_test_daemon_stop (tls.daemon), ==, 0);
+  g_autoptr (GPtrArray) events = rh_test_daemon_events (tls.daemon, "publish_start");
+  g_assert_cmpuint (events->len, ==, 1);
+  g_assert_nonnull (find_event (events, "publish_start", "stream_name", "secure"));
+  rh_test_daemon_free (tls.daemon);
+}
+
 /* ---- relays to rtmps:// ---- */
 
 /* The origin relays one stream three ways to a target on TLS: with the
@@ -673,7 +694,11 @@ test_hostile (void)
                   " after two; %" G_GUINT64_FORMAT " threads", rss_before, rss_first_wave, rss_second_wave,
                   rh_test_proc_status_kib (pid, "Threads:"));
 
-  g_assert_cmpint (rh_test_wait (publisher, 60000), ==, 0);
+  if (rh_test_wait (publisher, 60000) != 0)
+    {
+      g_autofree char *log = rh_test_daemon_log (tls.daemon);
+      g_error ("the publisher failed; the daemon's log:\n%s", log);
+    }
   g_assert_true (rh_test_player_wait_ended (watcher, 20000));
   g_assert_true (rh_test_daemon_wait_log (tls.daemon, "publish_stop live/cam", 10000));
   guint fds_after = rh_test_proc_open_fds (pid);
@@ -708,6 +733,7 @@ main (int argc, char **argv)
   make_certificates ();
   g_test_add_func ("/tls/config-errors", test_config_errors);
   g_test_add_func ("/tls/publish-and-play", test_publish_and_play);
+  g_test_add_func ("/tls/check-requires-tls", test_check_requires_tls);
   g_test_add_func ("/tls/relay", test_relay);
   g_test_add_func ("/tls/reload-certificate", test_reload_certificate);
   g_test_add_func ("/tls/hostile", test_hostile);

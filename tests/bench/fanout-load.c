@@ -17,13 +17,20 @@
  * thousands of them. Bounded: it gives up after --setup-timeout seconds
  * of connecting and always ends after warm-up + window + late joins.
  *
+ * With --tls-port the players (not the publisher) play through TLS
+ * there, with GIO's TLS as the daemon's own relays use it: each one's
+ * TLS handshake is made in turn as it starts (blocking, before the
+ * window), then its reads decrypt on this loop.
+ *
  *   fanout-load --port P --flv FILE --players N [--warmup S] [--seconds S]
  *               [--late N] [--server-pid PID] [--app live] [--stream bench]
+ *               [--tls-port P]
  */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <gio/gio.h>
 #include <glib.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -120,6 +127,8 @@ typedef struct {
 
 typedef struct {
   int fd;
+  GSocketConnection *tcp;             /* TLS players: owns fd */
+  GTlsConnection *tls;
   State state;
   gboolean is_publisher;
   guint8 handshake[1 + 2 * RH_HANDSHAKE_SIZE];
@@ -149,6 +158,7 @@ typedef struct {
 typedef struct {
   int epoll_fd;
   struct sockaddr_in address;
+  struct sockaddr_in tls_address;     /* port 0: players in clear */
   const char *app;
   const char *stream;
   GArray *tags;
@@ -209,8 +219,45 @@ close_peer (Peer *peer)
 {
   if (peer->state == STATE_CLOSED)
     return;
-  close (peer->fd);
+  if (peer->tcp != NULL)
+    {
+      /* The socket connection owns the descriptor. */
+      g_clear_object (&peer->tls);
+      g_io_stream_close (G_IO_STREAM (peer->tcp), NULL, NULL);
+      g_clear_object (&peer->tcp);
+    }
+  else
+    close (peer->fd);
   peer->state = STATE_CLOSED;
+}
+
+/* recv's contract (-1 and errno EAGAIN when there is nothing yet), in
+ * clear or through TLS. */
+static gssize
+peer_receive (Peer *peer, void *buffer, gsize size)
+{
+  if (peer->tls == NULL)
+    return recv (peer->fd, buffer, size, 0);
+  g_autoptr (GError) error = NULL;
+  GInputStream *input = g_io_stream_get_input_stream (G_IO_STREAM (peer->tls));
+  gssize n = g_pollable_input_stream_read_nonblocking (G_POLLABLE_INPUT_STREAM (input), buffer, size, NULL, &error);
+  if (n < 0)
+    errno = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) ? EAGAIN : EIO;
+  return n;
+}
+
+static gssize
+peer_send (Peer *peer, const void *data, gsize len)
+{
+  if (peer->tls == NULL)
+    return send (peer->fd, data, len, MSG_NOSIGNAL);
+  g_autoptr (GError) error = NULL;
+  GOutputStream *output = g_io_stream_get_output_stream (G_IO_STREAM (peer->tls));
+  gssize n = g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (output), data, len, NULL,
+                                                         &error);
+  if (n < 0)
+    errno = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK) ? EAGAIN : EIO;
+  return n;
 }
 
 /* connect + createStream, and then play or publish on stream 1 (both
@@ -249,9 +296,14 @@ session_commands (gboolean publish)
 static void
 write_all (Peer *peer, const guint8 *data, gsize len)
 {
-  gssize n = send (peer->fd, data, len, MSG_NOSIGNAL);
-  if (n != (gssize) len)
-    die ("setup write");
+  while (len > 0)
+    {
+      gssize n = peer_send (peer, data, len);
+      if (n <= 0)
+        die ("setup write");
+      data += n;
+      len -= (gsize) n;
+    }
 }
 
 static void
@@ -441,12 +493,14 @@ static guint8 receive_buffer[512 * 1024];
 static void
 on_readable (Peer *peer, gint64 now)
 {
-  for (int round = 0; round < 4; round++)
+  /* A TLS read returns one record, 16 KiB at most. */
+  int rounds = peer->tls != NULL ? 64 : 4;
+  for (int round = 0; round < rounds; round++)
     {
       if (peer->state == STATE_HANDSHAKE)
         {
-          gssize n = recv (peer->fd, peer->handshake + peer->handshake_got,
-                           sizeof peer->handshake - peer->handshake_got, 0);
+          gssize n = peer_receive (peer, peer->handshake + peer->handshake_got,
+                                   sizeof peer->handshake - peer->handshake_got);
           if (n <= 0)
             {
               if (n < 0 && errno == EAGAIN)
@@ -467,7 +521,7 @@ on_readable (Peer *peer, gint64 now)
           peer->state = STATE_STREAMING;
           continue;
         }
-      gssize n = recv (peer->fd, receive_buffer, sizeof receive_buffer, 0);
+      gssize n = peer_receive (peer, receive_buffer, sizeof receive_buffer);
       if (n <= 0)
         {
           if (n < 0 && errno == EAGAIN)
@@ -477,7 +531,7 @@ on_readable (Peer *peer, gint64 now)
         }
       peer->bytes += (guint64) n;
       consume (peer, receive_buffer, (gsize) n, now);
-      if (peer->state == STATE_CLOSED || (gsize) n < sizeof receive_buffer)
+      if (peer->state == STATE_CLOSED || ((gsize) n < sizeof receive_buffer && peer->tls == NULL))
         return;
     }
 }
@@ -676,12 +730,64 @@ run_loop_until (gint64 deadline, gboolean (*done) (gpointer), gpointer data)
     }
 }
 
+static gboolean
+accept_any_certificate (GTlsConnection *tls, GTlsCertificate *certificate, GTlsCertificateFlags errors,
+                        gpointer user_data)
+{
+  return TRUE;
+}
+
+/* A player through TLS: connect and TLS handshake now, blocking; then
+ * the RTMP handshake on the loop. The certificate is not checked: this
+ * measures the server. */
+static void
+start_tls_player (Peer *peer)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                             &error);
+  g_autoptr (GSocketAddress) address = g_socket_address_new_from_native (&load.tls_address, sizeof load.tls_address);
+  if (socket == NULL || !g_socket_connect (socket, address, NULL, &error))
+    {
+      fprintf (stderr, "fanout-load: TLS connect: %s\n", error->message);
+      peer->state = STATE_CLOSED;
+      return;
+    }
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  peer->tcp = g_socket_connection_factory_create_connection (socket);
+  /* No database: GIO would parse the system's trust store per connection. */
+  GType type = g_tls_backend_get_client_connection_type (g_tls_backend_get_default ());
+  GIOStream *tls = g_initable_new (type, NULL, &error, "base-io-stream", peer->tcp, "database", NULL, NULL);
+  if (tls != NULL)
+    {
+      peer->tls = G_TLS_CONNECTION (tls);
+      g_signal_connect (tls, "accept-certificate", G_CALLBACK (accept_any_certificate), NULL);
+    }
+  if (tls == NULL || !g_tls_connection_handshake (peer->tls, NULL, &error))
+    {
+      fprintf (stderr, "fanout-load: TLS handshake: %s\n", error->message);
+      peer->fd = g_socket_get_fd (socket);
+      peer->state = STATE_HANDSHAKE;
+      close_peer (peer);
+      return;
+    }
+  g_socket_set_blocking (socket, FALSE);
+  peer->fd = g_socket_get_fd (socket);
+  watch (peer, EPOLLIN, EPOLL_CTL_ADD);
+  start_handshake (peer);
+}
+
 static void
 start_peer (Peer *peer, gboolean is_publisher)
 {
   memset (peer, 0, sizeof *peer);
   peer->is_publisher = is_publisher;
   peer->in_chunk_size = RH_CHUNK_DEFAULT_SIZE;
+  if (!is_publisher && load.tls_address.sin_port != 0)
+    {
+      start_tls_player (peer);
+      return;
+    }
   peer->fd = open_socket ();
   peer->state = STATE_CONNECTING;
   watch (peer, EPOLLOUT, EPOLL_CTL_ADD);
@@ -739,7 +845,7 @@ compare_double (const void *a, const void *b)
 int
 main (int argc, char **argv)
 {
-  gint port = 0, players = 100, warmup = 5, seconds = 10, late = 5, server_pid = 0, setup_timeout = 60;
+  gint port = 0, tls_port = 0, players = 100, warmup = 5, seconds = 10, late = 5, server_pid = 0, setup_timeout = 60;
   g_autofree char *flv = NULL, *app = NULL, *stream = NULL;
   GOptionEntry entries[] = {
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "server port on 127.0.0.1", "PORT" },
@@ -752,6 +858,7 @@ main (int argc, char **argv)
     { "setup-timeout", 0, 0, G_OPTION_ARG_INT, &setup_timeout, "seconds to connect everyone (60)", "S" },
     { "app", 0, 0, G_OPTION_ARG_STRING, &app, "application (live)", "APP" },
     { "stream", 0, 0, G_OPTION_ARG_STRING, &stream, "stream name (bench)", "NAME" },
+    { "tls-port", 0, 0, G_OPTION_ARG_INT, &tls_port, "players play through TLS on this port", "PORT" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- RTMP fan-out load");
@@ -769,6 +876,11 @@ main (int argc, char **argv)
   load.address.sin_family = AF_INET;
   load.address.sin_port = htons ((guint16) port);
   load.address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  if (tls_port > 0)
+    {
+      load.tls_address = load.address;
+      load.tls_address.sin_port = htons ((guint16) tls_port);
+    }
   load.tags = read_flv (flv, &load.clip_duration);
   load.outgoing = g_byte_array_new ();
   load.histogram = g_new0 (guint32, HISTOGRAM_BUCKETS);
