@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "protocol/handshake.h"
+#include "protocol/tls-record.h"
 
 static void
 make_c1 (guint8 c1[RH_HANDSHAKE_SIZE], gboolean digest, guint scheme)
@@ -140,6 +141,31 @@ test_bad_version (void)
   g_assert_cmpuint (out->len, ==, 0);
 }
 
+/* What a TLS port makes of a client's first bytes. */
+static void
+test_tls_record (void)
+{
+  gsize needed;
+  /* C0 of plain RTMP, and an HTTP request. */
+  g_assert_cmpint (rh_tls_record_check ((const guint8 *) "\x03", 1, &needed), ==, RH_TLS_RECORD_NOT_TLS);
+  g_assert_cmpint (rh_tls_record_check ((const guint8 *) "GET / HTTP/1.1", 14, &needed), ==, RH_TLS_RECORD_NOT_TLS);
+  /* A handshake record, byte by byte. */
+  guint8 hello[5 + 300] = { 22, 3, 1, 0x01, 0x2c };
+  g_assert_cmpint (rh_tls_record_check (hello, 1, &needed), ==, RH_TLS_RECORD_INCOMPLETE);
+  g_assert_cmpuint (needed, ==, 5);
+  g_assert_cmpint (rh_tls_record_check (hello, 5, &needed), ==, RH_TLS_RECORD_INCOMPLETE);
+  g_assert_cmpuint (needed, ==, 305);
+  g_assert_cmpint (rh_tls_record_check (hello, 304, &needed), ==, RH_TLS_RECORD_INCOMPLETE);
+  g_assert_cmpint (rh_tls_record_check (hello, 305, &needed), ==, RH_TLS_RECORD_COMPLETE);
+  /* Not version 3.x, an empty record, one longer than TLS allows. */
+  guint8 bad_version[5] = { 22, 2, 0, 0, 10 };
+  guint8 empty[5] = { 22, 3, 3, 0, 0 };
+  guint8 huge[5] = { 22, 3, 3, 0xff, 0xff };
+  g_assert_cmpint (rh_tls_record_check (bad_version, 5, &needed), ==, RH_TLS_RECORD_NOT_TLS);
+  g_assert_cmpint (rh_tls_record_check (empty, 5, &needed), ==, RH_TLS_RECORD_NOT_TLS);
+  g_assert_cmpint (rh_tls_record_check (huge, 5, &needed), ==, RH_TLS_RECORD_NOT_TLS);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -149,5 +175,6 @@ main (int argc, char **argv)
   g_test_add_data_func ("/handshake/digest-scheme1", GUINT_TO_POINTER (1), test_digest);
   g_test_add_func ("/handshake/unsigned-version", test_unsigned_nonzero_version_falls_back);
   g_test_add_func ("/handshake/bad-version", test_bad_version);
+  g_test_add_func ("/handshake/tls-record", test_tls_record);
   return g_test_run ();
 }

@@ -132,6 +132,39 @@ matches (const char *field, RhFieldType type, const char *const *values, const R
 
 #define V(...) ((const char *const[]) { __VA_ARGS__, NULL })
 
+/* tls: a boolean in JSON, the word in the environment and templates,
+ * and conditions take true or false only. */
+static void
+test_event_boolean (void)
+{
+  g_autoptr (RhEvent) event = rh_event_new (RH_EVENT_PLAY_START, "c000007", "live/cam1");
+  rh_event_add_string (event, "app", "live");
+  rh_event_add_boolean (event, "tls", TRUE);
+  rh_event_add_string (event, "tls_version", "TLS 1.3");
+  g_autofree char *json = rh_event_to_json (event);
+  g_assert_nonnull (strstr (json, "\"tls\":true,\"tls_version\":\"TLS 1.3\""));
+  g_auto (GStrv) env = rh_event_to_environment (event);
+  g_assert_cmpstr (g_environ_getenv (env, "RTMP_TLS"), ==, "true");
+  g_assert_cmpstr (g_environ_getenv (env, "RTMP_TLS_VERSION"), ==, "TLS 1.3");
+  g_autofree char *value = rh_event_lookup (event, "data.tls");
+  g_assert_cmpstr (value, ==, "true");
+
+  RhFieldType type;
+  g_assert_true (rh_event_type_has_field (RH_EVENT_PLAY_START, "tls", &type));
+  g_assert_cmpint (type, ==, RH_FIELD_BOOLEAN);
+  g_assert_true (matches ("tls", RH_FIELD_BOOLEAN, V ("true"), event));
+  g_assert_false (matches ("tls", RH_FIELD_BOOLEAN, V ("false"), event));
+  g_autoptr (GError) error = NULL;
+  const char *const yes[] = { "yes", NULL };
+  g_assert_null (rh_condition_new ("tls", RH_FIELD_BOOLEAN, yes, &error));
+  g_assert_nonnull (strstr (error->message, "tls is true or false"));
+
+  g_autoptr (RhEvent) clear = rh_event_new (RH_EVENT_PLAY_START, "c000008", "live/cam1");
+  rh_event_add_boolean (clear, "tls", FALSE);
+  g_autofree char *clear_json = rh_event_to_json (clear);
+  g_assert_nonnull (strstr (clear_json, "\"tls\":false"));
+}
+
 static void
 test_conditions (void)
 {
@@ -699,6 +732,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/hooks/event-json-env", test_event_json_and_env);
   g_test_add_func ("/hooks/event-schema", test_event_schema);
+  g_test_add_func ("/hooks/event-boolean", test_event_boolean);
   g_test_add_func ("/hooks/conditions", test_conditions);
   g_test_add_func ("/hooks/templates", test_templates);
   g_test_add_func ("/hooks/durations", test_durations);

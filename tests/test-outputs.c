@@ -111,9 +111,17 @@ test_relative_paths (void)
 static void
 test_relay_urls (void)
 {
-  static const struct { const char *url, *host; guint16 port; const char *app, *stream, *tc_url, *public_url; } good[] = {
+  static const struct {
+    const char *url, *host;
+    guint16 port;
+    const char *app, *stream, *tc_url, *public_url;
+    gboolean tls;
+  } good[] = {
     { "rtmp://127.0.0.1/live/cam", "127.0.0.1", 1935, "live", "cam", "rtmp://127.0.0.1:1935/live",
-      "rtmp://127.0.0.1/live/cam" },
+      "rtmp://127.0.0.1/live/cam", FALSE },
+    { "rtmps://live-api-s.facebook.com/rtmp/KEY", "live-api-s.facebook.com", 443, "rtmp", "KEY",
+      "rtmps://live-api-s.facebook.com:443/rtmp", "rtmps://live-api-s.facebook.com/rtmp/KEY", TRUE },
+    { "RTMPS://h:8443/app/s?k=1", "h", 8443, "app", "s?k=1", "rtmps://h:8443/app", "RTMPS://h:8443/app/s", TRUE },
     { "rtmp://edge1:1936/live/cam?key=s3cret", "edge1", 1936, "live", "cam?key=s3cret", "rtmp://edge1:1936/live",
       "rtmp://edge1:1936/live/cam" },
     { "rtmp://[::1]:1937/a/b/c", "::1", 1937, "a", "b/c", "rtmp://[::1]:1937/a", "rtmp://[::1]:1937/a/b/c" },
@@ -131,10 +139,11 @@ test_relay_urls (void)
       g_assert_cmpstr (url.stream, ==, good[i].stream);
       g_assert_cmpstr (url.tc_url, ==, good[i].tc_url);
       g_assert_cmpstr (url.public_url, ==, good[i].public_url);
+      g_assert_cmpint (url.tls, ==, good[i].tls);
       rh_rtmp_url_clear (&url);
     }
   static const char *const bad[] = {
-    "http://h/app/s", "rtmp://h/app", "rtmp://h/app/", "rtmp:///app/s", "rtmp://h//s", "rtmp://h:0/a/s",
+    "http://h/app/s", "rtmpt://h/app/s", "rtmps://h/app", "rtmp://h/app", "rtmp://h/app/", "rtmp:///app/s", "rtmp://h//s", "rtmp://h:0/a/s",
     "rtmp://h:99999/a/s", "not a url", "",
   };
   for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)

@@ -6,10 +6,7 @@
 #include <glib/gi18n.h>
 #include <sys/socket.h>
 
-/* A TLS record header: content type 22 (handshake), version 3.x, length. */
-#define RECORD_HEADER 5
-#define RECORD_HANDSHAKE 22
-#define RECORD_MAX (16384 + 2048)
+#include "protocol/tls-record.h"
 
 typedef enum {
   WAITING_FOR_HELLO,
@@ -142,7 +139,7 @@ static void
 on_readable (GIOCondition ready, gpointer user_data)
 {
   RhTlsAccept *accept = user_data;
-  static guint8 peek[RECORD_HEADER + RECORD_MAX];
+  static guint8 peek[RH_TLS_RECORD_HEADER + RH_TLS_RECORD_MAX_BODY];
   int fd = g_socket_get_fd (accept_socket (accept));
   ssize_t n = recv (fd, peek, sizeof peek, MSG_PEEK | MSG_DONTWAIT);
 
@@ -153,26 +150,17 @@ on_readable (GIOCondition ready, gpointer user_data)
       finish (accept, NULL, n == 0 ? _("closed by peer before the TLS handshake") : g_strerror (errno));
       return;
     }
-  if (peek[0] != RECORD_HANDSHAKE || (n >= 2 && peek[1] != 3))
+  gsize needed;
+  switch (rh_tls_record_check (peek, (gsize) n, &needed))
     {
+    case RH_TLS_RECORD_NOT_TLS:
       finish (accept, NULL, _("not a TLS handshake (plain RTMP on a TLS port?)"));
       return;
-    }
-  if (n < RECORD_HEADER)
-    {
-      wake_at (accept, RECORD_HEADER);
+    case RH_TLS_RECORD_INCOMPLETE:
+      wake_at (accept, (int) needed);
       return;
-    }
-  gsize length = ((gsize) peek[3] << 8) | peek[4];
-  if (length == 0 || length > RECORD_MAX)
-    {
-      finish (accept, NULL, _("not a TLS handshake (bad record length)"));
-      return;
-    }
-  if ((gsize) n < RECORD_HEADER + length)
-    {
-      wake_at (accept, (int) (RECORD_HEADER + length));
-      return;
+    case RH_TLS_RECORD_COMPLETE:
+      break;
     }
   wake_at (accept, 1);
   rh_poller_unwatch (accept->poller, accept->watch);

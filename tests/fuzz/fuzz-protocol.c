@@ -1,4 +1,5 @@
-/* libFuzzer harness for the RTMP protocol parsers, the bytes a client
+/* libFuzzer harness for the RTMP protocol parsers (and the TLS record
+ * check of a TLS port), the bytes a client
  * sends and (first byte 0xF0 and above) the bytes a server sends to our
  * client: the first input byte picks the parser, the second how the rest
  * is split into reads (a parser must give the same result whatever the
@@ -19,6 +20,7 @@
 #include "protocol/handshake.h"
 #include "protocol/media.h"
 #include "protocol/message.h"
+#include "protocol/tls-record.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 
@@ -137,6 +139,16 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
       fuzz_chunks (data, size, piece);
       break;
     case 1:
+      /* The first bytes a server sees: a TLS port checks them as a TLS
+       * record first, a plain one runs the RTMP handshake. */
+      if (size > 0)
+        {
+          gsize needed;
+          RhTlsRecordState state = rh_tls_record_check (data, size, &needed);
+          if (needed < RH_TLS_RECORD_HEADER || needed > RH_TLS_RECORD_HEADER + RH_TLS_RECORD_MAX_BODY
+              || (state == RH_TLS_RECORD_COMPLETE && size < needed))
+            __builtin_trap ();
+        }
       fuzz_handshake (data, size, piece);
       break;
     case 2:
