@@ -107,8 +107,8 @@ static void
 fuzz_client (const guint8 *data, gsize size, gsize piece)
 {
   static const RhClientIo io = { client_send_raw, client_send, NULL, client_ready, NULL };
-  RhRtmpUrl url = { (char *) "127.0.0.1", 1935, (char *) "live", (char *) "cam", (char *) "rtmp://127.0.0.1:1935/live",
-                    (char *) "rtmp://127.0.0.1/live/cam" };
+  RhRtmpUrl url = { .host = (char *) "127.0.0.1", .port = 1935, .app = (char *) "live", .stream = (char *) "cam",
+                    .tc_url = (char *) "rtmp://127.0.0.1:1935/live", .public_url = (char *) "rtmp://127.0.0.1/live/cam" };
   RhClient *client = rh_client_new (piece % 2 ? RH_CLIENT_PLAY : RH_CLIENT_PUBLISH, &url, &io, NULL);
   rh_client_start (client);
   for (gsize offset = 0; offset < size; offset += piece)
