@@ -23,7 +23,7 @@
 #define READS_PER_DISPATCH 4
 #define TLS_READS_PER_DISPATCH 16
 /* Vectors gathered per write through TLS, which takes one record a call. */
-#define TLS_VECTORS 64
+#define TLS_VECTORS 256
 /* One sendmsg takes everything queued since the last flush, up to the
  * kernel's limit of vectors per call. */
 #define MAX_VECTORS IOV_MAX
@@ -366,7 +366,9 @@ write_queued (RhConnection *connection, GError **error)
   GOutputVector vectors[MAX_VECTORS];
   guint max_vectors = connection->transport.tls != NULL ? TLS_VECTORS : MAX_VECTORS;
 
-  while (rh_send_queue_get_length (connection->queue) > 0)
+  /* Through TLS, records the socket did not take wait in the transport
+   * even when the queue is empty. */
+  while (rh_send_queue_get_length (connection->queue) > 0 || rh_transport_get_pending (&connection->transport) > 0)
     {
       guint n = rh_send_queue_gather (connection->queue, vectors, max_vectors);
       g_autoptr (GError) local_error = NULL;
@@ -385,6 +387,8 @@ write_queued (RhConnection *connection, GError **error)
       rh_send_queue_advance (connection->queue, (gsize) written);
       connection->bytes_sent += (guint64) written;
       connection->blocked_since = 0;
+      if (n == 0)
+        break;
     }
   return TRUE;
 }
@@ -394,7 +398,8 @@ write_queued (RhConnection *connection, GError **error)
 static void
 update_write_watch (RhConnection *connection)
 {
-  gboolean pending = rh_send_queue_get_length (connection->queue) > 0;
+  gboolean pending = rh_send_queue_get_length (connection->queue) > 0
+                     || rh_transport_get_pending (&connection->transport) > 0;
   if (pending == connection->want_write || connection->watch == NULL)
     return;
   connection->want_write = pending;
@@ -588,7 +593,8 @@ on_tls_accepted (GTlsConnection *tls, const char *why, gpointer user_data)
       rh_connection_close (connection, RH_REASON_PROTOCOL_ERROR, why);
       return;
     }
-  connection->transport.tls = tls;
+  rh_transport_set_tls (&connection->transport, tls);
+  g_object_unref (tls);
   rh_log (G_LOG_LEVEL_INFO, connection->id, NULL, NULL, _("%s TLS handshake complete (%s, %s)"), connection->id,
           rh_transport_tls_version (&connection->transport), g_tls_connection_get_ciphersuite_name (tls));
   watch_socket (connection);

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "protocol/tls-record.h"
+#include "util/transport.h"
 
 typedef enum {
   WAITING_FOR_HELLO,
@@ -103,8 +104,9 @@ start_handshake (RhTlsAccept *accept)
    * glib-networking would otherwise parse the whole system trust store
    * for every connection (megabytes, and milliseconds of CPU). */
   GType type = g_tls_backend_get_server_connection_type (g_tls_backend_get_default ());
-  GIOStream *tls = g_initable_new (type, NULL, &error, "base-io-stream", accept->socket_connection, "certificate",
-                                   accept->certificate, "database", NULL, NULL);
+  g_autoptr (GIOStream) base = rh_transport_tls_base (accept->socket_connection);
+  GIOStream *tls = g_initable_new (type, NULL, &error, "base-io-stream", base, "certificate", accept->certificate,
+                                   "database", NULL, NULL);
   if (tls == NULL)
     {
       finish (accept, NULL, error->message);
