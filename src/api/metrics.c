@@ -145,8 +145,8 @@ rh_metrics_render (const RhApiSources *sources, const RhHttpCounters *http)
                           server.accept_descriptor_failures, server.accept_other_failures,
                           http->accept_descriptor_failures, http->accept_other_failures);
   header (out, "rtmphooks_tls_handshakes_total", "counter",
-          "TLS handshakes on the TLS listeners, by result (failed: not TLS, refused, or older than TLS 1.2; "
-          "cancelled: the handshake deadline or the peer ended it).");
+          "TLS handshakes on the TLS listeners, by result (failed: not TLS, refused, older than TLS 1.2, or the "
+          "peer gone; cancelled: the handshake deadline or a shutdown ended it first).");
   g_string_append_printf (out, "rtmphooks_tls_handshakes_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n"
                           "rtmphooks_tls_handshakes_total{result=\"failed\"} %" G_GUINT64_FORMAT "\n"
                           "rtmphooks_tls_handshakes_total{result=\"cancelled\"} %" G_GUINT64_FORMAT "\n",

@@ -58,7 +58,7 @@ typedef struct {
   guint64 closed[RH_N_REASONS]; /* connections closed, by reason */
   guint64 tls_handshakes_ok;
   guint64 tls_handshakes_failed;    /* not TLS, refused by TLS, or older than TLS 1.2 */
-  guint64 tls_handshakes_cancelled; /* the deadline or the peer ended them first */
+  guint64 tls_handshakes_cancelled; /* the handshake deadline or a shutdown ended them first */
   guint tls_handshakes_running;
   guint tls_handshakes_waiting;     /* whole ClientHello, waiting for a slot */
   gint64 tls_certificate_not_after; /* Unix time; 0: no TLS certificate */

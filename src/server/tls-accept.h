@@ -38,7 +38,7 @@ void rh_tls_accept_cancel (RhTlsAccept *accept);
 typedef struct {
   guint64 completed;     /* handshakes that succeeded */
   guint64 failed;        /* not TLS, a failed handshake, or one below TLS 1.2 */
-  guint64 cancelled;     /* ended by the deadline or the peer before the end */
+  guint64 cancelled;     /* ended first by the handshake deadline or a shutdown */
   guint running;         /* handshakes on threads now */
   guint waiting;         /* with a whole ClientHello, waiting for a slot */
 } RhTlsAcceptCounters;
