@@ -343,6 +343,41 @@ test_check_requires_tls (void)
   rh_test_daemon_free (tls.daemon);
 }
 
+/* TLS 1.2 and 1.3 are accepted, 1.1 and older refused in the handshake;
+ * the server prefers AES-128-GCM. */
+static void
+test_versions (void)
+{
+  TlsDaemon tls = start_tls_daemon ("server", NULL, NULL);
+  g_autofree char *address = g_strdup_printf ("127.0.0.1:%u", tls.tls_port);
+  static const struct { const char *flag; int status; const char *says; } cases[] = {
+    { "-tls1_3", 0, "Cipher is TLS_AES_128_GCM_SHA256" },
+    { "-tls1_2", 0, "Cipher is ECDHE-ECDSA-AES128-GCM-SHA256" },
+    { "-tls1_1", 1, NULL },
+    { "-tls1", 1, NULL },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      /* Security level 0: the client must offer TLS 1.1 to be refused by us. */
+      const char *const argv[] = { "timeout", "30", "openssl", "s_client", "-connect", address, cases[i].flag,
+                                   "-cipher", "DEFAULT:@SECLEVEL=0", "-CAfile", certificate_path ("ca", "pem"),
+                                   NULL };
+      g_autoptr (GSubprocess) client = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDIN_PIPE
+                                                          | G_SUBPROCESS_FLAGS_STDOUT_PIPE
+                                                          | G_SUBPROCESS_FLAGS_STDERR_MERGE, NULL);
+      g_assert_nonnull (client);
+      g_autofree char *output = NULL;
+      g_assert_true (g_subprocess_communicate_utf8 (client, "", NULL, &output, NULL, NULL));
+      g_test_message ("openssl s_client %s: exit %d", cases[i].flag, g_subprocess_get_exit_status (client));
+      if (g_subprocess_get_exit_status (client) != cases[i].status
+          || (cases[i].says != NULL && strstr (output, cases[i].says) == NULL))
+        g_error ("openssl s_client %s:\n%s", cases[i].flag, output);
+    }
+  g_assert_true (rh_test_daemon_log_has (tls.daemon, "illegal or unsupported version"));
+  g_assert_cmpint (rh_test_daemon_stop (tls.daemon), ==, 0);
+  rh_test_daemon_free (tls.daemon);
+}
+
 /* ---- relays to rtmps:// ---- */
 
 /* The origin relays one stream three ways to a target on TLS: with the
@@ -734,6 +769,7 @@ main (int argc, char **argv)
   g_test_add_func ("/tls/config-errors", test_config_errors);
   g_test_add_func ("/tls/publish-and-play", test_publish_and_play);
   g_test_add_func ("/tls/check-requires-tls", test_check_requires_tls);
+  g_test_add_func ("/tls/versions", test_versions);
   g_test_add_func ("/tls/relay", test_relay);
   g_test_add_func ("/tls/reload-certificate", test_reload_certificate);
   g_test_add_func ("/tls/hostile", test_hostile);
