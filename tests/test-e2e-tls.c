@@ -8,7 +8,9 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "test-http.h"
 #include "test-media-tools.h"
@@ -742,7 +744,10 @@ test_hostile (void)
                   rss_after);
   /* The watcher and the publisher are gone: fewer, never more. */
   g_assert_cmpuint (fds_after, <=, fds_before);
-  g_assert_cmpuint (rss_first_wave, <, rss_before + 32 * 1024);
+  /* 2000 connections' worth, twice that under AddressSanitizer (redzones
+   * and shadow memory); a second wave reuses it. */
+  guint64 first_wave_bound_kib = (g_getenv ("ASAN_OPTIONS") != NULL ? 64 : 32) * 1024;
+  g_assert_cmpuint (rss_first_wave, <, rss_before + first_wave_bound_kib);
   g_assert_cmpuint (rss_second_wave, <, rss_first_wave + 8 * 1024);
 
   /* Every stalled one ended by the deadline: the silent ones before
@@ -761,10 +766,31 @@ test_hostile (void)
   rh_test_daemon_free (tls.daemon);
 }
 
+/* LeakSanitizer (gcc 12's and clang 16's alike, on glibc 2.36) crashes
+ * scanning the thread-local storage GnuTLS leaves in the threads GIO
+ * runs TLS handshakes on ("Tracer caught signal 11" at exit). Under the
+ * sanitizers, the daemons this program starts do not check leaks, and
+ * it skips the check at its own exit; AddressSanitizer and UBSan still
+ * watch both. The two waves of stalled handshakes measure what TLS
+ * leaves behind instead. */
+static void
+no_leak_check_with_tls (void)
+{
+  const char *options = g_getenv ("ASAN_OPTIONS");
+  if (options == NULL)
+    return;
+  /* And no quarantine: freed memory is reused at once, so that the
+   * memory the waves of stalled handshakes leave behind is measured as
+   * without the sanitizer. */
+  g_autofree char *without = g_strconcat (options, ":detect_leaks=0:quarantine_size_mb=0", NULL);
+  g_setenv ("ASAN_OPTIONS", without, TRUE);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  no_leak_check_with_tls ();
   make_certificates ();
   g_test_add_func ("/tls/config-errors", test_config_errors);
   g_test_add_func ("/tls/publish-and-play", test_publish_and_play);
@@ -775,5 +801,8 @@ main (int argc, char **argv)
   g_test_add_func ("/tls/hostile", test_hostile);
   int status = g_test_run ();
   rh_test_remove_tree (certificates.dir);
-  return status;
+  fflush (stdout);
+  fflush (stderr);
+  /* Not return: see no_leak_check_with_tls. */
+  _exit (status);
 }
