@@ -313,6 +313,7 @@ on_tls_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
   free_attempt (attempt);
   if (session == NULL || !ok)
     {
+      g_autofree char *why = session != NULL ? describe_tls_failure (tls, error) : NULL;
       /* The handshake thread is done with the socket: it may close. */
       g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
       g_object_unref (connection);
@@ -321,7 +322,6 @@ on_tls_handshake (GObject *source, GAsyncResult *result, gpointer user_data)
         return;
       session->attempt = NULL;
       session->tls_failed = TRUE;
-      g_autofree char *why = describe_tls_failure (tls, error);
       end (session, why);
       return;
     }

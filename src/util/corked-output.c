@@ -7,10 +7,18 @@
 struct _RhCorkedOutput {
   GOutputStream parent;
   GSocket *socket;
-  GByteArray *pending;     /* gathered, not yet sent */
+  GByteArray *pending;     /* what the socket did not take, in order */
   gsize sent;              /* of pending, sent already */
   gboolean corked;
 };
+
+/* What one corked output gathers between cork and uncork, shared by all:
+ * corking happens on the main thread, one output at a time, and what
+ * the socket takes at uncork (nearly always all of it) never needs a
+ * buffer of the connection's own. Only the rest is copied to pending,
+ * so an idle connection holds no gather buffer. */
+static GByteArray *gathered;
+static RhCorkedOutput *gathering;
 
 static void rh_corked_output_pollable_init (GPollableOutputStreamInterface *iface);
 
@@ -42,7 +50,14 @@ send_pending (RhCorkedOutput *output, GError **error)
         }
       output->sent += (gsize) n;
     }
-  g_byte_array_set_size (output->pending, 0);
+  /* A connection that fell behind once keeps no large buffer for it. */
+  if (output->pending->len > 16 * 1024)
+    {
+      g_byte_array_unref (output->pending);
+      output->pending = g_byte_array_new ();
+    }
+  else
+    g_byte_array_set_size (output->pending, 0);
   output->sent = 0;
   return TRUE;
 }
@@ -53,6 +68,16 @@ write_bytes (RhCorkedOutput *output, const void *buffer, gsize count, gboolean b
 {
   if (!output->corked && waiting (output) == 0)
     return g_socket_send_with_blocking (output->socket, buffer, count, blocking, cancellable, error);
+  if (output->corked && waiting (output) == 0)
+    {
+      if (gathered->len + count > RH_CORKED_OUTPUT_MAX)
+        {
+          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK, "the gather buffer is full");
+          return -1;
+        }
+      g_byte_array_append (gathered, buffer, (guint) count);
+      return (gssize) count;
+    }
   /* Behind what waits, never before it. */
   if (waiting (output) > 0 && output->pending->len + count > RH_CORKED_OUTPUT_MAX)
     {
@@ -148,13 +173,47 @@ rh_corked_output_new (GSocket *socket)
 void
 rh_corked_output_cork (RhCorkedOutput *output)
 {
+  g_return_if_fail (gathering == NULL);
+  if (gathered == NULL)
+    gathered = g_byte_array_sized_new (RH_CORKED_OUTPUT_MAX);
+  gathering = output;
   output->corked = TRUE;
 }
 
 gboolean
 rh_corked_output_uncork (RhCorkedOutput *output, GError **error)
 {
-  output->corked = FALSE;
+  gboolean ok = TRUE;
+  if (output->corked)
+    {
+      g_return_val_if_fail (gathering == output, FALSE);
+      gathering = NULL;
+      output->corked = FALSE;
+      /* What was gathered only comes when nothing of the connection's
+       * own waits: it goes out now, and the socket's leftover to pending. */
+      gsize taken = 0;
+      while (taken < gathered->len)
+        {
+          g_autoptr (GError) local_error = NULL;
+          gssize n = g_socket_send_with_blocking (output->socket, (const char *) gathered->data + taken,
+                                                  gathered->len - taken, FALSE, NULL, &local_error);
+          if (n < 0)
+            {
+              if (!g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+                {
+                  g_propagate_error (error, g_steal_pointer (&local_error));
+                  ok = FALSE;
+                }
+              break;
+            }
+          taken += (gsize) n;
+        }
+      if (ok && taken < gathered->len)
+        g_byte_array_append (output->pending, gathered->data + taken, gathered->len - taken);
+      g_byte_array_set_size (gathered, 0);
+      if (!ok)
+        return FALSE;
+    }
   return send_pending (output, error);
 }
 

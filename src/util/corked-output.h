@@ -5,13 +5,15 @@
  * one call, so that a player's merged write stays one system call
  * through TLS too.
  *
- * What the socket does not take at uncork stays here, in order, and
- * goes first at the next uncork (or write): GnuTLS considers it sent.
- * While anything waits, a corked write that would take the gathered
- * bytes past RH_CORKED_OUTPUT_MAX is refused with WOULD_BLOCK, which
- * GnuTLS retries later with the same record. Uncorked (during the TLS
- * handshake, on GIO's thread), writes go straight to the socket,
- * blocking or not as asked, once nothing waits here. */
+ * Corking is for the main thread, one stream at a time: they gather in
+ * one buffer shared by all. What the socket does not take at uncork is
+ * kept by the stream, in order, and goes first at the next uncork (or
+ * write): GnuTLS considers it sent. A corked write that would take the
+ * gathered or kept bytes past RH_CORKED_OUTPUT_MAX is refused with
+ * WOULD_BLOCK, which GnuTLS retries later with the same record.
+ * Uncorked (during the TLS handshake, on GIO's thread), writes go
+ * straight to the socket, blocking or not as asked, once nothing is
+ * kept. */
 #pragma once
 
 #include <gio/gio.h>
