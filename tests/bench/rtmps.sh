@@ -135,8 +135,8 @@ echo "One publisher at 2 Mb/s in clear; players in clear or through TLS 1.3; med
 echo "server on core $server_cpu, load on core $load_cpu; CPU over a ${WINDOW} s window after ${WARMUP} s of warm-up;"
 echo "a run counts when every player got every video message."
 echo
-printf '| players | server | runs complete | CPU %% of a core | vs rtmphooksd in clear | vs nginx-rtmp | latency p50 / p99 ms | load CPU %% |\n'
-printf '|---|---|---|---|---|---|---|---|\n'
+printf '| players | server | runs complete | CPU %% of a core | vs rtmphooksd in clear | vs nginx-rtmp | RSS MiB | latency p50 / p99 ms | load CPU %% |\n'
+printf '|---|---|---|---|---|---|---|---|---|\n'
 for players in $POINTS; do
   ngx_cpu=$(stat nginx "$players" server_cpu | cut -d' ' -f1)
   plain_cpu=$(stat rh-plain "$players" server_cpu | cut -d' ' -f1)
@@ -148,9 +148,10 @@ for players in $POINTS; do
     p50=$(stat "$kind" "$players" latency_p50_ms | cut -d' ' -f1)
     p99=$(stat "$kind" "$players" latency_p99_ms | cut -d' ' -f1)
     load=$(stat "$kind" "$players" load_cpu | cut -d' ' -f1)
-    printf '| %s | %s | %s of %s | %s | %s | %s | %s / %s | %s |\n' "$players" "$name" \
+    rss=$(stat "$kind" "$players" server_rss_kib | awk '{ printf "%.1f", $1 / 1024 }')
+    printf '| %s | %s | %s of %s | %s | %s | %s | %s | %s / %s | %s |\n' "$players" "$name" \
       "$(complete_runs "$kind" "$players")" "$RUNS" "$(fmt "$cpu")" "$(ratio "${cpu%% *}" "$plain_cpu")" \
-      "$(ratio "${cpu%% *}" "$ngx_cpu")" "$p50" "$p99" "$load"
+      "$(ratio "${cpu%% *}" "$ngx_cpu")" "$rss" "$p50" "$p99" "$load"
   done
 done
 
