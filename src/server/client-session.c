@@ -47,8 +47,7 @@ struct _RhClientSession {
   RhClientIo io;
   ConnectAttempt *attempt;
   GSocketConnection *connection;
-  GSocket *socket;
-  RhTransport transport;
+  RhTransport transport;           /* transport.socket: NULL until connected */
   GSource *read_source;
   GSource *write_source;
   guint timer_id;                  /* setup timeout or close grace */
@@ -134,7 +133,6 @@ disconnect (RhClientSession *session)
   g_clear_object (&session->connection);
   g_clear_object (&session->transport.tls);
   session->transport.socket = NULL;
-  session->socket = NULL;
 }
 
 /* The last thing a session does: the owner may free it inside. */
@@ -195,7 +193,7 @@ on_writable (GSocket *socket, GIOCondition condition, gpointer user_data)
 static gboolean
 flush (RhClientSession *session)
 {
-  if (session->socket == NULL || session->in_feed)
+  if (session->transport.socket == NULL || session->in_feed)
     return TRUE;
   while (rh_send_queue_get_length (session->queue) > 0)
     {
@@ -216,7 +214,7 @@ flush (RhClientSession *session)
   gboolean pending = rh_send_queue_get_length (session->queue) > 0;
   if (pending && session->write_source == NULL)
     {
-      session->write_source = g_socket_create_source (session->socket, G_IO_OUT, NULL);
+      session->write_source = g_socket_create_source (session->transport.socket, G_IO_OUT, NULL);
       g_source_set_callback (session->write_source, G_SOURCE_FUNC (on_writable), session, NULL);
       g_source_attach (session->write_source, NULL);
     }
@@ -247,12 +245,11 @@ static void
 start_rtmp (RhClientSession *session, GSocketConnection *connection, GTlsConnection *tls)
 {
   session->connection = connection;
-  session->socket = g_socket_connection_get_socket (connection);
-  session->transport.socket = session->socket;
+  session->transport.socket = g_socket_connection_get_socket (connection);
   session->transport.tls = tls;
   session->state = SESSION_SETUP;
   rh_client_start (session->client);
-  session->read_source = g_socket_create_source (session->socket, G_IO_IN, NULL);
+  session->read_source = g_socket_create_source (session->transport.socket, G_IO_IN, NULL);
   g_source_set_callback (session->read_source, G_SOURCE_FUNC (on_readable), session, NULL);
   g_source_attach (session->read_source, NULL);
   flush (session);

@@ -43,8 +43,7 @@ struct _RhConnection {
   guint64 number;
   char id[24];
   GSocketConnection *socket_connection;
-  GSocket *socket;
-  RhTransport transport;      /* transport.tls once the TLS handshake is done */
+  RhTransport transport;      /* the socket; transport.tls once the TLS handshake is done */
   GTlsCertificate *tls_certificate;  /* a TLS listener's, until the TLS handshake starts */
   RhTlsAccept *tls_accept;    /* the TLS handshake under way */
   char *client_ip;
@@ -119,8 +118,7 @@ rh_connection_new (GSocketConnection *socket_connection, guint64 number, RhPolle
   connection->number = number;
   g_snprintf (connection->id, sizeof connection->id, "c%06" G_GUINT64_FORMAT, number);
   connection->socket_connection = g_object_ref (socket_connection);
-  connection->socket = g_socket_connection_get_socket (socket_connection);
-  connection->transport.socket = connection->socket;
+  connection->transport.socket = g_socket_connection_get_socket (socket_connection);
   if (tls_certificate != NULL)
     connection->tls_certificate = g_object_ref (tls_certificate);
   connection->handshake = rh_handshake_new ();
@@ -129,14 +127,14 @@ rh_connection_new (GSocketConnection *socket_connection, guint64 number, RhPolle
   connection->created_at = g_get_monotonic_time ();
   connection->last_read_at = connection->created_at;
 
-  g_autoptr (GSocketAddress) remote = g_socket_get_remote_address (connection->socket, NULL);
-  g_autoptr (GSocketAddress) local = g_socket_get_local_address (connection->socket, NULL);
+  g_autoptr (GSocketAddress) remote = g_socket_get_remote_address (connection->transport.socket, NULL);
+  g_autoptr (GSocketAddress) local = g_socket_get_local_address (connection->transport.socket, NULL);
   read_endpoint (remote, &connection->client_ip, &connection->client_port);
   read_endpoint (local, &connection->server_ip, &connection->server_port);
 
-  g_socket_set_blocking (connection->socket, FALSE);
+  g_socket_set_blocking (connection->transport.socket, FALSE);
   /* Media is latency-sensitive and we already batch writes ourselves. */
-  g_socket_set_option (connection->socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+  g_socket_set_option (connection->transport.socket, IPPROTO_TCP, TCP_NODELAY, 1, NULL);
   return connection;
 }
 
@@ -348,7 +346,7 @@ void
 rh_connection_limit_send_buffer (RhConnection *connection, gint bytes)
 {
   if (bytes > 0)
-    g_socket_set_option (connection->socket, SOL_SOCKET, SO_SNDBUF, bytes, NULL);
+    g_socket_set_option (connection->transport.socket, SOL_SOCKET, SO_SNDBUF, bytes, NULL);
 }
 
 void
@@ -577,7 +575,7 @@ on_ready (GIOCondition ready, gpointer user_data)
 static void
 watch_socket (RhConnection *connection)
 {
-  connection->watch = rh_poller_watch (connection->poller, g_socket_get_fd (connection->socket), G_IO_IN,
+  connection->watch = rh_poller_watch (connection->poller, g_socket_get_fd (connection->transport.socket), G_IO_IN,
                                        on_ready, connection);
 }
 

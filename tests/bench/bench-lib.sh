@@ -1,6 +1,19 @@
-# Shared by the benchmark scripts (fanout.sh, rtmps.sh), sourced after
-# they set work (a scratch directory), server_cpu, results and
-# NGINX_MODULE.
+# Shared by the benchmark scripts (fanout.sh, rtmps.sh). The functions
+# below bench_setup use work (a scratch directory), server_cpu and
+# results, which the scripts set.
+
+NGINX_MODULE=/usr/lib/nginx/modules/ngx_rtmp_module.so
+
+# What every run needs: nginx-rtmp to compare with, the server's core and
+# the load's (one each on two cores or more), descriptors for 3000+
+# players on each side. NAME prefixes the messages.
+bench_setup() {
+  local name=$1
+  : "${RH_DAEMON:?path to rtmphooksd}" "${RH_FANOUT_LOAD:?path to fanout-load}"
+  [ -f "$NGINX_MODULE" ] || { echo "$name: $NGINX_MODULE missing (apt-get install libnginx-mod-rtmp)" >&2; exit 1; }
+  if [ "$(nproc)" -ge 2 ]; then server_cpu=0; load_cpu=1; else server_cpu=0; load_cpu=0; fi
+  ulimit -n "$(ulimit -Hn)"
+}
 
 # A port nothing listens on (bash's /dev/tcp: no other tool needed),
 # below the kernel's ephemeral range (32768-60999), where a player's or a

@@ -26,15 +26,10 @@ RUNS=${RUNS:-3}
 WARMUP=${WARMUP:-5}
 WINDOW=${WINDOW:-10}
 LATE=${LATE:-5}
-: "${RH_DAEMON:?path to rtmphooksd}" "${RH_FANOUT_LOAD:?path to fanout-load}"
-NGINX_MODULE=/usr/lib/nginx/modules/ngx_rtmp_module.so
-[ -f "$NGINX_MODULE" ] || { echo "fanout: $NGINX_MODULE missing (apt-get install libnginx-mod-rtmp)" >&2; exit 1; }
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+bench_setup fanout
 command -v perf > /dev/null || echo "fanout: perf missing (apt-get install linux-perf): no syscall counts" >&2
-
-ncpu=$(nproc)
-if [ "$ncpu" -ge 2 ]; then server_cpu=0; load_cpu=1; else server_cpu=0; load_cpu=0; fi
-# Descriptors for 3000+ players on each side.
-ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d)
 server_pid=
@@ -46,8 +41,6 @@ cleanup() {
 }
 trap cleanup EXIT
 results="$work/results.txt"
-# shellcheck source=tests/bench/bench-lib.sh
-. "$(dirname "$0")/bench-lib.sh"
 encode_clip
 
 start_server() {

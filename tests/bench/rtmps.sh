@@ -24,14 +24,10 @@ WARMUP=${WARMUP:-5}
 WINDOW=${WINDOW:-10}
 LATE=${LATE:-5}
 HANDSHAKE_SECONDS=${HANDSHAKE_SECONDS:-10}
-: "${RH_DAEMON:?path to rtmphooksd}" "${RH_FANOUT_LOAD:?path to fanout-load}"
-NGINX_MODULE=/usr/lib/nginx/modules/ngx_rtmp_module.so
-[ -f "$NGINX_MODULE" ] || { echo "rtmps: $NGINX_MODULE missing (apt-get install libnginx-mod-rtmp)" >&2; exit 1; }
+# shellcheck source=tests/bench/bench-lib.sh
+. "$(dirname "$0")/bench-lib.sh"
+bench_setup rtmps
 command -v openssl > /dev/null || { echo "rtmps: openssl missing (apt-get install openssl)" >&2; exit 1; }
-
-ncpu=$(nproc)
-if [ "$ncpu" -ge 2 ]; then server_cpu=0; load_cpu=1; else server_cpu=0; load_cpu=0; fi
-ulimit -n "$(ulimit -Hn)"
 
 work=$(mktemp -d)
 server_pid=
@@ -41,8 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 results="$work/results.txt"
-# shellcheck source=tests/bench/bench-lib.sh
-. "$(dirname "$0")/bench-lib.sh"
 encode_clip
 
 # A private CA and a P-256 certificate for 127.0.0.1, as a deployment
