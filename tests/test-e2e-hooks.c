@@ -1015,6 +1015,36 @@ run_fire (const char *config_path, const char *const *fire_args, char **output, 
   return g_subprocess_get_exit_status (process);
 }
 
+/* --fire takes tls as the word true or false, and a rule on tls = true
+ * matches only then. */
+static void
+test_fire_boolean (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *config = g_build_filename (dir, "rtmphooks.conf", NULL);
+  g_assert_true (g_file_set_contents (config,
+                                      "server = { applications = [ \"live\" ]; };\n"
+                                      "rules = ( { name = \"tls-only\"; on = [ \"publish_start\" ];\n"
+                                      "  where = { tls = true; }; exec = { command = [ \"/bin/true\" ]; }; } );\n",
+                                      -1, NULL));
+  g_autofree char *out = NULL, *err = NULL;
+  const char *const secure[] = { "--fire", "publish_start", "app=live", "stream_name=one", "tls=true", NULL };
+  g_assert_cmpint (run_fire (config, secure, &out, &err), ==, 0);
+  g_assert_nonnull (strstr (out, "tls-only"));
+  g_assert_nonnull (strstr (out, "RTMP_TLS=true"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *const clear[] = { "--fire", "publish_start", "app=live", "stream_name=one", "tls=false", NULL };
+  g_assert_cmpint (run_fire (config, clear, &out, &err), ==, 0);
+  g_assert_null (strstr (out, "RTMP_TLS=true"));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  const char *const wrong[] = { "--fire", "publish_start", "app=live", "stream_name=one", "tls=maybe", NULL };
+  g_assert_cmpint (run_fire (config, wrong, &out, &err), !=, 0);
+  g_assert_nonnull (strstr (err, "tls must be true or false"));
+  rh_test_remove_tree (dir);
+}
+
 /* Variables the configuration reads as secrets (http.token, a webhook
  * secret, an Authorization header) are not inherited by hooks unless
  * pass_env names them, and --fire and the debug trace show them masked;
@@ -1264,5 +1294,6 @@ main (int argc, char **argv)
   g_test_add_func ("/hooks-e2e/stalled-stdout", test_stalled_stdout);
   g_test_add_func ("/hooks-e2e/reload-listeners", test_reload_listeners);
   g_test_add_func ("/hooks-e2e/secrets-stay-secret", test_secrets_stay_secret);
+  g_test_add_func ("/hooks-e2e/fire-boolean", test_fire_boolean);
   return g_test_run ();
 }

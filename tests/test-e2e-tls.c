@@ -529,6 +529,25 @@ test_config_errors (void)
                                "server.tls.certificate must be an absolute path");
   rh_test_assert_config_error ("server = {\n  relay_tls = { ca_file = \"/nonexistent/ca.pem\"; };\n};\n", 2,
                                "server.relay_tls.ca_file");
+  rh_test_assert_config_error ("server = {\n  tls = { certificate = \"/c.pem\"; };\n};\n", 2,
+                               "server.tls needs both certificate and key");
+  rh_test_assert_config_error ("server = {\n  tls = { certificate = \"/c.pem\"; key = \"/k\";\n"
+                               "          password = \"x\"; };\n};\n", 3,
+                               "unknown setting server.tls.password (certificate, key)");
+  rh_test_assert_config_error ("server = {\n  tls = \"/c.pem\";\n};\n", 2, "server.tls must be a group");
+  rh_test_assert_config_error ("server = {\n  relay_tls = { verify = \"no\"; };\n};\n", 2,
+                               "verify must be true or false");
+  rh_test_assert_config_error ("server = {\n  relay_tls = { insecure = true; };\n};\n", 2,
+                               "unknown setting server.relay_tls.insecure (ca_file, verify)");
+  rh_test_assert_config_error ("rules = ( { name = \"r\"; on = [ \"publish_start\" ];\n"
+                               "  relay = { url = \"rtmps://example.net/app\"; verify = 1; }; } );\n", 2,
+                               "rule \"r\": relay.verify must be true or false");
+  rh_test_assert_config_error ("rules = ( { name = \"r\"; on = [ \"publish_start\" ];\n"
+                               "  relay = { url = \"rtmps://example.net/app\"; ca_file = \"ca.pem\"; }; } );\n", 2,
+                               "rule \"r\": relay.ca_file must be an absolute path");
+  rh_test_assert_config_error ("rules = ( { name = \"r\"; on = [ \"publish_start\" ];\n"
+                               "  relay = { url = \"rtmpt://example.net/app\"; }; } );\n", 2,
+                               "rule \"r\": relay URL \"rtmpt://example.net/app\" must start with rtmp:// or rtmps://");
   g_autofree char *empty_ca = g_strdup_printf ("%s/empty.pem", certificates.dir);
   g_assert_true (g_file_set_contents (empty_ca, "", -1, NULL));
   g_autofree char *rule = g_strdup_printf ("rules = ( { name = \"r\"; on = [ \"publish_start\" ];\n"
