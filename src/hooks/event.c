@@ -24,6 +24,8 @@ static const char *const type_names[RH_EVENT_N_TYPES] = {
   [RH_EVENT_RECORD_STOP] = "record_stop",
   [RH_EVENT_RELAY_START] = "relay_start",
   [RH_EVENT_RELAY_STOP] = "relay_stop",
+  [RH_EVENT_PULL_START] = "pull_start",
+  [RH_EVENT_PULL_STOP] = "pull_stop",
   [RH_EVENT_CONNECT] = "connect",
   [RH_EVENT_PUBLISH] = "publish",
   [RH_EVENT_PLAY] = "play",
@@ -42,11 +44,13 @@ static const char *const connection_close_fields[] = {
 };
 static const char *const stream_fields[] = { "app", "stream_name", NULL };
 static const char *const publish_start_fields[] = {
-  "app", "stream_name", "publish_type", "client_ip", "tc_url", "query", "tls", "tls_version", NULL
+  "app", "stream_name", "publish_type", "client_ip", "tc_url", "query", "tls", "tls_version", "epoch", NULL
 };
+/* A publish_stop with reason node_lost comes from a surviving node for a
+ * stream whose node died: owner_node names the dead one. */
 static const char *const publish_stop_fields[] = {
   "app", "stream_name", "client_ip", "duration_seconds", "bytes_received", "video_packets",
-  "audio_packets", "reason", NULL
+  "audio_packets", "reason", "owner_node", "epoch", NULL
 };
 static const char *const play_start_fields[] = {
   "app", "stream_name", "client_ip", "query", "tls", "tls_version", NULL
@@ -77,6 +81,12 @@ static const char *const relay_start_fields[] = { "app", "stream_name", "url", N
 static const char *const relay_stop_fields[] = {
   "app", "stream_name", "url", "duration_seconds", "bytes_sent", "reason", NULL
 };
+/* An edge pulling a stream from the node that owns it (origin_node at
+ * url, without its query). */
+static const char *const pull_start_fields[] = { "app", "stream_name", "url", "origin_node", NULL };
+static const char *const pull_stop_fields[] = {
+  "app", "stream_name", "url", "origin_node", "duration_seconds", "bytes_received", "reason", NULL
+};
 static const char *const connect_fields[] = {
   "app", "client_ip", "client_port", "tc_url", "flash_ver", "query", "tls", "tls_version", NULL
 };
@@ -106,6 +116,8 @@ static const char *const *const data_fields[RH_EVENT_N_TYPES] = {
   [RH_EVENT_RECORD_STOP] = record_stop_fields,
   [RH_EVENT_RELAY_START] = relay_start_fields,
   [RH_EVENT_RELAY_STOP] = relay_stop_fields,
+  [RH_EVENT_PULL_START] = pull_start_fields,
+  [RH_EVENT_PULL_STOP] = pull_stop_fields,
   [RH_EVENT_CONNECT] = connect_fields,
   [RH_EVENT_PUBLISH] = publish_fields,
   [RH_EVENT_PLAY] = play_fields,
@@ -114,7 +126,7 @@ static const char *const *const data_fields[RH_EVENT_N_TYPES] = {
 static const char *const number_fields[] = {
   "timestamp", "client_port", "server_port", "duration_seconds", "bytes_received", "bytes_sent",
   "video_packets", "audio_packets", "pid", "exit_status", "signal", "restarts", "width", "height", "bit_depth",
-  "sample_rate", "channels", "seconds", "stalled_seconds", "bytes", NULL
+  "sample_rate", "channels", "seconds", "stalled_seconds", "bytes", "epoch", NULL
 };
 
 gboolean
@@ -124,7 +136,8 @@ rh_event_type_has_field (RhEventType type, const char *name, RhFieldType *field_
 
   if (g_str_has_prefix (name, "data."))
     name += 5;
-  if (strcmp (name, "type") == 0 || strcmp (name, "timestamp") == 0 || strcmp (name, "id") == 0)
+  if (strcmp (name, "type") == 0 || strcmp (name, "timestamp") == 0 || strcmp (name, "id") == 0
+      || strcmp (name, "node_id") == 0)
     found = TRUE;
   else if (strcmp (name, "conn_id") == 0)
     found = type != RH_EVENT_STREAM_CREATE && type != RH_EVENT_STREAM_DELETE;
@@ -182,6 +195,21 @@ next_id (void)
   return g_strdup_printf ("%s-%" G_GUINT64_FORMAT, prefix, ++sequence);
 }
 
+static char *node_id;
+
+void
+rh_event_set_node_id (const char *id)
+{
+  g_free (node_id);
+  node_id = g_strdup (id);
+}
+
+const char *
+rh_event_get_node_id (void)
+{
+  return node_id;
+}
+
 RhEvent *
 rh_event_new (RhEventType type, const char *conn_id, const char *stream_key)
 {
@@ -192,6 +220,7 @@ rh_event_new (RhEventType type, const char *conn_id, const char *stream_key)
   event->id = next_id ();
   event->conn_id = g_strdup (conn_id);
   event->stream_key = g_strdup (stream_key);
+  event->node_id = g_strdup (node_id);
   event->data = g_array_new (FALSE, TRUE, sizeof (RhEventField));
   g_array_set_clear_func (event->data, field_clear);
   return event;
@@ -212,6 +241,7 @@ rh_event_unref (RhEvent *event)
   g_free (event->id);
   g_free (event->conn_id);
   g_free (event->stream_key);
+  g_free (event->node_id);
   g_array_unref (event->data);
   g_free (event);
 }
@@ -328,6 +358,11 @@ rh_event_to_json (const RhEvent *event)
       append_json_member (out, FALSE, "stream_key");
       append_json_string (out, event->stream_key);
     }
+  if (event->node_id != NULL)
+    {
+      append_json_member (out, FALSE, "node_id");
+      append_json_string (out, event->node_id);
+    }
   if (event->data->len > 0)
     {
       append_json_member (out, FALSE, "data");
@@ -392,6 +427,8 @@ rh_event_to_environment (const RhEvent *event)
     g_ptr_array_add (env, variable ("conn_id", event->conn_id));
   if (event->stream_key != NULL)
     g_ptr_array_add (env, variable ("stream_key", event->stream_key));
+  if (event->node_id != NULL)
+    g_ptr_array_add (env, variable ("node_id", event->node_id));
   for (guint i = 0; i < event->data->len; i++)
     {
       const RhEventField *field = &g_array_index (event->data, RhEventField, i);
@@ -418,6 +455,8 @@ rh_event_lookup (const RhEvent *event, const char *name)
     return g_strdup (event->conn_id);
   if (strcmp (name, "stream_key") == 0)
     return g_strdup (event->stream_key);
+  if (strcmp (name, "node_id") == 0)
+    return g_strdup (event->node_id);
   if (g_str_has_prefix (name, "data."))
     name += 5;
   const RhEventField *field = find_field (event, name);

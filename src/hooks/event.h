@@ -25,6 +25,8 @@ typedef enum {
   RH_EVENT_RECORD_STOP,
   RH_EVENT_RELAY_START,
   RH_EVENT_RELAY_STOP,
+  RH_EVENT_PULL_START,
+  RH_EVENT_PULL_STOP,
   /* Requests that decision checks answer before the server goes on:
    * never notifications, so rules cannot react to them. */
   RH_EVENT_CONNECT,
@@ -54,6 +56,7 @@ typedef struct {
   char *id;           /* unique per event, for idempotent receivers */
   char *conn_id;      /* NULL where it does not apply */
   char *stream_key;   /* NULL where it does not apply */
+  char *node_id;      /* the node that saw it, in a fleet; NULL alone */
   GArray *data;       /* RhEventField, in insertion order */
 } RhEvent;
 
@@ -75,6 +78,10 @@ char *rh_event_type_list (guint32 mask);
  * names may be written "data.NAME". */
 gboolean rh_event_type_has_field (RhEventType type, const char *name, RhFieldType *field_type);
 
+/* In a fleet, every event made from now on names this node (NULL: a
+ * single server, no node_id). Set once at start, from the main thread. */
+void rh_event_set_node_id (const char *node_id);
+const char *rh_event_get_node_id (void);
 RhEvent *rh_event_new (RhEventType type, const char *conn_id, const char *stream_key);
 RhEvent *rh_event_ref (RhEvent *event);
 void rh_event_unref (RhEvent *event);

@@ -13,6 +13,7 @@ rh_reason_to_string (RhReason reason)
     [RH_REASON_PROTOCOL_ERROR] = "protocol_error",
     [RH_REASON_REJECTED] = "rejected",
     [RH_REASON_REPLACED] = "replaced",
+    [RH_REASON_LEASE_LOST] = "lease_lost",
   };
   return names[reason];
 }

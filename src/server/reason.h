@@ -13,10 +13,12 @@ typedef enum {
   RH_REASON_PROTOCOL_ERROR,
   RH_REASON_REJECTED,
   RH_REASON_REPLACED,
+  /* In a fleet: the directory gave the stream key to another node. */
+  RH_REASON_LEASE_LOST,
 } RhReason;
 
 /* How many reasons there are, to size a table indexed by RhReason. */
-#define RH_N_REASONS (RH_REASON_REPLACED + 1)
+#define RH_N_REASONS (RH_REASON_LEASE_LOST + 1)
 
 /* The name events and logs use: "client_disconnect", "timeout", ... */
 const char *rh_reason_to_string (RhReason reason);
