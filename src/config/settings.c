@@ -529,6 +529,8 @@ collect_secret_variables (RhConfig *config)
   RhHooksSettings *hooks = &config->hooks;
   if (config->http.token_variable != NULL)
     rh_hooks_settings_add_secret_variable (hooks, config->http.token_variable);
+  if (config->cluster.redis_password_variable != NULL)
+    rh_hooks_settings_add_secret_variable (hooks, config->cluster.redis_password_variable);
   GPtrArray *lists[] = { hooks->rules, hooks->checks };
   for (guint l = 0; l < G_N_ELEMENTS (lists); l++)
     for (guint r = 0; lists[l] != NULL && r < lists[l]->len; r++)
@@ -565,6 +567,7 @@ rh_config_load (const char *path, gboolean must_exist,
   config->http.max_connections_per_ip = 16;
   config->http.timeout = 10;
   g_array_set_clear_func (config->http.listen, (GDestroyNotify) rh_listen_address_clear);
+  rh_cluster_config_init (&config->cluster);
   config->loaded_at = g_get_real_time () / G_USEC_PER_SEC;
   config->warnings = g_ptr_array_new_with_free_func (g_free);
 
@@ -598,13 +601,13 @@ rh_config_load (const char *path, gboolean must_exist,
           config_destroy (&cfg);
           return NULL;
         }
-      static const char *const sections[] = { "server", "hooks", "filters", "rules", "checks", "http", NULL };
+      static const char *const sections[] = { "server", "hooks", "filters", "rules", "checks", "http", "cluster", NULL };
       for (int i = 0; i < config_setting_length (root); i++)
         {
           const config_setting_t *section = config_setting_get_elem (root, (unsigned) i);
           if (!g_strv_contains (sections, config_setting_name (section)))
             rh_config_error (errors, section,
-                             _("unknown section \"%s\" (expected server, hooks, filters, rules, checks or http)"),
+                             _("unknown section \"%s\" (expected server, hooks, filters, rules, checks, http or cluster)"),
                              config_setting_name (section));
         }
       /* In this order whatever the file's: rules use the hooks defaults. */
@@ -624,6 +627,8 @@ rh_config_load (const char *path, gboolean must_exist,
                             config_setting_get_member (root, "checks"), &config->hooks, errors);
       if ((section = config_setting_get_member (root, "http")) != NULL)
         load_http (section, &config->http, errors);
+      if ((section = config_setting_get_member (root, "cluster")) != NULL)
+        rh_cluster_config_load (section, &config->cluster, errors);
       if (config->server.applications == NULL)
         g_ptr_array_add (config->warnings,
                          g_strdup_printf (_("%s: warning: server.applications is not set: a connect to any "
@@ -669,6 +674,7 @@ rh_config_unref (RhConfig *config)
   g_strfreev (config->server.relay);
   g_array_unref (config->http.listen);
   g_free (config->http.token);
+  rh_cluster_config_clear (&config->cluster);
   g_free (config->path);
   g_clear_pointer (&config->warnings, g_ptr_array_unref);
   g_free (config);

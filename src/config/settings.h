@@ -7,6 +7,7 @@
 #include "util/address.h"
 #include "hooks/hooks-settings.h"
 #include "config/tls-settings.h"
+#include "config/cluster-settings.h"
 
 G_BEGIN_DECLS
 
@@ -84,6 +85,7 @@ typedef struct {
   RhServerConfig server;
   RhHooksSettings hooks;
   RhHttpConfig http;
+  RhClusterConfig cluster;         /* enabled FALSE: a single server */
   gint64 loaded_at;                /* real time, seconds */
   /* "FILE:LINE: warning: ..." of a valid configuration: -t prints them,
    * the daemon logs them at start and at each reload. */
