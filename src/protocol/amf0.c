@@ -210,6 +210,13 @@ rh_amf0_object_get_number (const RhAmf0Value *object, const char *name, double f
   return value->v.number;
 }
 
+gboolean
+rh_amf0_object_get_boolean (const RhAmf0Value *object, const char *name)
+{
+  const RhAmf0Value *value = rh_amf0_object_get (object, name);
+  return value != NULL && value->type == RH_AMF0_BOOLEAN && value->v.boolean;
+}
+
 void
 rh_amf0_array_append (RhAmf0Value *array, RhAmf0Value *value)
 {

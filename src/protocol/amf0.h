@@ -85,6 +85,8 @@ const RhAmf0Value *rh_amf0_object_get (const RhAmf0Value *object, const char *na
 /* Convenience lookups: NULL / fallback when absent or of another type. */
 const char *rh_amf0_object_get_string (const RhAmf0Value *object, const char *name);
 double rh_amf0_object_get_number (const RhAmf0Value *object, const char *name, double fallback);
+/* FALSE when absent or not a boolean. */
+gboolean rh_amf0_object_get_boolean (const RhAmf0Value *object, const char *name);
 void rh_amf0_array_append (RhAmf0Value *array, RhAmf0Value *value);
 
 gboolean rh_amf0_value_equal (const RhAmf0Value *a, const RhAmf0Value *b);

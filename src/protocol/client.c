@@ -44,6 +44,7 @@ struct _RhClient {
   guint32 chunk_size;
   guint32 stream_id;
   GError *error;               /* the first refusal, while the reader runs */
+  gboolean refused_as_loop;    /* an rtmphooksd saw its own relay or pull */
 };
 
 RhClient *
@@ -196,7 +197,10 @@ handle_command (RhClient *client, const RhMessage *message)
   const RhAmf0Value *info = rh_command_get (command, 1);
   const char *code = info != NULL ? rh_amf0_object_get_string (info, "code") : NULL;
   if (strcmp (command->name, "_error") == 0)
-    return refuse (client, code != NULL ? code : command->name);
+    {
+      client->refused_as_loop = info != NULL && rh_amf0_object_get_boolean (info, RH_CLIENT_LOOP_PROPERTY);
+      return refuse (client, code != NULL ? code : command->name);
+    }
   if (strcmp (command->name, "_result") == 0)
     {
       if (command->transaction_id == TXN_CONNECT && client->state == CLIENT_SETUP)
@@ -223,6 +227,13 @@ handle_command (RhClient *client, const RhMessage *message)
         {
           client->state = CLIENT_READY;
           client->io->ready (client->user_data);
+        }
+      else if (client->role == RH_CLIENT_PLAY && client->state == CLIENT_READY
+               && g_strcmp0 (code, "NetStream.Play.UnpublishNotify") == 0)
+        {
+          /* A player stays on; a pull ends with the publish it carried. */
+          g_set_error (&client->error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED, _("the stream's publish ended"));
+          return FALSE;
         }
       else if (g_strcmp0 (level, "error") == 0)
         return refuse (client, code != NULL ? code : "error");
@@ -322,4 +333,10 @@ rh_client_send_teardown (RhClient *client)
   send_command (client, RH_CSID_COMMAND, 0,
                 rh_command_build ("deleteStream", TXN_DELETE_STREAM, rh_amf0_null_new (),
                                   rh_amf0_number_new (client->stream_id), NULL));
+}
+
+gboolean
+rh_client_refused_as_loop (const RhClient *client)
+{
+  return client->refused_as_loop;
 }

@@ -58,6 +58,12 @@ guint32 rh_client_get_chunk_size (const RhClient *client);
 /* The message stream createStream gave (0 before). */
 guint32 rh_client_get_stream_id (const RhClient *client);
 
+/* The server refused the connect because it is a relay or pull loop
+ * (rtmphooksd marks such a refusal with RH_CLIENT_LOOP_PROPERTY = true in
+ * its _error's information object): trying again cannot help. */
+gboolean rh_client_refused_as_loop (const RhClient *client);
+#define RH_CLIENT_LOOP_PROPERTY "rtmphooksLoop"
+
 /* Chunk streams a client writes on beside the control ones. */
 enum {
   RH_CLIENT_CSID_STREAM_COMMAND = 8,

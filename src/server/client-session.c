@@ -39,6 +39,7 @@ struct _RhClientSession {
   const RhRtmpUrl *url;
   const RhClientTls *tls;
   gboolean tls_failed;
+  gboolean publish_ended;
   guint relay_hops;
   const RhClientSessionOwner *owner;
   gpointer owner_data;
@@ -168,6 +169,7 @@ on_readable (GSocket *socket, GIOCondition condition, gpointer user_data)
   session->in_feed = FALSE;
   if (!ok)
     {
+      session->publish_ended = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED);
       end (session, error->message);
       return G_SOURCE_CONTINUE;
     }
@@ -511,4 +513,16 @@ gboolean
 rh_client_session_failed_in_tls (const RhClientSession *session)
 {
   return session->tls_failed;
+}
+
+gboolean
+rh_client_session_publish_ended (const RhClientSession *session)
+{
+  return session->publish_ended;
+}
+
+gboolean
+rh_client_session_refused_as_loop (const RhClientSession *session)
+{
+  return rh_client_refused_as_loop (session->client);
 }

@@ -70,5 +70,11 @@ guint64 rh_client_session_get_bytes_sent (const RhClientSession *session);
 /* It ended because its TLS handshake failed (an untrusted certificate,
  * a name that does not match, a server that does not speak TLS). */
 gboolean rh_client_session_failed_in_tls (const RhClientSession *session);
+/* Playing: it ended because the server said the stream's publish ended
+ * (NetStream.Play.UnpublishNotify). */
+gboolean rh_client_session_publish_ended (const RhClientSession *session);
+/* The server refused it as a relay or pull loop (it reaches this very
+ * daemon or node, or crossed too many): trying again cannot help. */
+gboolean rh_client_session_refused_as_loop (const RhClientSession *session);
 
 G_END_DECLS

@@ -3,7 +3,9 @@
  * start) and how many relays the stream has already crossed. A daemon
  * refuses a connect that carries its own token (a relay to itself, which
  * would replace its own publisher or chain streams without end) or more
- * hops than RH_RELAY_MAX_HOPS (a loop through other daemons). */
+ * hops than RH_RELAY_MAX_HOPS (a loop through other daemons). In a fleet
+ * the connect also names the node, and pulls between nodes are marked
+ * the same way. */
 #pragma once
 
 #include "protocol/amf0.h"
@@ -11,6 +13,10 @@
 G_BEGIN_DECLS
 
 #define RH_RELAY_MAX_HOPS 8
+
+/* In a fleet: connects also name this node (node_id, NULL alone), and a
+ * connect naming it is refused; max_hops replaces RH_RELAY_MAX_HOPS. */
+void rh_relay_loop_configure (const char *node_id, guint max_hops);
 
 /* This process's token: 32 hex digits, the same for its whole life. */
 const char *rh_relay_loop_instance (void);

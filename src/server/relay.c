@@ -124,6 +124,14 @@ on_session_ended (RhClientSession *session, const char *why, gpointer owner)
   RhRelay *relay = owner;
   if (relay->state == RELAY_CLOSING || why == NULL)
     finish (relay);
+  else if (rh_client_session_refused_as_loop (session))
+    {
+      /* A relay to this very daemon (or round a loop) never works: it
+       * ends now instead of retrying forever. */
+      g_warning (_("relay to %s refused as a loop (%s): not retried"), relay->url.public_url, why);
+      relay->end_reason = "loop";
+      finish (relay);
+    }
   else
     fail (relay, why);
 }
