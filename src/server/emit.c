@@ -101,6 +101,8 @@ rh_emit_publish_start (const RhEventSink *sink, RhPublisher *publisher, const ch
   rh_event_add_string (event, "tc_url", tc_url);
   rh_event_add_string (event, "query", publisher->query);
   add_transport (event, publisher->connection);
+  if (publisher->epoch > 0)
+    rh_event_add_number (event, "epoch", publisher->epoch);
   emit (sink, event);
 }
 
@@ -114,6 +116,45 @@ rh_emit_publish_stop (const RhEventSink *sink, RhPublisher *publisher, RhReason 
   rh_event_add_number (event, "video_packets", (gint64) publisher->video_packets);
   rh_event_add_number (event, "audio_packets", (gint64) publisher->audio_packets);
   rh_event_add_string (event, "reason", rh_reason_to_string (reason));
+  if (publisher->epoch > 0)
+    rh_event_add_number (event, "epoch", publisher->epoch);
+  emit (sink, event);
+}
+
+void
+rh_emit_publish_lost (const RhEventSink *sink, const char *app, const char *name, const char *owner_node,
+                      gint64 epoch)
+{
+  g_autofree char *key = g_strdup_printf ("%s/%s", app, name);
+  RhEvent *event = rh_event_new (RH_EVENT_PUBLISH_STOP, NULL, key);
+  rh_event_add_string (event, "app", app);
+  rh_event_add_string (event, "stream_name", name);
+  rh_event_add_string (event, "reason", "node_lost");
+  rh_event_add_string (event, "owner_node", owner_node);
+  if (epoch > 0)
+    rh_event_add_number (event, "epoch", epoch);
+  emit (sink, event);
+}
+
+void
+rh_emit_pull_start (const RhEventSink *sink, RhStream *stream, const char *url, const char *origin_node)
+{
+  RhEvent *event = stream_event (RH_EVENT_PULL_START, stream, NULL);
+  rh_event_add_string (event, "url", url);
+  rh_event_add_string (event, "origin_node", origin_node);
+  emit (sink, event);
+}
+
+void
+rh_emit_pull_stop (const RhEventSink *sink, RhStream *stream, const char *url, const char *origin_node,
+                   gint64 duration_seconds, guint64 bytes_received, const char *reason)
+{
+  RhEvent *event = stream_event (RH_EVENT_PULL_STOP, stream, NULL);
+  rh_event_add_string (event, "url", url);
+  rh_event_add_string (event, "origin_node", origin_node);
+  rh_event_add_number (event, "duration_seconds", duration_seconds);
+  rh_event_add_number (event, "bytes_received", (gint64) bytes_received);
+  rh_event_add_string (event, "reason", reason);
   emit (sink, event);
 }
 

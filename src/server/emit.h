@@ -32,6 +32,15 @@ void rh_emit_stream_create (const RhEventSink *sink, RhStream *stream);
 void rh_emit_stream_delete (const RhEventSink *sink, RhStream *stream);
 void rh_emit_publish_start (const RhEventSink *sink, RhPublisher *publisher, const char *tc_url);
 void rh_emit_publish_stop (const RhEventSink *sink, RhPublisher *publisher, RhReason reason);
+/* In a fleet: a survivor's publish_stop (reason node_lost) for a stream
+ * that was live on owner_node, which died. */
+void rh_emit_publish_lost (const RhEventSink *sink, const char *app, const char *name, const char *owner_node,
+                           gint64 epoch);
+/* An edge's pull of a stream from the node that owns it (url without
+ * its query). */
+void rh_emit_pull_start (const RhEventSink *sink, RhStream *stream, const char *url, const char *origin_node);
+void rh_emit_pull_stop (const RhEventSink *sink, RhStream *stream, const char *url, const char *origin_node,
+                        gint64 duration_seconds, guint64 bytes_received, const char *reason);
 void rh_emit_play_start (const RhEventSink *sink, RhPlayer *player);
 void rh_emit_play_stop (const RhEventSink *sink, RhPlayer *player, RhReason reason);
 /* Media flow: the first media of a publish, none for a while (a frozen

@@ -10,6 +10,7 @@
 
 struct _RhRegistry {
   const RhEventSink *sink;
+  RhDirectoryHook directory;
   RhStreamPolicy policy;
   GHashTable *streams;  /* key -> RhStream */
   guint64 ended_player_dropped;
@@ -38,7 +39,9 @@ on_codec_detected (RhStream *stream, const char *track, const char *codec, const
     g_string_append_printf (more, " channels=%u", details->channels);
   rh_log (G_LOG_LEVEL_INFO, conn_id, stream->key, NULL, "codec_detected %s track=%s codec=%s%s", stream->key,
           track, codec, more->str);
-  rh_emit_codec_detected (registry->sink, stream, track, codec, details);
+  /* A pulled stream's codecs are the owner node's to announce. */
+  if (stream->publisher != NULL)
+    rh_emit_codec_detected (registry->sink, stream, track, codec, details);
 }
 
 static const RhStreamObserver stream_observer = { on_codec_detected };
@@ -86,7 +89,7 @@ rh_registry_obtain (RhRegistry *registry, const char *app, const char *name)
 void
 rh_registry_release (RhRegistry *registry, RhStream *stream)
 {
-  if (stream->publisher != NULL || stream->players->len > 0)
+  if (rh_stream_is_live (stream) || stream->players->len > 0)
     return;
   rh_log (G_LOG_LEVEL_INFO, NULL, stream->key, NULL, _("stream %s deleted"), stream->key);
   rh_emit_stream_delete (registry->sink, stream);
@@ -108,6 +111,19 @@ rh_registry_set_policy (RhRegistry *registry, const RhStreamPolicy *policy)
   g_hash_table_iter_init (&iter, registry->streams);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     ((RhStream *) value)->policy = *policy;
+}
+
+void
+rh_registry_set_directory (RhRegistry *registry, const RhDirectoryFuncs *funcs, gpointer user_data)
+{
+  registry->directory.funcs = funcs;
+  registry->directory.user_data = user_data;
+}
+
+const RhDirectoryHook *
+rh_registry_get_directory (RhRegistry *registry)
+{
+  return &registry->directory;
 }
 
 const RhEventSink *

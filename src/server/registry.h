@@ -3,6 +3,7 @@
  * the event sink through which stream events leave. */
 #pragma once
 
+#include "directory.h"
 #include "emit.h"
 #include "stream.h"
 #include "types.h"
@@ -15,13 +16,16 @@ void rh_registry_free (RhRegistry *registry);
 /* The stream for app/name, created (empty) if there is none. */
 RhStream *rh_registry_obtain (RhRegistry *registry, const char *app, const char *name);
 RhStream *rh_registry_lookup (RhRegistry *registry, const char *app, const char *name);
-/* Forgets the stream if it has neither publisher nor players any more. */
+/* Forgets the stream if it has neither publisher, pull nor players any more. */
 void rh_registry_release (RhRegistry *registry, RhStream *stream);
 guint rh_registry_get_n_streams (RhRegistry *registry);
 
 /* A new policy for every stream, live ones included. */
 void rh_registry_set_policy (RhRegistry *registry, const RhStreamPolicy *policy);
 const RhEventSink *rh_registry_get_sink (RhRegistry *registry);
+/* In a fleet, the stream directory publishes claim keys from. */
+void rh_registry_set_directory (RhRegistry *registry, const RhDirectoryFuncs *funcs, gpointer user_data);
+const RhDirectoryHook *rh_registry_get_directory (RhRegistry *registry);
 
 /* A player's play ended: its counts go to the totals. */
 void rh_registry_count_ended_player (RhRegistry *registry, const RhPlayer *player);

@@ -29,7 +29,10 @@
 #include "util/listener.h"
 #include "tls-accept.h"
 #include "outputs.h"
+#include "pull.h"
 #include "registry.h"
+#include "relay-loop.h"
+#include "stream.h"
 #include "session.h"
 #include <glib/gi18n.h>
 #include "util/log.h"
@@ -47,6 +50,7 @@ struct _RhServer {
   GPtrArray *per_ip_exempt;  /* GInetAddressMask*: no per-IP limit */
   RhRegistry *registry;
   RhOutputs *outputs;          /* recordings and relays */
+  RhPulls *pulls;              /* in a fleet: streams pulled from their owners */
   RhFlush *flush;            /* media: waits for the merge window */
   RhFlush *urgent_flush;     /* replies and control: never waits */
   RhPoller *poller;          /* every client socket, one GSource */
@@ -131,6 +135,10 @@ take_config (RhServer *server, RhConfig *config)
   rh_registry_set_policy (server->registry, &policy);
   rh_flush_set_window (server->flush, (gint64) (settings->merge_window * G_USEC_PER_SEC));
   rh_outputs_configure (server->outputs, settings);
+  RhClientTls pull_tls = { settings->relay_tls.database, settings->relay_tls.verify };
+  rh_pulls_configure (server->pulls, &pull_tls, config->cluster.pull_idle);
+  rh_relay_loop_configure (config->cluster.enabled ? config->cluster.node_id : NULL,
+                           config->cluster.enabled ? (guint) config->cluster.max_hops : RH_RELAY_MAX_HOPS);
 }
 
 static gboolean
@@ -287,6 +295,7 @@ rh_server_new (RhConfig *config)
   server->per_ip_exempt = g_ptr_array_new_with_free_func (g_object_unref);
   server->registry = rh_registry_new (&server->sink, &policy);
   server->outputs = rh_outputs_new (server->registry);
+  server->pulls = rh_pulls_new (server->registry);
   server->poller = rh_poller_new ();
   server->flush = rh_flush_new (flush_connection, (gpointer (*) (gpointer)) rh_connection_ref,
                                 (GDestroyNotify) rh_connection_unref, server);
@@ -315,6 +324,7 @@ rh_server_free (RhServer *server)
   g_ptr_array_unref (server->per_ip_exempt);
   g_clear_pointer (&server->session_settings.applications, g_ptr_array_unref);
   rh_outputs_free (server->outputs);
+  rh_pulls_free (server->pulls);
   rh_registry_free (server->registry);
   rh_config_unref (server->config);
   g_free (server);
@@ -479,6 +489,7 @@ rh_server_shutdown (RhServer *server)
   server->shutting_down = TRUE;
   GHashTableIter iter;
   g_hash_table_remove_all (server->listeners);
+  rh_pulls_stop_all (server->pulls);
 
   while (g_hash_table_size (server->connections) > 0)
     {
@@ -535,6 +546,74 @@ rh_server_get_counters (RhServer *server, RhServerCounters *counters)
     }
   rh_registry_get_counters (server->registry, &counters->streams, &counters->publishers,
                             &counters->players, &counters->player_dropped);
+  RhPullsCounters pulls;
+  rh_pulls_get_counters (server->pulls, &pulls);
+  counters->pulls = pulls.active;
+  counters->pulls_started = pulls.started;
+  counters->pulls_failed = pulls.failed;
+  counters->pull_bytes = pulls.bytes;
+}
+
+/* ---- the fleet's directory ---- */
+
+void
+rh_server_set_directory (RhServer *server, const RhDirectoryFuncs *funcs, gpointer user_data)
+{
+  rh_registry_set_directory (server->registry, funcs, user_data);
+}
+
+static RhStream *
+lookup_key (RhServer *server, const char *key)
+{
+  const char *slash = strchr (key, '/');
+  if (slash == NULL)
+    return NULL;
+  g_autofree char *app = g_strndup (key, (gsize) (slash - key));
+  return rh_registry_lookup (server->registry, app, slash + 1);
+}
+
+gboolean
+rh_server_end_publish (RhServer *server, const char *key, RhReason reason, const char *why)
+{
+  RhStream *stream = lookup_key (server, key);
+  if (stream == NULL || stream->publisher == NULL)
+    return FALSE;
+  rh_connection_close (stream->publisher->connection, reason, why);
+  return TRUE;
+}
+
+void
+rh_server_start_pull (RhServer *server, const char *key, const char *url, const char *origin_node)
+{
+  if (!server->shutting_down)
+    rh_pulls_start (server->pulls, key, url, origin_node);
+}
+
+void
+rh_server_report_node_lost (RhServer *server, const char *key, const char *owner_node, gint64 epoch)
+{
+  const char *slash = strchr (key, '/');
+  if (slash == NULL)
+    return;
+  g_autofree char *app = g_strndup (key, (gsize) (slash - key));
+  rh_emit_publish_lost (&server->sink, app, slash + 1, owner_node, epoch);
+}
+
+GPtrArray *
+rh_server_list_unserved (RhServer *server)
+{
+  GPtrArray *keys = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) streams = rh_registry_list_streams (server->registry);
+  for (guint i = 0; i < streams->len; i++)
+    {
+      RhStream *stream = g_ptr_array_index (streams, i);
+      gboolean audience = FALSE;
+      for (guint p = 0; p < stream->players->len && !audience; p++)
+        audience = !((RhPlayer *) g_ptr_array_index (stream->players, p))->is_pull;
+      if (!rh_stream_is_live (stream) && audience)
+        g_ptr_array_add (keys, g_strdup (stream->key));
+    }
+  return keys;
 }
 
 void

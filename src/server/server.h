@@ -9,6 +9,7 @@
 #include "types.h"
 #include "reason.h"
 #include "outputs.h"
+#include "directory.h"
 #include "hooks/check-runner.h"
 #include "hooks/event.h"
 
@@ -62,10 +63,28 @@ typedef struct {
   guint tls_handshakes_running;
   guint tls_handshakes_waiting;     /* whole ClientHello, waiting for a slot */
   gint64 tls_certificate_not_after; /* Unix time; 0: no TLS certificate */
+  guint pulls;                      /* in a fleet: streams pulled from their owners now */
+  guint64 pulls_started;
+  guint64 pulls_failed;             /* attempts that never reached the owner's stream */
+  guint64 pull_bytes;
 } RhServerCounters;
 
 void rh_server_get_counters (RhServer *server, RhServerCounters *counters);
 /* Counters, logged on demand. */
 void rh_server_log_stats (RhServer *server);
+
+/* In a fleet: the stream directory publishes claim their keys from and
+ * waiting players ask (NULL funcs: none). */
+void rh_server_set_directory (RhServer *server, const RhDirectoryFuncs *funcs, gpointer user_data);
+/* Ends the publish of key ("app/name"), closing its publisher's
+ * connection with reason; FALSE when none is here. */
+gboolean rh_server_end_publish (RhServer *server, const char *key, RhReason reason, const char *why);
+/* Pulls key from url (another node's), unless it is live or pulled here. */
+void rh_server_start_pull (RhServer *server, const char *key, const char *url, const char *origin_node);
+/* publish_stop with reason node_lost for key, which was live on
+ * owner_node (dead now) under epoch. */
+void rh_server_report_node_lost (RhServer *server, const char *key, const char *owner_node, gint64 epoch);
+/* Keys players wait for with neither a publisher nor a pull here. */
+GPtrArray *rh_server_list_unserved (RhServer *server);
 
 G_END_DECLS

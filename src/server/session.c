@@ -35,6 +35,7 @@
 #include "replies.h"
 #include "stream.h"
 #include "protocol/aggregate.h"
+#include "protocol/client.h"
 #include "protocol/amf0.h"
 #include "protocol/command.h"
 #include "protocol/data-message.h"
@@ -57,11 +58,13 @@ typedef enum {
   PENDING_CONNECT,
   PENDING_PUBLISH,
   PENDING_PLAY,
+  PENDING_CLAIM,          /* a publish the checks allowed, waiting for the fleet's directory */
 } PendingKind;
 
 typedef struct {
   PendingKind kind;
   RhCheckRequest *request;
+  RhClaimRequest *claim;  /* claim */
   double transaction_id;  /* connect */
   char *app;              /* connect */
   char *tc_url;           /* connect */
@@ -69,9 +72,9 @@ typedef struct {
   RhAmf0Value *enhanced;  /* connect: the client's Enhanced RTMP fourCcList, or NULL */
   gboolean is_enhanced;   /* connect: it announced Enhanced RTMP */
   guint32 stream_id;      /* publish, play */
-  char *name;             /* publish, play */
+  char *name;             /* publish, play, claim */
   char *query;
-  char *publish_type;     /* publish */
+  char *publish_type;     /* publish, claim */
 } Pending;
 
 struct _RhSession {
@@ -130,7 +133,11 @@ drop_pending (RhSession *session)
 {
   if (session->pending != NULL)
     {
-      rh_check_request_cancel (session->pending->request);
+      if (session->pending->request != NULL)
+        rh_check_request_cancel (session->pending->request);
+      const RhDirectoryHook *directory = rh_registry_get_directory (session->registry);
+      if (session->pending->claim != NULL && directory->funcs != NULL)
+        directory->funcs->cancel (session->pending->claim, directory->user_data);
       g_clear_pointer (&session->pending, pending_free);
     }
   g_queue_clear_full (&session->held, (GDestroyNotify) held_message_free);
@@ -195,6 +202,9 @@ end_publisher (RhSession *session, RhPublisher *publisher, RhReason reason)
           rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
           duration, publisher->bytes_received, publisher->video_packets, publisher->audio_packets);
   rh_emit_publish_stop (rh_registry_get_sink (session->registry), publisher, reason);
+  const RhDirectoryHook *directory = rh_registry_get_directory (session->registry);
+  if (publisher->claimed && directory->funcs != NULL)
+    directory->funcs->release (stream->key, directory->user_data);
   rh_stream_clear_publisher (stream, reason);
   g_ptr_array_remove (session->publishers, publisher);
   update_role (session);
@@ -215,7 +225,8 @@ end_player (RhSession *session, RhPlayer *player, RhReason reason)
           " dropped=%" G_GUINT64_FORMAT " skips=%" G_GUINT64_FORMAT,
           rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
           duration, player->bytes_sent, player->pacing.dropped, player->pacing.skips);
-  rh_emit_play_stop (rh_registry_get_sink (session->registry), player, reason);
+  if (!player->is_pull)
+    rh_emit_play_stop (rh_registry_get_sink (session->registry), player, reason);
   rh_registry_count_ended_player (session->registry, player);
   rh_stream_remove_player (stream, player);
   g_ptr_array_remove (session->players, player);
@@ -420,13 +431,20 @@ accept_connect (RhSession *session, double transaction_id, char *app, const char
 }
 
 static void
+send_connect_refusal (RhSession *session, double transaction_id, const char *description, gboolean loop)
+{
+  RhAmf0Value *info = rh_command_status_object ("error", "NetConnection.Connect.Rejected", description);
+  /* Another rtmphooksd's relay or pull learns not to try again. */
+  if (loop)
+    rh_amf0_object_set (info, RH_CLIENT_LOOP_PROPERTY, rh_amf0_boolean_new (TRUE));
+  g_autoptr (GBytes) reply = rh_command_build ("_error", transaction_id, rh_amf0_null_new (), info, NULL);
+  send_command (session, 0, reply);
+}
+
+static void
 send_connect_rejected (RhSession *session, double transaction_id, const char *description)
 {
-  g_autoptr (GBytes) reply = rh_command_build ("_error", transaction_id, rh_amf0_null_new (),
-                                               rh_command_status_object ("error", "NetConnection.Connect.Rejected",
-                                                                         description),
-                                               NULL);
-  send_command (session, 0, reply);
+  send_connect_refusal (session, transaction_id, description, FALSE);
 }
 
 static gboolean
@@ -475,7 +493,7 @@ handle_connect (RhSession *session, const RhMessage *message, const RhCommand *c
   const char *loop;
   if (!rh_relay_loop_check_connect (object, &session->relay_hops, &loop))
     {
-      send_connect_rejected (session, command->transaction_id, loop);
+      send_connect_refusal (session, command->transaction_id, loop, TRUE);
       return reject (error, _("connect refused: %s"), loop);
     }
 
@@ -521,19 +539,49 @@ handle_create_stream (RhSession *session, const RhMessage *message, const RhComm
   return TRUE;
 }
 
+/* description goes to the client, why to the log. */
 static gboolean
-accept_publish (RhSession *session, guint32 stream_id, const char *name, char *query, const char *type,
+refuse_publish (RhSession *session, guint32 stream_id, char *query, const char *description, const char *why,
                 GError **error)
 {
+  g_free (query);
+  send_status (session, stream_id, "error", "NetStream.Publish.BadName", description);
+  return reject (error, "%s", why);
+}
+
+static gboolean
+refuse_duplicate (RhSession *session, guint32 stream_id, char *query, const char *key, GError **error)
+{
+  g_autofree char *why = g_strdup_printf (_("%s is already being published"), key);
+  return refuse_publish (session, stream_id, query, "already publishing", why, error);
+}
+
+/* The publish is accepted: it replaces a local publisher if the settings
+ * say so. epoch: the fleet directory's for this claim (0: none). */
+static gboolean
+start_publish (RhSession *session, guint32 stream_id, const char *name, char *query, const char *type,
+               gboolean claimed, gint64 epoch, GError **error)
+{
   RhStream *stream = rh_registry_obtain (session->registry, session->app, name);
+  if (stream->pulled_from != NULL)
+    {
+      g_autofree char *description = g_strdup_printf ("pulled from node %s", stream->pulled_from);
+      g_autofree char *why = g_strdup_printf (_("%s is being pulled from node %s"), stream->key, stream->pulled_from);
+      gboolean ok = refuse_publish (session, stream_id, query, description, why, error);
+      const RhDirectoryHook *directory = rh_registry_get_directory (session->registry);
+      if (claimed && directory->funcs != NULL)
+        directory->funcs->release (stream->key, directory->user_data);
+      return ok;
+    }
   if (stream->publisher != NULL)
     {
       if (!session->settings->replace_duplicate_publish)
         {
-          g_free (query);
-          send_status (session, stream_id, "error", "NetStream.Publish.BadName",
-                       "already publishing");
-          return reject (error, _("%s is already being published"), stream->key);
+          /* The other publisher keeps the claim; this one's goes. */
+          const RhDirectoryHook *directory = rh_registry_get_directory (session->registry);
+          if (claimed && directory->funcs != NULL)
+            directory->funcs->release (stream->key, directory->user_data);
+          return refuse_duplicate (session, stream_id, query, stream->key, error);
         }
       RhConnection *old = rh_connection_ref (stream->publisher->connection);
       rh_connection_close (old, RH_REASON_REPLACED, _("replaced by a new publisher"));
@@ -549,6 +597,8 @@ accept_publish (RhSession *session, guint32 stream_id, const char *name, char *q
   publisher->publish_type = g_strdup (type != NULL ? type : "live");
   publisher->started_at = g_get_monotonic_time ();
   publisher->relay_hops = session->relay_hops;
+  publisher->claimed = claimed;
+  publisher->epoch = epoch;
   g_ptr_array_add (session->publishers, publisher);
   rh_stream_set_publisher (stream, publisher);
 
@@ -560,6 +610,34 @@ accept_publish (RhSession *session, guint32 stream_id, const char *name, char *q
           type_shown);
   rh_emit_publish_start (rh_registry_get_sink (session->registry), publisher, session->tc_url);
   update_role (session);
+  return TRUE;
+}
+
+static void on_claim_done (gboolean granted, gint64 epoch, const char *refusal, gpointer user_data);
+
+/* A publish the checks allowed. In a fleet the directory must grant the
+ * key first (the session waits as for a check). */
+static gboolean
+accept_publish (RhSession *session, guint32 stream_id, const char *name, char *query, const char *type,
+                GError **error)
+{
+  RhStream *stream = rh_registry_lookup (session->registry, session->app, name);
+  if (stream != NULL && stream->publisher != NULL && !session->settings->replace_duplicate_publish)
+    return refuse_duplicate (session, stream_id, query, stream->key, error);
+  const RhDirectoryHook *directory = rh_registry_get_directory (session->registry);
+  if (directory->funcs == NULL)
+    return start_publish (session, stream_id, name, query, type, FALSE, 0, error);
+  Pending *pending = g_new0 (Pending, 1);
+  pending->kind = PENDING_CLAIM;
+  pending->stream_id = stream_id;
+  pending->name = g_strdup (name);
+  pending->query = query;
+  pending->publish_type = g_strdup (type);
+  session->pending = pending;
+  g_autofree char *key = g_strdup_printf ("%s/%s", session->app, name);
+  rh_log (G_LOG_LEVEL_INFO, rh_connection_get_id (session->connection), key, NULL,
+          "%s waits for the stream directory", rh_connection_get_id (session->connection));
+  pending->claim = directory->funcs->claim (key, on_claim_done, session, directory->user_data);
   return TRUE;
 }
 
@@ -617,12 +695,18 @@ accept_play (RhSession *session, guint32 stream_id, const char *name, char *quer
   player->stream_id = stream_id;
   player->query = query;
   player->started_at = g_get_monotonic_time ();
+  /* Another node's pull (or a relay's play): not an audience's play. */
+  player->is_pull = session->relay_hops > 0;
   g_ptr_array_add (session->players, player);
   rh_stream_add_player (stream, player);
   rh_log (G_LOG_LEVEL_MESSAGE, rh_connection_get_id (session->connection), stream->key, NULL,
-          "%s play_start %s%s", rh_connection_get_id (session->connection), stream->key,
-          rh_stream_is_live (stream) ? "" : " (waiting for a publisher)");
-  rh_emit_play_start (rh_registry_get_sink (session->registry), player);
+          "%s %s %s%s", rh_connection_get_id (session->connection), player->is_pull ? "pull_serve" : "play_start",
+          stream->key, rh_stream_is_live (stream) ? "" : " (waiting for a publisher)");
+  if (!player->is_pull)
+    rh_emit_play_start (rh_registry_get_sink (session->registry), player);
+  const RhDirectoryHook *directory = rh_registry_get_directory (session->registry);
+  if (!rh_stream_is_live (stream) && !player->is_pull && directory->funcs != NULL)
+    directory->funcs->wanted (stream->key, directory->user_data);
   update_role (session);
   return TRUE;
 }
@@ -891,6 +975,32 @@ on_verdict (const RhVerdict *verdict, gpointer user_data)
 
   gboolean ok = verdict->allowed ? allow (session, pending, verdict, &error)
                                  : deny (session, pending, verdict, &error);
+  pending_free (pending);
+  if (ok)
+    ok = handle_held (session, &error);
+  if (!ok)
+    rh_connection_close (connection,
+                         g_error_matches (error, RH_SESSION_ERROR, RH_SESSION_ERROR_REJECTED)
+                         ? RH_REASON_REJECTED : RH_REASON_PROTOCOL_ERROR,
+                         error->message);
+}
+
+static void
+on_claim_done (gboolean granted, gint64 epoch, const char *refusal, gpointer user_data)
+{
+  RhSession *session = user_data;
+  Pending *pending = g_steal_pointer (&session->pending);
+  g_autoptr (RhConnection) connection = rh_connection_ref (session->connection);
+  g_autoptr (GError) error = NULL;
+  gboolean ok;
+  if (granted)
+    ok = start_publish (session, pending->stream_id, pending->name, g_steal_pointer (&pending->query),
+                        pending->publish_type, TRUE, epoch, &error);
+  else
+    {
+      send_status (session, pending->stream_id, "error", "NetStream.Publish.BadName", refusal);
+      ok = reject (&error, _("publish of %s/%s refused: %s"), session->app, pending->name, refusal);
+    }
   pending_free (pending);
   if (ok)
     ok = handle_held (session, &error);

@@ -72,6 +72,7 @@ rh_stream_free (RhStream *stream)
   g_array_unref (stream->headers);
   g_ptr_array_unref (stream->players);
   g_ptr_array_unref (stream->outputs);
+  g_free (stream->pulled_from);
   g_free (stream->key);
   g_free (stream->app);
   g_free (stream->name);
@@ -81,7 +82,7 @@ rh_stream_free (RhStream *stream)
 gboolean
 rh_stream_is_live (const RhStream *stream)
 {
-  return stream->publisher != NULL;
+  return stream->publisher != NULL || stream->pulled_from != NULL;
 }
 
 static void
@@ -130,12 +131,10 @@ send_cached (RhStream *stream, RhPlayer *player)
   player->pacing.skipping = FALSE;
 }
 
-void
-rh_stream_set_publisher (RhStream *stream, RhPublisher *publisher)
+/* Players hear that the stream begins (a publish or a pull). */
+static void
+begin_source (RhStream *stream)
 {
-  g_return_if_fail (stream->publisher == NULL);
-  stream->publisher = publisher;
-  publisher->stream = stream;
   clear_caches (stream);
   for (guint i = 0; i < stream->players->len; i++)
     {
@@ -144,6 +143,28 @@ rh_stream_set_publisher (RhStream *stream, RhPublisher *publisher)
       send_status (player, "status", "NetStream.Play.PublishNotify", stream->key);
       player->pacing.skipping = FALSE;
     }
+}
+
+/* Players hear that it ended and keep waiting. */
+static void
+end_source (RhStream *stream)
+{
+  clear_caches (stream);
+  for (guint i = 0; i < stream->players->len; i++)
+    {
+      RhPlayer *player = g_ptr_array_index (stream->players, i);
+      send_user_event (player, RH_UC_STREAM_EOF);
+      send_status (player, "status", "NetStream.Play.UnpublishNotify", stream->key);
+    }
+}
+
+void
+rh_stream_set_publisher (RhStream *stream, RhPublisher *publisher)
+{
+  g_return_if_fail (!rh_stream_is_live (stream));
+  stream->publisher = publisher;
+  publisher->stream = stream;
+  begin_source (stream);
 }
 
 void
@@ -162,13 +183,24 @@ rh_stream_clear_publisher (RhStream *stream, RhReason reason)
     }
   stream->publisher->stream = NULL;
   stream->publisher = NULL;
-  clear_caches (stream);
-  for (guint i = 0; i < stream->players->len; i++)
-    {
-      RhPlayer *player = g_ptr_array_index (stream->players, i);
-      send_user_event (player, RH_UC_STREAM_EOF);
-      send_status (player, "status", "NetStream.Play.UnpublishNotify", stream->key);
-    }
+  end_source (stream);
+}
+
+void
+rh_stream_begin_pull (RhStream *stream, const char *origin_node)
+{
+  g_return_if_fail (!rh_stream_is_live (stream));
+  stream->pulled_from = g_strdup (origin_node);
+  begin_source (stream);
+}
+
+void
+rh_stream_end_pull (RhStream *stream)
+{
+  if (stream->pulled_from == NULL)
+    return;
+  g_clear_pointer (&stream->pulled_from, g_free);
+  end_source (stream);
 }
 
 void

@@ -43,6 +43,8 @@ struct _RhPublisher {
   gint64 last_media_at;       /* monotonic microseconds */
   gint64 stalled_since;       /* last media before a reported stall; 0: flowing */
   guint relay_hops;           /* relays the stream crossed to get here; 0 from an encoder */
+  gboolean claimed;           /* in a fleet: the directory granted the key (release it at the end) */
+  gint64 epoch;               /* in a fleet: the directory's fencing epoch of the claim; 0 otherwise */
 };
 
 struct _RhPlayer {
@@ -54,6 +56,7 @@ struct _RhPlayer {
   guint64 bytes_sent;
   RhPlayerPacing pacing;      /* the slow-player state: skipping, drops */
   gboolean paused;
+  gboolean is_pull;           /* another rtmphooksd pulling (or relaying): no play events */
 };
 
 struct _RhStream {
@@ -64,6 +67,7 @@ struct _RhStream {
   char *app;
   char *name;
   RhPublisher *publisher;
+  char *pulled_from;          /* in a fleet: the owner node this edge pulls it from; NULL otherwise */
   GPtrArray *players;         /* RhPlayer*, owned by their sessions */
   GPtrArray *outputs;         /* RhOutput*: recordings and relays of this publish */
   GBytes *metadata;           /* onMetaData data message, @setDataFrame stripped */
@@ -90,6 +94,12 @@ void rh_stream_set_publisher (RhStream *stream, RhPublisher *publisher);
 /* Players get StreamEOF + NetStream.Play.UnpublishNotify and keep waiting;
  * outputs are detached and told why the publish ended. */
 void rh_stream_clear_publisher (RhStream *stream, RhReason reason);
+
+/* In a fleet, an edge's pull from origin_node feeds the stream as a
+ * publisher would (no RhPublisher: no publish events); players are told
+ * as for a publish. */
+void rh_stream_begin_pull (RhStream *stream, const char *origin_node);
+void rh_stream_end_pull (RhStream *stream);
 
 /* A live stream only: the output gets the cached start at once. */
 void rh_stream_attach_output (RhStream *stream, RhOutput *output);
