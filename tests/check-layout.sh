@@ -1,12 +1,12 @@
 #!/bin/sh
 # The layering of src/, as README's Layout section draws it: a folder
 # may include its own headers and those of the folders before it in
-#   util protocol hooks config server api daemon
+#   util protocol hooks config server cluster api daemon
 # and never one after it; and above the server, only its public headers
 # (server.h, stream-info.h): the rest of server/ is its own. Prints TAP.
 top=${srcdir:-$(dirname "$0")/..}/src
-order="util protocol hooks config server api daemon"
-echo "1..8"
+order="util protocol hooks config server cluster api daemon"
+echo "1..9"
 n=0
 failed=0
 for folder in $order; do
@@ -26,7 +26,7 @@ for folder in $order; do
   fi
 done
 n=$((n + 1))
-private=$(grep -En '^#include "server/' "$top"/api/*.[ch] "$top"/daemon/*.[ch] "$top"/main.c 2>/dev/null \
+private=$(grep -En '^#include "server/' "$top"/cluster/*.[ch] "$top"/api/*.[ch] "$top"/daemon/*.[ch] "$top"/main.c 2>/dev/null \
   | grep -Ev '"server/(server|stream-info)\.h"')
 if [ -z "$private" ]; then
   echo "ok $n - above the server, only its public headers"

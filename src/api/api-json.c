@@ -282,3 +282,43 @@ rh_api_json_server (const RhApiSources *sources)
   json_builder_end_object (builder);
   return finish (builder);
 }
+
+char *
+rh_api_json_cluster (const RhApiSources *sources)
+{
+  g_autoptr (JsonBuilder) builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "enabled");
+  json_builder_add_boolean_value (builder, sources->directory != NULL);
+  if (sources->directory != NULL)
+    {
+      RhDirectoryStats stats;
+      rh_directory_get_stats (sources->directory, &stats);
+      add_string (builder, "node_id", rh_directory_node_id (sources->directory));
+      json_builder_set_member_name (builder, "backend_up");
+      json_builder_add_boolean_value (builder, rh_directory_backend_up (sources->directory));
+      add_string (builder, "backend_problem", rh_directory_backend_problem (sources->directory));
+      add_int (builder, "claims", stats.claims);
+      json_builder_set_member_name (builder, "nodes");
+      json_builder_begin_array (builder);
+      const GPtrArray *nodes = rh_directory_get_nodes (sources->directory);
+      for (guint i = 0; i < nodes->len; i++)
+        {
+          const RhClusterNode *node = g_ptr_array_index (nodes, i);
+          json_builder_begin_object (builder);
+          add_string (builder, "node_id", node->node_id);
+          add_string (builder, "advertise", node->advertise);
+          json_builder_set_member_name (builder, "alive");
+          json_builder_add_boolean_value (builder, node->advertise != NULL);
+          json_builder_set_member_name (builder, "streams");
+          json_builder_begin_array (builder);
+          for (char **key = node->streams; key != NULL && *key != NULL; key++)
+            json_builder_add_string_value (builder, *key);
+          json_builder_end_array (builder);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+    }
+  json_builder_end_object (builder);
+  return finish (builder);
+}

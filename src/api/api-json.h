@@ -14,4 +14,9 @@ char *rh_api_json_hooks (const RhApiSources *sources);
  * streams}: the daemon at a glance, for the status page. */
 char *rh_api_json_server (const RhApiSources *sources);
 
+/* GET /api/v1/cluster: {enabled, node_id, backend_up, backend_problem,
+ * claims, nodes: [{node_id, advertise, alive, streams: [...]}]} as this
+ * node's last heartbeat saw the fleet; {enabled: false} alone. */
+char *rh_api_json_cluster (const RhApiSources *sources);
+
 G_END_DECLS

@@ -21,6 +21,8 @@ rh_api_route_parse (const char *method, const char *path, RhApiRoute *route)
     route->kind = RH_API_HOOKS;
   else if (get && strcmp (path, "/api/v1/server") == 0)
     route->kind = RH_API_SERVER;
+  else if (get && strcmp (path, "/api/v1/cluster") == 0)
+    route->kind = RH_API_CLUSTER;
   else if (get && strcmp (path, "/") == 0)
     route->kind = RH_API_STATUS_PAGE;
   else if (strcmp (method, "POST") == 0 && g_str_has_prefix (path, drop_prefix))

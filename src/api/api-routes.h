@@ -13,6 +13,7 @@ typedef enum {
   RH_API_STREAMS,          /* GET /api/v1/streams */
   RH_API_HOOKS,            /* GET /api/v1/hooks */
   RH_API_SERVER,           /* GET /api/v1/server */
+  RH_API_CLUSTER,          /* GET /api/v1/cluster */
   RH_API_STATUS_PAGE,      /* GET / (the status page) */
   RH_API_DROP,             /* POST /api/v1/streams/APP/NAME/drop */
 } RhApiRouteKind;

@@ -219,7 +219,15 @@ on_request (SoupServer *soup, SoupServerMessage *message, const char *path, GHas
   switch (route.kind)
     {
     case RH_API_HEALTHZ:
-      respond (message, SOUP_STATUS_OK, "text/plain", g_strdup ("ok\n"));
+      /* 200 while the loop turns; a fleet node says when it cannot reach
+       * Redis (it still serves, but refuses new publishes by default). */
+      if (api->sources->directory != NULL && !rh_directory_backend_up (api->sources->directory))
+        respond (message, SOUP_STATUS_OK, "text/plain",
+                 g_strdup_printf ("ok\ncluster: Redis unreachable: %s\n",
+                                  rh_directory_backend_problem (api->sources->directory) != NULL
+                                  ? rh_directory_backend_problem (api->sources->directory) : "connecting"));
+      else
+        respond (message, SOUP_STATUS_OK, "text/plain", g_strdup ("ok\n"));
       break;
     case RH_API_METRICS:
       {
@@ -240,6 +248,9 @@ on_request (SoupServer *soup, SoupServerMessage *message, const char *path, GHas
       break;
     case RH_API_SERVER:
       respond (message, SOUP_STATUS_OK, "application/json", rh_api_json_server (api->sources));
+      break;
+    case RH_API_CLUSTER:
+      respond (message, SOUP_STATUS_OK, "application/json", rh_api_json_cluster (api->sources));
       break;
     case RH_API_STATUS_PAGE:
       respond_status_page (message);

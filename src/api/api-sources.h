@@ -3,6 +3,7 @@
 
 #include "hooks/check-runner.h"
 #include "hooks/dispatcher.h"
+#include "cluster/directory.h"
 #include "server/server.h"
 
 G_BEGIN_DECLS
@@ -11,6 +12,7 @@ typedef struct {
   RhServer *server;
   RhDispatcher *dispatcher;
   RhCheckRunner *checks;
+  RhDirectory *directory;      /* NULL: not in a fleet */
   guint64 reloads_ok;
   guint64 reloads_failed;
   gint64 config_loaded_at;     /* real time, seconds */

@@ -123,6 +123,63 @@ static const StatsNames check_names = {
   "Time a decision check took to answer, by check.",
 };
 
+/* A fleet node's stream directory and its Redis connection. */
+static void
+render_cluster (GString *out, const RhApiSources *sources, const RhServerCounters *server)
+{
+  if (sources->directory == NULL)
+    return;
+  RhRedisStats redis;
+  rh_redis_link_get_stats (rh_directory_get_link (sources->directory), &redis);
+  RhDirectoryStats directory;
+  rh_directory_get_stats (sources->directory, &directory);
+  gauge (out, "rtmphooks_cluster_backend_up", "1 while this node is connected to Redis.", redis.up ? 1 : 0);
+  counter (out, "rtmphooks_cluster_backend_connects_total", "Connections to Redis made (authenticated).",
+           redis.connects);
+  counter (out, "rtmphooks_cluster_commands_total", "Redis commands sent.", redis.commands);
+  header (out, "rtmphooks_cluster_errors_total", "counter",
+          "Redis failures by kind: down (command while unreachable), timeout (no reply within "
+          "cluster.redis_timeout), connection (lost with the command on it), reply_error (an error reply), "
+          "connect and auth (connection attempts).");
+  for (RhRedisResult result = RH_REDIS_DOWN; result < RH_REDIS_N_RESULTS; result++)
+    g_string_append_printf (out, "rtmphooks_cluster_errors_total{kind=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            rh_redis_result_to_string (result), redis.results[result]);
+  for (RhRedisFail fail = 0; fail < RH_REDIS_N_FAILS; fail++)
+    g_string_append_printf (out, "rtmphooks_cluster_errors_total{kind=\"%s\"} %" G_GUINT64_FORMAT "\n",
+                            rh_redis_fail_to_string (fail), redis.fails[fail]);
+  header (out, "rtmphooks_cluster_command_duration_seconds", "histogram", "Redis command round trips.");
+  for (int i = 0; i < RH_REDIS_LATENCY_BUCKETS; i++)
+    g_string_append_printf (out, "rtmphooks_cluster_command_duration_seconds_bucket{le=\"%g\"} %" G_GUINT64_FORMAT
+                            "\n", rh_redis_latency_bounds[i], redis.latency_counts[i]);
+  g_string_append_printf (out, "rtmphooks_cluster_command_duration_seconds_bucket{le=\"+Inf\"} %" G_GUINT64_FORMAT
+                          "\nrtmphooks_cluster_command_duration_seconds_sum %.6f\n"
+                          "rtmphooks_cluster_command_duration_seconds_count %" G_GUINT64_FORMAT "\n",
+                          redis.latency_count, redis.latency_sum, redis.latency_count);
+  gauge (out, "rtmphooks_cluster_claims", "Stream keys this node owns in the directory.", directory.claims);
+  header (out, "rtmphooks_cluster_claims_total", "counter",
+          "Publish claims by result: granted, refused (another node owns the key), backend_down (decided "
+          "without Redis by cluster.when_backend_down).");
+  g_string_append_printf (out, "rtmphooks_cluster_claims_total{result=\"granted\"} %" G_GUINT64_FORMAT "\n"
+                          "rtmphooks_cluster_claims_total{result=\"refused\"} %" G_GUINT64_FORMAT "\n"
+                          "rtmphooks_cluster_claims_total{result=\"backend_down\"} %" G_GUINT64_FORMAT "\n",
+                          directory.claims_granted, directory.claims_refused, directory.claims_backend_down);
+  counter (out, "rtmphooks_cluster_garbage_replaced_total",
+           "Directory entries that held a value no node wrote, replaced by a claim.", directory.claims_garbage);
+  counter (out, "rtmphooks_cluster_lease_lost_total",
+           "Publishers dropped because another node holds their key now (lease_lost).", directory.lease_lost);
+  counter (out, "rtmphooks_cluster_reasserted_total",
+           "Claims put back after Redis forgot them or their lease ran out while it was unreachable.",
+           directory.reasserted);
+  counter (out, "rtmphooks_cluster_node_lost_total",
+           "Streams of dead nodes this node reported (publish_stop, node_lost).", directory.node_lost_reported);
+  gauge (out, "rtmphooks_cluster_pulls", "Streams pulled from the nodes that own them.", server->pulls);
+  counter (out, "rtmphooks_cluster_pulls_started_total", "Pulls that reached the owner's stream.",
+           server->pulls_started);
+  counter (out, "rtmphooks_cluster_pulls_failed_total", "Pull attempts that never reached the owner's stream.",
+           server->pulls_failed);
+  counter (out, "rtmphooks_cluster_pull_received_bytes_total", "Bytes received by pulls.", server->pull_bytes);
+}
+
 char *
 rh_metrics_render (const RhApiSources *sources, const RhHttpCounters *http)
 {
@@ -221,6 +278,8 @@ rh_metrics_render (const RhApiSources *sources, const RhHttpCounters *http)
   counter (out, "rtmphooks_relays_failed_total", "Relay pushes refused (a bad URL).", outputs.relays_failed);
   counter (out, "rtmphooks_relay_sent_bytes_total", "Bytes sent by relay pushes, counted as they are sent.",
            outputs.relay_bytes);
+
+  render_cluster (out, sources, &server);
 
   header (out, "rtmphooks_config_reloads_total", "counter", "Configuration reloads, by result.");
   g_string_append_printf (out, "rtmphooks_config_reloads_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n",

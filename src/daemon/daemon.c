@@ -3,6 +3,7 @@
 #include "daemon.h"
 
 #include "api/api-server.h"
+#include "cluster/directory.h"
 #include "hooks/check-runner.h"
 #include "hooks/dispatcher.h"
 #include "hooks/exec-action.h"
@@ -25,6 +26,7 @@ struct _RhDaemon {
   RhConfigOverrides overrides;
   RhConfig *config;
   RhServer *server;
+  RhDirectory *directory;   /* in a fleet */
   RhDispatcher *dispatcher;
   RhCheckRunner *checks;
   RhApiSources api_sources;
@@ -79,6 +81,7 @@ rh_daemon_free (RhDaemon *daemon)
   g_clear_handle_id (&daemon->status_id, g_source_remove);
   g_free (daemon->last_status);
   rh_api_server_free (daemon->api);
+  rh_directory_free (daemon->directory);
   rh_server_free (daemon->server);
   rh_check_runner_free (daemon->checks);
   rh_dispatcher_free (daemon->dispatcher);
@@ -112,6 +115,23 @@ on_status_tick (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A node's identity and its Redis are fixed for its life: another node id
+ * or Redis would orphan the claims it holds. */
+static void
+warn_cluster_changes (const RhClusterConfig *running, const RhClusterConfig *loaded)
+{
+  if (running->enabled != loaded->enabled || g_strcmp0 (running->node_id, loaded->node_id) != 0
+      || g_strcmp0 (running->redis_socket, loaded->redis_socket) != 0
+      || g_strcmp0 (running->redis_host, loaded->redis_host) != 0 || running->redis_port != loaded->redis_port
+      || g_strcmp0 (running->redis_user, loaded->redis_user) != 0
+      || g_strcmp0 (running->redis_password, loaded->redis_password) != 0
+      || g_strcmp0 (running->advertise, loaded->advertise) != 0 || running->lease != loaded->lease
+      || running->heartbeat != loaded->heartbeat || running->redis_timeout != loaded->redis_timeout
+      || running->when_backend_down != loaded->when_backend_down)
+    g_warning (_("the cluster section changed: it takes effect at the next restart (pull_idle and max_hops "
+                 "apply now)"));
+}
+
 gboolean
 rh_daemon_reload (RhDaemon *daemon)
 {
@@ -132,6 +152,7 @@ rh_daemon_reload (RhDaemon *daemon)
       return FALSE;
     }
   log_config_warnings (config);
+  warn_cluster_changes (&daemon->config->cluster, &config->cluster);
   rh_server_apply_config (daemon->server, config, FALSE, NULL);
   rh_dispatcher_configure (daemon->dispatcher, &config->hooks);
   rh_check_runner_configure (daemon->checks, &config->hooks);
@@ -255,8 +276,18 @@ rh_daemon_run (RhDaemon *daemon)
   rh_dispatcher_configure (daemon->dispatcher, &daemon->config->hooks);
   daemon->checks = rh_check_runner_new (daemon->dispatcher);
   rh_check_runner_configure (daemon->checks, &daemon->config->hooks);
+  if (daemon->config->cluster.enabled)
+    rh_event_set_node_id (daemon->config->cluster.node_id);
   daemon->server = rh_server_new (daemon->config);
   rh_server_set_event_sink (daemon->server, on_event, on_check, daemon);
+  if (daemon->config->cluster.enabled)
+    {
+      /* Before the listeners: every publish claims its key. */
+      daemon->directory = rh_directory_new (&daemon->config->cluster, daemon->server);
+      rh_directory_start (daemon->directory);
+      g_message (_("cluster: node %s, advertised as %s"), daemon->config->cluster.node_id,
+                 daemon->config->cluster.advertise);
+    }
   RhOutputStarter starter = { on_output_start, daemon };
   rh_dispatcher_set_outputs (daemon->dispatcher, &starter);
   if (!rh_server_apply_config (daemon->server, daemon->config, TRUE, &error))
@@ -267,6 +298,7 @@ rh_daemon_run (RhDaemon *daemon)
   daemon->api_sources.server = daemon->server;
   daemon->api_sources.dispatcher = daemon->dispatcher;
   daemon->api_sources.checks = daemon->checks;
+  daemon->api_sources.directory = daemon->directory;
   daemon->api_sources.config_loaded_at = daemon->config->loaded_at;
   daemon->api_sources.started_at = g_get_real_time () / G_USEC_PER_SEC;
   daemon->api = rh_api_server_new (&daemon->api_sources);
