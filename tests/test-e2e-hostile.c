@@ -846,7 +846,8 @@ test_relay_backoff (void)
 
 /* A relay to this daemon itself, under the same name with
  * duplicate_publish = "replace" (it would replace the encoder) and under
- * a new name (it would chain streams without end): both refused. */
+ * a new name (it would chain streams without end): both refused, and
+ * neither tried again. */
 static void
 test_relay_to_itself (void)
 {
@@ -855,10 +856,16 @@ test_relay_to_itself (void)
                                  "\"rtmp://127.0.0.1:@PORT@/live/${stream_name}x\" ]; };", NULL, NULL,
                                  rh_test_free_port ());
   watch_begin (watch);
-  g_assert_true (watch_wait_log (watch, "/live/steady: the target refused (NetConnection.Connect.Rejected)", 15000));
-  g_assert_true (watch_wait_log (watch, "/live/steadyx: the target refused (NetConnection.Connect.Rejected)", 15000));
+  g_assert_true (watch_wait_log (watch, "/live/steady refused as a loop (the target refused "
+                                 "(NetConnection.Connect.Rejected)): not retried", 15000));
+  g_assert_true (watch_wait_log (watch, "/live/steadyx refused as a loop (the target refused "
+                                 "(NetConnection.Connect.Rejected)): not retried", 15000));
   g_assert_true (watch_wait_log (watch, "connect refused: a relay from this daemon to itself", 1000));
+  /* Both relays end at their first refusal: a loop is never retried. */
+  g_assert_true (rh_test_daemon_wait_log_count (watch->daemon, "ended before it ever published (loop)", 2, 10000));
   g_autofree char *counted = metrics (watch, NULL);
+  g_assert_cmpfloat (metric (counted, "rtmphooks_relays"), ==, 0);
+  g_assert_cmpfloat (metric (counted, "rtmphooks_relay_reconnects_total"), ==, 0);
   g_assert_cmpfloat (metric (counted, "rtmphooks_connections_closed_total{reason=\"rejected\"}"), >=, 2);
   watch_end (watch, "relays to itself");
   g_assert_false (rh_test_daemon_log_has (watch->daemon, "publish_start live/steadyx"));

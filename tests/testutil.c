@@ -146,12 +146,11 @@ rh_test_daemon_spawn (const char *const *argv, char *dir, const char *stdout_pat
   g_error ("daemon did not start listening:\n%s", log);
 }
 
-RhTestDaemon *
-rh_test_daemon_start_full (const char *config_text, const char *const *extra_args,
-                           const char *const *extra_env, gboolean use_default_config)
+static RhTestDaemon *
+start_on_port (const char *config_text, guint16 port, gboolean listen_flag, const char *const *extra_args,
+               const char *const *extra_env, gboolean use_default_config)
 {
   const char *binary = rh_test_env ("RH_DAEMON");
-  guint16 port = rh_test_free_port ();
   char *dir = rh_test_make_dir ();
   char *config_path = g_build_filename (dir, "rtmphooks.conf", NULL);
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
@@ -164,8 +163,11 @@ rh_test_daemon_start_full (const char *config_text, const char *const *extra_arg
       g_ptr_array_add (argv, g_strdup ("-c"));
       g_ptr_array_add (argv, g_strdup (config_path));
     }
-  g_ptr_array_add (argv, g_strdup ("--listen"));
-  g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", port));
+  if (listen_flag)
+    {
+      g_ptr_array_add (argv, g_strdup ("--listen"));
+      g_ptr_array_add (argv, g_strdup_printf ("127.0.0.1:%u", port));
+    }
   g_ptr_array_add (argv, g_strdup ("--log-level"));
   g_ptr_array_add (argv, g_strdup ("info"));
   for (gsize i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
@@ -176,6 +178,19 @@ rh_test_daemon_start_full (const char *config_text, const char *const *extra_arg
                                                extra_env, port);
   daemon->config_path = config_path;
   return daemon;
+}
+
+RhTestDaemon *
+rh_test_daemon_start_full (const char *config_text, const char *const *extra_args,
+                           const char *const *extra_env, gboolean use_default_config)
+{
+  return start_on_port (config_text, rh_test_free_port (), TRUE, extra_args, extra_env, use_default_config);
+}
+
+RhTestDaemon *
+rh_test_daemon_start_port (const char *config_text, guint16 port, const char *const *extra_args)
+{
+  return start_on_port (config_text, port, FALSE, extra_args, NULL, FALSE);
 }
 
 RhTestDaemon *

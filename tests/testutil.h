@@ -41,6 +41,9 @@ RhTestDaemon *rh_test_daemon_start (const char *config_text, const char *const *
  * default file does not exist). */
 RhTestDaemon *rh_test_daemon_start_full (const char *config_text, const char *const *extra_args,
                                          const char *const *extra_env, gboolean use_default_config);
+/* The config's own server.listen, which must be 127.0.0.1:port (a
+ * config that names its port elsewhere too: a fleet node's advertise). */
+RhTestDaemon *rh_test_daemon_start_port (const char *config_text, guint16 port, const char *const *extra_args);
 /* Runs argv (a daemon command line the caller built) with stderr as the
  * log in dir (NULL: a new scratch directory, which the daemon then owns)
  * and stdout to stdout_path (NULL: a file in dir); waits until it has
