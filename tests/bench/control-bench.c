@@ -2,7 +2,8 @@
  * real daemon on loopback.
  *   - the publish handshake (publish sent -> NetStream.Publish.Start
  *     received) without a check, with an exec check (/bin/true) and with a
- *     webhook check to a local server: medians, and what a check adds
+ *     webhook check to a local server: medians, and what a check adds;
+ *     and on a fleet node, what claiming the key in Redis adds
  *   - a /metrics scrape with 1000 players connected: its latency, an upper
  *     bound of the main-loop time it takes
  * Bounded in count and time. Needs RH_DAEMON (make bench sets it). */
@@ -15,6 +16,7 @@
 
 #include "protocol/amf0.h"
 #include "protocol/command.h"
+#include "tests/test-redis.h"
 #include "tests/testutil.h"
 
 #define PUBLISHES 200
@@ -126,6 +128,23 @@ main (int argc, char **argv)
           exec / 1000.0, exec_p90 / 1000.0, web / 1000.0, web_p90 / 1000.0);
   printf ("checks: added to the publish handshake (median): exec %.2f ms (target < 5), webhook %.2f ms "
           "(target < 2)\n", (exec - none) / 1000.0, (web - none) / 1000.0);
+
+  /* The same on a fleet node: the claim is one script in Redis. */
+  RhTestRedis *redis = rh_test_redis_start (0, NULL);
+  guint16 node_port = rh_test_free_port ();
+  g_autofree char *node_config = g_strdup_printf (
+    "server = { listen = \"127.0.0.1:%u\"; };\n"
+    "cluster = { node_id = \"bench\"; redis = \"127.0.0.1:%u\"; advertise = \"rtmp://127.0.0.1:%u\"; };\n",
+    node_port, redis->port, node_port);
+  RhTestDaemon *node = rh_test_daemon_start_port (node_config, node_port, NULL);
+  g_assert_true (rh_test_daemon_wait_log (node, "connected to Redis", 10000));
+  gint64 claimed_p90;
+  gint64 claimed = publish_latency (node->port, "claimed", &claimed_p90);
+  printf ("cluster: publish handshake on a fleet node, median (p90), %d: %.2f ms (%.2f); the claim adds %.2f ms "
+          "(goal < 2)\n", PUBLISHES, claimed / 1000.0, claimed_p90 / 1000.0, (claimed - none) / 1000.0);
+  rh_test_daemon_stop (node);
+  rh_test_daemon_free (node);
+  rh_test_redis_free (redis);
 
   /* Players waiting for a stream: each is a connection, a session and a
    * player the metrics count. */

@@ -24,7 +24,12 @@
  *
  *   fanout-load --port P --flv FILE --players N [--warmup S] [--seconds S]
  *               [--late N] [--server-pid PID] [--app live] [--stream bench]
- *               [--tls-port P]
+ *               [--tls-port P] [--play-ports P1,P2,...] [--also-pids PID,...]
+ *
+ * With --play-ports the players (and late joiners) play from those ports
+ * in turn, the publisher publishing on --port: a fleet's edges pulling
+ * from its origin. --also-pids measures more servers' CPU over the same
+ * window (also_cpu=a,b,...).
  */
 #include "config.h"
 
@@ -159,6 +164,8 @@ typedef struct {
   int epoll_fd;
   struct sockaddr_in address;
   struct sockaddr_in tls_address;     /* port 0: players in clear */
+  GArray *play_ports;                 /* guint16; empty: players on address */
+  guint next_play_port;
   const char *app;
   const char *stream;
   GArray *tags;
@@ -194,14 +201,17 @@ die (const char *what)
 }
 
 static int
-open_socket (void)
+open_socket (gboolean is_publisher)
 {
   int fd = socket (AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0)
     die ("socket");
   int one = 1;
   setsockopt (fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  if (connect (fd, (struct sockaddr *) &load.address, sizeof load.address) < 0 && errno != EINPROGRESS)
+  struct sockaddr_in address = load.address;
+  if (!is_publisher && load.play_ports->len > 0)
+    address.sin_port = htons (g_array_index (load.play_ports, guint16, load.next_play_port++ % load.play_ports->len));
+  if (connect (fd, (struct sockaddr *) &address, sizeof address) < 0 && errno != EINPROGRESS)
     die ("connect");
   return fd;
 }
@@ -788,7 +798,7 @@ start_peer (Peer *peer, gboolean is_publisher)
       start_tls_player (peer);
       return;
     }
-  peer->fd = open_socket ();
+  peer->fd = open_socket (is_publisher);
   peer->state = STATE_CONNECTING;
   watch (peer, EPOLLOUT, EPOLL_CTL_ADD);
 }
@@ -846,7 +856,7 @@ int
 main (int argc, char **argv)
 {
   gint port = 0, tls_port = 0, players = 100, warmup = 5, seconds = 10, late = 5, server_pid = 0, setup_timeout = 60;
-  g_autofree char *flv = NULL, *app = NULL, *stream = NULL;
+  g_autofree char *flv = NULL, *app = NULL, *stream = NULL, *play_ports = NULL, *also_pids = NULL;
   GOptionEntry entries[] = {
     { "port", 0, 0, G_OPTION_ARG_INT, &port, "server port on 127.0.0.1", "PORT" },
     { "flv", 0, 0, G_OPTION_ARG_FILENAME, &flv, "clip to publish in a loop", "FILE" },
@@ -859,6 +869,8 @@ main (int argc, char **argv)
     { "app", 0, 0, G_OPTION_ARG_STRING, &app, "application (live)", "APP" },
     { "stream", 0, 0, G_OPTION_ARG_STRING, &stream, "stream name (bench)", "NAME" },
     { "tls-port", 0, 0, G_OPTION_ARG_INT, &tls_port, "players play through TLS on this port", "PORT" },
+    { "play-ports", 0, 0, G_OPTION_ARG_STRING, &play_ports, "players play from these ports in turn", "P1,P2" },
+    { "also-pids", 0, 0, G_OPTION_ARG_STRING, &also_pids, "more servers to measure", "PID,PID" },
     { NULL },
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("- RTMP fan-out load");
@@ -870,6 +882,22 @@ main (int argc, char **argv)
       fprintf (stderr, "fanout-load: %s\n", error != NULL ? error->message : "--port and --flv are required");
       return 2;
     }
+
+  load.play_ports = g_array_new (FALSE, FALSE, sizeof (guint16));
+  g_auto (GStrv) play_port_list = g_strsplit (play_ports != NULL ? play_ports : "", ",", -1);
+  for (char **item = play_port_list; *item != NULL; item++)
+    if (**item != '\0')
+      {
+        guint16 value = (guint16) g_ascii_strtoull (*item, NULL, 10);
+        g_array_append_val (load.play_ports, value);
+      }
+  g_auto (GStrv) also = g_strsplit (also_pids != NULL ? also_pids : "", ",", -1);
+  guint n_also = 0;
+  int also_pid[8];
+  guint64 also_ticks[8];
+  for (char **item = also; *item != NULL && n_also < G_N_ELEMENTS (also_pid); item++)
+    if (**item != '\0')
+      also_pid[n_also++] = atoi (*item);
 
   load.app = app != NULL ? app : "live";
   load.stream = stream != NULL ? stream : "bench";
@@ -911,6 +939,8 @@ main (int argc, char **argv)
   long hz = sysconf (_SC_CLK_TCK);
   guint64 server_ticks = server_pid > 0 ? cpu_ticks (server_pid) : 0;
   guint64 own_ticks = cpu_ticks (getpid ());
+  for (guint i = 0; i < n_also; i++)
+    also_ticks[i] = cpu_ticks (also_pid[i]);
   gint64 window_start = g_get_monotonic_time ();
   load.measuring = TRUE;
   run_loop_until (window_start + (gint64) seconds * G_USEC_PER_SEC, NULL, NULL);
@@ -921,6 +951,10 @@ main (int argc, char **argv)
   double window = (window_end - window_start) / 1e6;
   double server_cpu = server_pid > 0 ? 100.0 * (cpu_ticks (server_pid) - server_ticks) / hz / window : -1;
   double own_cpu = 100.0 * (cpu_ticks (getpid ()) - own_ticks) / hz / window;
+  g_autoptr (GString) also_cpu = g_string_new (NULL);
+  for (guint i = 0; i < n_also; i++)
+    g_string_append_printf (also_cpu, "%s%.1f", i > 0 ? "," : "",
+                            100.0 * (cpu_ticks (also_pid[i]) - also_ticks[i]) / hz / window);
   guint64 server_rss = server_pid > 0 ? rss_kib (server_pid) : 0;
   /* Let the window's last messages arrive: they are at most a few
    * merge windows away. */
@@ -970,10 +1004,10 @@ main (int argc, char **argv)
           " window_video=%" G_GUINT64_FORMAT " player_kbit_s=%.0f"
           " latency_p50_ms=%.1f latency_p99_ms=%.1f latency_max_ms=%.1f latency_samples=%" G_GUINT64_FORMAT
           " unmatched=%" G_GUINT64_FORMAT " server_cpu=%.1f server_rss_kib=%" G_GUINT64_FORMAT
-          " syscalls_per_s=%.0f load_cpu=%.1f late_joiners=%u late_first_video_ms=%.1f\n",
+          " syscalls_per_s=%.0f load_cpu=%.1f late_joiners=%u late_first_video_ms=%.1f also_cpu=%s\n",
           ramp.n, connected, full_rate, broken, setup_seconds, window, load.window_published,
           ramp.n > 0 ? 8.0 * bytes / ramp.n / window / 1000 : 0, percentile (0.5), percentile (0.99), load.max_latency / 1000.0,
           load.samples, load.unmatched, server_cpu, server_rss, syscalls, own_cpu, late_n,
-          late_n > 0 ? late_ms[late_n / 2] : -1.0);
+          late_n > 0 ? late_ms[late_n / 2] : -1.0, also_cpu->len > 0 ? also_cpu->str : "-");
   return full_rate == ramp.n ? 0 : 1;
 }
