@@ -9,21 +9,6 @@
 #include "test-player.h"
 #include "testutil.h"
 
-typedef struct {
-  RhTestPlayer **players;
-  guint n;
-} PlayerSet;
-
-static gboolean
-all_ended (gpointer data)
-{
-  const PlayerSet *set = data;
-  for (guint i = 0; i < set->n; i++)
-    if (!rh_test_player_ended (set->players[i]))
-      return FALSE;
-  return TRUE;
-}
-
 /* The worst lateness of a player: how much later than its best-delivered
  * video message (arrival time minus timestamp) any other one arrived. */
 static double
@@ -58,8 +43,7 @@ test_two_hundred_identical (void)
 
   g_autofree char *url = rh_test_daemon_url (daemon, "live/fan");
   g_autoptr (GSubprocess) publisher = rh_test_publish_ffmpeg (url, 4, "320x180", NULL, NULL);
-  PlayerSet set = { players, N_PLAYERS };
-  g_assert_true (rh_test_iterate_until (all_ended, &set, 60000));
+  g_assert_true (rh_test_players_wait_ended (players, N_PLAYERS, 60000));
   g_assert_cmpint (rh_test_wait (publisher, 20000), ==, 0);
 
   const char *digest = rh_test_player_digest (players[0]);
@@ -128,8 +112,7 @@ test_stalled_player (void)
   RhTestPlayer *everyone[N_PLAYERS + 1];
   memcpy (everyone, players, sizeof players);
   everyone[N_PLAYERS] = stalled;
-  PlayerSet set = { everyone, N_PLAYERS + 1 };
-  g_assert_true (rh_test_iterate_until (all_ended, &set, 60000));
+  g_assert_true (rh_test_players_wait_ended (everyone, N_PLAYERS + 1, 60000));
   g_assert_cmpint (rh_test_wait (publisher, 20000), ==, 0);
 
   /* The others: every frame, identical, never far behind the stream's

@@ -178,18 +178,6 @@ find_event (GPtrArray *events, const char *type, const char *member, const char 
   return NULL;
 }
 
-static guint
-video_frames (const char *path)
-{
-  RhTestProbe probe;
-  g_assert_true (rh_test_probe (path, &probe));
-  g_assert_cmpstr (probe.video_codec, ==, "h264");
-  g_assert_cmpstr (probe.audio_codec, ==, "aac");
-  guint frames = probe.video_frames;
-  rh_test_probe_clear (&probe);
-  return frames;
-}
-
 /* ---- publishing and playing through TLS ---- */
 
 /* /api/v1/streams: the publisher and three players on TLS 1.3, one
@@ -278,10 +266,10 @@ test_publish_and_play (void)
   /* The sequence header and ffmpeg's end of sequence are video
    * messages and no frames. */
   g_test_message ("published %u video messages", sent);
-  g_assert_cmpuint (video_frames (ffmpeg_tls), ==, sent - 2);
-  g_assert_cmpuint (video_frames (ffmpeg_clear), ==, sent - 2);
-  g_assert_cmpuint (video_frames (rtmpdump_tls), ==, sent - 2);
-  g_assert_cmpuint (video_frames (gst_tls), ==, sent - 2);
+  g_assert_cmpuint (rh_test_h264_aac_frames (ffmpeg_tls), ==, sent - 2);
+  g_assert_cmpuint (rh_test_h264_aac_frames (ffmpeg_clear), ==, sent - 2);
+  g_assert_cmpuint (rh_test_h264_aac_frames (rtmpdump_tls), ==, sent - 2);
+  g_assert_cmpuint (rh_test_h264_aac_frames (gst_tls), ==, sent - 2);
 
   guint tls_plays = 0, clear_plays = 0;
   for (guint i = 0; i < events->len; i++)
@@ -505,7 +493,7 @@ test_reload_certificate (void)
   g_assert_cmpint (rh_test_daemon_stop (tls.daemon), ==, 0);
   g_autoptr (GPtrArray) events = rh_test_daemon_events (tls.daemon, NULL);
   JsonObject *stopped = find_event (events, "publish_stop", NULL, NULL);
-  g_assert_cmpuint (video_frames (copy), ==, (guint) json_object_get_int_member (stopped, "video_packets") - 2);
+  g_assert_cmpuint (rh_test_h264_aac_frames (copy), ==, (guint) json_object_get_int_member (stopped, "video_packets") - 2);
   rh_test_daemon_free (tls.daemon);
   rh_test_remove_tree (dir);
 }

@@ -141,3 +141,14 @@ rh_test_probe_clear (RhTestProbe *probe)
   g_clear_pointer (&probe->audio_profile, g_free);
 }
 
+guint
+rh_test_h264_aac_frames (const char *path)
+{
+  RhTestProbe probe;
+  g_assert_true (rh_test_probe (path, &probe));
+  g_assert_cmpstr (probe.video_codec, ==, "h264");
+  g_assert_cmpstr (probe.audio_codec, ==, "aac");
+  guint frames = probe.video_frames;
+  rh_test_probe_clear (&probe);
+  return frames;
+}

@@ -34,5 +34,7 @@ typedef struct {
 /* Runs ffprobe on path; FALSE if it could not be read. */
 gboolean rh_test_probe (const char *path, RhTestProbe *probe);
 void rh_test_probe_clear (RhTestProbe *probe);
+/* The video frames of path, asserted to hold H.264 and AAC. */
+guint rh_test_h264_aac_frames (const char *path);
 
 G_END_DECLS

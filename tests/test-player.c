@@ -279,6 +279,28 @@ rh_test_player_wait_ended (RhTestPlayer *player, guint timeout_ms)
 }
 
 typedef struct {
+  RhTestPlayer *const *players;
+  guint n;
+} PlayerSet;
+
+static gboolean
+all_ended (gpointer data)
+{
+  const PlayerSet *set = data;
+  for (guint i = 0; i < set->n; i++)
+    if (!rh_test_player_ended (set->players[i]))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+rh_test_players_wait_ended (RhTestPlayer *const *players, guint n, guint timeout_ms)
+{
+  PlayerSet set = { players, n };
+  return rh_test_iterate_until (all_ended, &set, timeout_ms);
+}
+
+typedef struct {
   RhTestPlayer *player;
   guint count;
 } VideoWait;

@@ -47,6 +47,8 @@ gboolean rh_test_iterate_until_log (RhTestDaemon *daemon, const char *needle, gu
 /* The same, until the stream ended for player, or until it got count
  * video messages. */
 gboolean rh_test_player_wait_ended (RhTestPlayer *player, guint timeout_ms);
+/* ... until the stream ended for each of n players. */
+gboolean rh_test_players_wait_ended (RhTestPlayer *const *players, guint n, guint timeout_ms);
 gboolean rh_test_player_wait_video (RhTestPlayer *player, guint count, guint timeout_ms);
 
 G_END_DECLS

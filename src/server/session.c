@@ -964,6 +964,22 @@ handle_held (RhSession *session, GError **error)
   return TRUE;
 }
 
+/* After an answer the session waited for: what arrived meanwhile is
+ * handled, or the connection closes with the answer's error. */
+static void
+resume (RhSession *session, RhConnection *connection, gboolean ok, GError *error)
+{
+  g_autoptr (GError) later = NULL;
+  if (ok && !handle_held (session, &later))
+    error = later;
+  else if (ok)
+    return;
+  rh_connection_close (connection,
+                       g_error_matches (error, RH_SESSION_ERROR, RH_SESSION_ERROR_REJECTED)
+                       ? RH_REASON_REJECTED : RH_REASON_PROTOCOL_ERROR,
+                       error->message);
+}
+
 static void
 on_verdict (const RhVerdict *verdict, gpointer user_data)
 {
@@ -976,13 +992,7 @@ on_verdict (const RhVerdict *verdict, gpointer user_data)
   gboolean ok = verdict->allowed ? allow (session, pending, verdict, &error)
                                  : deny (session, pending, verdict, &error);
   pending_free (pending);
-  if (ok)
-    ok = handle_held (session, &error);
-  if (!ok)
-    rh_connection_close (connection,
-                         g_error_matches (error, RH_SESSION_ERROR, RH_SESSION_ERROR_REJECTED)
-                         ? RH_REASON_REJECTED : RH_REASON_PROTOCOL_ERROR,
-                         error->message);
+  resume (session, connection, ok, error);
 }
 
 static void
@@ -1002,13 +1012,7 @@ on_claim_done (gboolean granted, gint64 epoch, const char *refusal, gpointer use
       ok = reject (&error, _("publish of %s/%s refused: %s"), session->app, pending->name, refusal);
     }
   pending_free (pending);
-  if (ok)
-    ok = handle_held (session, &error);
-  if (!ok)
-    rh_connection_close (connection,
-                         g_error_matches (error, RH_SESSION_ERROR, RH_SESSION_ERROR_REJECTED)
-                         ? RH_REASON_REJECTED : RH_REASON_PROTOCOL_ERROR,
-                         error->message);
+  resume (session, connection, ok, error);
 }
 
 /* ---- media and data from a publisher ---- */
