@@ -22,7 +22,8 @@ test_record_parse (void)
   g_assert_cmpstr (record.node_id, ==, "edge-1.example");
   g_assert_cmpstr (record.advertise, ==, "rtmps://edge-1.example:443");
 
-  g_autofree char *long_node = g_strdup_printf ("1 %s rtmp://h", g_strnfill (65, 'n'));
+  g_autofree char *node = g_strnfill (65, 'n');
+  g_autofree char *long_node = g_strdup_printf ("1 %s rtmp://h", node);
   g_autofree char *huge = g_strnfill (RH_DIRECTORY_RECORD_MAX, '1');
   const char *const bad[] = {
     "", "1", "1 a", "1 a ", "0 a rtmp://h", "01 a rtmp://h", "-1 a rtmp://h", "1  a rtmp://h",
@@ -110,6 +111,7 @@ test_link_real_redis (void)
   rh_redis_link_command (link, 3, argv, lengths, on_reply, &set);
   g_assert_true (rh_test_iterate_until (reply_done, &set, 5000));
   g_assert_cmpint (set.result, ==, RH_REDIS_OK);
+  g_free (set.text);
   g_autofree char *value = rh_test_redis_command (redis, "STRLEN k");
   g_assert_cmpstr (value, ==, "3");
 
@@ -119,6 +121,7 @@ test_link_real_redis (void)
   g_assert_true (rh_test_iterate_until (reply_done, &error, 5000));
   g_assert_cmpint (error.result, ==, RH_REDIS_REPLY_ERROR);
   g_assert_nonnull (error.text);
+  g_free (error.text);
 
   guint16 port = redis->port;
   rh_test_redis_free (redis);

@@ -67,11 +67,15 @@ start_node_on (const char *id, const RhTestRedis *redis, const char *cluster_ext
   return node;
 }
 
+/* Stops the node as an operator would (SIGTERM): it must exit cleanly,
+ * which under the sanitizers also means without a leak. */
 static void
 node_free (Node *node)
 {
   if (node == NULL)
     return;
+  if (g_subprocess_get_identifier (node->daemon->process) != NULL)
+    g_assert_cmpint (rh_test_daemon_stop (node->daemon), ==, 0);
   rh_test_daemon_free (node->daemon);
   g_free (node->id);
   g_free (node);

@@ -11,12 +11,12 @@ rh_directory_record_parse (const char *data, gsize len, RhDirectoryRecord *out)
 {
   if (data == NULL || len == 0 || len >= RH_DIRECTORY_RECORD_MAX)
     return FALSE;
-  /* EPOCH: 1 to 18 digits, no leading zero. */
+  /* EPOCH: 1 to 18 digits (it cannot overflow), no leading zero. */
   gsize i = 0;
   gint64 epoch = 0;
-  while (i < len && i < 19 && g_ascii_isdigit (data[i]))
+  while (i < len && i < 18 && g_ascii_isdigit (data[i]))
     epoch = epoch * 10 + (data[i++] - '0');
-  if (i == 0 || i > 18 || data[0] == '0' || i >= len || data[i] != ' ')
+  if (i == 0 || data[0] == '0' || i >= len || data[i] != ' ')
     return FALSE;
   i++;
   gsize node_start = i;

@@ -26,6 +26,11 @@ struct _RhClaimRequest {
   RhClaimDoneFunc done;
   gpointer done_data;
   gboolean cancelled;
+  /* An answer known at once, given from the main loop (answer_later). */
+  guint idle_id;
+  gboolean granted;
+  gint64 epoch;
+  char *refusal;
 };
 
 struct _RhDirectory {
@@ -158,15 +163,48 @@ add_claim (RhDirectory *directory, const char *key, gint64 epoch)
   return claim;
 }
 
+static void directory_release (const char *key, gpointer user_data);
+
+static void
+request_free (RhClaimRequest *request)
+{
+  g_free (request->key);
+  g_free (request->refusal);
+  g_free (request);
+}
+
+/* A claim granted for a publisher that left meanwhile is given back. */
 static void
 request_finish (RhClaimRequest *request, gboolean granted, gint64 epoch, const char *refusal)
 {
-  if (request->directory != NULL)
-    g_ptr_array_remove_fast (request->directory->requests, request);
+  RhDirectory *directory = request->directory;
+  if (directory != NULL)
+    g_ptr_array_remove_fast (directory->requests, request);
   if (!request->cancelled)
     request->done (granted, epoch, refusal, request->done_data);
-  g_free (request->key);
-  g_free (request);
+  else if (granted && directory != NULL)
+    directory_release (request->key, directory);
+  request_free (request);
+}
+
+static gboolean
+on_answer_later (gpointer data)
+{
+  RhClaimRequest *request = data;
+  request->idle_id = 0;
+  request_finish (request, request->granted, request->epoch, request->refusal);
+  return G_SOURCE_REMOVE;
+}
+
+/* The session waits inside claim () for its request: an answer known at
+ * once comes from the next main-loop turn. */
+static void
+answer_later (RhClaimRequest *request, gboolean granted, gint64 epoch, const char *refusal)
+{
+  request->granted = granted;
+  request->epoch = epoch;
+  request->refusal = g_strdup (refusal);
+  request->idle_id = g_idle_add (on_answer_later, request);
 }
 
 static void send_release (RhDirectory *directory, const char *key, gint64 epoch);
@@ -182,13 +220,13 @@ decide_without_backend (RhDirectory *directory, RhClaimRequest *request)
               _("cluster: Redis is unreachable: publish of %s accepted locally (cluster.when_backend_down = "
                 "\"local\"), claimed when Redis is back"), request->key);
       add_claim (directory, request->key, 0);
-      request_finish (request, TRUE, 0, NULL);
+      answer_later (request, TRUE, 0, NULL);
       return;
     }
   rh_log (G_LOG_LEVEL_WARNING, NULL, request->key, NULL,
           _("cluster: Redis is unreachable: publish of %s refused (cluster.when_backend_down = \"refuse\")"),
           request->key);
-  request_finish (request, FALSE, 0, "the stream directory is unreachable");
+  answer_later (request, FALSE, 0, "the stream directory is unreachable");
 }
 
 static void
@@ -198,7 +236,7 @@ on_claim_reply (RhRedisResult result, const redisReply *reply, gpointer user_dat
   RhDirectory *directory = request->directory;
   if (directory == NULL)
     {
-      request_finish (request, FALSE, 0, NULL);
+      request_free (request);
       return;
     }
   const redisReply *verdict = element (reply, 0, REDIS_REPLY_INTEGER);
@@ -280,26 +318,23 @@ static RhClaimRequest *
 directory_claim (const char *key, RhClaimDoneFunc done, gpointer done_data, gpointer user_data)
 {
   RhDirectory *directory = user_data;
-  Claim *claim = g_hash_table_lookup (directory->claims, key);
-  if (claim != NULL)
-    {
-      /* Ours already: a publisher replacing the one we have. */
-      claim->publishers++;
-      done (TRUE, claim->epoch, NULL, done_data);
-      return NULL;
-    }
   RhClaimRequest *request = g_new0 (RhClaimRequest, 1);
   request->directory = directory;
   request->key = g_strdup (key);
   request->done = done;
   request->done_data = done_data;
-  if (!ready (directory))
-    {
-      decide_without_backend (directory, request);
-      return NULL;
-    }
   g_ptr_array_add (directory->requests, request);
-  send_claim (directory, key, FALSE, on_claim_reply, request);
+  Claim *claim = g_hash_table_lookup (directory->claims, key);
+  if (claim != NULL)
+    {
+      /* Ours already: a publisher replacing the one we have. */
+      claim->publishers++;
+      answer_later (request, TRUE, claim->epoch, NULL);
+    }
+  else if (!ready (directory))
+    decide_without_backend (directory, request);
+  else
+    send_claim (directory, key, FALSE, on_claim_reply, request);
   return request;
 }
 
@@ -746,7 +781,16 @@ rh_directory_free (RhDirectory *directory)
   rh_server_set_directory (directory->server, NULL, NULL);
   g_clear_handle_id (&directory->heartbeat_id, g_source_remove);
   for (guint i = 0; i < directory->requests->len; i++)
-    ((RhClaimRequest *) g_ptr_array_index (directory->requests, i))->directory = NULL;
+    {
+      RhClaimRequest *request = g_ptr_array_index (directory->requests, i);
+      request->directory = NULL;
+      /* The link's callback frees the others. */
+      if (request->idle_id != 0)
+        {
+          g_source_remove (request->idle_id);
+          request_free (request);
+        }
+    }
   /* Freeing the link answers what is in flight with no one listening. */
   rh_redis_link_free (directory->link);
   g_ptr_array_unref (directory->requests);

@@ -14,8 +14,9 @@ typedef struct _RhClaimRequest RhClaimRequest;
 typedef void (*RhClaimDoneFunc) (gboolean granted, gint64 epoch, const char *refusal, gpointer user_data);
 
 typedef struct {
-  /* A publish of key passed its checks: may this node own key? NULL when
-   * done was called already; else done comes later unless cancelled. */
+  /* A publish of key passed its checks: may this node own key? done
+   * comes later (never from inside claim), unless the request is
+   * cancelled first. */
   RhClaimRequest *(*claim) (const char *key, RhClaimDoneFunc done, gpointer done_data, gpointer user_data);
   /* The client left: done is not called; a claim made is given back. */
   void (*cancel) (RhClaimRequest *request, gpointer user_data);

@@ -124,6 +124,7 @@ main (int argc, char **argv)
       g_autofree char *id = g_strdup_printf ("owner%u", i);
       RhTestDaemon *owner = start_node (redis, id, "");
       g_autoptr (GSocketConnection) held = rh_test_raw_publish (owner->port, "live", "takeover");
+      g_assert_nonnull (held);
       g_assert_true (rh_test_daemon_wait_log (owner, "publish_start live/takeover ", 10000));
       gint64 killed = g_get_monotonic_time ();
       g_subprocess_force_exit (owner->process);
