@@ -4,6 +4,7 @@
 #include "hooks/check-runner.h"
 #include "hooks/dispatcher.h"
 #include "cluster/directory.h"
+#include "cluster/event-log.h"
 #include "server/server.h"
 
 G_BEGIN_DECLS
@@ -13,6 +14,7 @@ typedef struct {
   RhDispatcher *dispatcher;
   RhCheckRunner *checks;
   RhDirectory *directory;      /* NULL: not in a fleet */
+  RhEventLog *event_log;       /* NULL: events are not appended to Redis */
   guint64 reloads_ok;
   guint64 reloads_failed;
   gint64 config_loaded_at;     /* real time, seconds */

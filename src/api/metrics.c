@@ -178,6 +178,24 @@ render_cluster (GString *out, const RhApiSources *sources, const RhServerCounter
   counter (out, "rtmphooks_cluster_pulls_failed_total", "Pull attempts that never reached the owner's stream.",
            server->pulls_failed);
   counter (out, "rtmphooks_cluster_pull_received_bytes_total", "Bytes received by pulls.", server->pull_bytes);
+  if (sources->event_log == NULL)
+    return;
+  RhEventLogStats events;
+  rh_event_log_get_stats (sources->event_log, &events);
+  RhRedisStats log_redis;
+  rh_redis_link_get_stats (rh_event_log_get_link (sources->event_log), &log_redis);
+  gauge (out, "rtmphooks_cluster_events_backend_up", "1 while the event log's connection to Redis is up.",
+         log_redis.up ? 1 : 0);
+  counter (out, "rtmphooks_cluster_events_appended_total", "Events Redis acknowledged in the event log.",
+           events.appended);
+  counter (out, "rtmphooks_cluster_events_dropped_total",
+           "Events not appended: the spool was full while Redis was unreachable or slow, or Redis refused them.",
+           events.dropped);
+  counter (out, "rtmphooks_cluster_events_resent_total",
+           "Events sent again after a connection was lost before Redis answered (they may be there twice).",
+           events.resent);
+  gauge (out, "rtmphooks_cluster_events_spooled", "Events waiting for Redis.", events.spooled);
+  gauge (out, "rtmphooks_cluster_events_in_flight", "Events sent to Redis, not yet acknowledged.", events.in_flight);
 }
 
 char *

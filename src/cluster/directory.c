@@ -840,3 +840,11 @@ rh_directory_get_link (RhDirectory *directory)
 {
   return directory->link;
 }
+
+gint64
+rh_directory_get_epoch (const char *key, gpointer data)
+{
+  RhDirectory *directory = data;
+  const Claim *claim = g_hash_table_lookup (directory->claims, key);
+  return claim != NULL ? claim->epoch : 0;
+}

@@ -56,5 +56,7 @@ const char *rh_directory_node_id (const RhDirectory *directory);
 const GPtrArray *rh_directory_get_nodes (const RhDirectory *directory);
 void rh_directory_get_stats (const RhDirectory *directory, RhDirectoryStats *stats);
 RhRedisLink *rh_directory_get_link (RhDirectory *directory);
+/* The fencing epoch of key while this node owns it, else 0. */
+gint64 rh_directory_get_epoch (const char *key, gpointer directory);
 
 G_END_DECLS

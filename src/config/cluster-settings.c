@@ -18,6 +18,10 @@ rh_cluster_config_init (RhClusterConfig *cluster)
   cluster->pull_idle = 10;
   cluster->max_hops = 8;
   cluster->when_backend_down = RH_BACKEND_DOWN_REFUSE;
+  cluster->events_shards = 16;
+  cluster->events_max_len = 1000000;
+  cluster->events_spool = 100000;
+  cluster->events_local_hooks = TRUE;
 }
 
 void
@@ -170,6 +174,39 @@ read_seconds (const config_setting_t *setting, double min, double max, double *o
   return TRUE;
 }
 
+/* cluster.events = { shards; max_len; spool; local_hooks; } */
+static void
+load_events (const config_setting_t *group, RhClusterConfig *cluster, GPtrArray *errors)
+{
+  if (!config_setting_is_group (group))
+    {
+      rh_config_error (errors, group, _("%s must be a group: %s = { ... };"), "cluster.events", "events");
+      return;
+    }
+  cluster->events = TRUE;
+  for (int i = 0; i < config_setting_length (group); i++)
+    {
+      const config_setting_t *setting = config_setting_get_elem (group, (unsigned) i);
+      const char *name = config_setting_name (setting);
+      if (strcmp (name, "shards") == 0)
+        rh_config_read_int (setting, 1, 1024, &cluster->events_shards, errors);
+      else if (strcmp (name, "max_len") == 0)
+        rh_config_read_int (setting, 1000, G_MAXINT, &cluster->events_max_len, errors);
+      else if (strcmp (name, "spool") == 0)
+        rh_config_read_int (setting, 0, 10000000, &cluster->events_spool, errors);
+      else if (strcmp (name, "local_hooks") == 0)
+        {
+          if (config_setting_type (setting) != CONFIG_TYPE_BOOL)
+            rh_config_error (errors, setting, _("%s must be true or false"), "cluster.events.local_hooks");
+          else
+            cluster->events_local_hooks = config_setting_get_bool (setting) ? TRUE : FALSE;
+        }
+      else
+        rh_config_error (errors, setting, _("unknown setting cluster.events.%s (shards, max_len, spool, "
+                                            "local_hooks)"), name);
+    }
+}
+
 void
 rh_cluster_config_load (const config_setting_t *group, RhClusterConfig *cluster, GPtrArray *errors)
 {
@@ -228,6 +265,8 @@ rh_cluster_config_load (const config_setting_t *group, RhClusterConfig *cluster,
             rh_config_error (errors, setting, _("cluster.on_conflict must be \"refuse\": a publish of a stream "
                                                 "another live node owns is refused"));
         }
+      else if (strcmp (name, "events") == 0)
+        load_events (setting, cluster, errors);
       else if (strcmp (name, "when_backend_down") == 0)
         {
           const char *text = rh_config_get_string (setting);
@@ -241,7 +280,7 @@ rh_cluster_config_load (const config_setting_t *group, RhClusterConfig *cluster,
       else
         rh_config_error (errors, setting, _("unknown setting cluster.%s (node_id, redis, user, password, "
                                             "password_file, advertise, redis_timeout, lease, heartbeat, "
-                                            "pull_idle, max_hops, on_conflict, when_backend_down)"), name);
+                                            "pull_idle, max_hops, on_conflict, when_backend_down, events)"), name);
     }
   if (cluster->redis_socket == NULL && cluster->redis_host == NULL)
     rh_config_error (errors, group, _("cluster.redis is required: the unix socket path or HOST:PORT of Redis"));

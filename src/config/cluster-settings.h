@@ -31,6 +31,12 @@ typedef struct {
   double pull_idle;                /* seconds an edge pull outlives its last player */
   gint max_hops;                   /* pulls and relays a stream may cross */
   gint when_backend_down;          /* RhBackendDownPolicy */
+  /* cluster.events: every event appended to Redis Streams. */
+  gboolean events;                 /* the events group is present */
+  gint events_shards;              /* streams rtmphooks:events:0 .. shards-1 */
+  gint events_max_len;             /* MAXLEN ~ of each */
+  gint events_spool;               /* events held while Redis is unreachable */
+  gboolean events_local_hooks;     /* rules still run on this node */
 } RhClusterConfig;
 
 #define RH_CLUSTER_NODE_ID_CHARACTERS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"

@@ -4,6 +4,7 @@
 
 #include "api/api-server.h"
 #include "cluster/directory.h"
+#include "cluster/event-log.h"
 #include "hooks/check-runner.h"
 #include "hooks/dispatcher.h"
 #include "hooks/exec-action.h"
@@ -27,6 +28,8 @@ struct _RhDaemon {
   RhConfig *config;
   RhServer *server;
   RhDirectory *directory;   /* in a fleet */
+  RhEventLog *event_log;    /* in a fleet with cluster.events */
+  gboolean local_hooks;     /* rules run here (FALSE: a pure producer) */
   RhDispatcher *dispatcher;
   RhCheckRunner *checks;
   RhApiSources api_sources;
@@ -81,6 +84,7 @@ rh_daemon_free (RhDaemon *daemon)
   g_clear_handle_id (&daemon->status_id, g_source_remove);
   g_free (daemon->last_status);
   rh_api_server_free (daemon->api);
+  rh_event_log_free (daemon->event_log);
   rh_directory_free (daemon->directory);
   rh_server_free (daemon->server);
   rh_check_runner_free (daemon->checks);
@@ -127,7 +131,10 @@ warn_cluster_changes (const RhClusterConfig *running, const RhClusterConfig *loa
       || g_strcmp0 (running->redis_password, loaded->redis_password) != 0
       || g_strcmp0 (running->advertise, loaded->advertise) != 0 || running->lease != loaded->lease
       || running->heartbeat != loaded->heartbeat || running->redis_timeout != loaded->redis_timeout
-      || running->when_backend_down != loaded->when_backend_down)
+      || running->when_backend_down != loaded->when_backend_down || running->events != loaded->events
+      || running->events_shards != loaded->events_shards || running->events_spool != loaded->events_spool
+      || running->events_max_len != loaded->events_max_len
+      || running->events_local_hooks != loaded->events_local_hooks)
     g_warning (_("the cluster section changed: it takes effect at the next restart (pull_idle and max_hops "
                  "apply now)"));
 }
@@ -216,7 +223,10 @@ static void
 on_event (RhEvent *event, gpointer user_data)
 {
   RhDaemon *daemon = user_data;
-  rh_dispatcher_emit (daemon->dispatcher, event);
+  if (daemon->local_hooks)
+    rh_dispatcher_emit (daemon->dispatcher, event);
+  if (daemon->event_log != NULL)
+    rh_event_log_append (daemon->event_log, event);
 }
 
 static void
@@ -276,6 +286,7 @@ rh_daemon_run (RhDaemon *daemon)
   rh_dispatcher_configure (daemon->dispatcher, &daemon->config->hooks);
   daemon->checks = rh_check_runner_new (daemon->dispatcher);
   rh_check_runner_configure (daemon->checks, &daemon->config->hooks);
+  daemon->local_hooks = TRUE;
   if (daemon->config->cluster.enabled)
     rh_event_set_node_id (daemon->config->cluster.node_id);
   daemon->server = rh_server_new (daemon->config);
@@ -287,6 +298,15 @@ rh_daemon_run (RhDaemon *daemon)
       rh_directory_start (daemon->directory);
       g_message (_("cluster: node %s, advertised as %s"), daemon->config->cluster.node_id,
                  daemon->config->cluster.advertise);
+      if (daemon->config->cluster.events)
+        {
+          daemon->event_log = rh_event_log_new (&daemon->config->cluster, rh_directory_get_epoch, daemon->directory);
+          rh_event_log_start (daemon->event_log);
+          daemon->local_hooks = daemon->config->cluster.events_local_hooks;
+          g_message (_("cluster: events go to the event log in Redis (%d streams)%s"),
+                     daemon->config->cluster.events_shards,
+                     daemon->local_hooks ? "" : _("; rules do not run on this node"));
+        }
     }
   RhOutputStarter starter = { on_output_start, daemon };
   rh_dispatcher_set_outputs (daemon->dispatcher, &starter);
@@ -299,6 +319,7 @@ rh_daemon_run (RhDaemon *daemon)
   daemon->api_sources.dispatcher = daemon->dispatcher;
   daemon->api_sources.checks = daemon->checks;
   daemon->api_sources.directory = daemon->directory;
+  daemon->api_sources.event_log = daemon->event_log;
   daemon->api_sources.config_loaded_at = daemon->config->loaded_at;
   daemon->api_sources.started_at = g_get_real_time () / G_USEC_PER_SEC;
   daemon->api = rh_api_server_new (&daemon->api_sources);
