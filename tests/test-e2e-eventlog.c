@@ -115,6 +115,19 @@ metric_reached (gpointer data)
   return metric (wait->http_port, wait->series) >= wait->value;
 }
 
+/* Count connections that shake hands and leave: three events each
+ * (connection_accept, handshake_complete, connection_close). */
+static void
+connect_and_leave (const Node *node, guint count)
+{
+  for (guint i = 0; i < count; i++)
+    {
+      g_autoptr (GSocketConnection) connection = rh_test_connect (node->port);
+      g_assert_true (rh_test_client_handshake (connection));
+      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+    }
+}
+
 /* A stream's life on one node: every event in Redis, in its key's shard
  * in order, with node_id, increasing seq and the claim's epoch. */
 static void
@@ -179,22 +192,11 @@ test_spool_and_drops (void)
   MetricWait down = { node.http_port, "rtmphooks_cluster_errors_total{kind=\"connect\"}", 1 };
   g_assert_true (rh_test_poll_until (metric_reached, &down, 10000));
 
-  /* Each connection is three events (accept, handshake, close). */
-  for (guint i = 0; i < 3; i++)
-    {
-      g_autoptr (GSocketConnection) connection = rh_test_connect (node.port);
-      g_assert_true (rh_test_client_handshake (connection));
-      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-    }
+  connect_and_leave (&node, 3);
   g_assert_true (rh_test_daemon_wait_log_count (node.daemon, "closed: client_disconnect", 3, 10000));
   g_assert_cmpfloat (metric (node.http_port, "rtmphooks_cluster_events_spooled"), ==, 9);
   g_assert_cmpfloat (metric (node.http_port, "rtmphooks_cluster_events_dropped_total"), ==, 0);
-  for (guint i = 0; i < 3; i++)
-    {
-      g_autoptr (GSocketConnection) connection = rh_test_connect (node.port);
-      g_assert_true (rh_test_client_handshake (connection));
-      g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
-    }
+  connect_and_leave (&node, 3);
   g_assert_true (rh_test_daemon_wait_log_count (node.daemon, "closed: client_disconnect", 6, 10000));
   g_assert_cmpfloat (metric (node.http_port, "rtmphooks_cluster_events_spooled"), ==, 12);
   g_assert_cmpfloat (metric (node.http_port, "rtmphooks_cluster_events_dropped_total"), ==, 6);
@@ -223,9 +225,7 @@ test_pure_producer (void)
   Node node = start_node (redis->port, "local_hooks = false;", rules);
   g_assert_true (rh_test_daemon_wait_log (node.daemon, "rules do not run on this node", 10000));
   g_assert_true (rh_test_daemon_wait_log (node.daemon, "connected to Redis", 10000));
-  g_autoptr (GSocketConnection) connection = rh_test_connect (node.port);
-  g_assert_true (rh_test_client_handshake (connection));
-  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  connect_and_leave (&node, 1);
   MetricWait sent = { node.http_port, "rtmphooks_cluster_events_appended_total", 3 };
   g_assert_true (rh_test_poll_until (metric_reached, &sent, 10000));
   g_assert_cmpfloat (metric (node.http_port, "rtmphooks_hook_actions_started_total"), ==, 0);

@@ -379,15 +379,33 @@ directory_release (const char *key, gpointer user_data)
 
 /* ---- edge pulls ---- */
 
+/* A command about one key (a locate, a late claim) or one node (a
+ * report of its streams), answered later. */
 typedef struct {
   RhDirectory *directory;
   char *key;
-} Locate;
+} KeyTask;
+
+static KeyTask *
+key_task_new (RhDirectory *directory, const char *key)
+{
+  KeyTask *task = g_new (KeyTask, 1);
+  task->directory = directory;
+  task->key = g_strdup (key);
+  return task;
+}
+
+static void
+key_task_free (KeyTask *task)
+{
+  g_free (task->key);
+  g_free (task);
+}
 
 static void
 on_locate_reply (RhRedisResult result, const redisReply *reply, gpointer user_data)
 {
-  Locate *locate = user_data;
+  KeyTask *locate = user_data;
   RhDirectory *directory = locate->directory;
   RhDirectoryRecord record;
   g_hash_table_remove (directory->locating, locate->key);
@@ -406,8 +424,7 @@ on_locate_reply (RhRedisResult result, const redisReply *reply, gpointer user_da
   else if (result == RH_REDIS_OK && reply->type == REDIS_REPLY_STRING)
     rh_log (G_LOG_LEVEL_WARNING, NULL, locate->key, NULL,
             _("cluster: the directory entry of %s is not a record: no pull"), locate->key);
-  g_free (locate->key);
-  g_free (locate);
+  key_task_free (locate);
 }
 
 static void
@@ -416,9 +433,7 @@ directory_wanted (const char *key, gpointer user_data)
   RhDirectory *directory = user_data;
   if (!ready (directory) || g_hash_table_contains (directory->locating, key))
     return;
-  Locate *locate = g_new0 (Locate, 1);
-  locate->directory = directory;
-  locate->key = g_strdup (key);
+  KeyTask *locate = key_task_new (directory, key);
   g_hash_table_add (directory->locating, g_strdup (key));
   Args args;
   args_init (&args, RH_SCRIPT_LOCATE);
@@ -527,17 +542,12 @@ send_heartbeat (RhDirectory *directory)
   args_send (directory, &args, on_heartbeat_reply, beat);
 }
 
-typedef struct {
-  RhDirectory *directory;
-  char *key;
-} Pending;
-
 /* A publish accepted while Redis was unreachable, now claimed: a key
  * another node took meanwhile ends this one (the newer publish). */
 static void
 on_late_claim_reply (RhRedisResult result, const redisReply *reply, gpointer user_data)
 {
-  Pending *pending = user_data;
+  KeyTask *pending = user_data;
   RhDirectory *directory = pending->directory;
   Claim *claim = g_hash_table_lookup (directory->claims, pending->key);
   const redisReply *verdict = element (reply, 0, REDIS_REPLY_INTEGER);
@@ -556,8 +566,7 @@ on_late_claim_reply (RhRedisResult result, const redisReply *reply, gpointer use
       else if (result == RH_REDIS_OK && verdict != NULL)
         lose_claim (directory, pending->key, _("another node published it while Redis was unreachable"));
     }
-  g_free (pending->key);
-  g_free (pending);
+  key_task_free (pending);
 }
 
 static void
@@ -572,17 +581,14 @@ claim_unclaimed (RhDirectory *directory)
       if (claim->epoch != 0 || claim->claiming)
         continue;
       claim->claiming = TRUE;
-      Pending *pending = g_new0 (Pending, 1);
-      pending->directory = directory;
-      pending->key = g_strdup (claim->key);
-      send_claim (directory, claim->key, TRUE, on_late_claim_reply, pending);
+      send_claim (directory, claim->key, TRUE, on_late_claim_reply, key_task_new (directory, claim->key));
     }
 }
 
 static void
 on_reap_reply (RhRedisResult result, const redisReply *reply, gpointer user_data)
 {
-  Pending *pending = user_data;  /* key: the dead node */
+  KeyTask *pending = user_data;  /* key: the dead node */
   RhDirectory *directory = pending->directory;
   for (size_t i = 0; result == RH_REDIS_OK && reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++)
     {
@@ -596,16 +602,13 @@ on_reap_reply (RhRedisResult result, const redisReply *reply, gpointer user_data
               _("cluster: node %s is gone with %s live on it: publish_stop (node_lost)"), pending->key, key->str);
       rh_server_report_node_lost (directory->server, key->str, pending->key, epoch != NULL ? epoch->integer : 0);
     }
-  g_free (pending->key);
-  g_free (pending);
+  key_task_free (pending);
 }
 
 static void
 reap (RhDirectory *directory, const char *dead)
 {
-  Pending *pending = g_new0 (Pending, 1);
-  pending->directory = directory;
-  pending->key = g_strdup (dead);
+  KeyTask *pending = key_task_new (directory, dead);
   Args args;
   args_init (&args, RH_SCRIPT_REAP);
   args_add (&args, "4");
