@@ -213,6 +213,41 @@ test_spool_and_drops (void)
   rh_test_redis_free (redis);
 }
 
+/* An event with a 1 MiB field (a publish's query) is appended whole. */
+static void
+test_large_field (void)
+{
+  RhTestRedis *redis = rh_test_redis_start (0, NULL);
+  Node node = start_node (redis->port, NULL, NULL);
+  g_assert_true (rh_test_daemon_wait_log (node.daemon, "connected to Redis", 10000));
+  g_autofree char *value = g_strnfill (1024 * 1024, 'q');
+  g_autofree char *name = g_strdup_printf ("big?pad=%s", value);
+  g_autoptr (GSocketConnection) connection = rh_test_raw_publish (node.port, "live", name);
+  g_assert_nonnull (connection);
+  g_assert_true (rh_test_daemon_wait_log (node.daemon, "publish_start live/big ", 10000));
+  MetricWait sent = { node.http_port, "rtmphooks_cluster_events_appended_total", 4 };
+  g_assert_true (rh_test_poll_until (metric_reached, &sent, 10000));
+  gboolean found = FALSE;
+  for (guint shard = 0; shard < SHARDS; shard++)
+    {
+      g_autoptr (GPtrArray) events = logged_events (redis, shard);
+      for (guint i = 0; i < events->len; i++)
+        {
+          JsonObject *event = object (events, i);
+          if (g_strcmp0 (json_object_get_string_member (event, "type"), "publish_start") != 0)
+            continue;
+          JsonObject *data = json_object_get_object_member (event, "data");
+          g_assert_cmpuint (strlen (json_object_get_string_member (data, "query")), ==, strlen ("pad=") + 1024 * 1024);
+          found = TRUE;
+        }
+    }
+  g_assert_true (found);
+  g_assert_cmpfloat (metric (node.http_port, "rtmphooks_cluster_events_dropped_total"), ==, 0);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  stop_node (&node);
+  rh_test_redis_free (redis);
+}
+
 /* local_hooks = false: the node appends its events and runs no rule. */
 static void
 test_pure_producer (void)
@@ -255,5 +290,6 @@ main (int argc, char **argv)
   g_test_add_func ("/eventlog/every-event-in-order", test_every_event_in_order);
   g_test_add_func ("/eventlog/spool-and-drops", test_spool_and_drops);
   g_test_add_func ("/eventlog/pure-producer", test_pure_producer);
+  g_test_add_func ("/eventlog/large-field", test_large_field);
   return g_test_run ();
 }
