@@ -55,15 +55,6 @@ promtool_accepts (const char *text, char **output)
   return g_subprocess_get_if_exited (process) && g_subprocess_get_exit_status (process) == 0;
 }
 
-/* The value of one sample line ("name{labels} value"), -1 if absent. */
-static double
-sample (const char *metrics, const char *series)
-{
-  g_autofree char *needle = g_strconcat ("\n", series, " ", NULL);
-  const char *line = strstr (metrics, needle);
-  return line != NULL ? g_ascii_strtod (line + strlen (needle), NULL) : -1;
-}
-
 static JsonObject *
 find_stream (JsonNode *root, const char *key)
 {
@@ -136,16 +127,16 @@ test_api (void)
   g_autofree char *promtool_output = NULL;
   if (!promtool_accepts (metrics.body, &promtool_output))
     g_error ("promtool check metrics refused:\n%s\n%s", promtool_output, metrics.body);
-  g_assert_cmpfloat (sample (metrics.body, "rtmphooks_publishers"), ==, 1);
-  g_assert_cmpfloat (sample (metrics.body, "rtmphooks_streams"), ==, 1);
-  g_assert_cmpfloat (sample (metrics.body, "rtmphooks_connections"), ==, 2);
+  g_assert_cmpfloat (rh_test_metric (metrics.body, "rtmphooks_publishers"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (metrics.body, "rtmphooks_streams"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (metrics.body, "rtmphooks_connections"), ==, 2);
   /* Every byte of the publisher's media, and its handshake and commands. */
-  g_assert_cmpfloat (sample (metrics.body, "rtmphooks_received_bytes_total"), >, (double) publisher_bytes + 3073);
-  g_assert_cmpfloat (sample (metrics.body, "rtmphooks_hook_runs_total{rule=\"fine\",result=\"ok\"}"), ==, 1);
-  g_assert_cmpfloat (sample (metrics.body, "rtmphooks_hook_runs_total{rule=\"broken\",result=\"failed\"}"), ==, 1);
-  g_assert_cmpfloat (sample (metrics.body, "rtmphooks_hook_duration_seconds_count{rule=\"fine\"}"), ==, 1);
-  g_assert_cmpfloat (sample (metrics.body, "rtmphooks_hook_duration_seconds_bucket{rule=\"fine\",le=\"+Inf\"}"), ==, 1);
-  g_assert_cmpfloat (sample (metrics.body, "rtmphooks_events_total"), >=, 5);
+  g_assert_cmpfloat (rh_test_metric (metrics.body, "rtmphooks_received_bytes_total"), >, (double) publisher_bytes + 3073);
+  g_assert_cmpfloat (rh_test_metric (metrics.body, "rtmphooks_hook_runs_total{rule=\"fine\",result=\"ok\"}"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (metrics.body, "rtmphooks_hook_runs_total{rule=\"broken\",result=\"failed\"}"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (metrics.body, "rtmphooks_hook_duration_seconds_count{rule=\"fine\"}"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (metrics.body, "rtmphooks_hook_duration_seconds_bucket{rule=\"fine\",le=\"+Inf\"}"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (metrics.body, "rtmphooks_events_total"), >=, 5);
   reply_clear (&metrics);
 
   Reply hooks = request (http_port, "GET", "/api/v1/hooks", TOKEN);
@@ -184,8 +175,8 @@ test_api (void)
   g_assert_true (rh_test_daemon_wait_log (daemon, "reload failed", 10000));
   Reply reloads = request (http_port, "GET", "/metrics", TOKEN);
   g_assert_cmpuint (reloads.status, ==, 200);
-  g_assert_cmpfloat (sample (reloads.body, "rtmphooks_config_reloads_total{result=\"ok\"}"), ==, 1);
-  g_assert_cmpfloat (sample (reloads.body, "rtmphooks_config_reloads_total{result=\"failed\"}"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (reloads.body, "rtmphooks_config_reloads_total{result=\"ok\"}"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (reloads.body, "rtmphooks_config_reloads_total{result=\"failed\"}"), ==, 1);
   reply_clear (&reloads);
 
   g_io_stream_close (G_IO_STREAM (player), NULL, NULL);

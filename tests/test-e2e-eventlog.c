@@ -97,9 +97,7 @@ static double
 metric (guint16 http_port, const char *series)
 {
   g_autofree char *text = rh_test_http_get (http_port, "/metrics");
-  g_autofree char *needle = g_strconcat ("\n", series, " ", NULL);
-  const char *at = strstr (text, needle);
-  return at != NULL ? g_ascii_strtod (at + strlen (needle), NULL) : -1;
+  return rh_test_metric (text, series);
 }
 
 typedef struct {

@@ -228,15 +228,6 @@ metrics (Watch *watch, const char *token)
   return http_exchange (watch->api_port, request);
 }
 
-/* The value of one series in a /metrics text, -1 when it is missing. */
-static double
-metric (const char *text, const char *series)
-{
-  g_autofree char *needle = g_strconcat ("\n", series, " ", NULL);
-  const char *at = strstr (text, needle);
-  return at != NULL ? g_ascii_strtod (at + strlen (needle), NULL) : -1;
-}
-
 /* ---- attacks run on threads of their own: the player keeps reading ---- */
 
 typedef struct {
@@ -321,7 +312,7 @@ check_ping_flood (gboolean after_connect)
   g_assert_cmpint (took, <, ATTACK_SECONDS * G_USEC_PER_SEC);
   watch_end (watch, after_connect ? "ping flood after connect" : "ping flood before connect");
   g_autofree char *text = metrics (watch, NULL);
-  g_assert_cmpfloat (metric (text, "rtmphooks_connections_closed_total{reason=\"protocol_error\"}"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (text, "rtmphooks_connections_closed_total{reason=\"protocol_error\"}"), ==, 1);
   watch_publish_again (watch);
   watch_free (watch);
 }
@@ -461,8 +452,8 @@ test_http_connection_flood (void)
   watch_end (watch, "1030 half-sent HTTP requests");
   g_autofree char *text = metrics (watch, NULL);
   g_assert_nonnull (text);
-  g_assert_cmpfloat (metric (text, "rtmphooks_http_connections_refused_total"), >=, HALF_SENT - 16);
-  g_assert_cmpfloat (metric (text, "rtmphooks_http_connections_timed_out_total"), >=, 16);
+  g_assert_cmpfloat (rh_test_metric (text, "rtmphooks_http_connections_refused_total"), >=, HALF_SENT - 16);
+  g_assert_cmpfloat (rh_test_metric (text, "rtmphooks_http_connections_timed_out_total"), >=, 16);
   /* Refusals are logged once in a while, not once each. */
   g_autofree char *log = rh_test_daemon_log (watch->daemon);
   g_assert_cmpuint (rh_test_count (log, "HTTP connection from 127.0.0.1 refused"), <=, 5);
@@ -529,7 +520,7 @@ test_descriptor_exhaustion (void)
   g_ptr_array_set_size (waiting, 0);
   watch_end (watch, "out of descriptors");
   g_autofree char *text = metrics (watch, NULL);
-  g_assert_cmpfloat (metric (text, "rtmphooks_accept_failures_total{listener=\"rtmp\",reason=\"descriptors\"}"), >=, 1);
+  g_assert_cmpfloat (rh_test_metric (text, "rtmphooks_accept_failures_total{listener=\"rtmp\",reason=\"descriptors\"}"), >=, 1);
   watch_publish_again (watch);
   watch_free (watch);
 }
@@ -552,7 +543,7 @@ test_descriptor_reserve (void)
   g_assert_true (watch_wait_log (watch, "the descriptors left are kept for hooks, recordings and the HTTP API", 5000));
   /* The API, on the reserve, answers. */
   g_autofree char *text = metrics (watch, NULL);
-  g_assert_cmpfloat (metric (text, "rtmphooks_connections_refused_total"), >=, 1);
+  g_assert_cmpfloat (rh_test_metric (text, "rtmphooks_connections_refused_total"), >=, 1);
   g_ptr_array_set_size (held, 0);
   set_fd_limit (pid, original.rlim_cur);
   watch_end (watch, "clients over the descriptor share");
@@ -611,7 +602,7 @@ test_recording_task_limit (void)
   g_io_stream_close (G_IO_STREAM (first), NULL, NULL);
   watch_end (watch, "a recording with no thread to write it");
   g_autofree char *text = metrics (watch, NULL);
-  g_assert_cmpfloat (metric (text, "rtmphooks_recordings_failed_total"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (text, "rtmphooks_recordings_failed_total"), ==, 1);
   watch_publish_again (watch);
   g_assert_true (rh_test_pid_running (pid));
   watch_free (watch);
@@ -808,7 +799,7 @@ test_relay_target_ping_flood (void)
   g_test_message ("%" G_GUINT64_FORMAT " bytes of pings before the relay gave up", target.sent);
   watch_end (watch, "relay target flooding pings");
   g_autofree char *text = metrics (watch, NULL);
-  g_assert_cmpfloat (metric (text, "rtmphooks_relay_reconnects_total"), >=, 1);
+  g_assert_cmpfloat (rh_test_metric (text, "rtmphooks_relay_reconnects_total"), >=, 1);
   watch_publish_again (watch);
   watch_free (watch);
   fake_target_clear (&target);
@@ -864,15 +855,15 @@ test_relay_to_itself (void)
   /* Both relays end at their first refusal: a loop is never retried. */
   g_assert_true (rh_test_daemon_wait_log_count (watch->daemon, "ended before it ever published (loop)", 2, 10000));
   g_autofree char *counted = metrics (watch, NULL);
-  g_assert_cmpfloat (metric (counted, "rtmphooks_relays"), ==, 0);
-  g_assert_cmpfloat (metric (counted, "rtmphooks_relay_reconnects_total"), ==, 0);
-  g_assert_cmpfloat (metric (counted, "rtmphooks_connections_closed_total{reason=\"rejected\"}"), >=, 2);
+  g_assert_cmpfloat (rh_test_metric (counted, "rtmphooks_relays"), ==, 0);
+  g_assert_cmpfloat (rh_test_metric (counted, "rtmphooks_relay_reconnects_total"), ==, 0);
+  g_assert_cmpfloat (rh_test_metric (counted, "rtmphooks_connections_closed_total{reason=\"rejected\"}"), >=, 2);
   watch_end (watch, "relays to itself");
   g_assert_false (rh_test_daemon_log_has (watch->daemon, "publish_start live/steadyx"));
   g_assert_false (rh_test_daemon_log_has (watch->daemon, "replaced"));
   g_autofree char *text = metrics (watch, NULL);
   /* The encoder and the player; refused relays do not stay. */
-  g_assert_cmpfloat (metric (text, "rtmphooks_connections"), <=, 3);
+  g_assert_cmpfloat (rh_test_metric (text, "rtmphooks_connections"), <=, 3);
   watch_publish_again (watch);
   watch_free (watch);
 }
@@ -948,7 +939,7 @@ test_check_endless_answer (void)
   g_assert_true (rh_test_daemon_log_has (watch->daemon, "the answer is larger than 64 KiB"));
   watch_end (watch, "a check answer without end");
   g_autofree char *text = metrics (watch, NULL);
-  g_assert_cmpfloat (metric (text, "rtmphooks_check_runs_total{check=\"hostile\",result=\"error\"}"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (text, "rtmphooks_check_runs_total{check=\"hostile\",result=\"error\"}"), ==, 1);
   watch_publish_again (watch);
   watch_free (watch);
   rh_test_http_stop (http);
@@ -965,7 +956,7 @@ test_check_redirect (void)
   g_autoptr (GSocketConnection) publisher G_GNUC_UNUSED = publish_checked (watch, CHECK_DENIED);
   g_assert_true (rh_test_daemon_log_has (watch->daemon, "HTTP 302 (redirects are not followed)"));
   g_autofree char *text = metrics (watch, NULL);
-  g_assert_cmpfloat (metric (text, "rtmphooks_check_runs_total{check=\"hostile\",result=\"error\"}"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (text, "rtmphooks_check_runs_total{check=\"hostile\",result=\"error\"}"), ==, 1);
   g_autoptr (GPtrArray) followed = rh_test_http_requests (http, "/ok");
   g_assert_cmpuint (followed->len, ==, 0);
   watch_end (watch, "a check that redirects");
@@ -1022,7 +1013,7 @@ test_recording_dir_removed (void)
   g_assert_true (watch_wait_log (watch, stopped, 5000));
   g_assert_true (rh_test_daemon_log_has (watch->daemon, "steady.flv was removed while recording"));
   g_autofree char *text = metrics (watch, NULL);
-  g_assert_cmpfloat (metric (text, "rtmphooks_recordings_failed_total"), ==, 1);
+  g_assert_cmpfloat (rh_test_metric (text, "rtmphooks_recordings_failed_total"), ==, 1);
   watch_end (watch, "a recording whose directory was removed");
   watch_publish_again (watch);
   watch_free (watch);

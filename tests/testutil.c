@@ -596,3 +596,11 @@ rh_test_assert_config_error (const char *text, guint line, const char *message)
     g_error ("expected \"%s\" in:\n%s", expected, output);
   rh_test_remove_tree (dir);
 }
+
+double
+rh_test_metric (const char *text, const char *series)
+{
+  g_autofree char *needle = g_strconcat ("\n", series, " ", NULL);
+  const char *at = strstr (text, needle);
+  return at != NULL ? g_ascii_strtod (at + strlen (needle), NULL) : -1;
+}

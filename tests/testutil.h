@@ -105,6 +105,10 @@ gboolean rh_test_wait_file_count (const char *path, const char *needle, guint co
 /* ... for a TCP connection to 127.0.0.1:port to succeed. */
 gboolean rh_test_wait_port (guint16 port, guint timeout_ms);
 
+/* The value of one series ("name{labels}") in a /metrics text, -1 when
+ * it is missing. */
+double rh_test_metric (const char *text, const char *series);
+
 /* How many times needle occurs in haystack. */
 guint rh_test_count (const char *haystack, const char *needle);
 

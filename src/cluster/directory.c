@@ -114,17 +114,6 @@ element (const redisReply *reply, size_t i, int type)
   return item != NULL && item->type == type ? item : NULL;
 }
 
-static gboolean
-split_key (const char *key, char **app, char **name)
-{
-  const char *slash = strchr (key, '/');
-  if (slash == NULL)
-    return FALSE;
-  *app = g_strndup (key, (gsize) (slash - key));
-  *name = g_strdup (slash + 1);
-  return TRUE;
-}
-
 static void
 claim_free (Claim *claim)
 {
@@ -413,13 +402,10 @@ on_locate_reply (RhRedisResult result, const redisReply *reply, gpointer user_da
       && rh_directory_record_parse (reply->str, reply->len, &record)
       && strcmp (record.node_id, directory->node_id) != 0)
     {
-      g_autofree char *app = NULL, *name = NULL;
-      if (split_key (locate->key, &app, &name))
-        {
-          g_autofree char *url = g_strdup_printf ("%s/%s/%s", record.advertise, app, name);
-          directory->stats.pulls_requested++;
-          rh_server_start_pull (directory->server, locate->key, url, record.node_id);
-        }
+      /* The key is "app/name": the owner's URL for it. */
+      g_autofree char *url = g_strdup_printf ("%s/%s", record.advertise, locate->key);
+      directory->stats.pulls_requested++;
+      rh_server_start_pull (directory->server, locate->key, url, record.node_id);
     }
   else if (result == RH_REDIS_OK && reply->type == REDIS_REPLY_STRING)
     rh_log (G_LOG_LEVEL_WARNING, NULL, locate->key, NULL,

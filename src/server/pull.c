@@ -228,19 +228,15 @@ rh_pulls_start (RhPulls *pulls, const char *key, const char *url, const char *or
 {
   if (g_hash_table_contains (pulls->pulls, key))
     return;
-  RhStream *stream = NULL;
-  const char *slash = strchr (key, '/');
-  if (slash == NULL)
-    return;
-  g_autofree char *app = g_strndup (key, (gsize) (slash - key));
-  stream = rh_registry_lookup (pulls->registry, app, slash + 1);
-  if (stream != NULL && rh_stream_is_live (stream))
+  RhStream *stream = rh_registry_lookup_key (pulls->registry, key);
+  g_autofree char *app = NULL, *name = NULL;
+  if ((stream != NULL && rh_stream_is_live (stream)) || !rh_registry_split_key (key, &app, &name))
     return;
   Pull *pull = g_new0 (Pull, 1);
   pull->pulls = pulls;
   pull->key = g_strdup (key);
   pull->app = g_steal_pointer (&app);
-  pull->name = g_strdup (slash + 1);
+  pull->name = g_steal_pointer (&name);
   pull->origin_node = g_strdup (origin_node);
   g_autoptr (GError) error = NULL;
   if (!rh_rtmp_url_parse (url, &pull->url, &error))

@@ -74,6 +74,23 @@ rh_registry_lookup (RhRegistry *registry, const char *app, const char *name)
 }
 
 RhStream *
+rh_registry_lookup_key (RhRegistry *registry, const char *key)
+{
+  return g_hash_table_lookup (registry->streams, key);
+}
+
+gboolean
+rh_registry_split_key (const char *key, char **app, char **name)
+{
+  const char *slash = strchr (key, '/');
+  if (slash == NULL)
+    return FALSE;
+  *app = g_strndup (key, (gsize) (slash - key));
+  *name = g_strdup (slash + 1);
+  return TRUE;
+}
+
+RhStream *
 rh_registry_obtain (RhRegistry *registry, const char *app, const char *name)
 {
   RhStream *stream = rh_registry_lookup (registry, app, name);

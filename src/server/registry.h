@@ -16,6 +16,11 @@ void rh_registry_free (RhRegistry *registry);
 /* The stream for app/name, created (empty) if there is none. */
 RhStream *rh_registry_obtain (RhRegistry *registry, const char *app, const char *name);
 RhStream *rh_registry_lookup (RhRegistry *registry, const char *app, const char *name);
+/* The same by the stream key, "app/name". */
+RhStream *rh_registry_lookup_key (RhRegistry *registry, const char *key);
+/* A stream key's parts (an application name has no '/'); FALSE for a key
+ * without one. */
+gboolean rh_registry_split_key (const char *key, char **app, char **name);
 /* Forgets the stream if it has neither publisher, pull nor players any more. */
 void rh_registry_release (RhRegistry *registry, RhStream *stream);
 guint rh_registry_get_n_streams (RhRegistry *registry);

@@ -562,20 +562,10 @@ rh_server_set_directory (RhServer *server, const RhDirectoryFuncs *funcs, gpoint
   rh_registry_set_directory (server->registry, funcs, user_data);
 }
 
-static RhStream *
-lookup_key (RhServer *server, const char *key)
-{
-  const char *slash = strchr (key, '/');
-  if (slash == NULL)
-    return NULL;
-  g_autofree char *app = g_strndup (key, (gsize) (slash - key));
-  return rh_registry_lookup (server->registry, app, slash + 1);
-}
-
 gboolean
 rh_server_end_publish (RhServer *server, const char *key, RhReason reason, const char *why)
 {
-  RhStream *stream = lookup_key (server, key);
+  RhStream *stream = rh_registry_lookup_key (server->registry, key);
   if (stream == NULL || stream->publisher == NULL)
     return FALSE;
   rh_connection_close (stream->publisher->connection, reason, why);
@@ -592,11 +582,9 @@ rh_server_start_pull (RhServer *server, const char *key, const char *url, const 
 void
 rh_server_report_node_lost (RhServer *server, const char *key, const char *owner_node, gint64 epoch)
 {
-  const char *slash = strchr (key, '/');
-  if (slash == NULL)
-    return;
-  g_autofree char *app = g_strndup (key, (gsize) (slash - key));
-  rh_emit_publish_lost (&server->sink, app, slash + 1, owner_node, epoch);
+  g_autofree char *app = NULL, *name = NULL;
+  if (rh_registry_split_key (key, &app, &name))
+    rh_emit_publish_lost (&server->sink, app, name, owner_node, epoch);
 }
 
 GPtrArray *

@@ -190,6 +190,16 @@ update_role (RhSession *session)
 
 /* ---- ending publications and playbacks ---- */
 
+/* In a fleet: a key the directory granted for a publish that ended, or
+ * that was refused here after all. */
+static void
+release_claim (RhSession *session, const char *key, gboolean claimed)
+{
+  const RhDirectoryHook *directory = rh_registry_get_directory (session->registry);
+  if (claimed && directory->funcs != NULL)
+    directory->funcs->release (key, directory->user_data);
+}
+
 static void
 end_publisher (RhSession *session, RhPublisher *publisher, RhReason reason)
 {
@@ -202,9 +212,7 @@ end_publisher (RhSession *session, RhPublisher *publisher, RhReason reason)
           rh_connection_get_id (session->connection), stream->key, rh_reason_to_string (reason),
           duration, publisher->bytes_received, publisher->video_packets, publisher->audio_packets);
   rh_emit_publish_stop (rh_registry_get_sink (session->registry), publisher, reason);
-  const RhDirectoryHook *directory = rh_registry_get_directory (session->registry);
-  if (publisher->claimed && directory->funcs != NULL)
-    directory->funcs->release (stream->key, directory->user_data);
+  release_claim (session, stream->key, publisher->claimed);
   rh_stream_clear_publisher (stream, reason);
   g_ptr_array_remove (session->publishers, publisher);
   update_role (session);
@@ -567,20 +575,15 @@ start_publish (RhSession *session, guint32 stream_id, const char *name, char *qu
     {
       g_autofree char *description = g_strdup_printf ("pulled from node %s", stream->pulled_from);
       g_autofree char *why = g_strdup_printf (_("%s is being pulled from node %s"), stream->key, stream->pulled_from);
-      gboolean ok = refuse_publish (session, stream_id, query, description, why, error);
-      const RhDirectoryHook *directory = rh_registry_get_directory (session->registry);
-      if (claimed && directory->funcs != NULL)
-        directory->funcs->release (stream->key, directory->user_data);
-      return ok;
+      release_claim (session, stream->key, claimed);
+      return refuse_publish (session, stream_id, query, description, why, error);
     }
   if (stream->publisher != NULL)
     {
       if (!session->settings->replace_duplicate_publish)
         {
           /* The other publisher keeps the claim; this one's goes. */
-          const RhDirectoryHook *directory = rh_registry_get_directory (session->registry);
-          if (claimed && directory->funcs != NULL)
-            directory->funcs->release (stream->key, directory->user_data);
+          release_claim (session, stream->key, claimed);
           return refuse_duplicate (session, stream_id, query, stream->key, error);
         }
       RhConnection *old = rh_connection_ref (stream->publisher->connection);
