@@ -41,6 +41,7 @@ typedef struct {
   RhRedisResult result;
   char *text;
   gint64 at;
+  RhRedisLink *link;
 } Reply;
 
 static void
@@ -197,6 +198,65 @@ test_link_deadline (void)
   g_ptr_array_unref (peer.accepted);
 }
 
+/* A peer that answers the PING, then closes the connection on the next
+ * command (Redis shutting down with a command in flight). */
+static gpointer
+close_after_pong (gpointer data)
+{
+  GSocketListener *listener = data;
+  g_autoptr (GSocketConnection) connection = g_socket_listener_accept (listener, NULL, NULL, NULL);
+  g_assert_nonnull (connection);
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (connection));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (connection));
+  char buffer[256];
+  g_assert_cmpint (g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL), >, 0);
+  g_assert_true (g_output_stream_write_all (out, "+PONG\r\n", 7, NULL, NULL, NULL));
+  g_assert_cmpint (g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL), >, 0);
+  g_io_stream_close (G_IO_STREAM (connection), NULL, NULL);
+  return NULL;
+}
+
+/* A connection the server closes with a command in flight: the command
+ * fails as a lost connection (never as a reply without one), and
+ * nothing may be sent on the dying connection from its callback. */
+static void
+on_lost_reply (RhRedisResult result, const redisReply *reply, gpointer user_data)
+{
+  Reply *out = user_data;
+  on_reply (result, reply, user_data);
+  /* Sending from here must fail at once, not recurse. */
+  const char *argv[] = { "PING" };
+  Reply again = { 0 };
+  rh_redis_link_command (out->link, 1, argv, NULL, on_reply, &again);
+  g_assert_true (again.done);
+  g_assert_cmpint (again.result, ==, RH_REDIS_DOWN);
+}
+
+static void
+test_link_server_closes (void)
+{
+  g_autoptr (GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr (GError) error = NULL;
+  guint16 port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  GThread *peer = g_thread_new ("peer", close_after_pong, listener);
+  RhClusterConfig config = config_for (port, 5, NULL);
+  LinkState state = { 0 };
+  RhRedisLink *link = rh_redis_link_new (&config, &owner, &state);
+  rh_redis_link_start (link);
+  g_assert_true (rh_test_iterate_until (link_up, &state, 10000));
+  const char *argv[] = { "GET", "k" };
+  Reply lost = { .link = link };
+  rh_redis_link_command (link, 2, argv, NULL, on_lost_reply, &lost);
+  g_assert_true (rh_test_iterate_until (reply_done, &lost, 10000));
+  g_assert_cmpint (lost.result, ==, RH_REDIS_CONNECTION);
+  g_assert_null (lost.text);
+  g_assert_true (rh_test_iterate_until (link_down, &state, 10000));
+  g_thread_join (peer);
+  rh_redis_link_free (link);
+  rh_cluster_config_clear (&config);
+}
+
 static gboolean
 auth_failed (gpointer link)
 {
@@ -234,5 +294,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cluster/link-real-redis", test_link_real_redis);
   g_test_add_func ("/cluster/link-deadline", test_link_deadline);
   g_test_add_func ("/cluster/link-wrong-password", test_link_wrong_password);
+  g_test_add_func ("/cluster/link-server-closes", test_link_server_closes);
   return g_test_run ();
 }

@@ -350,8 +350,10 @@ rh_test_http_get_auth (guint16 port, const char *path, const char *authorization
   SoupMessageHeaders *request = soup_message_get_request_headers (message);
   if (authorization != NULL)
     soup_message_headers_replace (request, "Authorization", authorization);
-  g_autoptr (GBytes) body = soup_session_send_and_read (session, message, NULL, NULL);
-  g_assert_nonnull (body);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) body = soup_session_send_and_read (session, message, NULL, &error);
+  if (body == NULL)
+    g_error ("GET %s: %s", url, error->message);
   SoupMessageHeaders *response = soup_message_get_response_headers (message);
   if (status != NULL)
     *status = soup_message_get_status (message);

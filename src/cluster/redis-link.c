@@ -43,6 +43,10 @@ struct _RhRedisLink {
   gpointer owner_data;
 
   LinkState state;
+  /* The connection is going away (hiredis is failing what was in flight):
+   * nothing may be sent on it any more, or a failed send's callback that
+   * sends again would recurse without end. */
+  gboolean closing;
   redisAsyncContext *context;
   GCancellable *resolving;
   GQueue in_flight;            /* Command*, oldest first: Redis answers in order */
@@ -87,6 +91,9 @@ rh_redis_link_new (const RhClusterConfig *config, const RhRedisLinkOwner *owner,
   link->owner = owner;
   link->owner_data = owner_data;
   link->backoff_ms = BACKOFF_FIRST_MS;
+  /* What commands in flight fail with when hiredis drops the connection
+   * itself (the server closed it); drop_connection says otherwise. */
+  link->failing_as = RH_REDIS_CONNECTION;
   g_queue_init (&link->in_flight);
   return link;
 }
@@ -140,6 +147,8 @@ on_reply (redisAsyncContext *context, void *reply_data, void *privdata)
   if (link != NULL)
     g_queue_remove (&link->in_flight, command);
   RhRedisResult result;
+  if (reply == NULL && link != NULL)
+    link->closing = TRUE;
   if (reply == NULL)
     result = link != NULL ? link->failing_as : RH_REDIS_CONNECTION;
   else
@@ -167,10 +176,26 @@ static void
 drop_connection (RhRedisLink *link, RhRedisResult as)
 {
   redisAsyncContext *context = g_steal_pointer (&link->context);
+  link->closing = TRUE;
   link->failing_as = as;
   if (context != NULL)
     redisAsyncFree (context);
   link->failing_as = RH_REDIS_CONNECTION;
+}
+
+/* Whatever failed: the connection (if any) goes, commands in flight fail
+ * as `as`, and a new attempt comes after the backoff. */
+static void
+retry_later (RhRedisLink *link, RhRedisResult as)
+{
+  if (link->resolving != NULL)
+    {
+      g_cancellable_cancel (link->resolving);
+      g_clear_object (&link->resolving);
+    }
+  drop_connection (link, as);
+  went_down (link);
+  schedule_retry (link);
 }
 
 static void
@@ -182,8 +207,7 @@ on_disconnected (const redisAsyncContext *context, int status)
   link->context = NULL;
   set_problem (link, RH_REDIS_FAIL_CONNECT, _("connection lost: %s"),
                context->errstr[0] != '\0' ? context->errstr : _("closed by the server"));
-  went_down (link);
-  schedule_retry (link);
+  retry_later (link, RH_REDIS_CONNECTION);
 }
 
 static gboolean
@@ -196,25 +220,16 @@ check_deadlines (gpointer data)
     {
       set_problem (link, RH_REDIS_FAIL_CONNECT, _("no connection within %.3g s"),
                    (double) link->timeout_us / G_USEC_PER_SEC);
-      if (link->resolving != NULL)
-        {
-          g_cancellable_cancel (link->resolving);
-          g_clear_object (&link->resolving);
-        }
-      drop_connection (link, RH_REDIS_TIMEOUT);
-      link->deadline_id = 0;
-      went_down (link);
-      schedule_retry (link);
+      link->deadline_id = 0;  /* this source ends by returning */
+      retry_later (link, RH_REDIS_TIMEOUT);
       return G_SOURCE_REMOVE;
     }
   if (oldest != NULL && now - oldest->sent_at > link->timeout_us)
     {
       set_problem (link, RH_REDIS_FAIL_CONNECT, _("no reply within %.3g s: reconnecting"),
                    (double) link->timeout_us / G_USEC_PER_SEC);
-      drop_connection (link, RH_REDIS_TIMEOUT);
       link->deadline_id = 0;
-      went_down (link);
-      schedule_retry (link);
+      retry_later (link, RH_REDIS_TIMEOUT);
       return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;
@@ -232,6 +247,7 @@ send_command (RhRedisLink *link, int argc, const char **argv, const size_t *argv
   link->stats.commands++;
   if (redisAsyncCommandArgv (link->context, on_reply, command, argc, argv, argv_len) != REDIS_OK)
     {
+      link->closing = TRUE;
       command->link = NULL;
       link->stats.results[RH_REDIS_CONNECTION]++;
       finish (command, RH_REDIS_CONNECTION, NULL);
@@ -258,10 +274,7 @@ on_ready_reply (RhRedisResult result, const redisReply *reply, gpointer user_dat
     }
   if (result != RH_REDIS_OK)
     {
-      if (link->context != NULL)
-        drop_connection (link, RH_REDIS_CONNECTION);
-      went_down (link);
-      schedule_retry (link);
+      retry_later (link, RH_REDIS_CONNECTION);
       return;
     }
   link->state = LINK_UP;
@@ -288,8 +301,7 @@ on_connected (const redisAsyncContext *context, int status)
       /* hiredis frees the context after this callback. */
       link->context = NULL;
       set_problem (link, RH_REDIS_FAIL_CONNECT, _("cannot connect: %s"), context->errstr);
-      went_down (link);
-      schedule_retry (link);
+      retry_later (link, RH_REDIS_CONNECTION);
       return;
     }
   /* AUTH, or a PING that tells whether a password is needed. */
@@ -316,8 +328,7 @@ open_context (RhRedisLink *link, const char *address)
                    context != NULL ? context->errstr : g_strerror (ENOMEM));
       if (context != NULL)
         redisAsyncFree (context);
-      went_down (link);
-      schedule_retry (link);
+      retry_later (link, RH_REDIS_CONNECTION);
       return;
     }
   context->data = link;
@@ -339,8 +350,7 @@ on_resolved (GObject *resolver, GAsyncResult *result, gpointer user_data)
   if (addresses == NULL)
     {
       set_problem (link, RH_REDIS_FAIL_CONNECT, _("cannot resolve %s: %s"), link->host, error->message);
-      went_down (link);
-      schedule_retry (link);
+      retry_later (link, RH_REDIS_CONNECTION);
       return;
     }
   g_autofree char *address = g_inet_address_to_string (addresses->data);
@@ -352,6 +362,7 @@ static void
 connect_now (RhRedisLink *link)
 {
   link->state = LINK_CONNECTING;
+  link->closing = FALSE;
   link->connect_started = g_get_monotonic_time ();
   link->deadline_id = g_timeout_add (DEADLINE_TICK_MS, check_deadlines, link);
   if (link->socket_path != NULL || g_hostname_is_ip_address (link->host))
@@ -391,7 +402,7 @@ rh_redis_link_start (RhRedisLink *link)
 gboolean
 rh_redis_link_is_up (const RhRedisLink *link)
 {
-  return link->state == LINK_UP;
+  return link->state == LINK_UP && !link->closing;
 }
 
 const char *
@@ -404,7 +415,7 @@ void
 rh_redis_link_command (RhRedisLink *link, int argc, const char **argv, const size_t *argv_len,
                        RhRedisReplyFunc done, gpointer user_data)
 {
-  if (link->state != LINK_UP || link->context == NULL)
+  if (!rh_redis_link_is_up (link) || link->context == NULL)
     {
       link->stats.results[RH_REDIS_DOWN]++;
       done (RH_REDIS_DOWN, NULL, user_data);
