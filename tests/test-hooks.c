@@ -13,6 +13,7 @@
 #include "hooks/check-response.h"
 #include "hooks/condition.h"
 #include "hooks/event.h"
+#include "hooks/event-json.h"
 #include "hooks/stdio-output.h"
 #include "hooks/template.h"
 #include "hooks/webhook-action.h"
@@ -726,6 +727,70 @@ test_checks_config (void)
   rh_test_remove_tree (dir);
 }
 
+/* What a worker reads back from the event log: the envelope a node
+ * wrote gives the same event (id, timestamp, node, every field with its
+ * kind); anything else is refused with a reason, and fields this build
+ * does not know are skipped. */
+static void
+test_event_from_json (void)
+{
+  rh_event_set_node_id ("n1");
+  g_autoptr (RhEvent) original = rh_event_new (RH_EVENT_PUBLISH_START, "c000007", "live/cam\"1");
+  rh_event_add_string (original, "app", "live");
+  rh_event_add_string (original, "query", "token=a b\nc");
+  rh_event_add_string (original, "client_ip", "10.0.0.1");
+  rh_event_add_boolean (original, "tls", TRUE);
+  rh_event_add_number (original, "epoch", 42);
+  rh_event_set_node_id (NULL);
+  g_autofree char *json = rh_event_to_json (original);
+  g_autofree char *logged = g_strdup_printf ("%.*s,\"seq\":9,\"epoch\":42}", (int) strlen (json) - 1, json);
+  g_autofree char *why = NULL;
+  g_autoptr (RhEvent) back = rh_event_from_json (logged, strlen (logged), &why);
+  g_assert_null (why);
+  g_assert_nonnull (back);
+  g_autofree char *again = rh_event_to_json (back);
+  g_assert_cmpstr (again, ==, json);
+  g_assert_cmpstr (back->id, ==, original->id);
+  g_assert_cmpstr (back->node_id, ==, "n1");
+  g_autofree char *tls = rh_event_lookup (back, "tls");
+  g_assert_cmpstr (tls, ==, "true");
+
+  /* Unknown data fields (a newer node) are skipped. */
+  const char *newer = "{\"type\":\"play_stop\",\"timestamp\":5,\"id\":\"x-1\",\"stream_key\":\"a/b\","
+                      "\"data\":{\"app\":\"a\",\"future\":[1,2]}}";
+  g_autoptr (RhEvent) skipped = rh_event_from_json (newer, strlen (newer), &why);
+  g_assert_nonnull (skipped);
+  g_assert_cmpuint (skipped->data->len, ==, 1);
+  g_assert_null (skipped->node_id);
+
+  const struct { const char *json; const char *why; } bad[] = {
+    { "", "not JSON" },
+    { "{\"type\":", "not JSON" },
+    { "[1]", "not a JSON object" },
+    { "{\"timestamp\":1,\"id\":\"a\"}", "no known event type" },
+    { "{\"type\":\"nope\",\"timestamp\":1,\"id\":\"a\"}", "no known event type" },
+    { "{\"type\":\"publish\",\"timestamp\":1,\"id\":\"a\"}", "no known event type" },
+    { "{\"type\":7,\"timestamp\":1,\"id\":\"a\"}", "\"type\" is not a string" },
+    { "{\"type\":\"play_stop\",\"timestamp\":1}", "no valid id" },
+    { "{\"type\":\"play_stop\",\"timestamp\":1,\"id\":\"a\\r\\nX-Evil: 1\"}", "no valid id" },
+    { "{\"type\":\"play_stop\",\"id\":\"a\"}", "no timestamp" },
+    { "{\"type\":\"play_stop\",\"timestamp\":1.5,\"id\":\"a\"}", "no timestamp" },
+    { "{\"type\":\"play_stop\",\"timestamp\":1,\"id\":\"a\",\"data\":[]}", "\"data\" is not an object" },
+    { "{\"type\":\"play_stop\",\"timestamp\":1,\"id\":\"a\",\"data\":{\"bytes_sent\":\"9\"}}",
+      "data field \"bytes_sent\" of play_stop has the wrong kind of value" },
+    { "{\"type\":\"play_stop\",\"timestamp\":1,\"id\":\"a\",\"data\":{\"app\":null}}",
+      "data field \"app\" of play_stop has the wrong kind of value" },
+    { "{\"type\":\"play_stop\",\"timestamp\":1,\"id\":\"a\",\"stream_key\":{}}", "\"stream_key\" is not a string" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      g_clear_pointer (&why, g_free);
+      g_assert_null (rh_event_from_json (bad[i].json, strlen (bad[i].json), &why));
+      if (!g_str_has_prefix (why, bad[i].why))
+        g_error ("%s: %s", bad[i].json, why);
+    }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -733,6 +798,7 @@ main (int argc, char **argv)
   g_test_add_func ("/hooks/event-json-env", test_event_json_and_env);
   g_test_add_func ("/hooks/event-schema", test_event_schema);
   g_test_add_func ("/hooks/event-boolean", test_event_boolean);
+  g_test_add_func ("/hooks/event-from-json", test_event_from_json);
   g_test_add_func ("/hooks/conditions", test_conditions);
   g_test_add_func ("/hooks/templates", test_templates);
   g_test_add_func ("/hooks/durations", test_durations);

@@ -160,6 +160,15 @@ rh_event_type_has_field (RhEventType type, const char *name, RhFieldType *field_
 }
 
 const char *
+rh_event_type_field_key (RhEventType type, const char *name)
+{
+  for (const char *const *field = data_fields[type]; *field != NULL; field++)
+    if (strcmp (*field, name) == 0)
+      return *field;
+  return NULL;
+}
+
+const char *
 rh_event_type_to_string (RhEventType type)
 {
   return type_names[type];

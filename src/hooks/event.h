@@ -77,6 +77,10 @@ char *rh_event_type_list (guint32 mask);
  * always; conn_id, stream_key and data fields where they apply. Field
  * names may be written "data.NAME". */
 gboolean rh_event_type_has_field (RhEventType type, const char *name, RhFieldType *field_type);
+/* The schema's own (static) string for data field name of type, NULL if
+ * the type has no such data field: what an event read back from JSON
+ * keys its fields with. */
+const char *rh_event_type_field_key (RhEventType type, const char *name);
 
 /* In a fleet, every event made from now on names this node (NULL: a
  * single server, no node_id). Set once at start, from the main thread. */
