@@ -8,12 +8,14 @@
 #include <string.h>
 
 #include "config/settings.h"
+#include "test-player.h"
 #include "testutil.h"
 #include "util/duration.h"
 #include "hooks/check-response.h"
 #include "hooks/condition.h"
 #include "hooks/event.h"
 #include "hooks/event-json.h"
+#include "hooks/dispatcher.h"
 #include "hooks/stdio-output.h"
 #include "hooks/template.h"
 #include "hooks/webhook-action.h"
@@ -791,14 +793,87 @@ test_event_from_json (void)
     }
 }
 
+typedef struct {
+  guint calls;
+  RhDispatchOutcome outcome;
+  char *error;
+} Tracked;
+
+static void
+on_tracked (const RhDispatchOutcome *outcome, gpointer user_data)
+{
+  Tracked *tracked = user_data;
+  tracked->calls++;
+  tracked->outcome = *outcome;
+  tracked->error = g_strdup (outcome->error);
+}
+
+static gboolean
+tracked_done (gpointer data)
+{
+  return ((Tracked *) data)->calls > 0;
+}
+
+/* A tracked event reports once every exec and webhook action it started
+ * has finished, with the failures; one that starts none reports at once;
+ * with stream actions off, a managed process is neither run nor counted. */
+static void
+test_dispatch_tracked (void)
+{
+  g_autofree char *dir = rh_test_make_dir ();
+  g_autofree char *path = NULL;
+  g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (RhConfig) config = load_text (dir,
+    "rules = (\n"
+    "  { name = \"ok\"; on = [ \"publish_start\" ]; exec = { command = [ \"/bin/true\" ]; }; },\n"
+    "  { name = \"bad\"; on = [ \"publish_start\" ]; exec = { command = [ \"/bin/false\" ]; }; },\n"
+    "  { name = \"slow\"; on = [ \"publish_start\" ]; exec = { command = [ \"/bin/sleep\", \"0.2\" ]; }; },\n"
+    "  { name = \"managed\"; on = [ \"publish_start\" ];\n"
+    "    exec = { command = [ \"/bin/sleep\", \"60\" ]; lifetime = \"stream\"; }; }\n"
+    ");\n", errors, &path);
+  g_assert_nonnull (config);
+  RhDispatcher *dispatcher = rh_dispatcher_new (-1);
+  rh_dispatcher_configure (dispatcher, &config->hooks);
+  rh_dispatcher_set_stream_actions (dispatcher, FALSE);
+
+  Tracked none = { 0 };
+  g_autoptr (RhEvent) other = rh_event_new (RH_EVENT_PLAY_START, "c1", "live/a");
+  rh_dispatcher_emit_tracked (dispatcher, other, on_tracked, &none);
+  g_assert_cmpuint (none.calls, ==, 1);
+  g_assert_cmpuint (none.outcome.actions, ==, 0);
+  g_assert_null (none.error);
+
+  Tracked three = { 0 };
+  g_autoptr (RhEvent) event = rh_event_new (RH_EVENT_PUBLISH_START, "c1", "live/a");
+  gint64 started = g_get_monotonic_time ();
+  rh_dispatcher_emit_tracked (dispatcher, event, on_tracked, &three);
+  g_assert_cmpuint (three.calls, ==, 0);
+  g_assert_true (rh_test_iterate_until (tracked_done, &three, 10000));
+  /* Not before the slowest action ended. */
+  g_assert_cmpint (g_get_monotonic_time () - started, >=, 200000);
+  g_assert_cmpuint (three.calls, ==, 1);
+  g_assert_cmpuint (three.outcome.actions, ==, 3);
+  g_assert_cmpuint (three.outcome.failed, ==, 1);
+  g_assert_cmpstr (three.error, ==, "exit status 1");
+  RhDispatcherCounters counters;
+  rh_dispatcher_get_counters (dispatcher, &counters);
+  g_assert_cmpuint (counters.processes, ==, 0);
+  rh_dispatcher_free (dispatcher);
+  g_free (three.error);
+  rh_test_remove_tree (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
+  /* Failing hooks log warnings; only criticals are fatal. */
+  g_log_set_always_fatal (G_LOG_FATAL_MASK | G_LOG_LEVEL_CRITICAL);
   g_test_add_func ("/hooks/event-json-env", test_event_json_and_env);
   g_test_add_func ("/hooks/event-schema", test_event_schema);
   g_test_add_func ("/hooks/event-boolean", test_event_boolean);
   g_test_add_func ("/hooks/event-from-json", test_event_from_json);
+  g_test_add_func ("/hooks/dispatch-tracked", test_dispatch_tracked);
   g_test_add_func ("/hooks/conditions", test_conditions);
   g_test_add_func ("/hooks/templates", test_templates);
   g_test_add_func ("/hooks/durations", test_durations);

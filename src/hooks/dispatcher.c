@@ -14,8 +14,18 @@
 /* What stdout may hold for a slow reader before events are dropped. */
 #define STDIO_MAX_BUFFERED (1024 * 1024)
 
+/* An event whose actions someone waits for (rh_dispatcher_emit_tracked). */
+typedef struct {
+  guint pending;           /* its jobs not finished yet */
+  RhDispatchOutcome outcome;
+  char *error;
+  RhDispatchDoneFunc done;
+  gpointer user_data;
+} Tracker;
+
 typedef struct {
   RhDispatcher *dispatcher;
+  Tracker *tracker;      /* NULL: nobody waits */
   RhRule *rule;          /* held: a reload does not change a queued job */
   const RhAction *action;
   RhEvent *event;
@@ -35,6 +45,8 @@ struct _RhDispatcher {
   RhWebhookClient *webhooks;
   RhSupervisor *supervisor;  /* managed processes */
   RhOutputStarter outputs;   /* recordings and relays */
+  gboolean stream_actions;   /* recordings, relays and managed processes run */
+  gboolean freeing;          /* trackers are dropped, not called */
   GQueue queue;            /* Job* */
   guint running;
   guint start_id;          /* idle source starting queued jobs */
@@ -52,8 +64,29 @@ struct _RhDispatcher {
 };
 
 static void
+tracker_failure (Tracker *tracker, const char *error)
+{
+  tracker->outcome.failed++;
+  if (tracker->error == NULL)
+    tracker->error = g_strdup (error != NULL ? error : "failed");
+}
+
+/* Called when the tracker's last job is gone, or at once when it has none. */
+static void
+tracker_finish (RhDispatcher *dispatcher, Tracker *tracker)
+{
+  tracker->outcome.error = tracker->error;
+  if (!dispatcher->freeing)
+    tracker->done (&tracker->outcome, tracker->user_data);
+  g_free (tracker->error);
+  g_free (tracker);
+}
+
+static void
 job_free (Job *job)
 {
+  if (job->tracker != NULL && --job->tracker->pending == 0)
+    tracker_finish (job->dispatcher, job->tracker);
   rh_rule_unref (job->rule);
   rh_event_unref (job->event);
   g_free (job);
@@ -76,6 +109,7 @@ rh_dispatcher_new (int stdout_fd)
   dispatcher->concurrency = (guint) defaults.concurrency;
   dispatcher->queue_limit = (guint) defaults.queue;
   dispatcher->timeout = defaults.timeout;
+  dispatcher->stream_actions = TRUE;
   dispatcher->webhooks = rh_webhook_client_new ();
   dispatcher->stats = rh_hook_stats_new ();
   dispatcher->supervisor = rh_supervisor_new (on_process_exit, dispatcher);
@@ -90,6 +124,7 @@ rh_dispatcher_free (RhDispatcher *dispatcher)
   if (dispatcher == NULL)
     return;
   g_clear_handle_id (&dispatcher->start_id, g_source_remove);
+  dispatcher->freeing = TRUE;
   g_queue_clear_full (&dispatcher->queue, (GDestroyNotify) job_free);
   g_ptr_array_unref (dispatcher->rules);
   g_strfreev (dispatcher->secret_values);
@@ -137,7 +172,11 @@ job_finished (Job *job, RhHookResult result, const char *error)
   dispatcher->running--;
   job->rule->running--;
   if (result != RH_HOOK_RESULT_OK)
-    dispatcher->failures++;
+    {
+      dispatcher->failures++;
+      if (job->tracker != NULL)
+        tracker_failure (job->tracker, error != NULL ? error : "timeout");
+    }
   rh_hook_stats_record (dispatcher->stats, job->rule->name, result,
                         (double) (g_get_monotonic_time () - job->started_at) / G_USEC_PER_SEC, error);
   job_free (job);
@@ -402,7 +441,13 @@ rh_dispatcher_set_outputs (RhDispatcher *dispatcher, const RhOutputStarter *star
 }
 
 void
-rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
+rh_dispatcher_set_stream_actions (RhDispatcher *dispatcher, gboolean enabled)
+{
+  dispatcher->stream_actions = enabled;
+}
+
+static void
+emit (RhDispatcher *dispatcher, RhEvent *event, Tracker *tracker)
 {
   dispatcher->events++;
   if (dispatcher->stdio_format != RH_STDIO_OFF)
@@ -435,21 +480,30 @@ rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
           const RhAction *action = g_ptr_array_index (rule->actions, a);
           if (action->managed)
             {
-              start_managed (dispatcher, rule, action, event);
+              if (dispatcher->stream_actions)
+                start_managed (dispatcher, rule, action, event);
               continue;
             }
           if (action->kind == RH_ACTION_RECORD || action->kind == RH_ACTION_RELAY)
             {
-              start_output (dispatcher, rule, action, event);
+              if (dispatcher->stream_actions)
+                start_output (dispatcher, rule, action, event);
               continue;
             }
+          if (tracker != NULL)
+            tracker->outcome.actions++;
           if (g_queue_get_length (&dispatcher->queue) >= dispatcher->queue_limit)
             {
               drop (dispatcher, rule, event);
+              if (tracker != NULL)
+                tracker_failure (tracker, "dropped: the hook queue was full");
               continue;
             }
           Job *job = g_new0 (Job, 1);
           job->dispatcher = dispatcher;
+          job->tracker = tracker;
+          if (tracker != NULL)
+            tracker->pending++;
           job->rule = rh_rule_ref (rule);
           job->action = action;
           job->event = rh_event_ref (event);
@@ -457,7 +511,29 @@ rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
           g_queue_push_tail (&dispatcher->queue, job);
         }
     }
+}
+
+void
+rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event)
+{
+  emit (dispatcher, event, NULL);
   start_jobs (dispatcher);
+}
+
+void
+rh_dispatcher_emit_tracked (RhDispatcher *dispatcher, RhEvent *event, RhDispatchDoneFunc done,
+                            gpointer user_data)
+{
+  Tracker *tracker = g_new0 (Tracker, 1);
+  tracker->done = done;
+  tracker->user_data = user_data;
+  /* Held while the jobs are queued, so that none finishing early
+   * completes the event before the last is queued. */
+  tracker->pending = 1;
+  emit (dispatcher, event, tracker);
+  start_jobs (dispatcher);
+  if (--tracker->pending == 0)
+    tracker_finish (dispatcher, tracker);
 }
 
 guint

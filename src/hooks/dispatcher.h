@@ -26,6 +26,26 @@ void rh_dispatcher_free (RhDispatcher *dispatcher);
 void rh_dispatcher_configure (RhDispatcher *dispatcher, const RhHooksSettings *settings);
 void rh_dispatcher_emit (RhDispatcher *dispatcher, RhEvent *event);
 
+/* What became of the actions one event started. */
+typedef struct {
+  guint actions;        /* hook actions it queued (exec and webhook) */
+  guint failed;         /* of those: failed after their retries, timed out, or dropped (queue full) */
+  const char *error;    /* the first failure's description, or NULL */
+} RhDispatchOutcome;
+typedef void (*RhDispatchDoneFunc) (const RhDispatchOutcome *outcome, gpointer user_data);
+/* rh_dispatcher_emit, and done once every exec and webhook action the
+ * event started has finished: what a hook worker waits for before it
+ * acknowledges the event. done is called exactly once, before this
+ * returns when the event starts no action. Not called if the dispatcher
+ * is freed first. */
+void rh_dispatcher_emit_tracked (RhDispatcher *dispatcher, RhEvent *event, RhDispatchDoneFunc done,
+                                 gpointer user_data);
+
+/* Recordings, relays and managed processes live with a publish on this
+ * machine; a hook worker has no streams, so it turns them off (they are
+ * skipped, and not counted as actions). On by default. */
+void rh_dispatcher_set_stream_actions (RhDispatcher *dispatcher, gboolean enabled);
+
 /* Who starts recordings and relays (the server): record and relay
  * actions of publish_start rules go there at once, with their path or URL
  * expanded for the event. */
