@@ -34,5 +34,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   if (strcmp (json, json_again) != 0)
     __builtin_trap ();
   g_auto (GStrv) environment = rh_event_to_environment (event);
+  if (environment == NULL || environment[0] == NULL)
+    __builtin_trap ();
   return 0;
 }
