@@ -43,6 +43,7 @@ main (int argc, char **argv)
   g_autofree char *record_dir = NULL;
   g_auto (GStrv) relay = NULL;
   g_autofree char *pid_file = NULL;
+  gboolean worker = FALSE;
   GOptionEntry entries[] = {
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &config_path, NULL, N_("FILE") },
     { "test-config", 't', 0, G_OPTION_ARG_NONE, &test_config,
@@ -81,6 +82,9 @@ main (int argc, char **argv)
       N_("With --fire: run the matching actions once and print their results"), NULL },
     { "pid-file", 0, 0, G_OPTION_ARG_FILENAME, &pid_file,
       N_("Write the daemon's pid to FILE once it serves (removed at exit)"), N_("FILE") },
+    { "worker", 0, 0, G_OPTION_ARG_NONE, &worker,
+      N_("Be a hook worker: serve no RTMP, run the rules on the fleet's event log in Redis (as a worker "
+         "section does)"), NULL },
     { "version", 'V', 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
@@ -142,6 +146,7 @@ main (int argc, char **argv)
     .record_all = record_all,
     .record_dir = record_dir,
     .relay = relay,
+    .worker = worker,
   };
   g_autoptr (GPtrArray) errors = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (RhConfig) config = rh_config_load (config_path, must_exist, &overrides, errors);

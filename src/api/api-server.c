@@ -221,7 +221,13 @@ on_request (SoupServer *soup, SoupServerMessage *message, const char *path, GHas
     case RH_API_HEALTHZ:
       /* 200 while the loop turns; a fleet node says when it cannot reach
        * Redis (it still serves, but refuses new publishes by default). */
-      if (api->sources->directory != NULL && !rh_directory_backend_up (api->sources->directory))
+      if (api->sources->worker != NULL && !rh_redis_link_is_up (rh_worker_get_link (api->sources->worker)))
+        respond (message, SOUP_STATUS_OK, "text/plain",
+                 g_strdup_printf ("ok\nworker: Redis unreachable: %s\n",
+                                  rh_redis_link_get_problem (rh_worker_get_link (api->sources->worker)) != NULL
+                                  ? rh_redis_link_get_problem (rh_worker_get_link (api->sources->worker))
+                                  : "connecting"));
+      else if (api->sources->directory != NULL && !rh_directory_backend_up (api->sources->directory))
         respond (message, SOUP_STATUS_OK, "text/plain",
                  g_strdup_printf ("ok\ncluster: Redis unreachable: %s\n",
                                   rh_directory_backend_problem (api->sources->directory) != NULL

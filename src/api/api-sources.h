@@ -5,6 +5,7 @@
 #include "hooks/dispatcher.h"
 #include "cluster/directory.h"
 #include "cluster/event-log.h"
+#include "cluster/worker.h"
 #include "server/server.h"
 
 G_BEGIN_DECLS
@@ -15,6 +16,7 @@ typedef struct {
   RhCheckRunner *checks;
   RhDirectory *directory;      /* NULL: not in a fleet */
   RhEventLog *event_log;       /* NULL: events are not appended to Redis */
+  RhWorker *worker;            /* NULL: not a hook worker */
   guint64 reloads_ok;
   guint64 reloads_failed;
   gint64 config_loaded_at;     /* real time, seconds */

@@ -198,6 +198,60 @@ render_cluster (GString *out, const RhApiSources *sources, const RhServerCounter
   gauge (out, "rtmphooks_cluster_events_in_flight", "Events sent to Redis, not yet acknowledged.", events.in_flight);
 }
 
+/* A hook worker: how far behind it is, per shard, and what became of
+ * the events it read. */
+static void
+render_worker (GString *out, const RhApiSources *sources)
+{
+  if (sources->worker == NULL)
+    return;
+  RhWorkerStats stats;
+  rh_worker_get_stats (sources->worker, &stats);
+  gauge (out, "rtmphooks_worker_backend_up", "1 while this worker is connected to Redis.", stats.backend_up ? 1 : 0);
+  gauge (out, "rtmphooks_worker_workers_alive", "Live workers in this worker's group, at its last heartbeat.",
+         stats.workers_alive);
+  gauge (out, "rtmphooks_worker_shards_owned", "Event log shards this worker reads.", stats.shards_owned);
+  gauge (out, "rtmphooks_worker_events_held", "Events read and not yet acknowledged (queued, running, retrying).",
+         stats.held);
+  gauge (out, "rtmphooks_worker_events_running", "Events whose actions run now.", stats.running);
+  counter (out, "rtmphooks_worker_deliveries_total", "Events run, redeliveries included.", stats.deliveries);
+  counter (out, "rtmphooks_worker_redeliveries_total",
+           "Events run again: after a failure, or taken over from a worker that stopped.", stats.redeliveries);
+  counter (out, "rtmphooks_worker_acks_total", "Events acknowledged: every action they started finished.",
+           stats.acked);
+  counter (out, "rtmphooks_worker_failures_total", "Deliveries with an action that failed after its retries.",
+           stats.failures);
+  header (out, "rtmphooks_worker_dead_letters_total", "counter",
+          "Entries moved to the dead letters, by reason: failed (max_deliveries reached), malformed (not an event).");
+  g_string_append_printf (out, "rtmphooks_worker_dead_letters_total{reason=\"failed\"} %" G_GUINT64_FORMAT "\n"
+                          "rtmphooks_worker_dead_letters_total{reason=\"malformed\"} %" G_GUINT64_FORMAT "\n",
+                          stats.dead_failed, stats.dead_malformed);
+  counter (out, "rtmphooks_worker_taken_over_total", "Pending events taken over from other workers.",
+           stats.taken_over);
+  counter (out, "rtmphooks_worker_trimmed_total",
+           "Pending events the stream no longer held (trimmed by max_len) when taken over: not run.", stats.gone);
+  header (out, "rtmphooks_worker_shard_lag", "gauge",
+          "Entries of each shard not yet delivered to the group (XINFO GROUPS lag; absent while unknown).");
+  guint shards = rh_worker_get_shards (sources->worker);
+  for (guint i = 0; i < shards; i++)
+    {
+      RhWorkerShardInfo info;
+      rh_worker_get_shard_info (sources->worker, i, &info);
+      if (info.lag >= 0)
+        g_string_append_printf (out, "rtmphooks_worker_shard_lag{shard=\"%u\"} %lld\n", i, (long long) info.lag);
+    }
+  header (out, "rtmphooks_worker_shard_pending", "gauge",
+          "Entries of each shard delivered to the group and not yet acknowledged (absent while unknown).");
+  for (guint i = 0; i < shards; i++)
+    {
+      RhWorkerShardInfo info;
+      rh_worker_get_shard_info (sources->worker, i, &info);
+      if (info.pending >= 0)
+        g_string_append_printf (out, "rtmphooks_worker_shard_pending{shard=\"%u\"} %lld\n", i,
+                                (long long) info.pending);
+    }
+}
+
 char *
 rh_metrics_render (const RhApiSources *sources, const RhHttpCounters *http)
 {
@@ -298,6 +352,7 @@ rh_metrics_render (const RhApiSources *sources, const RhHttpCounters *http)
            outputs.relay_bytes);
 
   render_cluster (out, sources, &server);
+  render_worker (out, sources);
 
   header (out, "rtmphooks_config_reloads_total", "counter", "Configuration reloads, by result.");
   g_string_append_printf (out, "rtmphooks_config_reloads_total{result=\"ok\"} %" G_GUINT64_FORMAT "\n",

@@ -2,6 +2,8 @@
 
 #include "directory.h"
 
+#include "redis-args.h"
+
 #include <glib/gi18n.h>
 #include <string.h>
 
@@ -55,64 +57,6 @@ struct _RhDirectory {
 };
 
 /* ---- small helpers ---- */
-
-typedef struct {
-  GPtrArray *argv;   /* char*, owned */
-  GArray *lengths;   /* size_t */
-} Args;
-
-static void
-args_init (Args *args, const char *script)
-{
-  args->argv = g_ptr_array_new_with_free_func (g_free);
-  args->lengths = g_array_new (FALSE, FALSE, sizeof (size_t));
-  const char *eval = "EVAL";
-  g_ptr_array_add (args->argv, g_strdup (eval));
-  size_t len = 4;
-  g_array_append_val (args->lengths, len);
-  g_ptr_array_add (args->argv, g_strdup (script));
-  len = strlen (script);
-  g_array_append_val (args->lengths, len);
-}
-
-static void
-args_add (Args *args, const char *text)
-{
-  g_ptr_array_add (args->argv, g_strdup (text));
-  size_t len = strlen (text);
-  g_array_append_val (args->lengths, len);
-}
-
-static void
-args_add_printf (Args *args, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static void
-args_add_printf (Args *args, const char *format, ...)
-{
-  va_list ap;
-  va_start (ap, format);
-  g_autofree char *text = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  args_add (args, text);
-}
-
-static void
-args_send (RhDirectory *directory, Args *args, RhRedisReplyFunc done, gpointer user_data)
-{
-  rh_redis_link_command (directory->link, (int) args->argv->len, (const char **) args->argv->pdata,
-                         (const size_t *) args->lengths->data, done, user_data);
-  g_ptr_array_unref (args->argv);
-  g_array_unref (args->lengths);
-}
-
-static const redisReply *
-element (const redisReply *reply, size_t i, int type)
-{
-  if (reply == NULL || reply->type != REDIS_REPLY_ARRAY || i >= reply->elements)
-    return NULL;
-  const redisReply *item = reply->element[i];
-  return item != NULL && item->type == type ? item : NULL;
-}
 
 static void
 claim_free (Claim *claim)
@@ -228,7 +172,7 @@ on_claim_reply (RhRedisResult result, const redisReply *reply, gpointer user_dat
       request_free (request);
       return;
     }
-  const redisReply *verdict = element (reply, 0, REDIS_REPLY_INTEGER);
+  const redisReply *verdict = rh_redis_element (reply, 0, REDIS_REPLY_INTEGER);
   if (result != RH_REDIS_OK || verdict == NULL)
     {
       if (result == RH_REDIS_REPLY_ERROR)
@@ -239,8 +183,8 @@ on_claim_reply (RhRedisResult result, const redisReply *reply, gpointer user_dat
     }
   if (verdict->integer == 1)
     {
-      const redisReply *epoch = element (reply, 1, REDIS_REPLY_INTEGER);
-      const redisReply *how = element (reply, 2, REDIS_REPLY_STRING);
+      const redisReply *epoch = rh_redis_element (reply, 1, REDIS_REPLY_INTEGER);
+      const redisReply *how = rh_redis_element (reply, 2, REDIS_REPLY_STRING);
       gint64 value = epoch != NULL ? epoch->integer : 0;
       if (request->cancelled)
         {
@@ -271,7 +215,7 @@ on_claim_reply (RhRedisResult result, const redisReply *reply, gpointer user_dat
       request_finish (request, TRUE, value, NULL);
       return;
     }
-  const redisReply *owner = element (reply, 1, REDIS_REPLY_STRING);
+  const redisReply *owner = rh_redis_element (reply, 1, REDIS_REPLY_STRING);
   RhDirectoryRecord record;
   g_autofree char *refusal = NULL;
   if (owner != NULL && rh_directory_record_parse (owner->str, owner->len, &record))
@@ -288,19 +232,19 @@ on_claim_reply (RhRedisResult result, const redisReply *reply, gpointer user_dat
 static void
 send_claim (RhDirectory *directory, const char *key, gboolean weak, RhRedisReplyFunc done, gpointer user_data)
 {
-  Args args;
-  args_init (&args, RH_SCRIPT_CLAIM);
-  args_add (&args, "4");
-  args_add_printf (&args, RH_KEY_PREFIX "owner:%s", key);
-  args_add_printf (&args, RH_KEY_PREFIX "epoch:%s", key);
-  args_add_printf (&args, RH_KEY_PREFIX "streams:%s", directory->node_id);
-  args_add (&args, RH_KEY_PREFIX "nodes");
-  args_add (&args, directory->node_id);
-  args_add (&args, directory->advertise);
-  args_add (&args, directory->lease_ms);
-  args_add (&args, key);
-  args_add (&args, weak ? "weak" : "");
-  args_send (directory, &args, done, user_data);
+  RhRedisArgs args;
+  rh_redis_args_init_eval (&args, RH_SCRIPT_CLAIM);
+  rh_redis_args_add (&args, "4");
+  rh_redis_args_add_printf (&args, RH_KEY_PREFIX "owner:%s", key);
+  rh_redis_args_add_printf (&args, RH_KEY_PREFIX "epoch:%s", key);
+  rh_redis_args_add_printf (&args, RH_KEY_PREFIX "streams:%s", directory->node_id);
+  rh_redis_args_add (&args, RH_KEY_PREFIX "nodes");
+  rh_redis_args_add (&args, directory->node_id);
+  rh_redis_args_add (&args, directory->advertise);
+  rh_redis_args_add (&args, directory->lease_ms);
+  rh_redis_args_add (&args, key);
+  rh_redis_args_add (&args, weak ? "weak" : "");
+  rh_redis_args_send (&args, directory->link, done, user_data);
 }
 
 static RhClaimRequest *
@@ -344,14 +288,14 @@ send_release (RhDirectory *directory, const char *key, gint64 epoch)
 {
   if (epoch <= 0)
     return;
-  Args args;
-  args_init (&args, RH_SCRIPT_RELEASE);
-  args_add (&args, "2");
-  args_add_printf (&args, RH_KEY_PREFIX "owner:%s", key);
-  args_add_printf (&args, RH_KEY_PREFIX "streams:%s", directory->node_id);
-  args_add_printf (&args, "%" G_GINT64_FORMAT " %s ", epoch, directory->node_id);
-  args_add (&args, key);
-  args_send (directory, &args, on_release_reply, NULL);
+  RhRedisArgs args;
+  rh_redis_args_init_eval (&args, RH_SCRIPT_RELEASE);
+  rh_redis_args_add (&args, "2");
+  rh_redis_args_add_printf (&args, RH_KEY_PREFIX "owner:%s", key);
+  rh_redis_args_add_printf (&args, RH_KEY_PREFIX "streams:%s", directory->node_id);
+  rh_redis_args_add_printf (&args, "%" G_GINT64_FORMAT " %s ", epoch, directory->node_id);
+  rh_redis_args_add (&args, key);
+  rh_redis_args_send (&args, directory->link, on_release_reply, NULL);
 }
 
 static void
@@ -421,11 +365,11 @@ directory_wanted (const char *key, gpointer user_data)
     return;
   KeyTask *locate = key_task_new (directory, key);
   g_hash_table_add (directory->locating, g_strdup (key));
-  Args args;
-  args_init (&args, RH_SCRIPT_LOCATE);
-  args_add (&args, "1");
-  args_add_printf (&args, RH_KEY_PREFIX "owner:%s", key);
-  args_send (directory, &args, on_locate_reply, locate);
+  RhRedisArgs args;
+  rh_redis_args_init_eval (&args, RH_SCRIPT_LOCATE);
+  rh_redis_args_add (&args, "1");
+  rh_redis_args_add_printf (&args, RH_KEY_PREFIX "owner:%s", key);
+  rh_redis_args_send (&args, directory->link, on_locate_reply, locate);
 }
 
 static const RhDirectoryFuncs directory_funcs = {
@@ -460,7 +404,7 @@ on_heartbeat_reply (RhRedisResult result, const redisReply *reply, gpointer user
   for (guint i = 0; result == RH_REDIS_OK && i < beat->keys->len; i++)
     {
       const char *key = g_ptr_array_index (beat->keys, i);
-      const redisReply *status = element (reply, i, REDIS_REPLY_STRING);
+      const redisReply *status = rh_redis_element (reply, i, REDIS_REPLY_STRING);
       Claim *claim = g_hash_table_lookup (directory->claims, key);
       /* Released or re-claimed while the script ran: not this answer's. */
       if (status == NULL || claim == NULL || claim->epoch != g_array_index (beat->epochs, gint64, i))
@@ -502,30 +446,30 @@ send_heartbeat (RhDirectory *directory)
       g_ptr_array_add (beat->keys, g_strdup (claim->key));
       g_array_append_val (beat->epochs, claim->epoch);
     }
-  Args args;
-  args_init (&args, RH_SCRIPT_HEARTBEAT);
-  args_add_printf (&args, "%u", 4 + 2 * beat->keys->len);
-  args_add_printf (&args, RH_KEY_PREFIX "node:%s", directory->node_id);
-  args_add (&args, RH_KEY_PREFIX "nodes");
-  args_add_printf (&args, RH_KEY_PREFIX "streams:%s", directory->node_id);
-  args_add (&args, RH_KEY_PREFIX "generation");
+  RhRedisArgs args;
+  rh_redis_args_init_eval (&args, RH_SCRIPT_HEARTBEAT);
+  rh_redis_args_add_printf (&args, "%u", 4 + 2 * beat->keys->len);
+  rh_redis_args_add_printf (&args, RH_KEY_PREFIX "node:%s", directory->node_id);
+  rh_redis_args_add (&args, RH_KEY_PREFIX "nodes");
+  rh_redis_args_add_printf (&args, RH_KEY_PREFIX "streams:%s", directory->node_id);
+  rh_redis_args_add (&args, RH_KEY_PREFIX "generation");
   for (guint i = 0; i < beat->keys->len; i++)
     {
-      args_add_printf (&args, RH_KEY_PREFIX "owner:%s", (char *) g_ptr_array_index (beat->keys, i));
-      args_add_printf (&args, RH_KEY_PREFIX "epoch:%s", (char *) g_ptr_array_index (beat->keys, i));
+      rh_redis_args_add_printf (&args, RH_KEY_PREFIX "owner:%s", (char *) g_ptr_array_index (beat->keys, i));
+      rh_redis_args_add_printf (&args, RH_KEY_PREFIX "epoch:%s", (char *) g_ptr_array_index (beat->keys, i));
     }
-  args_add (&args, directory->node_id);
-  args_add (&args, directory->advertise);
-  args_add (&args, directory->lease_ms);
+  rh_redis_args_add (&args, directory->node_id);
+  rh_redis_args_add (&args, directory->advertise);
+  rh_redis_args_add (&args, directory->lease_ms);
   for (guint i = 0; i < beat->keys->len; i++)
     {
       Claim *claim = g_hash_table_lookup (directory->claims, g_ptr_array_index (beat->keys, i));
-      args_add_printf (&args, "%" G_GINT64_FORMAT, g_array_index (beat->epochs, gint64, i));
-      args_add (&args, g_ptr_array_index (beat->keys, i));
-      args_add (&args, claim->generation != NULL ? claim->generation : "");
+      rh_redis_args_add_printf (&args, "%" G_GINT64_FORMAT, g_array_index (beat->epochs, gint64, i));
+      rh_redis_args_add (&args, g_ptr_array_index (beat->keys, i));
+      rh_redis_args_add (&args, claim->generation != NULL ? claim->generation : "");
     }
   directory->beat_in_flight = TRUE;
-  args_send (directory, &args, on_heartbeat_reply, beat);
+  rh_redis_args_send (&args, directory->link, on_heartbeat_reply, beat);
 }
 
 /* A publish accepted while Redis was unreachable, now claimed: a key
@@ -536,13 +480,13 @@ on_late_claim_reply (RhRedisResult result, const redisReply *reply, gpointer use
   KeyTask *pending = user_data;
   RhDirectory *directory = pending->directory;
   Claim *claim = g_hash_table_lookup (directory->claims, pending->key);
-  const redisReply *verdict = element (reply, 0, REDIS_REPLY_INTEGER);
+  const redisReply *verdict = rh_redis_element (reply, 0, REDIS_REPLY_INTEGER);
   if (claim != NULL && claim->epoch == 0)
     {
       claim->claiming = FALSE;
       if (result == RH_REDIS_OK && verdict != NULL && verdict->integer == 1)
         {
-          const redisReply *epoch = element (reply, 1, REDIS_REPLY_INTEGER);
+          const redisReply *epoch = rh_redis_element (reply, 1, REDIS_REPLY_INTEGER);
           claim->epoch = epoch != NULL ? epoch->integer : 0;
           claim->generation = g_strdup (directory->generation);
           rh_log (G_LOG_LEVEL_MESSAGE, NULL, pending->key, NULL,
@@ -579,8 +523,8 @@ on_reap_reply (RhRedisResult result, const redisReply *reply, gpointer user_data
   for (size_t i = 0; result == RH_REDIS_OK && reply->type == REDIS_REPLY_ARRAY && i < reply->elements; i++)
     {
       const redisReply *pair = reply->element[i];
-      const redisReply *key = element (pair, 0, REDIS_REPLY_STRING);
-      const redisReply *epoch = element (pair, 1, REDIS_REPLY_INTEGER);
+      const redisReply *key = rh_redis_element (pair, 0, REDIS_REPLY_STRING);
+      const redisReply *epoch = rh_redis_element (pair, 1, REDIS_REPLY_INTEGER);
       if (key == NULL || strlen (key->str) != key->len)
         continue;
       directory->stats.node_lost_reported++;
@@ -595,17 +539,17 @@ static void
 reap (RhDirectory *directory, const char *dead)
 {
   KeyTask *pending = key_task_new (directory, dead);
-  Args args;
-  args_init (&args, RH_SCRIPT_REAP);
-  args_add (&args, "4");
-  args_add_printf (&args, RH_KEY_PREFIX "node:%s", dead);
-  args_add_printf (&args, RH_KEY_PREFIX "streams:%s", dead);
-  args_add_printf (&args, RH_KEY_PREFIX "reap:%s", dead);
-  args_add (&args, RH_KEY_PREFIX "nodes");
-  args_add (&args, dead);
-  args_add (&args, directory->node_id);
-  args_add (&args, directory->lease_ms);
-  args_send (directory, &args, on_reap_reply, pending);
+  RhRedisArgs args;
+  rh_redis_args_init_eval (&args, RH_SCRIPT_REAP);
+  rh_redis_args_add (&args, "4");
+  rh_redis_args_add_printf (&args, RH_KEY_PREFIX "node:%s", dead);
+  rh_redis_args_add_printf (&args, RH_KEY_PREFIX "streams:%s", dead);
+  rh_redis_args_add_printf (&args, RH_KEY_PREFIX "reap:%s", dead);
+  rh_redis_args_add (&args, RH_KEY_PREFIX "nodes");
+  rh_redis_args_add (&args, dead);
+  rh_redis_args_add (&args, directory->node_id);
+  rh_redis_args_add (&args, directory->lease_ms);
+  rh_redis_args_send (&args, directory->link, on_reap_reply, pending);
 }
 
 /* Reports of dead nodes wait until every node had the time to come back
@@ -633,9 +577,9 @@ on_survey_reply (RhRedisResult result, const redisReply *reply, gpointer user_da
   for (size_t i = 0; i < reply->elements; i++)
     {
       const redisReply *item = reply->element[i];
-      const redisReply *id = element (item, 0, REDIS_REPLY_STRING);
-      const redisReply *url = element (item, 1, REDIS_REPLY_STRING);
-      const redisReply *keys = element (item, 2, REDIS_REPLY_ARRAY);
+      const redisReply *id = rh_redis_element (item, 0, REDIS_REPLY_STRING);
+      const redisReply *url = rh_redis_element (item, 1, REDIS_REPLY_STRING);
+      const redisReply *keys = rh_redis_element (item, 2, REDIS_REPLY_ARRAY);
       if (id == NULL || !rh_cluster_node_id_is_valid (id->str))
         continue;
       RhClusterNode *node = g_new0 (RhClusterNode, 1);
@@ -662,11 +606,11 @@ on_survey_reply (RhRedisResult result, const redisReply *reply, gpointer user_da
 static void
 send_survey (RhDirectory *directory)
 {
-  Args args;
-  args_init (&args, RH_SCRIPT_SURVEY);
-  args_add (&args, "1");
-  args_add (&args, RH_KEY_PREFIX "nodes");
-  args_send (directory, &args, on_survey_reply, directory);
+  RhRedisArgs args;
+  rh_redis_args_init_eval (&args, RH_SCRIPT_SURVEY);
+  rh_redis_args_add (&args, "1");
+  rh_redis_args_add (&args, RH_KEY_PREFIX "nodes");
+  rh_redis_args_send (&args, directory->link, on_survey_reply, directory);
 }
 
 /* Players waiting for a stream that is live elsewhere (its owner came
@@ -713,12 +657,12 @@ on_link_up (RhRedisLink *link, gpointer user_data)
 {
   RhDirectory *directory = user_data;
   g_autofree char *fresh = g_strdup_printf ("%08x%08x", g_random_int (), g_random_int ());
-  Args args;
-  args_init (&args, RH_SCRIPT_GENERATION);
-  args_add (&args, "1");
-  args_add (&args, RH_KEY_PREFIX "generation");
-  args_add (&args, fresh);
-  args_send (directory, &args, on_generation_reply, directory);
+  RhRedisArgs args;
+  rh_redis_args_init_eval (&args, RH_SCRIPT_GENERATION);
+  rh_redis_args_add (&args, "1");
+  rh_redis_args_add (&args, RH_KEY_PREFIX "generation");
+  rh_redis_args_add (&args, fresh);
+  rh_redis_args_send (&args, directory->link, on_generation_reply, directory);
 }
 
 static void

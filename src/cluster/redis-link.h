@@ -58,7 +58,7 @@ typedef struct {
   double latency_sum;
 } RhRedisStats;
 
-/* config is copied where needed; owner may be NULL. */
+/* config is copied where needed; owner may be NULL, and must outlive the link. */
 RhRedisLink *rh_redis_link_new (const RhClusterConfig *config, const RhRedisLinkOwner *owner, gpointer owner_data);
 void rh_redis_link_free (RhRedisLink *link);
 void rh_redis_link_start (RhRedisLink *link);

@@ -208,7 +208,8 @@ load_events (const config_setting_t *group, RhClusterConfig *cluster, GPtrArray 
 }
 
 void
-rh_cluster_config_load (const config_setting_t *group, RhClusterConfig *cluster, GPtrArray *errors)
+rh_cluster_config_load (const config_setting_t *group, RhClusterConfig *cluster, gboolean serves_rtmp,
+                        GPtrArray *errors)
 {
   if (!config_setting_is_group (group))
     {
@@ -284,7 +285,7 @@ rh_cluster_config_load (const config_setting_t *group, RhClusterConfig *cluster,
     }
   if (cluster->redis_socket == NULL && cluster->redis_host == NULL)
     rh_config_error (errors, group, _("cluster.redis is required: the unix socket path or HOST:PORT of Redis"));
-  if (cluster->advertise == NULL)
+  if (cluster->advertise == NULL && serves_rtmp)
     rh_config_error (errors, group, _("cluster.advertise is required: the rtmp://HOST:PORT other nodes "
                                       "reach this one at"));
   if (cluster->heartbeat * 2 > cluster->lease)

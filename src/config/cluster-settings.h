@@ -43,8 +43,10 @@ typedef struct {
 #define RH_CLUSTER_NODE_ID_MAX 64
 
 void rh_cluster_config_init (RhClusterConfig *cluster);
-/* group: the cluster section. Problems go to errors as FILE:LINE. */
-void rh_cluster_config_load (const config_setting_t *group, RhClusterConfig *cluster, GPtrArray *errors);
+/* group: the cluster section. Problems go to errors as FILE:LINE.
+ * serves_rtmp: a node (advertise is required), not a hook worker. */
+void rh_cluster_config_load (const config_setting_t *group, RhClusterConfig *cluster, gboolean serves_rtmp,
+                             GPtrArray *errors);
 void rh_cluster_config_clear (RhClusterConfig *cluster);
 /* A usable node id (also what a host name must be to serve as one). */
 gboolean rh_cluster_node_id_is_valid (const char *id);

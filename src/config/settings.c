@@ -568,6 +568,7 @@ rh_config_load (const char *path, gboolean must_exist,
   config->http.timeout = 10;
   g_array_set_clear_func (config->http.listen, (GDestroyNotify) rh_listen_address_clear);
   rh_cluster_config_init (&config->cluster);
+  rh_worker_config_init (&config->worker);
   config->loaded_at = g_get_real_time () / G_USEC_PER_SEC;
   config->warnings = g_ptr_array_new_with_free_func (g_free);
 
@@ -601,13 +602,15 @@ rh_config_load (const char *path, gboolean must_exist,
           config_destroy (&cfg);
           return NULL;
         }
-      static const char *const sections[] = { "server", "hooks", "filters", "rules", "checks", "http", "cluster", NULL };
+      static const char *const sections[] = { "server", "hooks", "filters", "rules", "checks", "http", "cluster",
+                                              "worker", NULL };
       for (int i = 0; i < config_setting_length (root); i++)
         {
           const config_setting_t *section = config_setting_get_elem (root, (unsigned) i);
           if (!g_strv_contains (sections, config_setting_name (section)))
             rh_config_error (errors, section,
-                             _("unknown section \"%s\" (expected server, hooks, filters, rules, checks, http or cluster)"),
+                             _("unknown section \"%s\" (expected server, hooks, filters, rules, checks, http, cluster "
+                               "or worker)"),
                              config_setting_name (section));
         }
       /* In this order whatever the file's: rules use the hooks defaults. */
@@ -627,8 +630,21 @@ rh_config_load (const char *path, gboolean must_exist,
                             config_setting_get_member (root, "checks"), &config->hooks, errors);
       if ((section = config_setting_get_member (root, "http")) != NULL)
         load_http (section, &config->http, errors);
+      if ((section = config_setting_get_member (root, "worker")) != NULL)
+        rh_worker_config_load (section, &config->worker, errors);
+      if (overrides != NULL && overrides->worker)
+        config->worker.enabled = TRUE;
+      /* A worker serves no RTMP: nothing to advertise. */
       if ((section = config_setting_get_member (root, "cluster")) != NULL)
-        rh_cluster_config_load (section, &config->cluster, errors);
+        rh_cluster_config_load (section, &config->cluster, !config->worker.enabled, errors);
+      if (config->worker.enabled && !config->cluster.enabled)
+        g_ptr_array_add (errors, g_strdup_printf (_("%s: a hook worker needs a cluster section naming the Redis "
+                                                    "that holds the event log: cluster = { redis = \"HOST:PORT\"; };"),
+                                                  path));
+      if (config->worker.enabled && config->hooks.checks != NULL && config->hooks.checks->len > 0)
+        g_ptr_array_add (config->warnings,
+                         g_strdup_printf (_("%s: warning: a hook worker answers no client: its checks are never "
+                                            "asked (decision checks run on the node that must answer)"), path));
       if (config->server.applications == NULL)
         g_ptr_array_add (config->warnings,
                          g_strdup_printf (_("%s: warning: server.applications is not set: a connect to any "
@@ -638,6 +654,9 @@ rh_config_load (const char *path, gboolean must_exist,
       config_destroy (&cfg);
     }
 
+  if (path == NULL && overrides != NULL && overrides->worker)
+    g_ptr_array_add (errors, g_strdup (_("--worker needs a configuration file with a cluster section naming the "
+                                         "Redis that holds the event log")));
   rh_config_apply_overrides (config, overrides, errors, config->warnings);
   collect_secret_variables (config);
   rh_config_add_output_rules (config, errors);
@@ -675,6 +694,7 @@ rh_config_unref (RhConfig *config)
   g_array_unref (config->http.listen);
   g_free (config->http.token);
   rh_cluster_config_clear (&config->cluster);
+  rh_worker_config_clear (&config->worker);
   g_free (config->path);
   g_clear_pointer (&config->warnings, g_ptr_array_unref);
   g_free (config);

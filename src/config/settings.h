@@ -8,6 +8,7 @@
 #include "hooks/hooks-settings.h"
 #include "config/tls-settings.h"
 #include "config/cluster-settings.h"
+#include "config/worker-settings.h"
 
 G_BEGIN_DECLS
 
@@ -86,6 +87,7 @@ typedef struct {
   RhHooksSettings hooks;
   RhHttpConfig http;
   RhClusterConfig cluster;         /* enabled FALSE: a single server */
+  RhWorkerConfig worker;           /* enabled: a hook worker, no RTMP */
   gint64 loaded_at;                /* real time, seconds */
   /* "FILE:LINE: warning: ..." of a valid configuration: -t prints them,
    * the daemon logs them at start and at each reload. */
@@ -110,6 +112,7 @@ typedef struct {
   gboolean record_all;
   const char *record_dir;
   char **relay;               /* rtmp:// URLs */
+  gboolean worker;            /* --worker: a hook worker, as with a worker section */
 } RhConfigOverrides;
 
 /* Loads path (NULL or a missing optional file: built-in defaults) and

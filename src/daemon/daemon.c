@@ -5,6 +5,7 @@
 #include "api/api-server.h"
 #include "cluster/directory.h"
 #include "cluster/event-log.h"
+#include "cluster/worker.h"
 #include "hooks/check-runner.h"
 #include "hooks/dispatcher.h"
 #include "hooks/exec-action.h"
@@ -29,6 +30,7 @@ struct _RhDaemon {
   RhServer *server;
   RhDirectory *directory;   /* in a fleet */
   RhEventLog *event_log;    /* in a fleet with cluster.events */
+  RhWorker *worker;         /* a hook worker: no RTMP, events from Redis */
   gboolean local_hooks;     /* rules run here (FALSE: a pure producer) */
   RhDispatcher *dispatcher;
   RhCheckRunner *checks;
@@ -84,6 +86,7 @@ rh_daemon_free (RhDaemon *daemon)
   g_clear_handle_id (&daemon->status_id, g_source_remove);
   g_free (daemon->last_status);
   rh_api_server_free (daemon->api);
+  rh_worker_free (daemon->worker);
   rh_event_log_free (daemon->event_log);
   rh_directory_free (daemon->directory);
   rh_server_free (daemon->server);
@@ -99,6 +102,12 @@ rh_daemon_free (RhDaemon *daemon)
 static char *
 status_text (RhDaemon *daemon)
 {
+  if (daemon->worker != NULL)
+    {
+      RhWorkerStats stats;
+      rh_worker_get_stats (daemon->worker, &stats);
+      return g_strdup_printf (_("hook worker: %u shard(s), %u event(s) in hand"), stats.shards_owned, stats.held);
+    }
   return g_strdup_printf (_("%u connection(s), %u stream(s)"),
                           rh_server_get_n_connections (daemon->server),
                           rh_server_get_n_streams (daemon->server));
@@ -160,6 +169,11 @@ rh_daemon_reload (RhDaemon *daemon)
     }
   log_config_warnings (config);
   warn_cluster_changes (&daemon->config->cluster, &config->cluster);
+  const RhWorkerConfig *running = &daemon->config->worker, *loaded = &config->worker;
+  if (running->enabled != loaded->enabled || g_strcmp0 (running->group, loaded->group) != 0
+      || running->claim_after != loaded->claim_after || running->max_deliveries != loaded->max_deliveries
+      || running->batch != loaded->batch)
+    g_warning (_("the worker section changed: it takes effect at the next restart"));
   rh_server_apply_config (daemon->server, config, FALSE, NULL);
   rh_dispatcher_configure (daemon->dispatcher, &config->hooks);
   rh_check_runner_configure (daemon->checks, &config->hooks);
@@ -186,7 +200,8 @@ on_drain_tick (gpointer user_data)
   rh_dispatcher_get_counters (daemon->dispatcher, &hooks);
   /* Recordings end at the publish's end: their files get closed. */
   guint outputs = rh_outputs_get_n_active (rh_server_get_outputs (daemon->server));
-  gboolean idle = hooks.running == 0 && hooks.queued == 0 && hooks.processes == 0 && outputs == 0;
+  gboolean idle = hooks.running == 0 && hooks.queued == 0 && hooks.processes == 0 && outputs == 0
+                  && (daemon->worker == NULL || rh_worker_is_stopped (daemon->worker));
   if (!idle && g_get_monotonic_time () < daemon->drain_deadline)
     return G_SOURCE_CONTINUE;
   if (!idle)
@@ -211,6 +226,9 @@ on_stop_signal (gpointer user_data)
   rh_service_notify_stopping ();
   /* Sessions end with reason server_shutdown: their stop events fire. */
   rh_server_shutdown (daemon->server);
+  /* A worker finishes what runs, acknowledges it, and leaves its group. */
+  if (daemon->worker != NULL)
+    rh_worker_stop (daemon->worker);
   rh_api_server_free (daemon->api);
   daemon->api = NULL;
   daemon->drain_deadline = g_get_monotonic_time ()
@@ -252,6 +270,39 @@ on_check (RhEvent *request, RhVerdictFunc done, gpointer done_data, gpointer use
   return rh_check_runner_start (daemon->checks, request, done, done_data);
 }
 
+/* Recordings, relays and managed processes belong to a publish on a
+ * node: a worker has none, and says which rules lose them. */
+static void
+warn_stream_actions (const RhHooksSettings *hooks)
+{
+  for (guint i = 0; hooks->rules != NULL && i < hooks->rules->len; i++)
+    {
+      const RhRule *rule = g_ptr_array_index (hooks->rules, i);
+      for (guint a = 0; a < rule->actions->len; a++)
+        {
+          const RhAction *action = g_ptr_array_index (rule->actions, a);
+          if (action->managed || action->kind == RH_ACTION_RECORD || action->kind == RH_ACTION_RELAY)
+            {
+              g_warning (_("rule \"%s\": recordings, relays and processes that live with a stream run only on "
+                           "nodes; this hook worker skips them"), rule->name);
+              break;
+            }
+        }
+    }
+}
+
+static void
+start_worker (RhDaemon *daemon)
+{
+  const RhConfig *config = daemon->config;
+  warn_stream_actions (&config->hooks);
+  daemon->worker = rh_worker_new (&config->cluster, &config->worker, daemon->dispatcher,
+                                  (guint) config->hooks.concurrency * 2);
+  rh_worker_start (daemon->worker);
+  g_message (_("hook worker %s in group %s: reading the event log (%d streams) in Redis; no RTMP listener"),
+             config->cluster.node_id, config->worker.group, config->cluster.events_shards);
+}
+
 static gboolean
 on_reload_signal (gpointer user_data)
 {
@@ -291,7 +342,9 @@ rh_daemon_run (RhDaemon *daemon)
     rh_event_set_node_id (daemon->config->cluster.node_id);
   daemon->server = rh_server_new (daemon->config);
   rh_server_set_event_sink (daemon->server, on_event, on_check, daemon);
-  if (daemon->config->cluster.enabled)
+  if (daemon->config->worker.enabled)
+    start_worker (daemon);
+  else if (daemon->config->cluster.enabled)
     {
       /* Before the listeners: every publish claims its key. */
       daemon->directory = rh_directory_new (&daemon->config->cluster, daemon->server);
@@ -320,6 +373,7 @@ rh_daemon_run (RhDaemon *daemon)
   daemon->api_sources.checks = daemon->checks;
   daemon->api_sources.directory = daemon->directory;
   daemon->api_sources.event_log = daemon->event_log;
+  daemon->api_sources.worker = daemon->worker;
   daemon->api_sources.config_loaded_at = daemon->config->loaded_at;
   daemon->api_sources.started_at = g_get_real_time () / G_USEC_PER_SEC;
   daemon->api = rh_api_server_new (&daemon->api_sources);

@@ -463,8 +463,10 @@ rh_server_apply_config (RhServer *server, RhConfig *config, gboolean starting, G
 {
   g_autoptr (GHashTable) wanted = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
-  if (!open_listeners (server, config, config->server.listen, FALSE, wanted, starting, error)
-      || !open_listeners (server, config, config->server.listen_tls, TRUE, wanted, starting, error))
+  /* A hook worker serves no RTMP. */
+  if (!config->worker.enabled
+      && (!open_listeners (server, config, config->server.listen, FALSE, wanted, starting, error)
+          || !open_listeners (server, config, config->server.listen_tls, TRUE, wanted, starting, error)))
     return FALSE;
 
   GHashTableIter iter;
