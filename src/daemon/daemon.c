@@ -200,10 +200,23 @@ on_drain_tick (gpointer user_data)
   rh_dispatcher_get_counters (daemon->dispatcher, &hooks);
   /* Recordings end at the publish's end: their files get closed. */
   guint outputs = rh_outputs_get_n_active (rh_server_get_outputs (daemon->server));
+  /* The last events (the closes of shutdown) reach the event log too,
+   * while Redis takes them. */
+  RhEventLogStats log = { 0 };
+  if (daemon->event_log != NULL && rh_redis_link_is_up (rh_event_log_get_link (daemon->event_log)))
+    rh_event_log_get_stats (daemon->event_log, &log);
   gboolean idle = hooks.running == 0 && hooks.queued == 0 && hooks.processes == 0 && outputs == 0
-                  && (daemon->worker == NULL || rh_worker_is_stopped (daemon->worker));
+                  && (daemon->worker == NULL || rh_worker_is_stopped (daemon->worker))
+                  && log.spooled == 0 && log.in_flight == 0;
   if (!idle && g_get_monotonic_time () < daemon->drain_deadline)
     return G_SOURCE_CONTINUE;
+  if (daemon->event_log != NULL)
+    {
+      rh_event_log_get_stats (daemon->event_log, &log);
+      if (log.spooled + log.in_flight > 0)
+        g_warning (_("exiting with %u event(s) not in the event log: Redis did not take them in time"),
+                   log.spooled + log.in_flight);
+    }
   if (!idle)
     g_warning (_("exiting with %u hook action(s) still running, %u queued, %u managed process(es) and "
                  "%u recording(s) or relay(s)"), hooks.running, hooks.queued, hooks.processes, outputs);
