@@ -448,6 +448,10 @@ test_dead_letter (void)
   /* Each event: three deliveries, three posts of one webhook-id. */
   g_autoptr (GPtrArray) posts = rh_test_http_requests (fleet.http, "/bad");
   g_assert_cmpuint (posts->len, ==, 9);
+  /* One after the other, on one kept-alive connection. */
+  for (guint i = 1; i < posts->len; i++)
+    g_assert_cmpuint (((RhTestRequest *) g_ptr_array_index (posts, i))->client_port, ==,
+                      ((RhTestRequest *) g_ptr_array_index (posts, 0))->client_port);
   g_autoptr (GPtrArray) runs = hook_runs (&fleet);
   g_assert_cmpuint (runs->len, ==, 9);
   const char *const order[] = { "connection_accept", "handshake_complete", "connection_close" };

@@ -132,6 +132,9 @@ on_http_request (SoupServer *server, SoupServerMessage *message, const char *pat
   guint status;
 
   request->path = g_strdup (path);
+  GSocketAddress *remote = soup_server_message_get_remote_address (message);
+  if (G_IS_INET_SOCKET_ADDRESS (remote))
+    request->client_port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (remote));
   request->body = g_strndup (g_bytes_get_data (flat, NULL), g_bytes_get_size (flat));
   request->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   soup_message_headers_iter_init (&iter, soup_server_message_get_request_headers (message));
@@ -283,6 +286,7 @@ request_copy (const RhTestRequest *request)
   GHashTableIter iter;
   gpointer key, value;
   copy->path = g_strdup (request->path);
+  copy->client_port = request->client_port;
   copy->body = g_strdup (request->body);
   copy->headers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   g_hash_table_iter_init (&iter, request->headers);

@@ -17,6 +17,7 @@ typedef struct {
   char *path;
   char *body;
   GHashTable *headers;   /* lower-case name -> value */
+  guint16 client_port;   /* which connection it came on */
 } RhTestRequest;
 
 typedef struct _RhTestHttp RhTestHttp;

@@ -250,8 +250,12 @@ attempt (Post *post)
     }
   soup_message_set_request_body_from_bytes (message, "application/json", post->body);
   /* A redirect would carry the signature headers to a place the operator
-   * never named, past the checks made on the configured URL. */
-  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT);
+   * never named, past the checks made on the configured URL. Idempotent:
+   * libsoup sends a POST only on a new connection unless told it may be
+   * repeated, and a webhook may (it carries webhook-id for receivers to
+   * drop repeats; retries repeat it anyway): kept-alive connections
+   * instead of one per webhook. */
+  soup_message_add_flags (message, SOUP_MESSAGE_NO_REDIRECT | SOUP_MESSAGE_IDEMPOTENT);
 
   post->message = message;
   post->cancellable = g_cancellable_new ();
