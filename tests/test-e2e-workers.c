@@ -97,9 +97,11 @@ start_worker (const Fleet *fleet, const char *id, const char *worker_extra, cons
   g_autofree char *config = g_strdup_printf (
     "http = { listen = [ \"127.0.0.1:%u\" ]; };\n"
     "cluster = { node_id = \"%s\"; redis = \"127.0.0.1:%u\"; events = { shards = %d; }; };\n"
-    "worker = { claim_after = 2; %s };\n"
+    "worker = { %s %s };\n"
     "hooks = { concurrency = 8; };\n%s",
-    worker.http_port, id, fleet->redis->port, SHARDS, worker_extra != NULL ? worker_extra : "", rules);
+    worker.http_port, id, fleet->redis->port, SHARDS,
+    worker_extra != NULL && strstr (worker_extra, "claim_after") != NULL ? "" : "claim_after = 2;",
+    worker_extra != NULL ? worker_extra : "", rules);
   const char *const args[] = { "--hook-stdio-format", "jsonl", NULL };
   worker.daemon = rh_test_daemon_start_port (config, worker.http_port, args);
   return worker;
@@ -431,6 +433,33 @@ test_worker_killed (void)
   fleet_clear (&fleet);
 }
 
+/* A worker stopped with SIGTERM leaves its group: the other takes its
+ * shards at once, not claim_after (30 s here) later. */
+static void
+test_worker_stopped (void)
+{
+  Fleet fleet;
+  fleet_init (&fleet);
+  Process w1 = start_worker (&fleet, "w1", "claim_after = 30;", NULL, NULL);
+  wait_metric (&w1, NULL, "rtmphooks_worker_shards_owned", SHARDS, 10000);
+  Process w2 = start_worker (&fleet, "w2", "claim_after = 30;", NULL, NULL);
+  wait_metric (&w2, NULL, "rtmphooks_worker_shards_owned", SHARDS / 2, 10000);
+  gint64 stopped_at = g_get_monotonic_time ();
+  stop (&w1);
+  wait_metric (&w2, NULL, "rtmphooks_worker_shards_owned", SHARDS, 10000);
+  g_assert_cmpint (g_get_monotonic_time () - stopped_at, <, 10 * G_USEC_PER_SEC);
+  g_assert_cmpfloat (metric (&w2, "rtmphooks_worker_workers_alive"), ==, 1);
+  Process node = start_node (&fleet, "n1", NULL);
+  connect_and_leave (&node, 1);
+  wait_metric (&w2, NULL, "rtmphooks_worker_acks_total", 3, 10000);
+  g_autoptr (GPtrArray) runs = hook_runs (&fleet);
+  RhTestDaemon *nodes[] = { node.daemon };
+  g_autoptr (GPtrArray) printed = assert_each_ran_once_in_order (&fleet, nodes, 1, runs);
+  stop (&node);
+  stop (&w2);
+  fleet_clear (&fleet);
+}
+
 /* A receiver that always fails: the event is delivered max_deliveries
  * times, then goes to the dead letters, counted; its key's later events
  * still run, in order. */
@@ -509,6 +538,14 @@ test_malformed_entries (void)
   connect_and_leave (&node, 1);
   wait_metric (&worker, NULL, "rtmphooks_worker_acks_total", 5 + 3, 10000);
   g_assert_true (rh_test_http_wait (fleet.http, "/ok", 3, 10000));
+  /* Per shard, from XINFO GROUPS: nothing left behind or pending. */
+  for (guint shard = 0; shard < SHARDS; shard++)
+    {
+      g_autofree char *lag = g_strdup_printf ("rtmphooks_worker_shard_lag{shard=\"%u\"}", shard);
+      g_autofree char *pending = g_strdup_printf ("rtmphooks_worker_shard_pending{shard=\"%u\"}", shard);
+      wait_metric (&worker, NULL, lag, 0, 10000);
+      wait_metric (&worker, NULL, pending, 0, 10000);
+    }
   stop (&node);
   stop (&worker);
   fleet_clear (&fleet);
@@ -562,13 +599,18 @@ test_redis_away (void)
   g_assert_true (rh_test_daemon_wait_log_count (node.daemon, "closed: client_disconnect", 7, 10000));
   g_assert_cmpfloat (metric (&node, "rtmphooks_cluster_events_spooled"), ==, 12);
   g_assert_cmpfloat (metric (&node, "rtmphooks_cluster_events_dropped_total"), ==, 6);
-  g_assert_true (rh_test_daemon_wait_log (worker.daemon, "Redis", 10000));
+  /* The worker says so on /healthz, and in its metrics. */
+  wait_metric (&worker, NULL, "rtmphooks_worker_backend_up", 0, 10000);
+  g_autofree char *health = rh_test_http_get (worker.http_port, "/healthz");
+  g_assert_true (g_str_has_prefix (health, "ok\nworker: Redis unreachable: "));
   /* Back after 5 s, on the same port, without what it held. */
   while (g_get_monotonic_time () - away_at < 5 * G_USEC_PER_SEC)
     rh_test_sleep (100);
   fleet.redis = rh_test_redis_start (redis_port, NULL);
   wait_metric (&node, NULL, "rtmphooks_cluster_events_spooled", 0, 20000);
   wait_metric (&worker, NULL, "rtmphooks_worker_acks_total", 3 + 12, 20000);
+  g_autofree char *healthy = rh_test_http_get (worker.http_port, "/healthz");
+  g_assert_cmpstr (healthy, ==, "ok\n");
   g_autoptr (GPtrArray) runs = hook_runs (&fleet);
   g_assert_cmpuint (runs->len, ==, 3 + 12);
   g_autoptr (GPtrArray) printed = rh_test_daemon_events (node.daemon, NULL);
@@ -650,6 +692,7 @@ main (int argc, char **argv)
   g_test_add_func ("/workers/config-errors", test_config_errors);
   g_test_add_func ("/workers/exactly-once-in-order", test_exactly_once_in_order);
   g_test_add_func ("/workers/worker-killed", test_worker_killed);
+  g_test_add_func ("/workers/worker-stopped", test_worker_stopped);
   g_test_add_func ("/workers/dead-letter", test_dead_letter);
   g_test_add_func ("/workers/malformed-entries", test_malformed_entries);
   g_test_add_func ("/workers/node-killed", test_node_killed);

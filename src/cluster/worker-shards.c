@@ -85,16 +85,26 @@ on_release_reply (RhRedisResult result, const redisReply *reply, gpointer user_d
 {
 }
 
-/* More than the fair share: give back what is idle. */
+/* More than the fair share: the highest shards over it go back, each
+ * once the worker has nothing of it in hand. */
 static void
 release_extras (RhWorkerShards *shards)
 {
   guint alive = MAX (g_hash_table_size (shards->alive), 1);
   guint fair = (shards->n + alive - 1) / alive;
   guint owned = rh_worker_shards_count_owned (shards);
-  for (guint i = shards->n; i-- > 0 && owned > fair;)
+  guint extra = owned > fair ? owned - fair : 0;
+  for (guint i = shards->n; i-- > 0;)
     {
-      if (!shards->owned[i] || !shards->owner.idle (i, shards->owner_data))
+      if (!shards->owned[i])
+        continue;
+      if (extra == 0)
+        {
+          shards->owner.keep (i, shards->owner_data);
+          continue;
+        }
+      extra--;
+      if (!shards->owner.give_back (i, shards->owner_data))
         continue;
       RhRedisArgs args;
       rh_redis_args_init_eval (&args, RH_SCRIPT_WORKER_RELEASE);
@@ -104,7 +114,6 @@ release_extras (RhWorkerShards *shards)
       rh_redis_args_send (&args, shards->link, on_release_reply, NULL);
       rh_log (G_LOG_LEVEL_INFO, NULL, NULL, NULL, _("worker: shard %u given back (%u live workers)"), i, alive);
       set_owned (shards, i, FALSE);
-      owned--;
     }
 }
 

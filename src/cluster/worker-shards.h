@@ -18,8 +18,12 @@ typedef struct _RhWorkerShards RhWorkerShards;
 typedef struct {
   void (*gained) (guint shard, gpointer user_data);
   void (*lost) (guint shard, gpointer user_data);
-  /* May this shard be given back now (nothing of it in hand)? */
-  gboolean (*idle) (guint shard, gpointer user_data);
+  /* The worker holds more than its share: may this shard go back now
+   * (nothing of it in hand)? If not, the worker stops reading it, so
+   * that it soon may. */
+  gboolean (*give_back) (guint shard, gpointer user_data);
+  /* The shard stays with this worker (it may read it again). */
+  void (*keep) (guint shard, gpointer user_data);
 } RhWorkerShardsOwner;
 
 RhWorkerShards *rh_worker_shards_new (RhRedisLink *link, const char *group, const char *worker, guint shards,

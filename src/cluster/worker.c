@@ -59,6 +59,7 @@ struct _Shard {
   GHashTable *held;         /* id -> Entry*: read, not yet acknowledged */
   guint rescan_id;
   char *scan_from;          /* XPENDING's next start ("-" or "(ID") */
+  gboolean draining;        /* to be given back: not read any more */
   RhWorkerShardInfo info;
 };
 
@@ -72,7 +73,7 @@ struct _RhWorker {
   char *dead_stream;
   char max_len[24];
   char block_ms[24];
-  char batch[24];
+  guint batch;
   double claim_after;
   guint max_deliveries;
   guint max_running;
@@ -285,6 +286,13 @@ on_retry (gpointer user_data)
   Entry *entry = user_data;
   RhWorker *worker = entry->worker;
   entry->retry_id = 0;
+  if (entry->shard->state == SHARD_NOT_MINE)
+    {
+      /* The shard's new reader has it (and takes it over). */
+      dequeue (entry);
+      entry_release (entry);
+      return G_SOURCE_REMOVE;
+    }
   entry->deliveries++;
   RhRedisArgs args;
   rh_redis_args_init (&args, "XCLAIM");
@@ -436,13 +444,16 @@ take_entry (Shard *shard, const redisReply *item, guint deliveries)
       dead_letter (entry, reason);
       return;
     }
-  const char *key = entry->event->stream_key != NULL ? entry->event->stream_key
-                    : entry->event->conn_id != NULL ? entry->event->conn_id : "";
+  /* Connection ids are a node's own: two nodes may both have c000001. */
+  g_autofree char *key = entry->event->stream_key != NULL
+                           ? g_strdup (entry->event->stream_key)
+                           : g_strdup_printf ("%s %s", entry->event->node_id != NULL ? entry->event->node_id : "",
+                                              entry->event->conn_id != NULL ? entry->event->conn_id : "");
   KeyQueue *queue = g_hash_table_lookup (worker->queues, key);
   if (queue == NULL)
     {
       queue = g_new0 (KeyQueue, 1);
-      queue->key = g_strdup (key);
+      queue->key = g_steal_pointer (&key);
       g_hash_table_insert (worker->queues, queue->key, queue);
     }
   entry->queue = queue;
@@ -522,29 +533,26 @@ read_more (RhWorker *worker)
   if (worker->reading || worker->stopping || worker->closing || worker->read_retry_id != 0
       || worker->held >= MAX_HELD || !rh_redis_link_is_up (worker->reader))
     return;
+  guint reading = 0;
+  for (guint i = 0; i < worker->n_shards; i++)
+    reading += worker->shards[i].state == SHARD_READING && !worker->shards[i].draining ? 1 : 0;
+  if (reading == 0)
+    return;
+  /* COUNT is per stream: what may come stays within MAX_HELD. */
+  guint count = MIN (worker->batch, MAX (1, (MAX_HELD - worker->held) / reading));
   RhRedisArgs args;
   rh_redis_args_init (&args, "XREADGROUP");
   rh_redis_args_add (&args, "GROUP");
   rh_redis_args_add (&args, worker->group);
   rh_redis_args_add (&args, worker->consumer);
   rh_redis_args_add (&args, "COUNT");
-  rh_redis_args_add (&args, worker->batch);
+  rh_redis_args_add_printf (&args, "%u", count);
   rh_redis_args_add (&args, "BLOCK");
   rh_redis_args_add (&args, worker->block_ms);
   rh_redis_args_add (&args, "STREAMS");
-  guint reading = 0;
   for (guint i = 0; i < worker->n_shards; i++)
-    if (worker->shards[i].state == SHARD_READING)
-      {
-        rh_redis_args_add (&args, worker->shards[i].stream);
-        reading++;
-      }
-  if (reading == 0)
-    {
-      g_ptr_array_unref (args.argv);
-      g_array_unref (args.lengths);
-      return;
-    }
+    if (worker->shards[i].state == SHARD_READING && !worker->shards[i].draining)
+      rh_redis_args_add (&args, worker->shards[i].stream);
   for (guint i = 0; i < reading; i++)
     rh_redis_args_add (&args, ">");
   ReadRequest *request = g_new0 (ReadRequest, 1);
@@ -721,7 +729,7 @@ on_pending_reply (RhRedisResult result, const redisReply *reply, gpointer user_d
       scan_free (scan);
       return;
     }
-  scan->full_page = reply->elements >= (size_t) g_ascii_strtoull (worker->batch, NULL, 10);
+  scan->full_page = reply->elements >= worker->batch;
   if (scan->ids->len == 0)
     {
       on_claim_reply (RH_REDIS_OK, &(redisReply) { .type = REDIS_REPLY_ARRAY }, scan);
@@ -763,7 +771,7 @@ scan_pending (Shard *shard)
   rh_redis_args_add (&args, worker->group);
   rh_redis_args_add (&args, shard->scan_from);
   rh_redis_args_add (&args, "+");
-  rh_redis_args_add (&args, worker->batch);
+  rh_redis_args_add_printf (&args, "%u", worker->batch);
   rh_redis_args_send (&args, worker->control, on_pending_reply, scan);
 }
 
@@ -842,6 +850,7 @@ on_shard_lost (guint index, gpointer user_data)
   Shard *shard = &worker->shards[index];
   shard->generation++;
   shard->state = SHARD_NOT_MINE;
+  shard->draining = FALSE;
   g_clear_handle_id (&shard->rescan_id, g_source_remove);
   GHashTableIter iter;
   gpointer value;
@@ -865,12 +874,24 @@ on_shard_lost (guint index, gpointer user_data)
 }
 
 static gboolean
-shard_is_idle (guint index, gpointer user_data)
+shard_give_back (guint index, gpointer user_data)
 {
   RhWorker *worker = user_data;
   Shard *shard = &worker->shards[index];
+  shard->draining = TRUE;
   return g_hash_table_size (shard->held) == 0 && shard->state != SHARD_MAKING_GROUP
          && shard->state != SHARD_SCANNING;
+}
+
+static void
+shard_keep (guint index, gpointer user_data)
+{
+  RhWorker *worker = user_data;
+  Shard *shard = &worker->shards[index];
+  if (!shard->draining)
+    return;
+  shard->draining = FALSE;
+  read_more (worker);
 }
 
 /* ---- shard information for /metrics ---- */
@@ -964,7 +985,7 @@ rh_worker_new (const RhClusterConfig *cluster, const RhWorkerConfig *config, RhD
   worker->consumer = g_strdup (cluster->node_id);
   worker->dead_stream = g_strdup_printf ("rtmphooks:dead:%s", config->group);
   g_snprintf (worker->max_len, sizeof worker->max_len, "%d", cluster->events_max_len);
-  g_snprintf (worker->batch, sizeof worker->batch, "%d", config->batch);
+  worker->batch = (guint) config->batch;
   /* Well within the link's deadline, which a blocked read must not reach. */
   g_snprintf (worker->block_ms, sizeof worker->block_ms, "%d", MAX (1, (int) (cluster->redis_timeout * 500)));
   worker->claim_after = config->claim_after;
@@ -989,7 +1010,7 @@ rh_worker_new (const RhClusterConfig *cluster, const RhWorkerConfig *config, RhD
   worker->control = rh_redis_link_new (cluster, &control_owner, worker);
   static const RhRedisLinkOwner reader_owner = { on_reader_up, on_link_down };
   worker->reader = rh_redis_link_new (cluster, &reader_owner, worker);
-  RhWorkerShardsOwner leases_owner = { on_shard_gained, on_shard_lost, shard_is_idle };
+  RhWorkerShardsOwner leases_owner = { on_shard_gained, on_shard_lost, shard_give_back, shard_keep };
   worker->leases = rh_worker_shards_new (worker->control, config->group, cluster->node_id, worker->n_shards,
                                          config->claim_after, &leases_owner, worker);
   return worker;
