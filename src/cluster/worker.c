@@ -41,6 +41,7 @@ typedef struct {
   char *malformed;          /* why, when it is */
   KeyQueue *queue;          /* NULL while not queued */
   guint retry_id;
+  gboolean dead_lettering;  /* its XADD to the dead letters is in flight */
 } Entry;
 
 struct _KeyQueue {
@@ -221,6 +222,7 @@ on_dead_letter_reply (RhRedisResult result, const redisReply *reply, gpointer us
   worker->writes_in_flight--;
   if (worker->closing)
     return;  /* the shard's held set frees it */
+  entry->dead_lettering = FALSE;
   if (result != RH_REDIS_OK)
     {
       /* Not written: kept, and tried again; never acknowledged unwritten. */
@@ -268,6 +270,7 @@ dead_letter (Entry *entry, const char *reason)
   rh_redis_args_add (&args, "worker");
   rh_redis_args_add (&args, worker->consumer);
   worker->writes_in_flight++;
+  entry->dead_lettering = TRUE;
   rh_redis_args_send (&args, worker->control, on_dead_letter_reply, entry);
 }
 
@@ -359,8 +362,8 @@ static void
 run (RhWorker *worker, KeyQueue *queue)
 {
   Entry *entry = g_queue_peek_head (&queue->entries);
-  if (entry->retry_id != 0)
-    return;  /* waits for its next delivery */
+  if (entry->retry_id != 0 || entry->dead_lettering)
+    return;  /* waits for its next delivery, or is on its way out */
   queue->running = TRUE;
   worker->running++;
   worker->stats.deliveries++;
@@ -860,7 +863,7 @@ on_shard_lost (guint index, gpointer user_data)
     {
       Entry *entry = value;
       if (entry->queue != NULL && !(entry->queue->running && g_queue_peek_head (&entry->queue->entries) == entry)
-          && entry->retry_id == 0)
+          && entry->retry_id == 0 && !entry->dead_lettering)
         g_ptr_array_add (dropped, entry);
     }
   for (guint i = 0; i < dropped->len; i++)

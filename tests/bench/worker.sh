@@ -3,7 +3,8 @@
 # PLAYERS players on a fleet node whose events go to Redis, with
 # connections coming and going at CHURN a second meanwhile (three events
 # each: about 1000 events/s at 334), against the same node without the
-# churn, the same churn without the event log, and nginx-rtmp.
+# churn, the same churn on a fleet node without the event log and on a
+# single server, and nginx-rtmp.
 #
 # As in fanout.sh: each point restarts the servers, pinned to core 0, with
 # tests/bench/fanout-load, the churn and a private redis-server on core 1;
@@ -44,14 +45,16 @@ taskset -c $load_cpu redis-server --port "$redis_port" --bind 127.0.0.1 --save "
 redis_pid=$!
 wait_listening "$redis_port"
 
-# rtmphooksd on port; with "log", a fleet node appending its events.
+# rtmphooksd on port: "single" a single server, "fleet" a fleet node,
+# "log" a fleet node appending its events to Redis.
 start_node() {
-  local port=$1 log=$2 http=$3
+  local port=$1 mode=$2 http=$3 events=
+  [ "$mode" = log ] && events="events = { local_hooks = false; };"
   {
     echo "server = { listen = [ \"127.0.0.1:$port\" ]; max_connections = 20000; };"
     echo "http = { listen = [ \"127.0.0.1:$http\" ]; };"
-    [ "$log" = log ] && echo "cluster = { node_id = \"n1\"; redis = \"127.0.0.1:$redis_port\";" \
-                             "advertise = \"rtmp://127.0.0.1:$port\"; events = { local_hooks = false; }; };"
+    [ "$mode" != single ] && echo "cluster = { node_id = \"n1\"; redis = \"127.0.0.1:$redis_port\";" \
+                                 "advertise = \"rtmp://127.0.0.1:$port\"; $events };"
   } > "$work/$port.conf"
   taskset -c $server_cpu "$RH_DAEMON" -c "$work/$port.conf" --log-level warning 2> "$work/$port.log" &
   pids+=($!)
@@ -64,28 +67,27 @@ appended() {
 
 : > "$results"
 for run in $(seq "$RUNS"); do
-  for kind in nginx rh-quiet rh-churn rh-churn-log; do
+  for kind in nginx rh-quiet rh-churn rh-churn-fleet rh-churn-log; do
     port=$(free_port)
     http=$(free_port); while [ "$http" = "$port" ]; do http=$(free_port); done
     redis-cli -p "$redis_port" flushall > /dev/null
     case $kind in
       nginx) start_nginx "$port"; pids+=($!); wait_listening "$port" ;;
       rh-quiet) start_node "$port" log "$http" ;;
-      rh-churn) start_node "$port" none "$http" ;;
+      rh-churn) start_node "$port" single "$http" ;;
+      rh-churn-fleet) start_node "$port" fleet "$http" ;;
       rh-churn-log) start_node "$port" log "$http" ;;
     esac
-    if [ "$kind" = rh-churn ] || [ "$kind" = rh-churn-log ]; then
+    if [ "$kind" != nginx ] && [ "$kind" != rh-quiet ]; then
       taskset -c $load_cpu "$RH_WORKER_BENCH" churn "$port" "$CHURN" 600 > /dev/null &
       churn_pid=$!
     fi
-    before=$( [ "$kind" = rh-churn-log ] && appended "$http" || echo 0)
-    started=$(date +%s.%N)
     line=$(taskset -c $load_cpu "$RH_FANOUT_LOAD" --port "$port" --flv "$work/clip.flv" --players "$PLAYERS" \
              --warmup "$WARMUP" --seconds "$WINDOW" --late "$LATE" --server-pid "${pids[0]}" || true)
+    # The churn's rate of events, over 5 s after the players left.
     if [ "$kind" = rh-churn-log ]; then
-      after=$(appended "$http")
-      line="$line events_per_s=$(awk -v a="$after" -v b="$before" -v s="$started" -v e="$(date +%s.%N)" \
-                                  'BEGIN { printf "%.0f", (a - b) / (e - s) }')"
+      before=$(appended "$http"); sleep 5; after=$(appended "$http")
+      line="$line events_per_s=$(( (after - before) / 5 ))"
     fi
     if [ -n "$churn_pid" ]; then kill "$churn_pid" 2>/dev/null || true; wait "$churn_pid" 2>/dev/null || true; churn_pid=; fi
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
@@ -104,11 +106,12 @@ printf '| setup | runs complete | CPU %% of a core | vs quiet | vs nginx | event
 printf '|---|---|---|---|---|---|---|\n'
 ngx=$(stat nginx "$PLAYERS" server_cpu | cut -d' ' -f1)
 quiet=$(stat rh-quiet "$PLAYERS" server_cpu | cut -d' ' -f1)
-for kind in nginx rh-quiet rh-churn rh-churn-log; do
+for kind in nginx rh-quiet rh-churn rh-churn-fleet rh-churn-log; do
   case $kind in
     nginx) name="nginx-rtmp" ;;
     rh-quiet) name="rtmphooksd, event log, no churn" ;;
-    rh-churn) name="rtmphooksd, churn, no event log" ;;
+    rh-churn) name="rtmphooksd, churn, single server" ;;
+    rh-churn-fleet) name="rtmphooksd, churn, fleet node, no event log" ;;
     rh-churn-log) name="rtmphooksd, churn, events to Redis" ;;
   esac
   cpu=$(stat "$kind" "$PLAYERS" server_cpu)
