@@ -413,7 +413,7 @@ test_worker_killed (void)
   g_ptr_array_set_free_func (runs, NULL);
   g_assert_cmpuint (all_runs->len, ==, 2 + 6);
   RhTestDaemon *nodes[] = { node.daemon };
-  g_autoptr (GPtrArray) printed = assert_each_ran_once_in_order (&fleet, nodes, 1, runs);
+  g_ptr_array_unref (assert_each_ran_once_in_order (&fleet, nodes, 1, runs));
   /* The two events w1 had started were posted twice, with one id each. */
   g_autoptr (GPtrArray) posts = rh_test_http_requests (fleet.http, "/ok");
   g_assert_cmpuint (posts->len, ==, 8);
@@ -454,7 +454,7 @@ test_worker_stopped (void)
   wait_metric (&w2, NULL, "rtmphooks_worker_acks_total", 3, 10000);
   g_autoptr (GPtrArray) runs = hook_runs (&fleet);
   RhTestDaemon *nodes[] = { node.daemon };
-  g_autoptr (GPtrArray) printed = assert_each_ran_once_in_order (&fleet, nodes, 1, runs);
+  g_ptr_array_unref (assert_each_ran_once_in_order (&fleet, nodes, 1, runs));
   stop (&node);
   stop (&w2);
   fleet_clear (&fleet);
@@ -571,7 +571,7 @@ test_node_killed (void)
   wait_metric (&worker, NULL, "rtmphooks_worker_acks_total", printed->len, 10000);
   g_autoptr (GPtrArray) runs = hook_runs (&fleet);
   RhTestDaemon *nodes[] = { node.daemon };
-  g_autoptr (GPtrArray) ran = assert_each_ran_once_in_order (&fleet, nodes, 1, runs);
+  g_ptr_array_unref (assert_each_ran_once_in_order (&fleet, nodes, 1, runs));
   rh_test_daemon_free (node.daemon);
   stop (&worker);
   fleet_clear (&fleet);
