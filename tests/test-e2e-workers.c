@@ -244,7 +244,7 @@ assert_each_ran_once_in_order (const Fleet *fleet, RhTestDaemon *const *nodes, g
     }
   g_assert_cmpuint (runs->len, ==, printed->len);
   /* Per key, the runs' positions increase in the node's order. */
-  g_autoptr (GHashTable) last_position = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr (GHashTable) last_position = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < printed->len; i++)
     {
       JsonNode *event = g_ptr_array_index (printed, i);
