@@ -395,8 +395,7 @@ test_worker_killed (void)
   g_assert_true (rh_test_http_wait (fleet.http, "/ok", 2, 10000));
   Process w2 = start_worker (&fleet, "w2", NULL, NULL, NULL);
   wait_metric (&w2, NULL, "rtmphooks_worker_workers_alive", 2, 10000);
-  /* w1 is busy with every shard: it gives none back. */
-  g_assert_cmpfloat (metric (&w2, "rtmphooks_worker_shards_owned"), ==, 0);
+  /* w1 keeps the shards it is busy with (it may give idle ones back). */
   kill_process (&w1);
   wait_metric (&w2, NULL, "rtmphooks_worker_acks_total", 6, 20000);
   g_assert_cmpfloat (metric (&w2, "rtmphooks_worker_shards_owned"), ==, SHARDS);
