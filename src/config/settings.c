@@ -645,7 +645,8 @@ rh_config_load (const char *path, gboolean must_exist,
         g_ptr_array_add (config->warnings,
                          g_strdup_printf (_("%s: warning: a hook worker answers no client: its checks are never "
                                             "asked (decision checks run on the node that must answer)"), path));
-      if (config->server.applications == NULL)
+      /* A worker accepts no connect: nothing to scope. */
+      if (config->server.applications == NULL && !config->worker.enabled)
         g_ptr_array_add (config->warnings,
                          g_strdup_printf (_("%s: warning: server.applications is not set: a connect to any "
                                             "application is accepted, and a check scoped to one app leaves "
