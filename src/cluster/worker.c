@@ -166,6 +166,26 @@ dequeue (Entry *entry)
 /* ---- acknowledging, dead letters ---- */
 
 static void
+send_ack (RhWorker *worker, const char *stream, const char *id, RhRedisReplyFunc done, gpointer data)
+{
+  RhRedisArgs args;
+  rh_redis_args_init (&args, "XACK");
+  rh_redis_args_add (&args, stream);
+  rh_redis_args_add (&args, worker->group);
+  rh_redis_args_add (&args, id);
+  rh_redis_args_send (&args, worker->control, done, data);
+}
+
+/* The shard's pending entries are looked at again, from the first. */
+static void
+scan_from_start (Shard *shard)
+{
+  shard->state = SHARD_SCANNING;
+  g_free (shard->scan_from);
+  shard->scan_from = g_strdup ("-");
+}
+
+static void
 on_ack_reply (RhRedisResult result, const redisReply *reply, gpointer user_data)
 {
   Entry *entry = user_data;
@@ -180,9 +200,7 @@ on_ack_reply (RhRedisResult result, const redisReply *reply, gpointer user_data)
     {
       /* Still pending in Redis: the shard is scanned again and the entry
        * delivered again (at least once). */
-      shard->state = SHARD_SCANNING;
-      g_free (shard->scan_from);
-      shard->scan_from = g_strdup ("-");
+      scan_from_start (shard);
       rescan_later (shard, BACKOFF_MS);
     }
   entry_release (entry);
@@ -194,13 +212,8 @@ ack (Entry *entry)
 {
   RhWorker *worker = entry->worker;
   dequeue (entry);
-  RhRedisArgs args;
-  rh_redis_args_init (&args, "XACK");
-  rh_redis_args_add (&args, entry->shard->stream);
-  rh_redis_args_add (&args, worker->group);
-  rh_redis_args_add (&args, entry->id);
   worker->writes_in_flight++;
-  rh_redis_args_send (&args, worker->control, on_ack_reply, entry);
+  send_ack (worker, entry->shard->stream, entry->id, on_ack_reply, entry);
 }
 
 static void dead_letter (Entry *entry, const char *reason);
@@ -276,8 +289,10 @@ dead_letter (Entry *entry, const char *reason)
 
 /* ---- running events ---- */
 
+/* Nothing to do with the answer: a delivery count or an acknowledgement
+ * Redis did not take leaves the entry pending, where a scan finds it. */
 static void
-on_retry_count_reply (RhRedisResult result, const redisReply *reply, gpointer user_data)
+on_reply_ignored (RhRedisResult result, const redisReply *reply, gpointer user_data)
 {
 }
 
@@ -307,7 +322,7 @@ on_retry (gpointer user_data)
   rh_redis_args_add (&args, "RETRYCOUNT");
   rh_redis_args_add_printf (&args, "%u", entry->deliveries);
   rh_redis_args_add (&args, "JUSTID");
-  rh_redis_args_send (&args, worker->control, on_retry_count_reply, NULL);
+  rh_redis_args_send (&args, worker->control, on_reply_ignored, NULL);
   make_ready (worker, entry->queue);
   return G_SOURCE_REMOVE;
 }
@@ -607,11 +622,16 @@ rescan_later (Shard *shard, guint ms)
     shard->rescan_id = g_timeout_add (MAX (ms, 50), on_rescan, shard);
 }
 
+/* A reply to a scan of a shard lost or closed meanwhile is dropped with
+ * its scan: TRUE then. */
 static gboolean
-scan_is_current (const Scan *scan)
+scan_is_stale (Scan *scan)
 {
-  return !scan->shard->worker->closing && scan->shard->generation == scan->generation
-         && scan->shard->state == SHARD_SCANNING;
+  if (!scan->shard->worker->closing && scan->shard->generation == scan->generation
+      && scan->shard->state == SHARD_SCANNING)
+    return FALSE;
+  scan_free (scan);
+  return TRUE;
 }
 
 static void
@@ -619,11 +639,8 @@ on_claim_reply (RhRedisResult result, const redisReply *reply, gpointer user_dat
 {
   Scan *scan = user_data;
   Shard *shard = scan->shard;
-  if (!scan_is_current (scan))
-    {
-      scan_free (scan);
-      return;
-    }
+  if (scan_is_stale (scan))
+    return;
   RhWorker *worker = shard->worker;
   if (result != RH_REDIS_OK || reply->type != REDIS_REPLY_ARRAY)
     {
@@ -652,12 +669,7 @@ on_claim_reply (RhRedisResult result, const redisReply *reply, gpointer user_dat
       rh_log (G_LOG_LEVEL_WARNING, NULL, NULL, NULL,
               _("worker: pending entry %s of %s is no longer in the stream (trimmed): not delivered"), id,
               shard->stream);
-      RhRedisArgs args;
-      rh_redis_args_init (&args, "XACK");
-      rh_redis_args_add (&args, shard->stream);
-      rh_redis_args_add (&args, worker->group);
-      rh_redis_args_add (&args, id);
-      rh_redis_args_send (&args, worker->control, on_retry_count_reply, NULL);
+      send_ack (worker, shard->stream, id, on_reply_ignored, NULL);
     }
   if (scan->from_others > 0)
     {
@@ -683,11 +695,8 @@ on_pending_reply (RhRedisResult result, const redisReply *reply, gpointer user_d
 {
   Scan *scan = user_data;
   Shard *shard = scan->shard;
-  if (!scan_is_current (scan))
-    {
-      scan_free (scan);
-      return;
-    }
+  if (scan_is_stale (scan))
+    return;
   RhWorker *worker = shard->worker;
   if (result != RH_REDIS_OK || reply->type != REDIS_REPLY_ARRAY)
     {
@@ -799,9 +808,7 @@ on_group_reply (RhRedisResult result, const redisReply *reply, gpointer user_dat
       rescan_later (shard, BACKOFF_MS);
       return;
     }
-  shard->state = SHARD_SCANNING;
-  g_free (shard->scan_from);
-  shard->scan_from = g_strdup ("-");
+  scan_from_start (shard);
   scan_pending (shard);
 }
 
