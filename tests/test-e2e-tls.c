@@ -752,10 +752,13 @@ test_hostile (void)
   /* The watcher and the publisher are gone: fewer, never more. */
   g_assert_cmpuint (fds_after, <=, fds_before);
   /* 2000 connections' worth, twice that under AddressSanitizer (redzones
-   * and shadow memory); a second wave reuses it. */
-  guint64 first_wave_bound_kib = (g_getenv ("ASAN_OPTIONS") != NULL ? 64 : 32) * 1024;
+   * and shadow memory); a second wave reuses it, but less of it under
+   * AddressSanitizer, whose quarantine holds freed memory back (it once
+   * grew 10 MiB there; leaks are its own check, at exit). */
+  gboolean asan = g_getenv ("ASAN_OPTIONS") != NULL;
+  guint64 first_wave_bound_kib = (asan ? 64 : 32) * 1024;
   g_assert_cmpuint (rss_first_wave, <, rss_before + first_wave_bound_kib);
-  g_assert_cmpuint (rss_second_wave, <, rss_first_wave + 8 * 1024);
+  g_assert_cmpuint (rss_second_wave, <, rss_first_wave + (asan ? 16 : 8) * 1024);
 
   /* Every stalled one ended by the deadline: the silent ones before
    * their handshake, the others in it. */
